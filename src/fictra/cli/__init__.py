@@ -1,0 +1,38 @@
+"""The ``fictra`` command. One module per command group; this module only wires them together.
+
+Expected failures (:class:`fictra.errors.FictraError`) print their ``user_message`` on one line to
+stderr and exit with the error's exit code (2 for usage/config errors) — never a stack trace.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from fictra.cli import alerts, config, devnet
+from fictra.errors import FictraError
+
+app = typer.Typer(
+    name="fictra",
+    help="FICTRA Ops: monitor and operate the FICTRA token system.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(devnet.app, name="devnet")
+app.add_typer(config.app, name="config")
+app.add_typer(alerts.app, name="alerts")
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except FictraError as exc:
+        _err.print(f"[bold red]error:[/] {exc.user_message}", markup=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
