@@ -1,0 +1,1 @@
+"""Chain access: JSON-RPC pool with failover, the block follower, ABIs/artifacts, decoding."""
