@@ -1,0 +1,116 @@
+"""A thin async JSON-RPC client over httpx: one pooled ``AsyncClient`` per endpoint, single calls and
+batches, raw JSON results (no web3.py formatters on the hot path).
+
+Every failure is an :class:`~fictra.errors.RpcError` whose message names the endpoint by its redacted
+URL (never credentials or API keys) and the method that failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from fictra.errors import RpcError, redact_url
+
+Call = tuple[str, list[Any]]
+
+# JSON-RPC error codes meaning "this node does not offer that method".
+_METHOD_MISSING_CODES = frozenset({-32601, -32004})
+
+
+class RpcMethodMissing(RpcError):
+    """The endpoint answered that it does not support a method (so a fallback may be used)."""
+
+
+class RpcClient:
+    """One endpoint. ``url`` is kept private; ``label`` (the redacted URL) is what messages show."""
+
+    def __init__(self, *, url: str, timeout: float = 10.0, max_connections: int = 16) -> None:
+        self._url = url
+        self.label = redact_url(url)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            headers={"Content-Type": "application/json"},
+        )
+        self._next_id = 0
+
+    @property
+    def url(self) -> str:
+        """The full URL (may hold credentials: never log it; use :attr:`label`)."""
+        return self._url
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _post(self, payload: object, what: str) -> Any:
+        body = json.dumps(payload, separators=(",", ":"))
+        try:
+            response = await self._client.post(self._url, content=body)
+        except httpx.TimeoutException:
+            raise RpcError(f"RPC endpoint '{self.label}' timed out on {what}.") from None
+        except httpx.HTTPError as exc:
+            raise RpcError(
+                f"RPC endpoint '{self.label}' is unreachable ({type(exc).__name__}) on {what}. "
+                "Check that the node runs and the URL is right."
+            ) from None
+        if response.status_code != 200:
+            raise RpcError(f"RPC endpoint '{self.label}' answered HTTP {response.status_code} on {what}.")
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise RpcError(f"RPC endpoint '{self.label}' answered non-JSON on {what}.") from None
+
+    def _error(self, method: str, error: Any) -> RpcError:
+        code = error.get("code") if isinstance(error, dict) else None
+        message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+        text = f"RPC endpoint '{self.label}' failed {method}: {message[:200]}"
+        lowered = message.lower()
+        if code in _METHOD_MISSING_CODES or "not supported" in lowered or "method not found" in lowered:
+            return RpcMethodMissing(text)
+        return RpcError(text)
+
+    async def call(self, method: str, params: list[Any] | None = None) -> Any:
+        self._next_id += 1
+        payload = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params or []}
+        answer = await self._post(payload, method)
+        if not isinstance(answer, dict):
+            raise RpcError(f"RPC endpoint '{self.label}' answered a malformed reply to {method}.")
+        if "error" in answer:
+            raise self._error(method, answer["error"])
+        return answer.get("result")
+
+    async def batch(self, calls: Sequence[Call]) -> list[Any]:
+        """Send ``calls`` as one JSON-RPC batch; results in the order of ``calls``.
+
+        Any item error fails the whole batch (callers retry or fall back)."""
+        if not calls:
+            return []
+        base = self._next_id + 1
+        self._next_id += len(calls)
+        payload = [
+            {"jsonrpc": "2.0", "id": base + i, "method": method, "params": params}
+            for i, (method, params) in enumerate(calls)
+        ]
+        what = f"a batch of {len(calls)} ({calls[0][0]}...)"
+        answer = await self._post(payload, what)
+        if not isinstance(answer, list):
+            if isinstance(answer, dict) and "error" in answer:
+                raise self._error(what, answer["error"])
+            raise RpcError(f"RPC endpoint '{self.label}' answered a malformed reply to {what}.")
+        results: list[Any] = [None] * len(calls)
+        seen = 0
+        for item in answer:
+            index = item.get("id", -1) - base if isinstance(item, dict) else -1
+            if not 0 <= index < len(calls):
+                raise RpcError(f"RPC endpoint '{self.label}' answered an unknown id in {what}.")
+            if "error" in item:
+                raise self._error(calls[index][0], item["error"])
+            results[index] = item.get("result")
+            seen += 1
+        if seen != len(calls):
+            raise RpcError(f"RPC endpoint '{self.label}' answered {seen} of {len(calls)} items of {what}.")
+        return results
