@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
+import {ERC20PausableUpgradeable} from
+    "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC20PausableUpgradeable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {ITradingHalt} from "../emergency/ITradingHalt.sol";
+
+/// @title PaymentToken
+/// @notice The FICTRA payment token (PT) that settles trades. Minted and burned only by the Reserve,
+/// charges a bounded fee on transfers, enforces a compliance blocklist, and stops while trading is
+/// halted or the token is paused. Upgradeable (UUPS) by the Timelock.
+contract PaymentToken is
+    Initializable,
+    ERC20Upgradeable,
+    ERC20PausableUpgradeable,
+    AccessControlUpgradeable,
+    UUPSUpgradeable
+{
+    /// @notice Role that mints and burns (the Reserve contract).
+    bytes32 public constant RESERVE_ROLE = keccak256("RESERVE_ROLE");
+    /// @notice Role that sets the transfer fee.
+    bytes32 public constant FEE_MANAGER_ROLE = keccak256("FEE_MANAGER_ROLE");
+    /// @notice Role that blocks and unblocks addresses.
+    bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE_ROLE");
+    /// @notice Role that pauses and unpauses (the EmergencyController).
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Role that upgrades the implementation (the Timelock).
+    bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
+    /// @notice The highest transfer fee, in basis points.
+    uint16 public constant MAX_FEE_BPS = 100;
+
+    uint16 private _feeBps;
+    address private _feeCollector;
+    ITradingHalt private _emergency;
+    mapping(address account => bool) private _blocked;
+
+    /// @notice `fee` is above the maximum `max`.
+    error PaymentTokenFeeAboveMaximum(uint16 fee, uint16 max);
+    /// @notice `account` is blocked and can neither send nor receive.
+    error PaymentTokenBlockedAddress(address account);
+    /// @notice Trading is halted by the EmergencyController.
+    error PaymentTokenTradingHalted();
+    /// @notice A required address is zero.
+    error PaymentTokenZeroAddress();
+
+    /// @notice Emitted when the transfer fee changed.
+    event FeeChanged(uint16 oldFeeBps, uint16 newFeeBps);
+    /// @notice Emitted when the fee collector changed.
+    event FeeCollectorChanged(address indexed oldCollector, address indexed newCollector);
+    /// @notice Emitted when `account` was blocked.
+    event AddressBlocked(address indexed account);
+    /// @notice Emitted when `account` was unblocked.
+    event AddressUnblocked(address indexed account);
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @notice Initializes the proxy's storage.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE.
+    /// @param emergency The EmergencyController whose trading halt stops transfers.
+    /// @param feeCollector Receives transfer fees.
+    /// @param feeBps The initial transfer fee in basis points.
+    function initialize(address admin, address emergency, address feeCollector, uint16 feeBps)
+        external
+        initializer
+    {
+        if (admin == address(0) || emergency == address(0) || feeCollector == address(0)) {
+            revert PaymentTokenZeroAddress();
+        }
+        if (feeBps > MAX_FEE_BPS) revert PaymentTokenFeeAboveMaximum(feeBps, MAX_FEE_BPS);
+        __ERC20_init("FICTRA Payment Token", "PT");
+        __ERC20Pausable_init();
+        __AccessControl_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _emergency = ITradingHalt(emergency);
+        _feeCollector = feeCollector;
+        _feeBps = feeBps;
+    }
+
+    /// @notice Mints `amount` PT to `to`.
+    function mint(address to, uint256 amount) external onlyRole(RESERVE_ROLE) {
+        _mint(to, amount);
+    }
+
+    /// @notice Burns `amount` PT held by `from`.
+    function burn(address from, uint256 amount) external onlyRole(RESERVE_ROLE) {
+        _burn(from, amount);
+    }
+
+    /// @notice Sets the transfer fee to `feeBps` basis points (at most MAX_FEE_BPS).
+    function setFee(uint16 feeBps) external onlyRole(FEE_MANAGER_ROLE) {
+        if (feeBps > MAX_FEE_BPS) revert PaymentTokenFeeAboveMaximum(feeBps, MAX_FEE_BPS);
+        uint16 old = _feeBps;
+        _feeBps = feeBps;
+        emit FeeChanged(old, feeBps);
+    }
+
+    /// @notice Sends future transfer fees to `collector`.
+    function setFeeCollector(address collector) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (collector == address(0)) revert PaymentTokenZeroAddress();
+        address old = _feeCollector;
+        _feeCollector = collector;
+        emit FeeCollectorChanged(old, collector);
+    }
+
+    /// @notice Stops `account` from sending and receiving PT.
+    function blockAddress(address account) external onlyRole(COMPLIANCE_ROLE) {
+        _blocked[account] = true;
+        emit AddressBlocked(account);
+    }
+
+    /// @notice Lets `account` send and receive PT again.
+    function unblockAddress(address account) external onlyRole(COMPLIANCE_ROLE) {
+        _blocked[account] = false;
+        emit AddressUnblocked(account);
+    }
+
+    /// @notice Pauses transfers, minting and burning.
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @notice Lifts a pause.
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    /// @notice The transfer fee in basis points.
+    function feeBps() external view returns (uint16) {
+        return _feeBps;
+    }
+
+    /// @notice The account receiving transfer fees.
+    function feeCollector() external view returns (address) {
+        return _feeCollector;
+    }
+
+    /// @notice The EmergencyController consulted for trading halts.
+    function emergencyController() external view returns (address) {
+        return address(_emergency);
+    }
+
+    /// @notice True when `account` can neither send nor receive PT.
+    function isBlocked(address account) external view returns (bool) {
+        return _blocked[account];
+    }
+
+    function _update(address from, address to, uint256 value)
+        internal
+        override(ERC20Upgradeable, ERC20PausableUpgradeable)
+    {
+        if (_blocked[from]) revert PaymentTokenBlockedAddress(from);
+        if (_blocked[to]) revert PaymentTokenBlockedAddress(to);
+        if (from == address(0) || to == address(0)) {
+            super._update(from, to, value);
+            return;
+        }
+        if (_emergency.tradingHalted()) revert PaymentTokenTradingHalted();
+        uint256 fee = (value * _feeBps) / 10_000;
+        if (fee > 0 && from != _feeCollector) {
+            super._update(from, _feeCollector, fee);
+            super._update(from, to, value - fee);
+        } else {
+            super._update(from, to, value);
+        }
+    }
+
+    function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}
+}
