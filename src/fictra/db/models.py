@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fictra.alerting.models  # noqa: F401  (alerts, alert_events, anomaly_baselines)
 import fictra.chain.models  # noqa: F401  (chain follower tables)
 from fictra.db.base import Base
 

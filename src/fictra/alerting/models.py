@@ -1,0 +1,93 @@
+"""ORM tables of the alert store: ``alerts`` (one row per condition) and ``alert_events`` (its timeline).
+
+The anomaly baselines' table lives in :mod:`fictra.rules.models` and is imported here so that one
+import line in :mod:`fictra.db.models` registers every table this domain owns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fictra.db.base import Base, UTCDateTime
+from fictra.rules.models import BaselineState
+
+__all__ = ["Alert", "AlertEvent", "AlertStatus", "BaselineState", "Confirmation", "EventKind"]
+
+
+class AlertStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Confirmation(StrEnum):
+    PROVISIONAL = "provisional"
+    CONFIRMED = "confirmed"
+    RETRACTED = "retracted"
+
+
+class EventKind(StrEnum):
+    FIRED = "fired"
+    REFIRED = "refired"
+    RESOLVED = "resolved"
+    CONFIRMED = "confirmed"
+    RETRACTED = "retracted"
+
+
+class Alert(Base):
+    """The stateful record of one fingerprint. ``block_number``/``block_hash`` anchor the current
+    confirmation episode (the first occurrence since it fired); ``confirm_at`` is the head at which
+    that block has the required confirmations. ``evidence`` is the latest occurrence's evidence and
+    ``history`` a bounded list of recent occurrences."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("network", "fingerprint", name="uq_alerts_network_fingerprint"),
+        Index("ix_alerts_status_severity_last_seen", "status", "severity", "last_seen"),
+        Index("ix_alerts_last_seen", "last_seen"),
+        Index("ix_alerts_pending", "network", "confirmation", "confirm_at"),
+        Index("ix_alerts_fingerprint", "fingerprint"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    network: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    monitor: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16))
+    confirmation: Mapped[str] = mapped_column(String(16))
+    required_confirmations: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    block_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    confirm_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    tx_hashes: Mapped[list[str]] = mapped_column(JSON)
+    count: Mapped[int] = mapped_column(BigInteger)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ack_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    retraction_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AlertEvent(Base):
+    """One step of an alert's timeline: fired, refired, resolved, confirmed, retracted."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (Index("ix_alert_events_alert_id_id", "alert_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,93 @@
+"""The alert store's read path: list with filters, show one alert with its timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.findings import Severity
+from fictra.alerting.models import Alert, AlertEvent, AlertStatus, Confirmation
+from fictra.alerting.schemas import AlertDetail, AlertEventView, AlertView
+from fictra.errors import NotFoundError, UsageError
+
+
+def _check(value: str, allowed: type[AlertStatus] | type[Confirmation] | type[Severity], what: str) -> str:
+    choices = [m.value for m in allowed]
+    if value not in choices:
+        raise UsageError(f"{what} '{value}' is not one of: {', '.join(choices)}.")
+    return value
+
+
+async def list_alerts(
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    severity: str | Sequence[str] | None = None,
+    confirmation: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    since: datetime | None = None,
+    network: str | None = None,
+    limit: int = 100,
+) -> list[AlertView]:
+    """Alerts, most recently seen first. ``status`` is firing/resolved, ``confirmation``
+    provisional/confirmed/retracted; ``labels`` must all match; ``since`` bounds last-seen time."""
+    if limit < 1:
+        raise UsageError(f"limit {limit} must be at least 1.")
+    stmt = select(Alert)
+    if status is not None:
+        stmt = stmt.where(Alert.status == _check(status, AlertStatus, "Status"))
+    if confirmation is not None:
+        stmt = stmt.where(Alert.confirmation == _check(confirmation, Confirmation, "Confirmation"))
+    if severity is not None:
+        wanted = [severity] if isinstance(severity, str) else list(severity)
+        stmt = stmt.where(Alert.severity.in_([_check(s.upper(), Severity, "Severity") for s in wanted]))
+    for key, value in (labels or {}).items():
+        stmt = stmt.where(Alert.labels[key].as_string() == value)
+    if since is not None:
+        stmt = stmt.where(Alert.last_seen >= since)
+    if network is not None:
+        stmt = stmt.where(Alert.network == network)
+    stmt = stmt.order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(limit)
+    rows = (await session.execute(stmt)).scalars().all()
+    return [AlertView.model_validate(r) for r in rows]
+
+
+async def get_alert(session: AsyncSession, id_or_fingerprint_prefix: str) -> AlertDetail:
+    """One alert by numeric id or by a (unique) fingerprint prefix of at least 4 characters."""
+    ref = id_or_fingerprint_prefix.strip().lower()
+    alert: Alert | None
+    if ref.isdigit():
+        alert = await session.get(Alert, int(ref))
+    else:
+        if len(ref) < 4 or any(c not in "0123456789abcdef" for c in ref):
+            raise UsageError(
+                f"Alert reference '{id_or_fingerprint_prefix}' is neither an id nor a fingerprint prefix "
+                "(at least 4 hex characters)."
+            )
+        stmt = select(Alert).where(Alert.fingerprint.startswith(ref)).limit(2)
+        found = (await session.execute(stmt)).scalars().all()
+        if len(found) > 1:
+            raise UsageError(
+                f"Fingerprint prefix '{ref}' matches several alerts; give more characters or the id."
+            )
+        alert = found[0] if found else None
+    if alert is None:
+        raise NotFoundError(f"No alert with id or fingerprint prefix '{id_or_fingerprint_prefix}'.")
+    events = (
+        (
+            await session.execute(
+                select(AlertEvent).where(AlertEvent.alert_id == alert.id).order_by(AlertEvent.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    view = AlertView.model_validate(alert)
+    return AlertDetail(
+        **view.model_dump(),
+        history=list(alert.history or []),
+        events=[AlertEventView.model_validate(e) for e in events],
+    )

@@ -1,0 +1,359 @@
+"""The alert store's write path: findings -> alerts, confirmations, retraction by reorg.
+
+Every function works inside the caller's session and never commits, so the chain follower can
+commit alerts together with its checkpoint. Writes are batched: one SELECT of the existing
+fingerprints per call, then one bulk INSERT and one bulk UPDATE, whatever the number of findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.config import AlertPolicy
+from fictra.alerting.findings import Clear, Finding, Severity
+from fictra.alerting.models import Alert, AlertEvent, AlertStatus, Confirmation, EventKind
+from fictra.chain.types import Reorg
+from fictra.clock import Clock, SystemClock
+
+_IN_CHUNK = 500
+_STATE_COLUMNS = (
+    Alert.id,
+    Alert.network,
+    Alert.fingerprint,
+    Alert.severity,
+    Alert.status,
+    Alert.confirmation,
+    Alert.count,
+    Alert.history,
+    Alert.fired_at,
+    Alert.ack_deadline,
+    Alert.block_number,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """A state transition of one alert (what notification and escalation stages react to)."""
+
+    alert_id: int
+    network: str
+    fingerprint: str
+    kind: EventKind
+    severity: Severity
+    confirmation: Confirmation
+
+
+@dataclass(slots=True)
+class ApplyResult:
+    changes: list[AlertChange] = field(default_factory=list)
+    occurrences: int = 0
+
+    def of(self, kind: EventKind) -> list[AlertChange]:
+        return [c for c in self.changes if c.kind == kind]
+
+
+def jsonable(value: object) -> Any:
+    """Evidence made JSON-safe: bytes as 0x-hex, tuples/sets as lists, unknown objects as str."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _occurrence(finding: Finding, at: datetime) -> dict[str, Any]:
+    return {
+        "at": at.isoformat(),
+        "summary": finding.summary,
+        "block_number": finding.block.number if finding.block else None,
+        "block_hash": finding.block.hash if finding.block else None,
+        "tx_hashes": list(finding.tx_hashes),
+        "evidence": jsonable(finding.evidence),
+    }
+
+
+def _anchor(findings: Sequence[Finding], head: int | None) -> dict[str, Any]:
+    """Confirmation fields for a new episode: anchored on the first finding that has a block."""
+    with_block = next((f for f in findings if f.block is not None), None)
+    if with_block is None or with_block.block is None:
+        return {
+            "block_number": None,
+            "block_hash": None,
+            "confirm_at": None,
+            "confirmation": Confirmation.CONFIRMED.value,
+            "required_confirmations": 0,
+        }
+    required = max(f.confirmations for f in findings)
+    confirm_at = with_block.block.number + max(required, 1) - 1
+    deep = required == 0 or (head is not None and head >= confirm_at)
+    return {
+        "block_number": with_block.block.number,
+        "block_hash": with_block.block.hash,
+        "confirm_at": confirm_at,
+        "confirmation": (Confirmation.CONFIRMED if deep else Confirmation.PROVISIONAL).value,
+        "required_confirmations": required,
+    }
+
+
+async def _load_existing(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    by_network: dict[str, list[str]] = {}
+    for network, fp in keys:
+        by_network.setdefault(network, []).append(fp)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for network, fps in by_network.items():
+        for start in range(0, len(fps), _IN_CHUNK):
+            chunk = fps[start : start + _IN_CHUNK]
+            stmt = select(*_STATE_COLUMNS).where(Alert.network == network, Alert.fingerprint.in_(chunk))
+            for row in (await session.execute(stmt)).mappings():
+                found[(network, row["fingerprint"])] = dict(row)
+    return found
+
+
+async def apply_findings(
+    session: AsyncSession,
+    findings: Sequence[Finding],
+    clears: Sequence[Clear] = (),
+    *,
+    head: int | None,
+    clock: Clock,
+    policy: AlertPolicy | None = None,
+) -> ApplyResult:
+    """Upsert one alert per fingerprint (count, last seen, latest evidence, bounded history), refire
+    resolved or retracted alerts, and resolve firing alerts named by ``clears``. A clear in the same
+    call as findings of its fingerprint wins unless its block is older than the latest finding's."""
+    policy = policy or AlertPolicy()
+    now = clock.now()
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.network, f.fingerprint), []).append(f)
+    clear_map = {(c.network, c.fingerprint): c for c in clears}
+    existing = await _load_existing(session, {*groups, *clear_map})
+    result = ApplyResult(occurrences=len(findings))
+    state: dict[tuple[str, str], dict[str, Any]] = {}  # key -> full row (new) or changed columns (+ id)
+    new_keys: list[tuple[str, str]] = []
+    events: list[tuple[tuple[str, str], EventKind, dict[str, Any]]] = []
+
+    for key, group in groups.items():
+        last = group[-1]
+        severity = min(Severity(f.severity) for f in group)
+        history = [_occurrence(f, now) for f in group[-policy.history_size :]]
+        common = {
+            "summary": last.summary,
+            "labels": dict(last.labels),
+            "evidence": jsonable(last.evidence),
+            "tx_hashes": list(last.tx_hashes),
+            "last_seen": now,
+            "monitor": last.monitor,
+        }
+        row = existing.get(key)
+        if row is None:
+            state[key] = {
+                **common,
+                **_anchor(group, head),
+                "network": key[0],
+                "fingerprint": key[1],
+                "severity": severity.value,
+                "status": AlertStatus.FIRING.value,
+                "count": len(group),
+                "first_seen": now,
+                "fired_at": now,
+                "resolved_at": None,
+                "ack_deadline": now + policy.deadline(severity),
+                "history": history,
+                "acknowledged_at": None,
+                "acknowledged_by": None,
+                "retraction_reason": None,
+            }
+            new_keys.append(key)
+            events.append((key, EventKind.FIRED, {"count": len(group), "severity": severity.value}))
+            continue
+        merged_history = (list(row["history"] or []) + history)[-policy.history_size :]
+        upd: dict[str, Any] = {
+            **common,
+            "id": row["id"],
+            "count": row["count"] + len(group),
+            "history": merged_history,
+        }
+        if row["status"] == AlertStatus.RESOLVED.value or row["confirmation"] == Confirmation.RETRACTED.value:
+            upd.update(_anchor(group, head))
+            upd.update(
+                status=AlertStatus.FIRING.value,
+                severity=severity.value,
+                fired_at=now,
+                resolved_at=None,
+                ack_deadline=now + policy.deadline(severity),
+                acknowledged_at=None,
+                acknowledged_by=None,
+                retraction_reason=None,
+            )
+            events.append(
+                (
+                    key,
+                    EventKind.REFIRED,
+                    {
+                        "count": upd["count"],
+                        "severity": severity.value,
+                        "previous": row["confirmation"]
+                        if row["confirmation"] == Confirmation.RETRACTED.value
+                        else row["status"],
+                    },
+                )
+            )
+        elif severity < Severity(row["severity"]):
+            upd["severity"] = severity.value
+            upd["ack_deadline"] = min(row["ack_deadline"], row["fired_at"] + policy.deadline(severity))
+        state[key] = upd
+
+    for key, clear in clear_map.items():
+        group_for_key = groups.get(key)
+        if group_for_key and clear.block is not None:
+            latest = max((f.block.number for f in group_for_key if f.block is not None), default=None)
+            if latest is not None and clear.block.number < latest:
+                continue
+        current = {**existing.get(key, {}), **state.get(key, {})}
+        if current.get("status") != AlertStatus.FIRING.value:
+            continue
+        resolved = {"status": AlertStatus.RESOLVED.value, "resolved_at": now}
+        if key in state:
+            state[key].update(resolved)
+        else:
+            state[key] = {"id": current["id"], **resolved}
+        details: dict[str, Any] = {"block_number": clear.block.number} if clear.block else {}
+        events.append((key, EventKind.RESOLVED, details))
+
+    ids = {key: row["id"] for key, row in existing.items()}
+    if new_keys:
+        stmt = insert(Alert).returning(Alert.id, Alert.network, Alert.fingerprint)
+        inserted = await session.execute(stmt, [state[k] for k in new_keys])
+        ids.update({(r.network, r.fingerprint): r.id for r in inserted})
+    new_set = set(new_keys)
+    updates = [row for key, row in state.items() if key not in new_set]
+    if updates:
+        await session.execute(update(Alert), updates)
+    if events:
+        await session.execute(
+            insert(AlertEvent),
+            [{"alert_id": ids[key], "kind": kind.value, "at": now, "details": d} for key, kind, d in events],
+        )
+    for key, kind, _ in events:
+        final = {**existing.get(key, {}), **state[key]}
+        result.changes.append(
+            AlertChange(
+                ids[key],
+                key[0],
+                key[1],
+                kind,
+                Severity(final["severity"]),
+                Confirmation(final["confirmation"]),
+            )
+        )
+    return result
+
+
+async def confirm_up_to(
+    session: AsyncSession, *, network: str, head: int, clock: Clock | None = None
+) -> list[AlertChange]:
+    """Mark provisional alerts whose anchor block now has its required confirmations as confirmed."""
+    now = (clock or SystemClock()).now()
+    stmt = select(Alert.id, Alert.fingerprint, Alert.severity, Alert.block_number).where(
+        Alert.network == network,
+        Alert.confirmation == Confirmation.PROVISIONAL.value,
+        Alert.confirm_at <= head,
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return []
+    await session.execute(
+        update(Alert),
+        [{"id": r.id, "confirmation": Confirmation.CONFIRMED.value} for r in rows],
+    )
+    await session.execute(
+        insert(AlertEvent),
+        [
+            {
+                "alert_id": r.id,
+                "kind": EventKind.CONFIRMED.value,
+                "at": now,
+                "details": {"head": head, "block_number": r.block_number},
+            }
+            for r in rows
+        ],
+    )
+    return [
+        AlertChange(
+            r.id, network, r.fingerprint, EventKind.CONFIRMED, Severity(r.severity), Confirmation.CONFIRMED
+        )
+        for r in rows
+    ]
+
+
+async def retract_for_reorg(session: AsyncSession, *, reorg: Reorg, clock: Clock) -> list[AlertChange]:
+    """Alerts anchored on a block the reorg removed become ``retracted`` (and stop firing); they are
+    kept, with the reason and the reorg in their timeline."""
+    now = clock.now()
+    stmt = select(Alert.id, Alert.fingerprint, Alert.severity, Alert.block_number, Alert.block_hash).where(
+        Alert.network == reorg.network,
+        Alert.block_number > reorg.common_ancestor,
+        Alert.confirmation != Confirmation.RETRACTED.value,
+    )
+    survivors = {h.lower() for h in reorg.new_hashes}
+    rows = [r for r in (await session.execute(stmt)).all() if (r.block_hash or "").lower() not in survivors]
+    if not rows:
+        return []
+    reorg_info = {
+        "common_ancestor": reorg.common_ancestor,
+        "depth": reorg.depth,
+        "detected_at_block": reorg.detected_at_block,
+        "old_hashes": list(reorg.old_hashes),
+        "new_hashes": list(reorg.new_hashes),
+    }
+    updates, events = [], []
+    for r in rows:
+        reason = (
+            f"block {r.block_number} ({r.block_hash}) was removed by a reorg of depth {reorg.depth} "
+            f"above block {reorg.common_ancestor}"
+        )
+        updates.append(
+            {
+                "id": r.id,
+                "confirmation": Confirmation.RETRACTED.value,
+                "status": AlertStatus.RESOLVED.value,
+                "resolved_at": now,
+                "retraction_reason": reason,
+            }
+        )
+        events.append(
+            {
+                "alert_id": r.id,
+                "kind": EventKind.RETRACTED.value,
+                "at": now,
+                "details": {"reason": reason, "reorg": reorg_info},
+            }
+        )
+    await session.execute(update(Alert), updates)
+    await session.execute(insert(AlertEvent), events)
+    return [
+        AlertChange(
+            r.id,
+            reorg.network,
+            r.fingerprint,
+            EventKind.RETRACTED,
+            Severity(r.severity),
+            Confirmation.RETRACTED,
+        )
+        for r in rows
+    ]
