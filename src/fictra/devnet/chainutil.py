@@ -1,0 +1,253 @@
+"""Small async helpers the devnet tools share: raw JSON-RPC (with batches), the mining mode, and
+:class:`DevChain` — the deployed system seen through the manifest, sending from Anvil's unlocked
+devnet accounts (or an impersonated contract such as the Timelock).
+
+This is devnet tooling, not the platform's chain layer (``fictra.chain``): it assumes a local Anvil
+that signs for its own accounts and answers the ``anvil_*``/``evm_*`` methods.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from eth_utils.abi import function_abi_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from web3 import AsyncWeb3
+from web3.contract import AsyncContract
+from web3.types import TxReceipt
+
+from fictra.devnet.manifest import Manifest
+from fictra.errors import ContractError, DevnetError, RpcError, redact_url
+
+DEFAULT_GAS = 500_000
+
+
+class Rpc:
+    """Raw JSON-RPC over one pooled HTTP connection; ``batch`` sends many calls in one request."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url
+        self._client = httpx.AsyncClient(timeout=timeout)
+        self._ids = itertools.count(1)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Rpc:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _post(self, body: object) -> Any:
+        try:
+            resp = await self._client.post(self.url, json=body)
+            resp.raise_for_status()
+            return resp.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RpcError(f"JSON-RPC request to {redact_url(self.url)} failed: {exc!s}") from None
+
+    async def raw(self, method: str, params: list[Any] | None = None) -> dict[str, Any]:
+        """The whole JSON-RPC answer (``result`` or ``error`` with its ``data``)."""
+        payload = await self._post(
+            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}
+        )
+        return dict(payload)
+
+    async def call(self, method: str, params: list[Any] | None = None) -> Any:
+        payload = await self.raw(method, params)
+        if "error" in payload:
+            raise RpcError(f"{method} failed: {payload['error'].get('message', payload['error'])}")
+        return payload["result"]
+
+    async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Send ``calls`` in one HTTP request; returns each result, or the error dict for failed ones."""
+        if not calls:
+            return []
+        first = next(self._ids)
+        self._ids = itertools.count(first + len(calls))
+        body = [
+            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
+        ]
+        payload = await self._post(body)
+        if not isinstance(payload, list):
+            raise RpcError(f"Batch request to {redact_url(self.url)} answered {str(payload)[:200]}")
+        by_id = {item.get("id"): item for item in payload}
+        out: list[Any] = []
+        for i in range(len(calls)):
+            item = by_id.get(first + i, {"error": {"message": "missing from the batch answer"}})
+            out.append(item["result"] if "result" in item else {"error": item.get("error")})
+        return out
+
+
+@dataclass(frozen=True)
+class MiningMode:
+    """Anvil's mining mode: automine (a block per transaction) and/or interval mining (seconds)."""
+
+    automine: bool
+    interval: int | None
+
+    @classmethod
+    async def read(cls, rpc: Rpc) -> MiningMode:
+        automine = bool(await rpc.call("anvil_getAutomine"))
+        interval = await rpc.call("anvil_getIntervalMining")
+        return cls(automine=automine, interval=int(interval) if interval else None)
+
+    async def apply(self, rpc: Rpc) -> None:
+        await rpc.call("evm_setIntervalMining", [self.interval or 0])
+        await rpc.call("evm_setAutomine", [self.automine])
+
+
+def _abi_for(artifact: str) -> list[dict[str, Any]]:
+    from fictra.chain import artifacts
+
+    return list(artifacts.load(artifact).abi)
+
+
+def decode_revert(data: str | bytes | None, abi: list[dict[str, Any]]) -> str:
+    """``Name(arg, ...)`` for a custom error's revert data, from ``abi``; the raw selector otherwise."""
+    from eth_abi.abi import decode
+
+    if isinstance(data, bytes):
+        raw = data
+    else:
+        text = (data or "").removeprefix("0x")
+        raw = bytes.fromhex(text) if len(text) % 2 == 0 else b""
+    if len(raw) < 4:
+        return "reverted without a reason"
+    for item in abi:
+        if item.get("type") != "error":
+            continue
+        if function_abi_to_4byte_selector(item) == raw[:4]:  # type: ignore[arg-type]
+            types = [i["type"] for i in item.get("inputs", [])]
+            try:
+                args = decode(types, raw[4:])
+            except Exception:  # show the name even if the args are odd
+                args = ()
+            return f"{item['name']}({', '.join(str(a) for a in args)})"
+    if raw[:4] == bytes.fromhex("08c379a0"):
+        return f"Error({decode(['string'], raw[4:])[0]!r})"
+    return f"custom error 0x{raw[:4].hex()}"
+
+
+class DevChain:
+    """The deployed FICTRA system on a local Anvil, addressed by manifest names."""
+
+    def __init__(self, rpc_url: str, manifest: Manifest) -> None:
+        self.rpc_url = rpc_url
+        self.manifest = manifest
+        self.w3 = AsyncWeb3(AsyncWeb3.AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        self.rpc = Rpc(rpc_url)
+        self._contracts: dict[str, AsyncContract] = {}
+
+    async def aclose(self) -> None:
+        await self.rpc.aclose()
+        await self.w3.provider.disconnect()
+
+    async def __aenter__(self) -> DevChain:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def contract(self, name: str) -> AsyncContract:
+        if name not in self._contracts:
+            entry = self.manifest.contracts.get(name)
+            if entry is None:
+                self.manifest.address(name)  # raises the ConfigError naming the known contracts
+                raise AssertionError("unreachable")
+            self._contracts[name] = self.w3.eth.contract(
+                address=to_checksum_address(entry.address), abi=_abi_for(entry.artifact)
+            )
+        return self._contracts[name]
+
+    def at(self, artifact: str, address: str) -> AsyncContract:
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=_abi_for(artifact))
+
+    def role(self, name: str) -> list[str]:
+        return [to_checksum_address(a) for a in self.manifest.roles.get(name, [])]
+
+    async def call(self, name: str, fn: str, *args: Any) -> Any:
+        return await self.contract(name).functions[fn](*args).call()
+
+    async def send_raw(
+        self, sender: str, to: str, data: str = "0x", *, value: int = 0, gas: int = DEFAULT_GAS
+    ) -> str:
+        """Send from an unlocked (or impersonated) account without gas estimation; returns the tx hash."""
+        tx = {"from": to_checksum_address(sender), "to": to_checksum_address(to), "data": data}
+        tx.update({"value": hex(value), "gas": hex(gas)})
+        return str(await self.rpc.call("eth_sendTransaction", [tx]))
+
+    async def send(
+        self,
+        sender: str,
+        name: str,
+        fn: str,
+        *args: Any,
+        gas: int = DEFAULT_GAS,
+        wait: bool = True,
+        check: bool = True,
+    ) -> TxReceipt | str:
+        """Call ``name.fn(*args)`` from ``sender``. With ``wait``, returns the receipt and (with
+        ``check``) raises :class:`ContractError` naming the decoded custom error when it reverted."""
+        contract = self.contract(name)
+        data = contract.encode_abi(fn, args=list(args))
+        tx_hash = await self.send_raw(sender, contract.address, data, gas=gas)
+        if not wait:
+            return tx_hash
+        receipt = await self.receipt(tx_hash)
+        if check and receipt["status"] != 1:
+            reason = await self.revert_reason(sender, contract, data, receipt["blockNumber"])
+            raise ContractError(f"{name}.{fn} from {sender} reverted: {reason}.", error_name=reason)
+        return receipt
+
+    async def receipt(self, tx_hash: str, *, wait_s: float = 60.0) -> TxReceipt:
+        return await self.w3.eth.wait_for_transaction_receipt(
+            tx_hash,  # type: ignore[arg-type]
+            timeout=wait_s,
+            poll_latency=0.05,
+        )
+
+    async def revert_reason(self, sender: str, contract: AsyncContract, data: str, block: int) -> str:
+        """Replay a reverted call on the state before ``block`` and decode the error."""
+        payload = await self.rpc.raw(
+            "eth_call", [{"from": sender, "to": contract.address, "data": data}, hex(max(block - 1, 0))]
+        )
+        error = payload.get("error")
+        if not error:
+            return "reverted (the replay did not revert; state changed in between)"
+        return (
+            decode_revert(error.get("data"), [dict(item) for item in contract.abi])
+            if error.get("data")
+            else str(error.get("message", error))
+        )
+
+    async def impersonate(self, address: str, *, fund_eth: int = 10) -> None:
+        await self.rpc.call("anvil_impersonateAccount", [to_checksum_address(address)])
+        await self.rpc.call("anvil_setBalance", [to_checksum_address(address), hex(fund_eth * 10**18)])
+
+    async def stop_impersonating(self, address: str) -> None:
+        await self.rpc.call("anvil_stopImpersonatingAccount", [to_checksum_address(address)])
+
+    async def chain_time(self) -> int:
+        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        return int(block["timestamp"], 16)
+
+    async def head(self) -> int:
+        return int(await self.rpc.call("eth_blockNumber"), 16)
+
+    async def mine(self, blocks: int = 1) -> None:
+        await self.rpc.call("anvil_mine", [hex(blocks)])
+
+    async def increase_time(self, seconds: int) -> None:
+        await self.rpc.call("evm_increaseTime", [hex(seconds)])
+        await self.mine()
+
+
+def require(condition: bool, message: str) -> None:
+    """Validation without ``assert`` (which ``python -O`` removes): raise DevnetError when false."""
+    if not condition:
+        raise DevnetError(message)
