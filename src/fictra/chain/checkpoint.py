@@ -39,7 +39,7 @@ async def load_hashes(session: AsyncSession, *, network: str) -> dict[int, str]:
         .where(ChainBlockHash.network == network)
         .order_by(ChainBlockHash.number)
     )
-    return {number: block_hash for number, block_hash in rows.tuples()}
+    return {number: block_hash for number, block_hash in rows}
 
 
 def _conflict(network: str, previous: Checkpoint | None) -> ConflictError:
