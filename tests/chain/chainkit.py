@@ -120,6 +120,13 @@ class Recorder:
     reorgs: list[Reorg] = field(default_factory=list)
     fail_at: int | None = None
     extra: Callable[[BlockBatch, AsyncSession], Awaitable[None]] | None = None
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_past(self, number: int) -> None:
+        """Return once a block after ``number`` was delivered."""
+        while not self.numbers or self.numbers[-1] <= number:
+            self.progress.clear()
+            await self.progress.wait()
 
     @property
     def numbers(self) -> list[int]:
@@ -131,14 +138,19 @@ class Recorder:
         if self.fail_at is not None and batch.first <= self.fail_at <= batch.last:
             raise RuntimeError(f"consumer fails at block {self.fail_at}")
         self.batches.append(batch)
+        self.progress.set()
         if self.stop_at is not None and batch.last >= self.stop_at:
             self.stop.set()
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> None:
         self.reorgs.append(reorg)
+        self.progress.set()
 
 
-SEEN_DDL = "CREATE TABLE seen_block (network VARCHAR(64), number BIGINT, hash VARCHAR(66), PRIMARY KEY (network, number))"
+SEEN_DDL = (
+    "CREATE TABLE seen_block (network VARCHAR(64), number BIGINT, hash VARCHAR(66), "
+    "PRIMARY KEY (network, number))"
+)
 
 
 async def create_seen_table(engine: AsyncEngine) -> None:

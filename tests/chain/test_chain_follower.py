@@ -152,8 +152,7 @@ async def test_follows_the_head_and_delivers_new_blocks_at_once(
                 await asyncio.to_thread(chain.mine_empty, 1)
             # poll_interval is 5 s: arriving well before that proves the websocket newHeads wake-up
             async with asyncio.timeout(3):
-                while not rec.numbers or rec.numbers[-1] <= before:
-                    await asyncio.sleep(0.01)
+                await rec.wait_past(before)
             assert rec.batches[-1].at_head and rec.batches[-1].head == rec.numbers[-1] == before + 1
         assert rec.batches[-1].received_at > 0
         assert len(rec.batches[-2].blocks[0].txs) == 2
