@@ -89,7 +89,7 @@ class FailedTxBurst(Scenario):
 
 
 class Reorg(Scenario):
-    """The last --depth blocks are replaced by different (empty) blocks (anvil_reorg). Not reversible."""
+    """The last --depth blocks are replaced by different (empty) blocks (anvil_reorg)."""
 
     name = "reorg"
     reversible = False

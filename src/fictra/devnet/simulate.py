@@ -1,0 +1,157 @@
+"""Realistic background activity on the devnet (``fictra devnet simulate``).
+
+Oracle rounds, PT settlements between traders, pool swaps, FT issuance and transfers between
+sovereigns, reserve deposits and withdrawals (see :mod:`fictra.devnet.activities`), started at
+``rate`` transactions per second for ``duration`` seconds or until stopped. Every random choice comes
+from one generator seeded with ``seed`` (each activity gets its own child generator, drawn in order),
+so two runs with the same seed make the same choices. Scenarios in force are respected: a stalled
+feed is skipped, token activity pauses while contracts are paused or trading is halted, and reserve
+movements stop during a reserve drain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fictra.clock import Clock, SystemClock
+from fictra.devnet.activities import KINDS, STEPS, TOKEN_KINDS, WEIGHTS, Skipped, World
+from fictra.devnet.chainutil import DevChain
+from fictra.devnet.scenarios.store import ScenarioStore
+from fictra.errors import DevnetError, FictraError
+
+MAX_IN_FLIGHT = 16
+LIVE_CHECK_S = 2.0
+
+
+@dataclass
+class SimStats:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    start_block: int = 0
+    head_block: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def blocks(self) -> int:
+        return max(0, self.head_block - self.start_block)
+
+    def record_error(self, kind: str, message: str) -> None:
+        self.failed += 1
+        self.errors = [*self.errors[-9:], f"{kind}: {message}"]
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    rate: float = 5.0  # transactions per second (approximate)
+    duration: float | None = None  # seconds; None = until stopped
+    seed: int = 1
+    kinds: tuple[str, ...] = KINDS
+
+    def check(self) -> None:
+        if not 0 < self.rate <= 500:
+            raise DevnetError(f"--rate is {self.rate}; use a number of transactions per second in (0, 500].")
+        if self.duration is not None and self.duration <= 0:
+            raise DevnetError(f"--duration is {self.duration}; use a positive number of seconds.")
+        unknown = sorted(set(self.kinds) - set(KINDS))
+        if unknown:
+            raise DevnetError(f"Unknown activity kind(s) {', '.join(unknown)}. Known: {', '.join(KINDS)}.")
+
+
+class Simulator:
+    def __init__(
+        self,
+        chain: DevChain,
+        *,
+        config: SimConfig,
+        store: ScenarioStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        config.check()
+        self.chain = chain
+        self.config = config
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.stats = SimStats()
+        self._rng = random.Random(config.seed)  # noqa: S311 - reproducible load, not cryptography
+        self._live = True
+        self._draining = False
+        self._live_checked = -LIVE_CHECK_S
+
+    async def run(
+        self, *, stop: asyncio.Event | None = None, on_tick: Callable[[SimStats], None] | None = None
+    ) -> SimStats:
+        """Generate activity until ``duration`` passes or ``stop`` is set; waits for what is in flight."""
+        world = await World.load(self.chain, self.store)
+        self.stats.start_block = self.stats.head_block = await self.chain.head()
+        stop = stop or asyncio.Event()
+        started = self.clock.monotonic()
+        tasks: set[asyncio.Task[None]] = set()
+        kinds = list(self.config.kinds)
+        weights = [WEIGHTS[KINDS.index(k)] for k in kinds]
+        try:
+            while not stop.is_set():
+                now = self.clock.monotonic()
+                if self.config.duration is not None and now - started >= self.config.duration:
+                    break
+                await self._refresh(world, now)
+                if on_tick:
+                    on_tick(self.stats)
+                tasks = {t for t in tasks if not t.done()}
+                if len(tasks) >= MAX_IN_FLIGHT:
+                    await self.clock.sleep(0.05)
+                    continue
+                kind = self._rng.choices(kinds, weights)[0]
+                child = random.Random(self._rng.getrandbits(64))  # noqa: S311
+                tasks.add(asyncio.create_task(self._one(world, kind, child)))
+                await self.clock.sleep(_typical_txs(kind) / self.config.rate)
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                self.stats.head_block = await self.chain.head()
+            except FictraError:
+                pass
+            if on_tick:
+                on_tick(self.stats)
+        return self.stats
+
+    async def _refresh(self, world: World, now: float) -> None:
+        if now - self._live_checked < LIVE_CHECK_S:
+            return
+        self._live_checked = now
+        try:
+            self._live = await world.tokens_live()
+            self._draining = bool(self.store and self.store.get("reserve-drain") is not None)
+            self.stats.head_block = await self.chain.head()
+        except (FictraError, OSError, TimeoutError) as exc:  # node-down: keep trying
+            self.stats.record_error("node", str(exc)[:120])
+
+    async def _one(self, world: World, kind: str, rng: random.Random) -> None:
+        if (kind in TOKEN_KINDS and not self._live) or (
+            kind == "reserve" and (self._draining or not self._live)
+        ):
+            self.stats.skipped += 1
+            return
+        try:
+            sent = await STEPS[kind](world, rng)
+        except Skipped:
+            self.stats.skipped += 1
+            return
+        except FictraError as exc:
+            self.stats.record_error(kind, exc.user_message)
+            return
+        except Exception as exc:  # a node hiccup must not stop the simulator
+            self.stats.record_error(kind, f"{type(exc).__name__}: {str(exc)[:160]}")
+            return
+        self.stats.sent += sent
+        self.stats.kinds[kind] += 1
+
+
+def _typical_txs(kind: str) -> float:
+    return {"oracle": 4.0, "swap": 2.0}.get(kind, 1.0)
