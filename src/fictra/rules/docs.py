@@ -1,0 +1,109 @@
+"""Generate ``docs/configuration.md`` from the Pydantic models, so the reference never drifts."""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from fictra.alerting.config import AckDeadlines, AlertingConfig
+from fictra.monitors import config as monitors
+from fictra.rules.config import EventRuleConfig
+from fictra.rules.fields import format_duration
+from fictra.rules.network import Endpoint, NetworkConfig
+
+SECTIONS: list[tuple[str, str, list[type[BaseModel]]]] = [
+    ("network.yaml", "The chain, its RPC endpoints and the manifest.", [NetworkConfig, Endpoint]),
+    ("alerting.yaml", "Acknowledgement deadlines (runbook response times).", [AlertingConfig, AckDeadlines]),
+    ("monitors/*.yaml: node_health", "`monitors:` list item.",
+     [monitors.NodeHealthMonitor, monitors.NodeHealthSeverity, monitors.NodeHealthThresholds]),
+    ("monitors/*.yaml: transactions", "`monitors:` list item.",
+     [monitors.TransactionsMonitor, monitors.TransactionsSeverity, monitors.TransactionsThresholds]),
+    ("monitors/*.yaml: gas", "`monitors:` list item.",
+     [monitors.GasMonitor, monitors.GasSeverity, monitors.GasThresholds]),
+    ("monitors/*.yaml: contract_status", "`monitors:` list item.",
+     [monitors.ContractStatusMonitor, monitors.ContractStatusSeverity, monitors.ContractStatusThresholds]),
+    ("monitors/*.yaml: oracle", "`monitors:` list item.",
+     [monitors.OracleMonitor, monitors.OracleSeverity, monitors.OracleThresholds, monitors.FeedBounds]),
+    ("monitors/*.yaml: anomaly", "`monitors:` list item.", [monitors.AnomalyMonitor]),
+    ("rules/*.yaml: event_rule", "`rules:` list item (`type` may be omitted).", [EventRuleConfig]),
+]  # fmt: skip
+
+HEADER = """# Configuration reference
+
+Generated from the Pydantic models by `fictra config docs` — do not edit by hand.
+
+The config directory (`--config-dir`, `FICTRA_CONFIG_DIR`, default `config/`) holds `network.yaml`,
+`alerting.yaml`, `monitors/*.yaml` (a `monitors:` list) and `rules/*.yaml` (a `rules:` list). Every
+model rejects unknown keys; monitors are selected by `type`. Durations are seconds or `500ms`, `30s`,
+`15m`, `1h`, `2d`. Secrets are references: `env:VAR`, `file:path` or a plain value. Check a directory
+with `fictra config check [--manifest PATH]`; it lists every problem as `file:key.path: message`.
+
+CEL rules see: `event` or `function` (name), `contract` (manifest name), `address`, `args` (decoded:
+ints stay ints — above 2^64 they become doubles —, addresses lower-case hex, bytes 0x-hex), `tx`
+(`hash`, `from`, `to`, `value`, `status`, `gas_used`), `block` (`number`, `hash`, `timestamp`),
+`network`, `params` (the rule's `params`) and `known_contracts` (every manifest contract address).
+"""
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{a}`" for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " \\| ".join(_type_name(a) for a in args)
+    if origin in (list, tuple):
+        return f"list[{_type_name(args[0])}]" if args else "list"
+    if origin is dict:
+        return f"map[{_type_name(args[0])}, {_type_name(args[1])}]"
+    if annotation is type(None):
+        return "null"
+    if annotation is timedelta:
+        return "duration"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return "severity" if annotation.__name__ == "Severity" else annotation.__name__
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(info: FieldInfo) -> str:
+    if info.default is PydanticUndefined and info.default_factory is None:
+        return "**required**"
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return "see below"
+    if isinstance(value, timedelta):
+        return f"`{format_duration(value)}`"
+    if isinstance(value, Enum):
+        return f"`{value.value}`"
+    if value in ([], {}):
+        return "empty"
+    return f"`{value}`"
+
+
+def _table(model: type[BaseModel]) -> str:
+    rows = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
+    for name, info in model.model_fields.items():
+        desc = re.sub(r"\s+", " ", info.description or "").replace("|", "\\|")
+        rows.append(f"| `{name}` | {_type_name(info.annotation)} | {_default(info)} | {desc} |")
+    return "\n".join(rows)
+
+
+def render() -> str:
+    parts = [HEADER]
+    for title, intro, models in SECTIONS:
+        parts.append(f"## {title}\n\n{intro}\n")
+        for i, model in enumerate(models):
+            if i:
+                parts.append(f"### {model.__name__}\n")
+            parts.append(_table(model) + "\n")
+    return "\n".join(parts)
