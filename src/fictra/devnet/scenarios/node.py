@@ -89,7 +89,11 @@ class FailedTxBurst(Scenario):
 
 
 class Reorg(Scenario):
-    """The last --depth blocks are replaced by different (empty) blocks (anvil_reorg)."""
+    """The last --depth blocks are replaced by different blocks (anvil_reorg).
+
+    The new branch carries one marker transaction (the attacker sends itself 1 wei) so its blocks
+    differ from the old ones even where the old ones were empty; the head height stays the same.
+    """
 
     name = "reorg"
     reversible = False
@@ -99,5 +103,7 @@ class Reorg(Scenario):
         head = await ctx.chain.head()
         if not 1 <= depth <= head:
             raise ScenarioError(f"--depth is {depth}; the chain has {head} blocks (use 1..{head}).")
-        await ctx.chain.rpc.call("anvil_reorg", [depth, []])
+        attacker = ctx.one("attacker")
+        marker = {"from": attacker, "to": attacker, "value": "0x1", "gas": hex(21_000)}
+        await ctx.chain.rpc.call("anvil_reorg", [depth, [[marker, 0]]])
         return f"Reorganised the last {depth} blocks (heights {head - depth + 1}..{head})."
