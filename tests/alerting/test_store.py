@@ -140,8 +140,14 @@ async def test_reorg_retracts_and_keeps_the_alert(session: AsyncSession, clock: 
     )
     await apply_findings(session, [finding(subject="nobl", block=None)], [], head=101, clock=clock)
     clock.advance(5)
-    reorg = Reorg(network="devnet", common_ancestor=100, depth=1, old_hashes=(f"0x{101:064x}",),
-                  new_hashes=("0x" + "ee" * 32,), detected_at_block=102)  # fmt: skip
+    reorg = Reorg(
+        network="devnet",
+        common_ancestor=100,
+        depth=1,
+        old_hashes=(f"0x{101:064x}",),
+        new_hashes=("0x" + "ee" * 32,),
+        detected_at_block=102,
+    )
     changes = await retract_for_reorg(session, reorg=reorg, clock=clock)
     await session.commit()
     assert len(changes) == 1
