@@ -8,6 +8,7 @@ that signs for its own accounts and answers the ``anvil_*``/``evm_*`` methods.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -142,6 +143,7 @@ class DevChain:
         self.w3 = AsyncWeb3(AsyncWeb3.AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
         self.rpc = Rpc(rpc_url)
         self._contracts: dict[str, AsyncContract] = {}
+        self._sender_locks: dict[str, asyncio.Lock] = {}
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
@@ -179,7 +181,10 @@ class DevChain:
         """Send from an unlocked (or impersonated) account without gas estimation; returns the tx hash."""
         tx = {"from": to_checksum_address(sender), "to": to_checksum_address(to), "data": data}
         tx.update({"value": hex(value), "gas": hex(gas)})
-        return str(await self.rpc.call("eth_sendTransaction", [tx]))
+        # one send at a time per sender: Anvil picks the nonce, and concurrent sends could share one
+        lock = self._sender_locks.setdefault(tx["from"], asyncio.Lock())
+        async with lock:
+            return str(await self.rpc.call("eth_sendTransaction", [tx]))
 
     async def send(
         self,

@@ -34,7 +34,8 @@ class SimStats:
     skipped: int = 0
     start_block: int = 0
     head_block: int = 0
-    kinds: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)  # activities that completed
+    planned: Counter[str] = field(default_factory=Counter)  # activities started (seed-determined)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -104,9 +105,10 @@ class Simulator:
                     on_tick(self.stats)
                 tasks = {t for t in tasks if not t.done()}
                 if len(tasks) >= MAX_IN_FLIGHT:
-                    await self.clock.sleep(0.05)
+                    await asyncio.wait(tasks, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 kind = self._rng.choices(kinds, weights)[0]
+                self.stats.planned[kind] += 1
                 child = random.Random(self._rng.getrandbits(64))  # noqa: S311
                 tasks.add(asyncio.create_task(self._one(world, kind, child)))
                 await self.clock.sleep(_typical_txs(kind) / self.config.rate)
