@@ -125,3 +125,25 @@ class Actors:
     nodes: list[str]
     sovereigns: list[str]
     traders: list[str]
+
+
+ZERO32 = b"\x00" * 32
+
+
+async def schedule(
+    system: System, proposer: str, name: str, fn: str, *args: Any, salt: bytes = ZERO32
+) -> tuple[str, str, bytes]:
+    """Schedule ``name.fn(*args)`` on the Timelock with its minimum delay; returns (target, data, id)."""
+    target = system.addr(name)
+    data = system.c(name).encode_abi(fn, args=list(args))
+    delay = await system.view("Timelock", "getMinDelay")
+    await system.send(proposer, "Timelock", "schedule", target, 0, data, ZERO32, salt, delay)
+    op_id = await system.view("Timelock", "hashOperation", target, 0, data, ZERO32, salt)
+    return target, data, op_id
+
+
+async def through_timelock(system: System, proposer: str, name: str, fn: str, *args: Any) -> Any:
+    """Schedule, wait out the minimum delay (evm_increaseTime), execute; returns the execute receipt."""
+    target, data, _op = await schedule(system, proposer, name, fn, *args)
+    await system.increase_time(int(await system.view("Timelock", "getMinDelay")) + 1)
+    return await system.send(proposer, "Timelock", "execute", target, 0, data, ZERO32, ZERO32)
