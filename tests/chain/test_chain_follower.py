@@ -13,6 +13,7 @@ from fictra.chain.follower import Follower
 from fictra.chain.pool import RpcPool
 from fictra.clock import SystemClock
 from fictra.devnet.manifest import Manifest
+from fictra.metrics import new_registry
 
 
 def make_follower(
@@ -38,7 +39,8 @@ async def test_catch_up_delivers_every_block_once_in_order_matching_the_node(
     chain.mine_empty(150)
     head = chain.head()
     rec = Recorder(stop_at=head)
-    follower = make_follower(pool, sessions, rec, start_block=0)
+    metrics = new_registry()
+    follower = make_follower(pool, sessions, rec, start_block=0, metrics=metrics)
     await asyncio.wait_for(follower.run(rec.stop), timeout=60)
 
     assert rec.numbers == list(range(head + 1))
@@ -70,6 +72,19 @@ async def test_catch_up_delivers_every_block_once_in_order_matching_the_node(
     assert checkpoint is not None and (checkpoint.number, checkpoint.hash) == (head, blocks[-1].hash)
     assert sorted(hashes) == list(range(head - 127, head + 1)), "only the last 128 hashes are kept"
     assert follower.lag == 0
+    status = follower.status()
+    assert (status.last_block, status.head, status.lag, status.counters["blocks"]) == (
+        head,
+        head,
+        0,
+        head + 1,
+    )
+    assert status.endpoints[0].state == "healthy" and status.endpoints[0].last_head == head
+    sample = metrics.registry.get_sample_value
+    assert sample("fictra_blocks_processed_total", {"network": "devnet"}) == head + 1
+    assert sample("fictra_transactions_processed_total", {"network": "devnet"}) == 271
+    assert sample("fictra_follower_processed_block", {"network": "devnet"}) == head
+    assert sample("fictra_follower_lag_blocks", {"network": "devnet"}) == 0
 
 
 async def test_restart_resumes_from_the_checkpoint_without_gap_or_repeat(

@@ -17,6 +17,7 @@ from fictra.chain.types import BlockBatch
 from fictra.clock import FakeClock, SystemClock
 from fictra.devnet.anvil import AnvilNode, free_port
 from fictra.errors import ChainError, ConfigError, RpcError
+from fictra.metrics import new_registry
 
 
 async def test_failover_when_the_serving_endpoint_stops_keeps_every_block(
@@ -35,6 +36,7 @@ async def test_failover_when_the_serving_endpoint_stops_keeps_every_block(
         timeout=2.0,
         backoff_base=0.0,
         down_after=2,
+        metrics=(metrics := new_registry()),
     )
     stopped: list[TcpProxy] = []
 
@@ -74,6 +76,10 @@ async def test_failover_when_the_serving_endpoint_stops_keeps_every_block(
     assert dead.last_error is not None and "unreachable" in dead.last_error
     assert alive.state == EndpointState.HEALTHY and alive.last_head == head
     assert alive.latency_ewma is not None and alive.latency_ewma > 0
+    sample = metrics.registry.get_sample_value
+    assert sample("fictra_endpoint_up", {"network": "devnet", "endpoint": dead.url}) == 0
+    assert sample("fictra_endpoint_up", {"network": "devnet", "endpoint": alive.url}) == 1
+    assert (sample("fictra_rpc_errors_total", {"network": "devnet", "endpoint": dead.url}) or 0) >= 2
 
 
 async def test_an_endpoint_behind_the_best_head_is_avoided(

@@ -15,6 +15,7 @@ from fictra.chain.models import ChainReorg
 from fictra.chain.pool import RpcPool
 from fictra.clock import SystemClock
 from fictra.errors import ChainError
+from fictra.metrics import new_registry
 
 
 def follower_for(
@@ -31,7 +32,7 @@ def follower_for(
         batch_size=8,
         poll_interval=0.02,
         subscribe=False,
-        **kw,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -76,7 +77,8 @@ async def test_reorg_at_the_head(
     chain.fill(blocks=8, txs_per_block=1)
     tip = chain.head()
     rec = Recorder()
-    follower = follower_for(pool, sessions, rec)
+    metrics = new_registry()
+    follower = follower_for(pool, sessions, rec, metrics=metrics)
     task = asyncio.create_task(follower.run(rec.stop))
     try:
         async with asyncio.timeout(20):
@@ -95,6 +97,8 @@ async def test_reorg_at_the_head(
         await asyncio.wait_for(task, timeout=10)
     await check_reorg_outcome(chain, sessions, rec, tip=tip, depth=depth, old=old)
     assert follower.counters["reorgs"] == 1 and follower.counters["reorged_blocks"] == depth
+    assert metrics.registry.get_sample_value("fictra_reorgs_total", {"network": "devnet"}) == 1
+    assert metrics.registry.get_sample_value("fictra_reorg_depth_blocks_sum", {"network": "devnet"}) == depth
 
 
 async def test_reorg_while_stopped_is_found_on_restart_from_the_stored_hashes(

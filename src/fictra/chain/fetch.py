@@ -53,20 +53,25 @@ async def _fetch_on(ep: Endpoint, first: int, last: int) -> list[Block]:
     return blocks
 
 
+async def _fetch_checked(ep: Endpoint, first: int, last: int) -> list[Block]:
+    try:
+        return await _fetch_on(ep, first, last)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RpcError(
+            f"RPC endpoint '{ep.health.url}' answered a malformed block or receipt in blocks "
+            f"{first}..{last} ({type(exc).__name__}: {str(exc)[:80]})."
+        ) from None
+
+
 async def fetch_blocks(pool: RpcPool, *, first: int, last: int) -> list[Block]:
     """Blocks ``first..last`` with txs, receipts and logs, consistent within each block."""
-    return await pool.run(lambda ep: _fetch_on(ep, first, last), what=f"fetching blocks {first}..{last}")
+    return await pool.run(lambda ep: _fetch_checked(ep, first, last), what=f"fetching blocks {first}..{last}")
 
 
 async def fetch_hashes(pool: RpcPool, numbers: list[int]) -> dict[int, str | None]:
     """Canonical hashes of ``numbers`` (None where the endpoint has no such block)."""
     answers = await pool.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-    return {n: (raw["hash"].lower() if raw else None) for n, raw in zip(numbers, answers, strict=True)}
-
-
-async def fetch_head(pool: RpcPool) -> tuple[int, str]:
-    """Number and hash of the latest block of the best endpoint."""
-    raw = await pool.call("eth_getBlockByNumber", ["latest", False])
-    if not raw:
-        raise RpcError(f"Network '{pool.network}' answered no latest block.")
-    return int(raw["number"], 16), raw["hash"].lower()
+    try:
+        return {n: (raw["hash"].lower() if raw else None) for n, raw in zip(numbers, answers, strict=True)}
+    except (KeyError, TypeError, AttributeError):
+        raise RpcError(f"Network '{pool.network}' answered a malformed block header.") from None

@@ -18,24 +18,39 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.chain import checkpoint as cp
 from fictra.chain.fetch import fetch_blocks, fetch_hashes
 from fictra.chain.heads import watch_new_heads, ws_url_for
-from fictra.chain.pool import RpcPool
+from fictra.chain.pool import EndpointHealth, RpcPool
 from fictra.chain.reorg import find_reorg
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ChainError, ConfigError
+from fictra.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 OnBatch = Callable[[BlockBatch, AsyncSession], Awaitable[None]]
 OnReorg = Callable[[Reorg, AsyncSession], Awaitable[None]]
 Fetched = tuple[list[Block], float]
+
+
+@dataclass(frozen=True)
+class FollowerStatus:
+    """What node monitors, the API and metrics read about one follower."""
+
+    network: str
+    last_block: int | None
+    last_hash: str | None
+    head: int
+    lag: int
+    counters: dict[str, int] = field(default_factory=dict)
+    endpoints: list[EndpointHealth] = field(default_factory=list)
 
 
 class Follower:
@@ -56,6 +71,8 @@ class Follower:
         poll_interval: float = 0.5,
         subscribe: bool = True,
         ws_urls: list[str] | None = None,
+        head_refresh: float = 2.0,
+        metrics: Metrics | None = None,
     ) -> None:
         if batch_size < 1 or prefetch < 1 or keep_hashes < 2:
             raise ConfigError(
@@ -78,6 +95,9 @@ class Follower:
         self.keep_hashes = keep_hashes
         self.poll_interval = poll_interval
         self._subscribe = subscribe
+        self.head_refresh = head_refresh
+        self._metrics = metrics
+        self._refreshed_at = 0.0
         self._ws_urls = ws_urls or [ws_url_for(ep.client.url) for ep in pool.endpoints]
         self._new_head = asyncio.Event()
         self.checkpoint: cp.Checkpoint | None = None
@@ -99,6 +119,25 @@ class Follower:
         done = self.checkpoint.number if self.checkpoint else (self._next or 0) - 1
         return max(self.pool.best_head - done, 0)
 
+    def status(self) -> FollowerStatus:
+        return FollowerStatus(
+            network=self.network,
+            last_block=self.checkpoint.number if self.checkpoint else None,
+            last_hash=self.checkpoint.hash if self.checkpoint else None,
+            head=self.pool.best_head,
+            lag=self.lag,
+            counters=dict(self.counters),
+            endpoints=self.pool.health(),
+        )
+
+    async def _refresh_head(self) -> int:
+        head = await self.pool.refresh_heads()
+        self._refreshed_at = self._clock.monotonic()
+        if self._metrics is not None:
+            self._metrics.follower_head.labels(self.network).set(head)
+            self._metrics.follower_lag_blocks.labels(self.network).set(self.lag)
+        return head
+
     # -- life cycle -------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -113,7 +152,7 @@ class Follower:
             )
         try:
             while not stop.is_set():
-                head = await self.pool.refresh_heads()
+                head = await self._refresh_head()
                 if self._next is None:
                     self._next = self.checkpoint.number + 1 if self.checkpoint else self._first_block(head)
                 if self._next <= head:
@@ -178,6 +217,8 @@ class Follower:
                     next_fetch = last + 1
                 if not pending:
                     return
+                if self._clock.monotonic() - self._refreshed_at >= self.head_refresh:
+                    target = max(target, await self._refresh_head())  # long catch-up: follow the head
                 blocks, received_at = await pending.popleft()
                 head = max(target, self.pool.best_head)
                 at_head = not pending and blocks[-1].number >= head
@@ -222,6 +263,12 @@ class Follower:
         self.counters["blocks"] += len(blocks)
         self.counters["txs"] += sum(len(b.txs) for b in blocks)
         self.counters["batches"] += 1
+        if self._metrics is not None:
+            net = self.network
+            self._metrics.blocks_processed.labels(net).inc(len(blocks))
+            self._metrics.transactions_processed.labels(net).inc(sum(len(b.txs) for b in blocks))
+            self._metrics.follower_processed_block.labels(net).set(new.number)
+            self._metrics.follower_lag_blocks.labels(net).set(self.lag)
         return True
 
     # -- reorgs -----------------------------------------------------------------------------------
@@ -247,3 +294,6 @@ class Follower:
             del self._hashes[number]
         self.counters["reorgs"] += 1
         self.counters["reorged_blocks"] += reorg.depth
+        if self._metrics is not None:
+            self._metrics.reorgs.labels(self.network).inc()
+            self._metrics.reorg_depth.labels(self.network).observe(reorg.depth)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from fictra.chain.rpc import Call, RpcClient, RpcMethodMissing
 from fictra.clock import Clock
 from fictra.errors import ChainError, ConfigError, RpcError
+from fictra.metrics import Metrics
 
 T = TypeVar("T")
 _STATE_RANK = {"healthy": 0, "degraded": 1, "down": 2}
@@ -71,6 +72,7 @@ class RpcPool:
         backoff_max: float = 5.0,
         max_rounds: int = 4,
         ewma_alpha: float = 0.3,
+        metrics: Metrics | None = None,
     ) -> None:
         if not urls:
             raise ConfigError(f"Network '{network}' has no RPC endpoints; give at least one rpc url.")
@@ -83,6 +85,7 @@ class RpcPool:
         self._backoff_max = backoff_max
         self._max_rounds = max_rounds
         self._alpha = ewma_alpha
+        self._metrics = metrics
         self.endpoints = [
             Endpoint(
                 client=(client := RpcClient(url=url, timeout=timeout)),
@@ -134,6 +137,9 @@ class RpcPool:
         h.retry_at = 0.0
         h.state = EndpointState.HEALTHY
         self._mark_lag(ep)
+        if self._metrics is not None:
+            self._metrics.rpc_latency_seconds.labels(self.network, h.url).observe(elapsed)
+            self._metrics.endpoint_up.labels(self.network, h.url).set(1)
 
     def _mark_lag(self, ep: Endpoint) -> None:
         h = ep.health
@@ -154,11 +160,18 @@ class RpcPool:
         h.last_error = error
         h.state = EndpointState.DOWN if h.consecutive_errors >= self._down_after else EndpointState.DEGRADED
         h.retry_at = self._clock.monotonic() + self._backoff(h.consecutive_errors)
+        if self._metrics is not None:
+            self._metrics.rpc_errors.labels(self.network, h.url).inc()
+            self._metrics.endpoint_up.labels(self.network, h.url).set(
+                1 if h.state != EndpointState.DOWN else 0
+            )
 
     def _mark_bad(self, ep: Endpoint, reason: str) -> None:
         ep.health.bad_reason = reason
         ep.health.last_error = reason
         ep.health.state = EndpointState.DOWN
+        if self._metrics is not None:
+            self._metrics.endpoint_up.labels(self.network, ep.health.url).set(0)
 
     # -- heads ------------------------------------------------------------------------------------
 
