@@ -15,8 +15,7 @@ from fictra.errors import ConfigError
 from fictra.rules.config import EventRuleConfig
 from fictra.rules.engine import RulesEngine
 from fictra.rules.literals import inline_params
-
-from .chainvalues import FT, PT, RESERVE, batch, block, event_log, topic, transfer, tx
+from fictra.rules.synthetic import FT, PT, RESERVE, batch, block, event_log, topic, transfer, tx
 
 ATTACKER = "0x" + "ee" * 20
 ADMIN = "0x" + "ad" * 20

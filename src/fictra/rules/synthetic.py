@@ -1,9 +1,9 @@
-"""Synthetic chain values (logs, txs, blocks) encoded with eth_abi, for rules-engine tests and the bench."""
+"""Synthetic chain values (logs, txs, blocks) encoded with eth_abi, for the rules bench and tests."""
 
 from __future__ import annotations
 
 from eth_abi.abi import encode
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from fictra.chain.types import Block, BlockBatch, Log, Tx
 
