@@ -7,7 +7,8 @@
 // newline). "sourceHash" (sha256 over every compiled source, the compiler version and the settings) lets
 // tests detect stale artifacts.
 //
-// Usage: node scripts/build_contracts.js [--out DIR]   (or FICTRA_ARTIFACTS_OUT=DIR)
+// Usage: node scripts/build_contracts.js [--out DIR] [--contracts DIR]   (or FICTRA_ARTIFACTS_OUT=DIR)
+// --contracts compiles another source tree (tests use it); sources are named contracts/<relative path>.
 'use strict';
 
 const crypto = require('crypto');
@@ -16,7 +17,7 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
-const CONTRACTS_DIR = path.join(ROOT, 'contracts');
+const CONTRACTS_DIR = path.resolve(argValue('--contracts') || path.join(ROOT, 'contracts'));
 const EIP170_LIMIT = 24576;
 
 // Contracts whose artifacts ship, by name.
@@ -33,17 +34,25 @@ const SHIPPED = [
 ];
 const UNISWAP = ['UniswapV2Factory', 'UniswapV2Pair'];
 
+function argValue(flag) {
+  const idx = process.argv.indexOf(flag);
+  if (idx === -1) return null;
+  const value = process.argv[idx + 1];
+  if (!value || value.startsWith('--')) {
+    process.stderr.write(`build_contracts: ${flag} needs a directory\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
 function fail(message) {
   process.stderr.write(`build_contracts: ${message}\n`);
   process.exit(1);
 }
 
 function outputDir() {
-  const idx = process.argv.indexOf('--out');
-  if (idx !== -1) {
-    if (!process.argv[idx + 1]) fail('--out needs a directory');
-    return path.resolve(process.argv[idx + 1]);
-  }
+  const out = argValue('--out');
+  if (out) return path.resolve(out);
   if (process.env.FICTRA_ARTIFACTS_OUT) return path.resolve(process.env.FICTRA_ARTIFACTS_OUT);
   return path.join(ROOT, 'src', 'fictra', 'chain', 'artifacts');
 }
@@ -72,7 +81,7 @@ const resolved = new Map();
 function findImports(importPath) {
   const candidates = importPath.startsWith('@')
     ? [path.join(NODE_MODULES, importPath)]
-    : [path.join(ROOT, importPath), path.join(NODE_MODULES, importPath)];
+    : [path.join(path.dirname(CONTRACTS_DIR), importPath), path.join(NODE_MODULES, importPath)];
   for (const file of candidates) {
     if (fs.existsSync(file)) {
       const contents = fs.readFileSync(file, 'utf8');
@@ -101,11 +110,12 @@ function stableJson(value) {
 function main() {
   const solc = loadSolc();
   const version = solc.version();
+  if (!fs.existsSync(CONTRACTS_DIR)) fail(`no contracts directory at ${CONTRACTS_DIR}`);
   const files = listSol(CONTRACTS_DIR);
   if (files.length === 0) fail(`no .sol files under ${CONTRACTS_DIR}`);
   const sources = {};
   for (const file of files) {
-    const unit = path.relative(ROOT, file).split(path.sep).join('/');
+    const unit = ['contracts', ...path.relative(CONTRACTS_DIR, file).split(path.sep)].join('/');
     sources[unit] = { content: fs.readFileSync(file, 'utf8') };
     resolved.set(unit, sources[unit].content);
   }
