@@ -117,6 +117,10 @@ class RpcFront:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError, ConnectionError):
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                if not head.startswith(b"POST"):  # e.g. a websocket upgrade: this front is HTTP only
+                    writer.write(b"HTTP/1.1 400 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    await writer.drain()
+                    break
                 length = 0
                 for line in head.decode().split("\r\n"):
                     if line.lower().startswith("content-length:"):

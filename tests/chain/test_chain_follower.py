@@ -6,12 +6,14 @@ import asyncio
 
 import pytest
 from chainkit import Chain, Recorder, create_seen_table, seen_numbers, write_seen
+from netkit import RpcFront
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fictra.chain.checkpoint import load_checkpoint, load_hashes
 from fictra.chain.follower import Follower
 from fictra.chain.pool import RpcPool
 from fictra.clock import SystemClock
+from fictra.devnet.anvil import AnvilNode
 from fictra.devnet.manifest import Manifest
 from fictra.metrics import new_registry
 
@@ -175,3 +177,30 @@ async def test_follows_the_head_and_delivers_new_blocks_at_once(
         rec.stop.set()
         await asyncio.wait_for(task, timeout=10)
     assert rec.numbers == list(range(1, rec.numbers[-1] + 1))
+
+
+async def test_without_websocket_support_the_follower_polls(
+    anvil: AnvilNode,
+    chain: Chain,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    front = await RpcFront(anvil.rpc_url).start()  # HTTP only: the newHeads subscription fails
+    pool = RpcPool(network="devnet", urls=[front.url], clock=SystemClock())
+    rec = Recorder()
+    try:
+        await pool.start()
+        follower = make_follower(pool, sessions, rec, start_block=0, poll_interval=0.05, subscribe=True)
+        task = asyncio.create_task(follower.run(rec.stop))
+        for _ in range(3):
+            before = chain.head()
+            await asyncio.to_thread(chain.mine_empty, 1)
+            async with asyncio.timeout(5):
+                await rec.wait_past(before)
+        rec.stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    finally:
+        await pool.aclose()
+        await front.stop()
+    assert rec.numbers == list(range(chain.head() + 1))
+    assert f"newHeads subscription on 'ws://127.0.0.1:{front.port}' failed" in caplog.text

@@ -241,7 +241,9 @@ class Follower:
             if parent is not None and block.parent_hash != parent:
                 if index == 0:
                     await self._handle_reorg(detected_at=block.number)
-                return False  # mid-batch: the chain changed while fetching; refetch from the checkpoint
+                else:  # mid-batch: the chain changed while fetching; refetch from the checkpoint
+                    await self._clock.sleep(self.poll_interval)
+                return False
             parent = block.hash
         batch = BlockBatch(self.network, tuple(blocks), head=head, at_head=at_head, received_at=received_at)
         async with self._sessions() as session, session.begin():
@@ -280,6 +282,9 @@ class Follower:
         reorg = await find_reorg(
             self.pool, network=self.network, hashes=self._hashes, tip=previous.number, detected_at=detected_at
         )
+        if reorg is None:  # our tip is canonical after all: endpoints disagreed for a moment
+            await self._clock.sleep(self.poll_interval)
+            return
         ancestor = cp.Checkpoint(self.network, reorg.common_ancestor, self._hashes[reorg.common_ancestor])
         async with self._sessions() as session, session.begin():
             if self._on_reorg is not None:

@@ -42,15 +42,29 @@ async def _subscribe_once(url: str, on_head: Callable[[int, str], None]) -> None
 
 
 async def watch_new_heads(
-    *, urls: Sequence[str], on_head: Callable[[int, str], None], clock: Clock, retry_after: float = 2.0
+    *,
+    urls: Sequence[str],
+    on_head: Callable[[int, str], None],
+    clock: Clock,
+    retry_after: float = 1.0,
+    retry_max: float = 60.0,
 ) -> None:
-    """Call ``on_head(number, hash)`` for every new head until cancelled; rotate endpoints on failure."""
+    """Call ``on_head(number, hash)`` for every new head until cancelled; on failure rotate to the next
+    endpoint, waiting ``retry_after`` doubling up to ``retry_max`` (reset once a head arrives)."""
     attempt = 0
+    delay = retry_after
+
+    def heard(number: int, block_hash: str) -> None:
+        nonlocal delay
+        delay = retry_after
+        on_head(number, block_hash)
+
     while True:
         url = urls[attempt % len(urls)]
         try:
-            await _subscribe_once(url, on_head)
+            await _subscribe_once(url, heard)
         except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
             log.warning("newHeads subscription on '%s' failed: %s", redact_url(url), type(exc).__name__)
         attempt += 1
-        await clock.sleep(retry_after)
+        await clock.sleep(delay)
+        delay = min(delay * 2, retry_max)

@@ -12,9 +12,10 @@ WALK_STEP = 16
 
 async def find_reorg(
     pool: RpcPool, *, network: str, hashes: dict[int, str], tip: int, detected_at: int
-) -> Reorg:
+) -> Reorg | None:
     """Walk back from ``tip`` through ``hashes`` (number -> hash we processed), fetching canonical
-    hashes ``WALK_STEP`` at a time, to the highest block both chains share."""
+    hashes ``WALK_STEP`` at a time, to the highest block both chains share. None when ``tip`` itself is
+    still canonical (endpoints disagreeing for a moment, not a reorg)."""
     canonical: dict[int, str | None] = {}
     number = tip
     oldest = min(hashes, default=tip + 1)
@@ -23,6 +24,8 @@ async def find_reorg(
         canonical.update(await fetch_hashes(pool, chunk))
         for n in chunk:
             if canonical[n] is not None and canonical[n] == hashes.get(n):
+                if n == tip:
+                    return None
                 replaced = range(n + 1, tip + 1)
                 return Reorg(
                     network=network,
