@@ -233,6 +233,7 @@ def fill(
                 progress=lambda done: bar.update(task, completed=done),
             )
         )
+    _note(result.note)
     console.print(
         f"Added {result.transactions} transactions ({result.pt_transfers} PT transfers) in blocks "
         f"{result.first_block}..{result.last_block}: {result.tx_per_s:,.0f} tx/s."

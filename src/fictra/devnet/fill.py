@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import rlp
+import rlp  # type: ignore[import-untyped]
 from coincurve import PrivateKey
 from eth_utils.address import to_canonical_address
 from eth_utils.crypto import keccak
@@ -29,7 +29,7 @@ PINNED_BASE_FEE = 10**9
 ETH_GAS = 21_000
 PT_GAS = 120_000
 TRANSFER_SELECTOR = bytes.fromhex("a9059cbb")
-PT_FUNDING = 10**6 * 10**18  # PT handed to each filler before the run
+PT_FUNDING = 10_000 * 10**18  # PT handed to each filler (by a trader) before the run
 HTTP_CHUNK = 1_000  # requests per HTTP batch
 
 
@@ -40,6 +40,7 @@ class FillResult:
     first_block: int
     last_block: int
     seconds: float
+    note: str | None = None
 
     @property
     def tx_per_s(self) -> float:
@@ -61,7 +62,8 @@ class Signer:
         sig = self.key.sign_recoverable(digest, hasher=None)
         r, s, rec = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"), sig[64]
         self.nonce += 1
-        return "0x" + rlp.encode([*fields, rec + self.chain_id * 2 + 35, r, s]).hex()
+        signed: bytes = rlp.encode([*fields, rec + self.chain_id * 2 + 35, r, s])
+        return "0x" + signed.hex()
 
 
 def transfer_data(to: bytes, amount: int) -> bytes:
@@ -86,7 +88,7 @@ async def _fund_fillers_with_pt(rpc: Rpc, manifest: Manifest, fillers: list[str]
             receipt = await chain.send(
                 traders[0], "PaymentToken", "transfer", filler, PT_FUNDING, check=False
             )
-            if not isinstance(receipt, dict) or receipt["status"] != 1:
+            if isinstance(receipt, str) or receipt["status"] != 1:
                 return False
     return True
 
@@ -117,8 +119,13 @@ async def fill(
         await MiningMode(automine=True, interval=None).apply(rpc)
         try:
             use_pt = pt_share > 0 and manifest is not None
+            note = None
             if use_pt and manifest is not None:
                 use_pt = await _fund_fillers_with_pt(rpc, manifest, [f.address for f in fillers])
+                if not use_pt:
+                    note = (
+                        "PT could not be handed to the filler accounts (paused? halted?): ETH transfers only."
+                    )
             pt_address = (
                 to_canonical_address(manifest.address("PaymentToken")) if use_pt and manifest else b""
             )
@@ -140,7 +147,7 @@ async def fill(
                     signer = signers[(sent + i) % len(signers)]
                     to = targets[rng.randrange(len(targets))]
                     if use_pt and rng.random() < pt_share:
-                        data = transfer_data(to, rng.randrange(1, 10**18))
+                        data = transfer_data(to, rng.randrange(1, 10**17))
                         raws.append(signer.sign(to=pt_address, value=0, data=data, gas=PT_GAS))
                         pt_count += 1
                     else:
@@ -153,7 +160,7 @@ async def fill(
             seconds = clock.monotonic() - started
         finally:
             await mode.apply(rpc)
-    return FillResult(transactions, pt_count, first_block, last_block, seconds)
+    return FillResult(transactions, pt_count, first_block, last_block, seconds, note)
 
 
 async def _send_and_mine(rpc: Rpc, raws: list[str]) -> None:

@@ -21,7 +21,7 @@ from fictra.devnet.state import DevnetPaths, DevnetState, clear, load_state, sav
 from fictra.errors import DevnetError, FictraError
 
 Progress = Callable[[str], None]
-Deployer = Callable[[str], Awaitable[Manifest]]
+Deployer = Callable[[str, Progress | None], Awaitable[Manifest]]
 
 
 async def _deploy_system(rpc_url: str, progress: Progress | None = None) -> Manifest:
@@ -46,6 +46,7 @@ async def up(
     deploy: bool = True,
     progress: Progress | None = None,
     clock: Clock | None = None,
+    deployer: Deployer = _deploy_system,
 ) -> UpResult:
     """Start Anvil + deploy. Raises DevnetError (nothing left running) on every expected failure."""
     clock = clock or SystemClock()
@@ -81,7 +82,7 @@ async def up(
         save_state(paths, state)
         manifest = None
         if deploy:
-            manifest = await deploy_onto(state=state, paths=paths, progress=progress)
+            manifest = await deploy_onto(state=state, paths=paths, progress=progress, deployer=deployer)
         elif block_time:
             async with Rpc(state.rpc_url) as rpc:
                 await MiningMode(automine=False, interval=block_time).apply(rpc)
@@ -97,13 +98,17 @@ async def up(
 
 
 async def deploy_onto(
-    *, state: DevnetState, paths: DevnetPaths, progress: Progress | None = None
+    *,
+    state: DevnetState,
+    paths: DevnetPaths,
+    progress: Progress | None = None,
+    deployer: Deployer = _deploy_system,
 ) -> Manifest:
     """Deploy the system onto the running node in automine mode, save the manifest, restore mining."""
     async with Rpc(state.rpc_url) as rpc:
         await MiningMode(automine=True, interval=None).apply(rpc)
         try:
-            manifest = await _deploy_system(state.rpc_url, progress)
+            manifest = await deployer(state.rpc_url, progress)
         finally:
             if state.block_time:
                 await MiningMode(automine=False, interval=state.block_time).apply(rpc)

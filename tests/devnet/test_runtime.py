@@ -1,0 +1,60 @@
+"""The devnet lifecycle in-process: a failed deployment leaves nothing running, stale state, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fictra.clock import FakeClock
+from fictra.devnet import runtime
+from fictra.devnet.anvil import free_port, port_in_use, rpc_call
+from fictra.devnet.manifest import Manifest
+from fictra.devnet.state import DevnetPaths, process_alive
+from fictra.errors import DevnetError
+
+
+async def _broken_deployer(rpc_url: str, progress: object) -> Manifest:
+    rpc_call(rpc_url, "eth_blockNumber")  # Anvil really runs when deployment fails
+    raise DevnetError("contract FoundationToken reverted during deployment")
+
+
+async def test_failed_deployment_stops_anvil_and_removes_the_state(tmp_path: Path) -> None:
+    paths = DevnetPaths(tmp_path / "devnet")
+    port = free_port()
+    with pytest.raises(DevnetError, match="Devnet start-up failed, Anvil stopped: contract FoundationToken"):
+        await runtime.up(paths=paths, port=port, deployer=_broken_deployer)
+    assert not paths.state.exists() and not paths.manifest.exists()
+    assert not port_in_use(port)
+
+
+async def test_up_without_deploy_then_status_and_down(tmp_path: Path) -> None:
+    paths = DevnetPaths(tmp_path / "devnet")
+    clock = FakeClock()
+    result = await runtime.up(paths=paths, deploy=False, block_time=0, clock=clock)
+    try:
+        assert result.manifest is None
+        assert result.state.started_at == clock.now().isoformat(timespec="seconds")
+        info = await runtime.status(paths=paths)
+        assert info.running and info.answering and info.chain_id == 31337 and info.manifest_path is None
+    finally:
+        runtime.down(paths=paths)
+    assert not process_alive(result.state.pid)
+    assert not (await runtime.status(paths=paths)).running
+
+
+async def test_negative_block_time_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DevnetError, match="--block-time is -1"):
+        await runtime.up(paths=DevnetPaths(tmp_path), block_time=-1)
+    assert not DevnetPaths(tmp_path).state.exists()
+
+
+async def test_interval_mining_is_set_after_deployment(tmp_path: Path) -> None:
+    paths = DevnetPaths(tmp_path / "devnet")
+    result = await runtime.up(paths=paths, block_time=2)
+    try:
+        assert result.manifest is not None and paths.manifest.exists()
+        assert rpc_call(result.state.rpc_url, "anvil_getIntervalMining") == 2
+        assert rpc_call(result.state.rpc_url, "anvil_getAutomine") is False
+    finally:
+        runtime.down(paths=paths)
