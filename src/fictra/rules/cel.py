@@ -26,6 +26,8 @@ def compile_expression(expression: str) -> Any:
     except (ValueError, RuntimeError, TypeError) as exc:
         first = str(exc).strip().splitlines()
         message = " ".join(line for line in first if not line.startswith("|")) if first else repr(exc)
+        if "ERROR: <input>:" in message:
+            message = message.split("ERROR: <input>:", 1)[1].strip()
         raise CelCompileError(message) from None
 
 

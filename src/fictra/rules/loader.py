@@ -121,7 +121,11 @@ def _read_yaml(path: Path, rel: str, problems: list[str]) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "?"
-        problems.append(f"{rel}:{where}: YAML syntax error: {exc.problem or exc.context}")
+        context = ""
+        if exc.context and exc.context_mark is not None and exc.problem:
+            cm = exc.context_mark
+            context = f" ({exc.context} at line {cm.line + 1}, column {cm.column + 1})"
+        problems.append(f"{rel}:{where}: YAML syntax error: {exc.problem or exc.context}{context}")
     except yaml.YAMLError as exc:
         problems.append(f"{rel}: YAML error: {exc}")
     return None
