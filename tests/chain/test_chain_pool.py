@@ -242,3 +242,47 @@ async def test_client_batch_and_errors(anvil: AnvilNode) -> None:
 def test_a_pool_needs_endpoints() -> None:
     with pytest.raises(ConfigError, match="Network 'x' has no RPC endpoints"):
         RpcPool(network="x", urls=[], clock=FakeClock())
+
+
+async def test_a_total_outage_delays_blocks_but_loses_none(
+    anvil: AnvilNode, chain: Chain, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    chain.mine_empty(120)
+    head = chain.head()
+    proxy = await TcpProxy(int(anvil.rpc_url.rsplit(":", 1)[1])).start()
+    pool = RpcPool(network="devnet", urls=[proxy.url], clock=SystemClock(), timeout=1.0, max_rounds=2)
+    outage = asyncio.Event()
+
+    async def cut_at_40(batch: BlockBatch, session: AsyncSession) -> None:
+        if batch.last >= 40 and not outage.is_set():
+            outage.set()
+            await proxy.stop()
+
+    rec = Recorder(stop_at=head, extra=cut_at_40)
+    try:
+        await pool.start()
+        follower = Follower(
+            network="devnet",
+            pool=pool,
+            sessions=sessions,
+            on_batch=rec.on_batch,
+            clock=SystemClock(),
+            start_block=1,
+            batch_size=10,
+            subscribe=False,
+            poll_interval=0.02,
+        )
+        task = asyncio.create_task(follower.run(rec.stop))
+        await asyncio.wait_for(outage.wait(), timeout=20)
+        async with asyncio.timeout(20):
+            while follower.counters["rpc_outages"] < 2:  # noqa: ASYNC110 - it keeps trying, never gives up
+                await asyncio.sleep(0.02)
+        assert not task.done()
+        assert pool.health()[0].state == EndpointState.DOWN
+        await proxy.start()  # same port again
+        await asyncio.wait_for(task, timeout=30)
+    finally:
+        await pool.aclose()
+        await proxy.stop()
+    assert rec.numbers == list(range(1, head + 1))
+    assert pool.health()[0].state == EndpointState.HEALTHY

@@ -8,7 +8,9 @@ advances the checkpoint, so the consumer's writes and the checkpoint commit toge
 point: no gap, no duplicate). A block whose parent is not the last processed block means a reorg: the
 follower walks back through the recent hashes to the common ancestor, calls ``on_reorg(reorg,
 session)`` in the transaction that rewinds the checkpoint and records the reorg, then follows the new
-branch. A consumer exception rolls its transaction back and ends ``run`` with that exception.
+branch. A consumer exception rolls its transaction back and ends ``run`` with that exception. When
+every endpoint fails (an RpcError from the pool), ``run`` logs it, waits (doubling up to
+``outage_retry_max``) and carries on from the checkpoint: an outage delays blocks, never loses them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from fictra.chain.reorg import find_reorg
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
-from fictra.errors import ChainError, ConfigError
+from fictra.errors import ChainError, ConfigError, RpcError
 from fictra.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ class Follower:
         subscribe: bool = True,
         ws_urls: list[str] | None = None,
         head_refresh: float = 2.0,
+        outage_retry_max: float = 30.0,
         metrics: Metrics | None = None,
     ) -> None:
         if batch_size < 1 or prefetch < 1 or keep_hashes < 2:
@@ -96,6 +99,7 @@ class Follower:
         self.poll_interval = poll_interval
         self._subscribe = subscribe
         self.head_refresh = head_refresh
+        self.outage_retry_max = outage_retry_max
         self._metrics = metrics
         self._refreshed_at = 0.0
         self._ws_urls = ws_urls or [ws_url_for(ep.client.url) for ep in pool.endpoints]
@@ -109,6 +113,7 @@ class Follower:
             "batches": 0,
             "reorgs": 0,
             "reorged_blocks": 0,
+            "rpc_outages": 0,
         }
 
     # -- public state -----------------------------------------------------------------------------
@@ -150,20 +155,34 @@ class Follower:
             watcher = asyncio.create_task(
                 watch_new_heads(urls=self._ws_urls, on_head=self._heard_head, clock=self._clock)
             )
+        outage_wait = self.poll_interval
         try:
             while not stop.is_set():
-                head = await self._refresh_head()
-                if self._next is None:
-                    self._next = self.checkpoint.number + 1 if self.checkpoint else self._first_block(head)
-                if self._next <= head:
-                    await self._catch_up(head, stop)
-                elif not await self._tip_moved():
-                    await self._wait_for_head(stop)
+                try:
+                    await self._step(stop)
+                except RpcError as exc:
+                    self.counters["rpc_outages"] += 1
+                    log.warning(
+                        "network %s: %s; retrying in %.1fs", self.network, exc.user_message, outage_wait
+                    )
+                    await self._wait_for_head(stop, seconds=outage_wait)
+                    outage_wait = min(outage_wait * 2, self.outage_retry_max)
+                else:
+                    outage_wait = self.poll_interval
         finally:
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+
+    async def _step(self, stop: asyncio.Event) -> None:
+        head = await self._refresh_head()
+        if self._next is None:
+            self._next = self.checkpoint.number + 1 if self.checkpoint else self._first_block(head)
+        if self._next <= head:
+            await self._catch_up(head, stop)
+        elif not await self._tip_moved():
+            await self._wait_for_head(stop, seconds=self.poll_interval)
 
     def _first_block(self, head: int) -> int:
         start = head if self._start_block is None else self._start_block
@@ -175,11 +194,12 @@ class Follower:
     def _heard_head(self, number: int, block_hash: str) -> None:
         self._new_head.set()
 
-    async def _wait_for_head(self, stop: asyncio.Event) -> None:
+    async def _wait_for_head(self, stop: asyncio.Event, *, seconds: float) -> None:
+        """Wait for a new head (websocket), ``stop`` or ``seconds``, whichever comes first."""
         waiters = [
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(self._new_head.wait()),
-            asyncio.ensure_future(self._clock.sleep(self.poll_interval)),
+            asyncio.ensure_future(self._clock.sleep(seconds)),
         ]
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)

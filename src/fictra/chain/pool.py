@@ -225,15 +225,15 @@ class RpcPool:
         ]
         return sorted(ready, key=lambda ep: (_STATE_RANK[ep.health.state], ep.health.latency_ewma or 0.0))
 
-    def _all_failed(self, what: str) -> ChainError:
+    def _all_failed(self, what: str) -> RpcError:
         problems = "; ".join(
             f"'{ep.health.url}': {ep.health.bad_reason or ep.health.last_error or 'not tried'}"
             for ep in self.endpoints
         )
-        return ChainError(f"Every RPC endpoint of network '{self.network}' failed {what}: {problems}")
+        return RpcError(f"Every RPC endpoint of network '{self.network}' failed {what}: {problems}")
 
     async def run(self, op: Callable[[Endpoint], Awaitable[T]], *, what: str) -> T:
-        """Run ``op`` on the best endpoint, failing over on RpcError; ChainError when all rounds fail."""
+        """Run ``op`` on the best endpoint, failing over on RpcError; RpcError when all rounds fail."""
         for round_no in range(self._max_rounds):
             tried: set[int] = set()
             while candidates := self._candidates(tried=tried):
