@@ -10,7 +10,9 @@ On a fresh Anvil filled with transfers (``fictra.devnet.fill``), measures
 and reports blocks/s, txs/s and ``ratio`` = follower blocks/s / raw blocks/s (target >= 0.5). Each side
 runs ``rounds`` times alternately and the best run counts (least disturbed by other load).
 
-``python -m bench.chain`` runs it alone and writes bench/results/chain.json.
+``python -m bench chain [--chain-transactions 20000] [--chain-txs-per-block 40] [--chain-empty-blocks 200]
+[--chain-batch-size 25] [--chain-prefetch 3] [--chain-rounds 3]`` writes bench/results/chain.json
+(``python -m bench.chain`` with the same options does too).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from fictra.devnet.anvil import AnvilNode, rpc_call
 from fictra.devnet.fill import fill
 
 DEFAULTS = {"transactions": 20_000, "txs_per_block": 40, "empty_blocks": 200, "batch_size": 25, "prefetch": 3}
+OPTION_PREFIX = "chain_"  # options are --chain-<name>: other bench modules read --batch-size etc.
 
 
 async def raw_fetch(url: str, *, head: int, batch_size: int, prefetch: int) -> tuple[float, int]:
@@ -93,8 +96,8 @@ async def follower_catch_up(url: str, db_dir: Path, *, head: int, batch_size: in
 
 
 async def run(args: argparse.Namespace | None = None) -> dict[str, Any]:
-    opts = {k: getattr(args, k, None) or v for k, v in DEFAULTS.items()}
-    rounds = getattr(args, "rounds", None) or 3
+    opts = {k: int(getattr(args, OPTION_PREFIX + k, None) or v) for k, v in DEFAULTS.items()}
+    rounds = int(getattr(args, OPTION_PREFIX + "rounds", None) or 3)
     with AnvilNode(gas_limit=100_000_000) as node, tempfile.TemporaryDirectory() as tmp:
         filled = await fill(
             rpc_url=node.rpc_url, transactions=opts["transactions"], batch_size=opts["txs_per_block"]
@@ -144,9 +147,8 @@ async def run(args: argparse.Namespace | None = None) -> dict[str, Any]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    for key, value in DEFAULTS.items():
-        parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=value)
-    parser.add_argument("--rounds", type=int, default=3)
+    for key, value in [*DEFAULTS.items(), ("rounds", 3)]:
+        parser.add_argument(f"--{(OPTION_PREFIX + key).replace('_', '-')}", type=int, default=value)
     result = asyncio.run(run(parser.parse_args()))
     out = Path(__file__).parent / "results" / "chain.json"
     out.parent.mkdir(parents=True, exist_ok=True)
