@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
-from fictra.cli import alerts, config, devnet
+from fictra.cli import alerts, config, devnet, up
 from fictra.errors import FictraError
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("up")(up.up)
+app.command("status")(up.status)
 app.add_typer(devnet.app, name="devnet")
 app.add_typer(config.app, name="config")
 app.add_typer(alerts.app, name="alerts")

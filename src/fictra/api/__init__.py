@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): one app, each domain contributes a router."""

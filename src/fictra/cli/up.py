@@ -1,0 +1,246 @@
+"""``fictra up`` (the main job) and ``fictra status``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+
+from fictra.cli._common import console, settings
+from fictra.clock import SystemClock
+from fictra.errors import FictraError
+
+
+def _setup_logging(data_dir: Path) -> Path:
+    """Platform logs go to a file (the terminal shows the live view); never secrets."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "fictra.log"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for noisy in ("httpx", "httpcore", "web3", "urllib3", "websockets", "uvicorn.error", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return path
+
+
+def up(
+    devnet: Annotated[
+        bool, typer.Option("--devnet/--no-devnet", help="Start the local devnet when it is not running.")
+    ] = True,
+    simulate: Annotated[
+        bool, typer.Option("--simulate/--no-simulate", help="Run simulated activity on the devnet.")
+    ] = True,
+    rate: Annotated[float, typer.Option(help="Simulated transactions per second.")] = 3.0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated activity.")] = 1,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
+    ] = None,
+    http: Annotated[bool, typer.Option("--http/--no-http", help="Serve /metrics and the API.")] = True,
+    view: Annotated[
+        bool | None, typer.Option("--view/--no-view", help="Live terminal view (default: on a terminal).")
+    ] = None,
+) -> None:
+    """Run FICTRA Ops: follow the chain, run every monitor, keep the alerts, serve /metrics.
+
+    By default the network in config/network.yaml is the local devnet: it is started (with the whole
+    FICTRA system deployed and simulated activity) unless already running.
+
+    Examples:
+      fictra up                           # devnet + simulator + monitoring, until Ctrl-C
+      fictra up --no-simulate --duration 60
+      FICTRA_CONFIG_DIR=prod/ fictra up --no-devnet
+    """
+    s = settings()
+    log_path = _setup_logging(s.data_dir)
+    live = sys.stdout.isatty() if view is None else view
+    asyncio.run(
+        _up(
+            s,
+            devnet=devnet,
+            simulate=simulate,
+            rate=rate,
+            seed=seed,
+            duration=duration,
+            http=http,
+            live=live,
+            log_path=log_path,
+        )
+    )
+
+
+async def _up(
+    s: Any,
+    *,
+    devnet: bool,
+    simulate: bool,
+    rate: float,
+    seed: int,
+    duration: float | None,
+    http: bool,
+    live: bool,
+    log_path: Path,
+) -> None:
+    from fictra.api.app import create_app, serve
+    from fictra.devnet.manifest import Manifest
+    from fictra.metrics import new_registry
+    from fictra.platform.assemble import assemble, endpoint_urls, manifest_path
+    from fictra.platform.devnet import ensure_devnet, simulator_task
+    from fictra.platform.run import AlertSummary, run
+    from fictra.platform.view import ViewState, one_line, render
+    from fictra.rules.loader import load_config
+
+    clock = SystemClock()
+    config = load_config(s.config_dir)  # syntax/schema first; references checked below with the manifest
+    urls = endpoint_urls(config)
+    state = ViewState()
+    stop = asyncio.Event()
+    extra = []
+    handle = None
+    if devnet and config.network.name == "devnet":
+        handle = await ensure_devnet(
+            settings=s, endpoint_url=urls[0], progress=lambda m: console.print(f"[dim]devnet:[/] {m}")
+        )
+        manifest = handle.manifest
+        verb = "started" if handle.started_here else "reused"
+        state.where.append(("Devnet", f"{handle.rpc_url} (Anvil, {verb}; stop: fictra devnet down)"))
+        if simulate:
+
+            def on_stats(stats: Any) -> None:
+                state.simulator = f"{stats.sent} tx sent, {stats.failed} failed, {stats.blocks} blocks"
+
+            extra.append(simulator_task(handle, rate=rate, seed=seed, on_stats=on_stats))
+    else:
+        manifest = Manifest.load(manifest_path(s, config, devnet=False))
+    config = load_config(s.config_dir, manifest=manifest)
+    metrics = new_registry()
+    platform = await assemble(
+        settings=s, clock=clock, manifest=manifest, config=config, urls=urls, metrics=metrics
+    )
+    state.where += [
+        (
+            "Network",
+            f"{config.network.name} (chain {config.network.chain_id}), "
+            f"{len(config.network.endpoints)} endpoint(s)",
+        ),
+        ("Monitors", f"{len(config.monitors)} monitors, {len(config.rules)} CEL rules ({s.config_dir}/)"),
+        ("Database", s.resolved_database_url() if s.database_url is None else "FICTRA_DATABASE_URL"),
+        ("Manifest", str(manifest_path(s, config, devnet=handle is not None))),
+        ("Logs", str(log_path)),
+    ]
+
+    def status() -> dict[str, Any]:
+        f = platform.follower.status()
+        return {
+            "network": f.network,
+            "head": f.head,
+            "last_block": f.last_block,
+            "lag": f.lag,
+            "counters": f.counters,
+            "alerts_firing": state.alerts.firing,
+            "endpoints": [{"url": e.url, "state": str(e.state), "head": e.last_head} for e in f.endpoints],
+        }
+
+    if http:
+        app = create_app(metrics=metrics, status=status)
+        extra.append(lambda st: serve(app, host=s.http_host, port=s.http_port, stop=st))
+        state.where.append(("HTTP", f"http://{s.http_host}:{s.http_port}/metrics  /api/v1/status"))
+    if duration is not None:
+
+        async def stopper(st: asyncio.Event) -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(st.wait(), timeout=duration)
+            st.set()
+
+        extra.append(stopper)
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    def on_summary(summary: AlertSummary) -> None:
+        state.alerts = summary
+
+    last = (time.monotonic(), 0)
+
+    def tick() -> None:
+        nonlocal last
+        state.follower = platform.follower.status()
+        now, done = time.monotonic(), state.follower.counters.get("blocks", 0)
+        if now - last[0] >= 1.0:
+            state.blocks_per_s = (done - last[1]) / (now - last[0])
+            last = (now, done)
+
+    async def refresher(st: asyncio.Event) -> None:
+        if live:
+            with Live(render(state), console=console, refresh_per_second=4, transient=False) as view:
+                while not st.is_set():
+                    tick()
+                    view.update(render(state))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(st.wait(), timeout=0.5)
+        else:
+            for what, where in state.where:
+                console.print(f"{what:>9}: {where}")
+            while not st.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(st.wait(), timeout=10)
+                tick()
+                console.print(one_line(state))
+
+    extra.append(refresher)
+    try:
+        await run(platform, stop=stop, extra=extra, on_summary=on_summary)
+    except* FictraError as group:
+        raise group.exceptions[0] from None
+    finally:
+        await platform.aclose()
+    tick()
+    console.print(f"Stopped. {one_line(state)}")
+
+
+def status() -> None:
+    """Show the follower's checkpoint and the firing alerts from the database, and the devnet."""
+    s = settings()
+    asyncio.run(_status(s))
+
+
+async def _status(s: Any) -> None:
+    from sqlalchemy import select
+
+    from fictra.chain.models import ChainCheckpoint
+    from fictra.db.engine import make_engine, migrate, session_factory
+    from fictra.devnet import runtime
+    from fictra.devnet.state import DevnetPaths
+    from fictra.platform.run import summarize_alerts
+
+    migrate(s.resolved_database_url())
+    engine = make_engine(s.resolved_database_url())
+    try:
+        dev = await runtime.status(paths=DevnetPaths(s.devnet_dir))
+        if dev.running and dev.state is not None:
+            console.print(f"Devnet: running at {dev.state.rpc_url}, head {dev.head_block}")
+        else:
+            console.print("Devnet: not running")
+        sessions = session_factory(engine)
+        async with sessions() as session:
+            rows = (await session.execute(select(ChainCheckpoint))).scalars().all()
+        for row in rows:
+            lag = f", {dev.head_block - row.block_number} behind the devnet head" if dev.head_block else ""
+            console.print(f"Follower [{row.network}]: last processed block {row.block_number}{lag}")
+        if not rows:
+            console.print("Follower: no checkpoint yet (run `fictra up`)")
+        summary = await summarize_alerts(sessions)
+        sev = "  ".join(f"{k} {summary.firing.get(k, 0)}" for k in ("P0", "P1", "P2", "P3"))
+        console.print(f"Firing alerts: {sev}")
+    finally:
+        await engine.dispose()

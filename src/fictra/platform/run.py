@@ -1,0 +1,131 @@
+"""Drive a :class:`~fictra.platform.assemble.Platform`: follower, polled monitors, alert gauges, HTTP.
+
+Every task stops when ``stop`` is set. If one fails (the follower's consumer raised, no endpoint is left,
+the HTTP port is taken), the others are stopped and the error is raised from :func:`run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fictra.alerting.models import Alert
+from fictra.clock import Clock
+from fictra.monitors.base import PolledMonitor
+from fictra.platform.assemble import Platform
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AlertSummary:
+    """Counts of firing alerts by severity, split provisional/confirmed, plus the most recent ones."""
+
+    firing: dict[str, int] = field(default_factory=dict)
+    provisional: dict[str, int] = field(default_factory=dict)
+    recent: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # severity, status, summary
+
+    @property
+    def total_firing(self) -> int:
+        return sum(self.firing.values())
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float, clock: Clock) -> bool:
+    """Sleep on the clock for ``seconds`` unless ``stop`` is set first; True when stopping."""
+    if stop.is_set():
+        return True
+    stopper = asyncio.ensure_future(stop.wait())
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    try:
+        await asyncio.wait({stopper, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (stopper, sleeper):
+            task.cancel()
+    return stop.is_set()
+
+
+async def poll_loop(platform: Platform, monitor: PolledMonitor, stop: asyncio.Event) -> None:
+    """Run one polled monitor on its interval; its output goes through the same alert pipeline."""
+    interval = monitor.interval.total_seconds()
+    while not stop.is_set():
+        async with platform.sessions.begin() as session:
+            output = await monitor.poll(session)
+            head = platform.pool.best_head or None
+            await platform.pipeline.ingest(session, output, network=platform.network, head=head)
+        if await wait_or_stop(stop, interval, platform.clock):
+            return
+
+
+async def summarize_alerts(sessions: async_sessionmaker[AsyncSession], *, recent: int = 8) -> AlertSummary:
+    summary = AlertSummary()
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Alert.severity, Alert.confirmation, func.count())
+            .where(Alert.status == "firing", Alert.confirmation != "retracted")
+            .group_by(Alert.severity, Alert.confirmation)
+        )
+        for severity, confirmation, count in rows:
+            sev = str(getattr(severity, "value", severity))
+            summary.firing[sev] = summary.firing.get(sev, 0) + int(count)
+            if str(getattr(confirmation, "value", confirmation)) == "provisional":
+                summary.provisional[sev] = summary.provisional.get(sev, 0) + int(count)
+        latest = await session.execute(
+            select(Alert.severity, Alert.status, Alert.summary, Alert.last_seen)
+            .order_by(Alert.last_seen.desc())
+            .limit(recent)
+        )
+        summary.recent = [
+            (str(getattr(s, "value", s)), str(getattr(st, "value", st)), text, seen)
+            for s, st, text, seen in latest
+        ]
+    return summary
+
+
+async def gauge_loop(
+    platform: Platform, stop: asyncio.Event, on_summary: Callable[[AlertSummary], None] | None
+) -> None:
+    """Refresh the alert gauges (and the terminal view's summary) every two seconds."""
+    gauge = platform.metrics.alerts
+    while not stop.is_set():
+        summary = await summarize_alerts(platform.sessions)
+        for severity in ("P0", "P1", "P2", "P3"):
+            firing = summary.firing.get(severity, 0)
+            provisional = summary.provisional.get(severity, 0)
+            gauge.labels(severity, "firing_confirmed").set(firing - provisional)
+            gauge.labels(severity, "firing_provisional").set(provisional)
+        if on_summary is not None:
+            on_summary(summary)
+        if await wait_or_stop(stop, 2.0, platform.clock):
+            return
+
+
+async def run(
+    platform: Platform,
+    *,
+    stop: asyncio.Event,
+    extra: list[Callable[[asyncio.Event], Awaitable[None]]] | None = None,
+    on_summary: Callable[[AlertSummary], None] | None = None,
+) -> None:
+    """Run until ``stop`` is set or a task fails (then stop the rest and raise the first error)."""
+
+    async def guarded(coro: Awaitable[None]) -> None:
+        try:
+            await coro
+        finally:
+            stop.set()  # one task ending (error or not) ends the platform
+
+    coros: list[Awaitable[None]] = [
+        platform.follower.run(stop),
+        gauge_loop(platform, stop, on_summary),
+        *(poll_loop(platform, m, stop) for m in platform.polled_monitors),
+        *(task(stop) for task in extra or []),
+    ]
+    async with asyncio.TaskGroup() as group:
+        for coro in coros:
+            group.create_task(guarded(coro))
