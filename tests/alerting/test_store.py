@@ -233,3 +233,12 @@ async def test_store_never_commits_the_callers_session(engine: AsyncEngine, cloc
         await s.rollback()
     async with session_factory(engine)() as s:
         assert await _count(s, Alert) == 0
+
+
+async def test_get_alert_by_all_digit_fingerprint_prefix(session: AsyncSession, clock: FakeClock) -> None:
+    subject = next(
+        s for s in (f"s{i}" for i in range(10_000)) if finding(subject=s).fingerprint[:6].isdigit()
+    )
+    await apply_findings(session, [finding(subject=subject)], [], head=1, clock=clock)
+    detail = await get_alert(session, finding(subject=subject).fingerprint[:6])
+    assert detail.labels["subject"] == subject

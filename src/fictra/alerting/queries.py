@@ -56,12 +56,13 @@ async def list_alerts(
 
 
 async def get_alert(session: AsyncSession, id_or_fingerprint_prefix: str) -> AlertDetail:
-    """One alert by numeric id or by a (unique) fingerprint prefix of at least 4 characters."""
+    """One alert by numeric id or by a (unique) fingerprint prefix of at least 4 hex characters (an
+    all-digit reference is tried as an id first, then as a prefix)."""
     ref = id_or_fingerprint_prefix.strip().lower()
-    alert: Alert | None
-    if ref.isdigit():
+    alert: Alert | None = None
+    if ref.isdigit() and len(ref) < 19:
         alert = await session.get(Alert, int(ref))
-    else:
+    if alert is None and not (ref.isdigit() and len(ref) < 4):
         if len(ref) < 4 or any(c not in "0123456789abcdef" for c in ref):
             raise UsageError(
                 f"Alert reference '{id_or_fingerprint_prefix}' is neither an id nor a fingerprint prefix "
