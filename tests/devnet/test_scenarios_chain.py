@@ -8,7 +8,7 @@ import pytest
 
 from fictra.devnet.anvil import rpc_call
 from fictra.devnet.chainutil import DevChain
-from fictra.devnet.feeds import feed, latest_answer
+from fictra.devnet.feeds import feed, feeds, latest_answer
 from fictra.devnet.scenarios import SCENARIOS, ScenarioContext, get_scenario, run_scenario
 from fictra.errors import DevnetError, ScenarioError
 
@@ -19,7 +19,11 @@ async def test_oracle_stall_makes_the_feed_stale_and_undo_refreshes_it(
     info = feed(chain, "BRENT")
     await run_scenario(ctx, "oracle-stall")
     _, _, updated = await latest_answer(chain, info)
-    assert await chain.chain_time() - updated > info.heartbeat
+    now = await chain.chain_time()
+    assert now - updated > info.heartbeat
+    for other in feeds(chain):
+        if other.name != info.name:  # only the stalled feed is stale
+            assert now - (await latest_answer(chain, other))[2] < other.heartbeat, other.name
     assert ctx.store.stalled_feeds() == {"Feed:BRENT"}
     await run_scenario(ctx, "oracle-stall")  # idempotent
     assert ctx.store.stalled_feeds() == {"Feed:BRENT"}

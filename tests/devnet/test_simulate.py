@@ -7,7 +7,7 @@ import pytest
 from fictra.clock import FakeClock
 from fictra.devnet.activities import KINDS
 from fictra.devnet.chainutil import DevChain
-from fictra.devnet.feeds import feeds
+from fictra.devnet.feeds import feeds, latest_answer
 from fictra.devnet.scenarios import ScenarioStore
 from fictra.devnet.simulate import SimConfig, Simulator
 from fictra.errors import DevnetError
@@ -71,3 +71,35 @@ async def test_token_activity_pauses_while_trading_is_halted(chain: DevChain) ->
 def test_bad_config_is_a_clear_error(config: SimConfig, message: str) -> None:
     with pytest.raises(DevnetError, match=message):
         config.check()
+
+
+async def test_feeds_are_updated_before_their_heartbeat_runs_out(chain: DevChain) -> None:
+    heartbeat = min(f.heartbeat for f in feeds(chain))
+    await chain.increase_time(heartbeat * 6 // 10)  # every feed is now past half its heartbeat
+    sim = Simulator(
+        chain, config=SimConfig(rate=20, duration=3, seed=2, kinds=("oracle",)), clock=FakeClock()
+    )
+    stats = await sim.run()
+    assert stats.failed == 0, stats.errors
+    now = await chain.chain_time()
+    for info in feeds(chain):
+        _, _, updated = await latest_answer(chain, info)
+        assert now - updated < info.heartbeat // 2, info.name
+
+
+async def test_each_round_stays_inside_the_deviation_threshold(chain: DevChain) -> None:
+    start = await chain.head()
+    sim = Simulator(
+        chain, config=SimConfig(rate=20, duration=4, seed=9, kinds=("oracle",)), clock=FakeClock()
+    )
+    await sim.run()
+    checked = 0
+    for info in feeds(chain):
+        answers = await chain.contract(info.name).events.AnswerUpdated.get_logs(from_block=start + 1)
+        rounds = sorted({int(a["args"]["roundId"]) for a in answers})
+        for round_id in rounds:
+            previous = (await chain.call(info.name, "getRoundData", round_id - 1))[1]
+            current = (await chain.call(info.name, "getRoundData", round_id))[1]
+            assert abs(current - previous) * 10_000 < previous * info.deviation_bps, (info.name, round_id)
+            checked += 1
+    assert checked >= 5

@@ -160,6 +160,7 @@ def simulate(
 
 
 def _simulate(paths: DevnetPaths, *, rate: float, duration: float | None, seed: int) -> None:
+    from fictra.devnet.activities import KINDS
     from fictra.devnet.chainutil import DevChain
     from fictra.devnet.manifest import Manifest
     from fictra.devnet.scenarios import ScenarioStore
@@ -173,15 +174,10 @@ def _simulate(paths: DevnetPaths, *, rate: float, duration: float | None, seed: 
 
     def render(stats: SimStats) -> Table:
         table = Table(title=f"simulating on {state.rpc_url} (Ctrl-C stops)", title_justify="left")
-        for column in ("sent", "failed", "skipped", "blocks", *stats.kinds.keys()):
+        for column in ("sent", "failed", "skipped", "blocks", *KINDS):
             table.add_column(column, justify="right")
-        table.add_row(
-            str(stats.sent),
-            str(stats.failed),
-            str(stats.skipped),
-            str(stats.blocks),
-            *map(str, stats.kinds.values()),
-        )
+        counts = [str(stats.kinds.get(kind, 0)) for kind in KINDS]
+        table.add_row(str(stats.sent), str(stats.failed), str(stats.skipped), str(stats.blocks), *counts)
         return table
 
     async def main() -> SimStats:

@@ -43,6 +43,7 @@ class World:
     reserve_manager: str
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     prices: dict[str, int] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)  # feeds a round is being submitted for
 
     def lock(self, name: str) -> asyncio.Lock:
         return self.locks.setdefault(name, asyncio.Lock())
@@ -81,13 +82,27 @@ async def _ok(chain: DevChain, sender: str, name: str, fn: str, *args: Any, gas:
 
 
 async def oracle_round(world: World, rng: random.Random) -> int:
-    """A new round on the stalest (or a random) feed: a random-walk step inside the deviation threshold,
-    submitted by a random set of at least minSubmissions nodes. Returns the number of transactions."""
+    """A new round on a random feed (or on the stalest one when it is past half its heartbeat): a random-walk
+    step inside the deviation threshold, submitted by a random set of at least minSubmissions nodes.
+    Returns the number of transactions."""
     stalled = world.store.stalled_feeds() if world.store else set()
     candidates = [f for f in world.feeds if f.name not in stalled]
     if not candidates:
         raise Skipped("every feed is stalled")
     info = rng.choice(candidates)
+    overdue = await _overdue(world, candidates)
+    # no await between choosing and claiming: concurrent rounds pick different overdue feeds
+    unclaimed = [f for f in overdue if f.name not in world.claimed]
+    if unclaimed:
+        info = unclaimed[0]
+    world.claimed.add(info.name)
+    try:
+        return await _round(world, info, rng)
+    finally:
+        world.claimed.discard(info.name)
+
+
+async def _round(world: World, info: FeedInfo, rng: random.Random) -> int:
     step = rng.uniform(-1.0, 1.0) * info.deviation_bps / 10_000 * 0.5
     noise = info.deviation_bps / 10_000 / 20
     async with world.lock(info.name):
@@ -100,6 +115,13 @@ async def oracle_round(world: World, rng: random.Random) -> int:
         await submit_round(world.chain, info, answers)
         world.prices[info.name] = (await latest_answer(world.chain, info))[1]
     return count
+
+
+async def _overdue(world: World, candidates: list[FeedInfo]) -> list[FeedInfo]:
+    """Feeds whose last update is older than half their heartbeat, the most overdue first."""
+    now = await world.chain.chain_time()
+    ages = [((now - (await latest_answer(world.chain, f))[2]) / f.heartbeat, f) for f in candidates]
+    return [f for ratio, f in sorted(ages, key=lambda pair: -pair[0]) if ratio > 0.5]
 
 
 async def pt_transfer(world: World, rng: random.Random) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fictra.devnet.feeds import feed, latest_answer, submit_round
+import asyncio
+
+from fictra.devnet.feeds import FeedInfo, feed, feeds, latest_answer, submit_round
 from fictra.devnet.scenarios.base import Scenario, ScenarioContext
 from fictra.errors import ScenarioError
 
@@ -14,10 +16,20 @@ async def _nodes(ctx: ScenarioContext, count: int) -> list[str]:
     return nodes[:count]
 
 
+async def _refresh(ctx: ScenarioContext, info: FeedInfo) -> None:
+    """A fresh round at the feed's current price from minSubmissions nodes."""
+    _, answer, _ = await latest_answer(ctx.chain, info)
+    minimum = int(await ctx.chain.call(info.name, "minSubmissions"))
+    nodes = await _nodes(ctx, minimum)
+    await submit_round(ctx.chain, info, [(n, answer) for n in nodes])
+
+
 class OracleStall(Scenario):
     """A feed stops updating: the simulator skips it and chain time jumps past its heartbeat.
 
-    Undo: the feed gets a fresh round at its last price and the simulator updates it again.
+    The other feeds get a fresh round at their current price right after the jump, so only the
+    stalled feed is stale. Undo: the feed gets a fresh round at its last price and the simulator
+    updates it again.
     """
 
     name = "oracle-stall"
@@ -31,6 +43,8 @@ class OracleStall(Scenario):
         age = await ctx.chain.chain_time() - updated
         if age <= info.heartbeat:
             await ctx.chain.increase_time(info.heartbeat - age + 60)
+            others = [f for f in feeds(ctx.chain) if f.name not in stalled | {info.name}]
+            await asyncio.gather(*(_refresh(ctx, other) for other in others))
         return f"{info.name} is stalled: its last update is now older than its {info.heartbeat}s heartbeat."
 
     async def undo(self, ctx: ScenarioContext) -> str:
@@ -40,10 +54,7 @@ class OracleStall(Scenario):
             ctx.store.put(self.name, {"feeds": sorted(stalled)})
         else:
             ctx.store.remove(self.name)
-        _, answer, _ = await latest_answer(ctx.chain, info)
-        minimum = int(await ctx.chain.call(info.name, "minSubmissions"))
-        nodes = await _nodes(ctx, minimum)
-        await submit_round(ctx.chain, info, [(n, answer) for n in nodes])
+        await _refresh(ctx, info)
         return f"{info.name} updated again (fresh round at the last price)."
 
 
