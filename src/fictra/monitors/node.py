@@ -1,0 +1,196 @@
+"""Node health (polled): every RPC endpoint of the pool is probed with one JSON-RPC batch
+(eth_chainId, eth_blockNumber, the latest block's header, net_peerCount, eth_syncing), timed on the
+injected clock.
+
+Per endpoint (labels ``{"endpoint": <redacted url>, "condition": ...}``): unreachable, slow_rpc,
+stale_head (latest block older than ``head_age`` by the clock), lagging (more than ``max_lag_blocks``
+behind the best endpoint), low_peers, syncing, wrong_chain (chain id differs from the manifest's);
+``all_down`` when no endpoint answers. Each condition clears when the endpoint is healthy again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.findings import Finding, Severity
+from fictra.chain.pool import Endpoint, RpcPool
+from fictra.chain.rpc import Call, RpcMethodMissing
+from fictra.clock import Clock
+from fictra.errors import ConfigError, RpcError
+from fictra.monitors.base import MonitorOutput
+from fictra.monitors.common import Conditions
+from fictra.monitors.config import NodeHealthMonitor
+
+CONDITIONS = ("unreachable", "slow_rpc", "stale_head", "lagging", "low_peers", "syncing", "wrong_chain")
+_CORE: list[Call] = [
+    ("eth_chainId", []),
+    ("eth_blockNumber", []),
+    ("eth_getBlockByNumber", ["latest", False]),
+]
+_EXTRA: list[Call] = [("net_peerCount", []), ("eth_syncing", [])]
+
+
+@dataclass(slots=True)
+class Probe:
+    endpoint: str
+    error: str | None = None
+    latency: float = 0.0
+    chain_id: int | None = None
+    head: int | None = None
+    head_timestamp: int | None = None
+    peers: int | None = None
+    syncing: bool = False
+    pool_note: str | None = None
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+class NodeHealthCheck:
+    def __init__(
+        self, *, config: NodeHealthMonitor, pool: RpcPool, clock: Clock, expected_chain_id: int | None
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.interval: timedelta = config.interval
+        self.pool = pool
+        self.clock = clock
+        self.expected_chain_id = expected_chain_id
+        labels = [ep.health.url for ep in pool.endpoints]
+        unknown = [e for e in config.endpoints if e not in labels]
+        if unknown:
+            raise ConfigError(
+                f"Monitor '{config.name}' key 'endpoints' names {', '.join(unknown)}, not an endpoint of "
+                f"network '{pool.network}'. Known: {', '.join(labels)}."
+            )
+        self.endpoints = [
+            ep for ep in pool.endpoints if not config.endpoints or ep.health.url in config.endpoints
+        ]
+        self.conditions = Conditions(monitor=config.name, network=pool.network)
+        self._extras: dict[str, bool] = {}  # endpoint label -> answers net_peerCount/eth_syncing
+
+    async def _probe(self, ep: Endpoint) -> Probe:
+        label = ep.health.url
+        probe = Probe(endpoint=label)
+        extras = self._extras.get(label, True)
+        started = self.clock.monotonic()
+        try:
+            try:
+                answers = await ep.client.batch(_CORE + _EXTRA if extras else _CORE)
+            except RpcMethodMissing:
+                self._extras[label] = extras = False
+                answers = await ep.client.batch(_CORE)
+            probe.latency = max(self.clock.monotonic() - started, 0.0)
+            probe.chain_id = _int(answers[0])
+            probe.head = _int(answers[1])
+            header = answers[2]
+            probe.head_timestamp = _int(header["timestamp"]) if isinstance(header, dict) else None
+            if extras:
+                probe.peers = _int(answers[3])
+                probe.syncing = answers[4] not in (False, None)
+        except RpcError as exc:
+            probe.error = exc.user_message
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            probe.error = f"endpoint '{label}' answered malformed health data ({type(exc).__name__})"
+        probe.pool_note = ep.health.bad_reason
+        return probe
+
+    async def poll(self, session: AsyncSession) -> MonitorOutput:
+        probes = await asyncio.gather(*(self._probe(ep) for ep in self.endpoints))
+        out = MonitorOutput()
+        answering = [p for p in probes if p.error is None]
+        best = max((p.head for p in answering if p.head is not None), default=None)
+        for probe in probes:
+            self._judge(probe, best, out)
+        all_down = {"condition": "all_down"}
+        if probes and not answering:
+            self.conditions.hold(
+                self._finding(
+                    "all_down",
+                    self.config.severity.all_down,
+                    f"No RPC endpoint of network '{self.pool.network}' answers",
+                    all_down,
+                    {"endpoints": {p.endpoint: p.error for p in probes}},
+                ),
+                out,
+            )
+        else:
+            self.conditions.release(all_down, out)
+        return out
+
+    def _finding(
+        self,
+        condition: str,
+        severity: Severity,
+        summary: str,
+        labels: dict[str, str],
+        evidence: dict[str, object],
+    ) -> Finding:
+        return Finding(
+            monitor=self.name,
+            severity=severity,
+            summary=summary,
+            labels=labels,
+            network=self.pool.network,
+            evidence={"condition": condition, **evidence},
+        )
+
+    def _judge(self, p: Probe, best: int | None, out: MonitorOutput) -> None:
+        t, sev = self.config.thresholds, self.config.severity
+        found: dict[str, tuple[Severity, str, dict[str, object]]] = {}
+        if p.error is not None:
+            found["unreachable"] = (
+                sev.unreachable,
+                f"RPC endpoint '{p.endpoint}' does not answer",
+                {"error": p.error},
+            )
+        else:
+            limit = t.rpc_latency.total_seconds()
+            if p.latency > limit:
+                found["slow_rpc"] = (
+                    sev.slow_rpc,
+                    f"RPC endpoint '{p.endpoint}' took {p.latency:.2f}s",
+                    {"observed_s": p.latency, "threshold_s": limit},
+                )
+            if self.expected_chain_id is not None and p.chain_id != self.expected_chain_id:
+                found["wrong_chain"] = (
+                    sev.wrong_chain,
+                    f"RPC endpoint '{p.endpoint}' is on chain id {p.chain_id}, "
+                    f"expected {self.expected_chain_id}",
+                    {"observed": p.chain_id, "expected": self.expected_chain_id},
+                )
+            if p.head_timestamp is not None:
+                age = self.clock.now().timestamp() - p.head_timestamp
+                if age > t.head_age.total_seconds():
+                    found["stale_head"] = (
+                        sev.stale_head,
+                        f"RPC endpoint '{p.endpoint}' head {p.head} is {age:.0f}s old",
+                        {"observed_age_s": age, "threshold_s": t.head_age.total_seconds(), "head": p.head},
+                    )
+            if best is not None and p.head is not None and best - p.head > t.max_lag_blocks:
+                found["lagging"] = (
+                    sev.lagging,
+                    f"RPC endpoint '{p.endpoint}' is {best - p.head} blocks behind the best head {best}",
+                    {"observed_lag": best - p.head, "threshold": t.max_lag_blocks, "best_head": best},
+                )
+            if t.min_peers > 0 and p.peers is not None and p.peers < t.min_peers:
+                found["low_peers"] = (
+                    sev.low_peers,
+                    f"RPC endpoint '{p.endpoint}' has {p.peers} peers",
+                    {"observed": p.peers, "threshold": t.min_peers},
+                )
+            if p.syncing:
+                found["syncing"] = (sev.syncing, f"RPC endpoint '{p.endpoint}' is syncing", {})
+        for condition in CONDITIONS:
+            labels = {"endpoint": p.endpoint, "condition": condition}
+            if condition in found:
+                severity, summary, evidence = found[condition]
+                self.conditions.hold(self._finding(condition, severity, summary, labels, evidence), out)
+            elif p.error is None or condition == "unreachable":
+                self.conditions.release(labels, out)

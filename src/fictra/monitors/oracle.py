@@ -1,0 +1,290 @@
+"""Oracle (block-driven) for the ``Feed:*`` contracts.
+
+From the batch's ``SubmissionReceived`` logs it rebuilds each round's submissions. A round is judged
+once it is *closed* (every oracle node submitted, or a later round opened): node_deviation (a node's
+answer vs the round median beyond ``max_node_deviation_pct``), round_jump (median change vs the
+previous closed round beyond ``max(max_round_jump_pct, feed deviation_bps)``), node_missing (a node
+absent from ``missed_rounds`` consecutive closed rounds). Once per batch it reads every feed's
+``latestRoundData()`` (and, the first time, ``oracleNodes()``) at the batch's last block in one RPC
+batch: stale (last block time - updatedAt > heartbeat + grace), answered_in_round
+(answeredInRound < roundId) and out_of_bounds (answer outside the configured bounds, in feed units).
+Each condition clears when healthy again (a fresh round, a good submission, an in-bounds answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import median
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.findings import BlockRef, Finding, Severity
+from fictra.chain.pool import RpcPool
+from fictra.chain.rpc import Call
+from fictra.chain.types import Block, BlockBatch, Log, Reorg
+from fictra.devnet.manifest import Manifest
+from fictra.errors import ConfigError
+from fictra.monitors.base import MonitorOutput
+from fictra.monitors.common import Conditions, ContractIndex, Watched, decode_word, ref, selector, topic
+from fictra.monitors.config import OracleMonitor
+
+SUBMISSION = topic("SubmissionReceived(int256,uint32,address)")
+LATEST = selector("latestRoundData()")
+NODES = selector("oracleNodes()")
+MIN_FOR_MEDIAN = 3
+
+
+def _int256(word: str) -> int:
+    value = int(word, 16)
+    return value - (1 << 256) if value >= 1 << 255 else value
+
+
+def _num(meta: dict[str, object], key: str, default: float) -> float:
+    value = meta.get(key, default)
+    return float(value) if isinstance(value, int | float | str) else default
+
+
+@dataclass(slots=True)
+class Submission:
+    answer: int
+    tx_hash: str
+    block: BlockRef
+
+
+@dataclass(slots=True)
+class FeedState:
+    watched: Watched
+    heartbeat: float
+    deviation_pct: float
+    scale: float
+    nodes: list[str] | None = None
+    rounds: dict[int, dict[str, Submission]] = field(default_factory=dict)
+    closed_up_to: int = 0
+    last_answer: int | None = None
+    last_round: int | None = None
+    misses: dict[str, int] = field(default_factory=dict)
+
+
+class OracleCheck:
+    def __init__(self, *, config: OracleMonitor, manifest: Manifest, pool: RpcPool) -> None:
+        self.config = config
+        self.name = config.name
+        self.network = manifest.network
+        self.pool = pool
+        names = config.contracts or [n for n in manifest.contracts if n.startswith("Feed:")]
+        index = ContractIndex.from_manifest(manifest, names)
+        not_feeds = [w.name for w in index.by_name.values() if w.artifact != "CommodityFeed"]
+        unknown_bounds = sorted(set(config.thresholds.bounds) - set(index.by_name))
+        if not_feeds or unknown_bounds:
+            raise ConfigError(
+                f"Monitor '{config.name}': {', '.join(not_feeds + unknown_bounds)} in 'contracts' or "
+                "'thresholds.bounds' is not a watched price feed. Name feeds as 'Feed:<SYMBOL>'."
+            )
+        override = config.thresholds.heartbeat.total_seconds() if config.thresholds.heartbeat else None
+        self.feeds = {
+            w.address: FeedState(
+                watched=w,
+                heartbeat=override or _num(w.meta, "heartbeat", 3600),
+                deviation_pct=_num(w.meta, "deviation_bps", 0) / 100,
+                scale=10 ** _num(w.meta, "decimals", 8),
+            )
+            for w in index.by_name.values()
+        }
+        self.conditions = Conditions(monitor=config.name, network=self.network)
+
+    def _finding(
+        self,
+        severity: Severity,
+        summary: str,
+        labels: dict[str, str],
+        block: BlockRef,
+        evidence: dict[str, object],
+        tx_hashes: tuple[str, ...] = (),
+    ) -> Finding:
+        return Finding(
+            monitor=self.name,
+            severity=severity,
+            summary=summary,
+            labels=labels,
+            network=self.network,
+            block=block,
+            tx_hashes=tx_hashes,
+            evidence=evidence,
+            confirmations=self.config.confirmations,
+        )
+
+    async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        out = MonitorOutput()
+        last = batch.blocks[-1]
+        calls: list[Call] = [
+            ("eth_call", [{"to": addr, "data": LATEST}, hex(last.number)]) for addr in self.feeds
+        ]
+        missing_nodes = [addr for addr, st in self.feeds.items() if st.nodes is None]
+        calls += [("eth_call", [{"to": addr, "data": NODES}, hex(last.number)]) for addr in missing_nodes]
+        answers = await self.pool.batch(calls)
+        for addr, raw in zip(missing_nodes, answers[len(self.feeds) :], strict=True):
+            nodes = decode_word(raw, "address[]", what=f"{self.feeds[addr].watched.name}.oracleNodes")
+            self.feeds[addr].nodes = [str(n).lower() for n in nodes]
+        for block in batch.blocks:
+            for log in block.logs:
+                state = self.feeds.get(log.address)
+                if state is not None and len(log.topics) == 4 and log.topics[0] == SUBMISSION:
+                    self._submission(state, log, block, out)
+        for state in self.feeds.values():
+            complete = [
+                r
+                for r, subs in state.rounds.items()
+                if state.nodes and len(subs) >= len(state.nodes) and r > state.closed_up_to
+            ]
+            for round_id in sorted(complete):
+                subs = state.rounds[round_id]
+                self._close(state, round_id, subs, out)
+        for state, raw in zip(self.feeds.values(), answers[: len(self.feeds)], strict=True):
+            data = decode_word(
+                raw, "(uint80,int256,uint256,uint256,uint80)", what=f"{state.watched.name}.latestRoundData"
+            )
+            self._latest(state, data, last, out)
+        return out
+
+    # -- rounds -----------------------------------------------------------------------------------
+
+    def _submission(self, state: FeedState, log: Log, block: Block, out: MonitorOutput) -> None:
+        round_id = int(log.topics[2], 16)
+        node = "0x" + log.topics[3][-40:]
+        for open_round in sorted(r for r in state.rounds if r < round_id and r > state.closed_up_to):
+            self._close(state, open_round, state.rounds[open_round], out, anchor=ref(block))
+        if round_id > state.closed_up_to:
+            state.rounds.setdefault(round_id, {})[node] = Submission(
+                _int256(log.topics[1]), log.tx_hash, ref(block)
+            )
+
+    def _close(
+        self,
+        state: FeedState,
+        round_id: int,
+        subs: dict[str, Submission],
+        out: MonitorOutput,
+        anchor: BlockRef | None = None,
+    ) -> None:
+        state.closed_up_to = max(state.closed_up_to, round_id)
+        state.rounds.pop(round_id, None)
+        for stale in [r for r in state.rounds if r <= state.closed_up_to]:
+            state.rounds.pop(stale)
+        if not subs:
+            return
+        at = anchor or max((s.block for s in subs.values()), key=lambda b: b.number)
+        feed, t, sev = state.watched.name, self.config.thresholds, self.config.severity
+        answers = [s.answer for s in subs.values()]
+        mid = median(answers)
+        if len(answers) >= MIN_FOR_MEDIAN and mid:
+            for node, sub in subs.items():
+                pct = abs(sub.answer - mid) / abs(mid) * 100
+                labels = {"feed": feed, "node": node, "condition": "node_deviation"}
+                if pct > t.max_node_deviation_pct:
+                    summary = (
+                        f"{feed} round {round_id}: node {node} answered {sub.answer / state.scale:g}, "
+                        f"{pct:.1f}% from the median {mid / state.scale:g}"
+                    )
+                    evidence: dict[str, object] = {
+                        "round": round_id,
+                        "observed": sub.answer / state.scale,
+                        "expected_median": mid / state.scale,
+                        "deviation_pct": pct,
+                        "threshold_pct": t.max_node_deviation_pct,
+                    }
+                    self.conditions.hold(
+                        self._finding(
+                            sev.node_deviation, summary, labels, sub.block, evidence, (sub.tx_hash,)
+                        ),
+                        out,
+                    )
+                else:
+                    self.conditions.release(labels, out, block=sub.block)
+        self._jump(state, round_id, int(mid), at, out)
+        for node in state.nodes or []:
+            labels = {"feed": feed, "node": node, "condition": "node_missing"}
+            if node in subs:
+                state.misses[node] = 0
+                self.conditions.release(labels, out, block=at)
+                continue
+            state.misses[node] = state.misses.get(node, 0) + 1
+            if state.misses[node] >= t.missed_rounds:
+                missed = state.misses[node]
+                summary = f"{feed}: node {node} missed {missed} rounds in a row (up to round {round_id})"
+                evidence = {
+                    "observed_missed": state.misses[node],
+                    "threshold": t.missed_rounds,
+                    "round": round_id,
+                }
+                self.conditions.hold(self._finding(sev.node_missing, summary, labels, at, evidence), out)
+
+    def _jump(self, state: FeedState, round_id: int, answer: int, at: BlockRef, out: MonitorOutput) -> None:
+        previous, state.last_answer, prev_round, state.last_round = (
+            state.last_answer,
+            answer,
+            state.last_round,
+            round_id,
+        )
+        if previous is None or previous == 0:
+            return
+        feed = state.watched.name
+        limit = max(self.config.thresholds.max_round_jump_pct, state.deviation_pct)
+        pct = abs(answer - previous) / abs(previous) * 100
+        labels = {"feed": feed, "condition": "round_jump"}
+        if pct <= limit:
+            self.conditions.release(labels, out, block=at)
+            return
+        summary = f"{feed} moved {pct:.1f}% from round {prev_round} to round {round_id} (limit {limit:g}%)"
+        evidence: dict[str, object] = {
+            "round": round_id,
+            "observed": answer / state.scale,
+            "previous": previous / state.scale,
+            "change_pct": pct,
+            "threshold_pct": limit,
+        }
+        self.conditions.hold(
+            self._finding(self.config.severity.round_jump, summary, labels, at, evidence), out
+        )
+
+    # -- latest round -----------------------------------------------------------------------------
+
+    def _latest(self, state: FeedState, data: tuple[int, ...], last: Block, out: MonitorOutput) -> None:
+        round_id, answer, _started, updated, answered_in = (int(x) for x in data)
+        feed, t, sev, at = state.watched.name, self.config.thresholds, self.config.severity, ref(last)
+        age = last.timestamp - updated
+        limit = state.heartbeat + t.staleness_grace.total_seconds()
+        labels = {"feed": feed, "condition": "stale"}
+        if round_id and age > limit:
+            summary = (
+                f"{feed} last updated {age:.0f}s ago at block {last.number} (heartbeat + grace {limit:.0f}s)"
+            )
+            evidence: dict[str, object] = {"observed_age_s": age, "threshold_s": limit, "round": round_id}
+            self.conditions.hold(self._finding(sev.stale, summary, labels, at, evidence), out)
+        else:
+            self.conditions.release(labels, out, block=at)
+        labels = {"feed": feed, "condition": "answered_in_round"}
+        if answered_in < round_id:
+            summary = f"{feed} round {round_id} carries the answer of round {answered_in}"
+            evidence = {"observed": answered_in, "expected": round_id}
+            self.conditions.hold(self._finding(sev.answered_in_round, summary, labels, at, evidence), out)
+        else:
+            self.conditions.release(labels, out, block=at)
+        bounds = t.bounds.get(feed)
+        labels = {"feed": feed, "condition": "out_of_bounds"}
+        price = answer / state.scale
+        low = bounds is not None and bounds.min is not None and price < bounds.min
+        high = bounds is not None and bounds.max is not None and price > bounds.max
+        if round_id and bounds is not None and (low or high):
+            summary = f"{feed} answer {price:g} is outside [{bounds.min}, {bounds.max}] (round {round_id})"
+            evidence = {"observed": price, "min": bounds.min, "max": bounds.max, "round": round_id}
+            self.conditions.hold(self._finding(sev.out_of_bounds, summary, labels, at, evidence), out)
+        else:
+            self.conditions.release(labels, out, block=at)
+
+    async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
+        for state in self.feeds.values():
+            for subs in state.rounds.values():
+                for node in [n for n, s in subs.items() if s.block.number > reorg.common_ancestor]:
+                    del subs[node]
+        self.conditions.forget_after(reorg.common_ancestor)
+        return MonitorOutput()

@@ -1,0 +1,71 @@
+"""Build the runnable monitors from their configs (what ``fictra up`` calls).
+
+Block-driven families become :class:`~fictra.monitors.base.Monitor` values, node health becomes a
+:class:`~fictra.monitors.base.PolledMonitor`; every event_rule config is folded into one
+:class:`~fictra.rules.monitor.RulesMonitor`. Disabled monitors are skipped. A config naming something
+the deployment lacks raises :class:`~fictra.errors.ConfigError` naming the monitor and key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fictra.chain.pool import RpcPool
+from fictra.clock import Clock
+from fictra.devnet.manifest import Manifest
+from fictra.errors import ConfigError
+from fictra.monitors.anomaly import AnomalyCheck
+from fictra.monitors.base import Monitor, PolledMonitor
+from fictra.monitors.config import (
+    AnomalyMonitor,
+    ContractStatusMonitor,
+    GasMonitor,
+    MonitorConfig,
+    NodeHealthMonitor,
+    OracleMonitor,
+    TransactionsMonitor,
+)
+from fictra.monitors.contracts import ContractStatusCheck
+from fictra.monitors.gas import GasCheck
+from fictra.monitors.node import NodeHealthCheck
+from fictra.monitors.oracle import OracleCheck
+from fictra.monitors.transactions import TransactionsCheck
+from fictra.rules.config import EventRuleConfig
+from fictra.rules.monitor import RulesMonitor
+
+
+def build_monitors(
+    *, monitors: Sequence[MonitorConfig], manifest: Manifest, pool: RpcPool, clock: Clock
+) -> tuple[list[Monitor], list[PolledMonitor]]:
+    """(block-driven monitors, polled monitors) for the enabled configs, in config order."""
+    names = [m.name for m in monitors]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(
+            f"Monitor name(s) {', '.join(duplicates)} are used more than once; names must be unique."
+        )
+    block: list[Monitor] = []
+    polled: list[PolledMonitor] = []
+    rules: list[EventRuleConfig] = []
+    for config in monitors:
+        if not config.enabled:
+            continue
+        if isinstance(config, EventRuleConfig):
+            rules.append(config)
+        elif isinstance(config, NodeHealthMonitor):
+            polled.append(
+                NodeHealthCheck(config=config, pool=pool, clock=clock, expected_chain_id=manifest.chain_id)
+            )
+        elif isinstance(config, TransactionsMonitor):
+            block.append(TransactionsCheck(config=config, manifest=manifest))
+        elif isinstance(config, GasMonitor):
+            block.append(GasCheck(config=config, manifest=manifest, clock=clock))
+        elif isinstance(config, ContractStatusMonitor):
+            block.append(ContractStatusCheck(config=config, manifest=manifest, pool=pool))
+        elif isinstance(config, OracleMonitor):
+            block.append(OracleCheck(config=config, manifest=manifest, pool=pool))
+        elif isinstance(config, AnomalyMonitor):
+            block.append(AnomalyCheck(config=config, manifest=manifest, clock=clock))
+    if rules:
+        block.insert(0, RulesMonitor.from_manifest(rules, manifest))
+    return block, polled

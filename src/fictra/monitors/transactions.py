@@ -1,0 +1,297 @@
+"""Transactions (block-driven): a rolling window, by block timestamp, of throughput (overall and per
+contract), reverted share per contract function (selector decoded from the ABI), PaymentToken
+volume (Transfer logs) and the confirmation time of transactions the platform sent.
+
+Each block becomes one small summary; running counters add it and subtract what leaves the window,
+so a batch costs O(its transactions). Conditions are judged once per batch, anchored to its last
+block, and clear when they no longer hold. ``record_sent(tx_hash, at)`` is the hook the platform's
+sender calls; a platform transaction without a record is skipped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.findings import BlockRef, Finding, Severity
+from fictra.chain.types import Block, BlockBatch, Reorg
+from fictra.devnet.manifest import Manifest
+from fictra.monitors.base import MonitorOutput
+from fictra.monitors.common import Conditions, ContractIndex, lower_all, ref, top, topic
+from fictra.monitors.config import TransactionsMonitor
+
+TRANSFER = topic("Transfer(address,address,uint256)")
+
+
+@dataclass(slots=True)
+class BlockSummary:
+    number: int
+    hash: str
+    timestamp: int
+    txs: int = 0
+    per_contract: Counter[str] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)  # "Contract.function" -> calls
+    errors: Counter[str] = field(default_factory=Counter)  # "Contract.function" -> reverted
+    pt_volume: int = 0
+    pt_senders: Counter[str] = field(default_factory=Counter)
+
+
+class RollingWindow:
+    """Block summaries within ``seconds`` of the newest block, with running totals."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.entries: deque[BlockSummary] = deque()
+        self.txs = 0
+        self.per_contract: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.pt_volume = 0
+        self.pt_senders: Counter[str] = Counter()
+        self.first_timestamp: int | None = None  # oldest block ever seen (window fully covered?)
+
+    def _apply(self, s: BlockSummary, sign: int) -> None:
+        self.txs += sign * s.txs
+        self.pt_volume += sign * s.pt_volume
+        for total, part in (
+            (self.per_contract, s.per_contract),
+            (self.calls, s.calls),
+            (self.errors, s.errors),
+            (self.pt_senders, s.pt_senders),
+        ):
+            if sign > 0:
+                total.update(part)
+            else:
+                total.subtract(part)
+                for key in part:
+                    if total[key] <= 0:
+                        del total[key]
+
+    def add(self, s: BlockSummary) -> None:
+        if self.first_timestamp is None:
+            self.first_timestamp = s.timestamp
+        self.entries.append(s)
+        self._apply(s, 1)
+        while self.entries and self.entries[0].timestamp <= s.timestamp - self.seconds:
+            self._apply(self.entries.popleft(), -1)
+
+    def drop_after(self, number: int) -> None:
+        while self.entries and self.entries[-1].number > number:
+            self._apply(self.entries.pop(), -1)
+
+    def covered(self, now: int) -> bool:
+        return self.first_timestamp is not None and now - self.first_timestamp >= self.seconds
+
+
+class TransactionsCheck:
+    def __init__(self, *, config: TransactionsMonitor, manifest: Manifest) -> None:
+        self.config = config
+        self.name = config.name
+        self.network = manifest.network
+        self.index = ContractIndex.from_manifest(manifest, config.contracts)
+        pt = manifest.contracts.get("PaymentToken")
+        self.pt_address = pt.address.lower() if pt else None
+        self.platform = lower_all(config.platform_senders)
+        self.window = RollingWindow(config.thresholds.window.total_seconds())
+        self.sent: dict[str, float] = {}  # tx hash -> unix time the platform sent it
+        self.conditions = Conditions(monitor=config.name, network=self.network)
+
+    def record_sent(self, tx_hash: str, at: datetime) -> None:
+        """The platform sent ``tx_hash`` at ``at``; its confirmation time is judged when it is mined."""
+        self.sent[tx_hash.lower()] = at.timestamp()
+
+    def _summarize(self, block: Block, slow: list[tuple[str, str, float]], fast: set[str]) -> BlockSummary:
+        s = BlockSummary(number=block.number, hash=block.hash, timestamp=block.timestamp, txs=len(block.txs))
+        for tx in block.txs:
+            watched = self.index.get(tx.to)
+            if watched is not None:
+                s.per_contract[watched.name] += 1
+                fn = watched.function_of(tx)
+                s.calls[fn] += 1
+                if tx.status == 0:
+                    s.errors[fn] += 1
+            if self.pt_address is not None and tx.status == 1:
+                for log in tx.logs:
+                    if log.address == self.pt_address and log.topics and log.topics[0] == TRANSFER:
+                        value = int(log.data, 16) if len(log.data) > 2 else 0
+                        s.pt_volume += value
+                        s.pt_senders["0x" + log.topics[1][-40:]] += value
+            if tx.sender in self.platform:
+                at = self.sent.pop(tx.hash, None)
+                if at is not None:
+                    took = block.timestamp - at
+                    if took > self.config.thresholds.max_confirmation_time.total_seconds():
+                        slow.append((tx.sender, tx.hash, took))
+                    else:
+                        fast.add(tx.sender)
+        return s
+
+    async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        out = MonitorOutput()
+        slow: list[tuple[str, str, float]] = []
+        fast: set[str] = set()
+        for block in batch.blocks:
+            self.window.add(self._summarize(block, slow, fast))
+        last = batch.blocks[-1]
+        anchor = ref(last)
+        self._confirmations(last, anchor, slow, fast, out)
+        self._throughput(last, anchor, out)
+        self._error_rates(anchor, out)
+        self._pt_volume(anchor, out)
+        return out
+
+    def _finding(
+        self,
+        severity: Severity,
+        summary: str,
+        labels: dict[str, str],
+        block: BlockRef,
+        evidence: dict[str, object],
+    ) -> Finding:
+        return Finding(
+            monitor=self.name,
+            severity=severity,
+            summary=summary,
+            labels=labels,
+            network=self.network,
+            block=block,
+            evidence={"window_s": self.window.seconds, **evidence},
+            confirmations=self.config.confirmations,
+        )
+
+    def _confirmations(
+        self,
+        last: Block,
+        anchor: BlockRef,
+        slow: list[tuple[str, str, float]],
+        fast: set[str],
+        out: MonitorOutput,
+    ) -> None:
+        """One condition for the platform's sending: held while any of its transactions was mined
+        late or is still pending past the limit; cleared by the next one mined in time."""
+        limit = self.config.thresholds.max_confirmation_time.total_seconds()
+        late: list[tuple[float, str, str | None, bool]] = [
+            (took, h, sender, True) for sender, h, took in slow
+        ]
+        late += [
+            (last.timestamp - at, h, None, False)
+            for h, at in self.sent.items()
+            if last.timestamp - at > limit
+        ]
+        labels = {"condition": "slow_confirmation"}
+        if not late:
+            if fast:
+                self.conditions.release(labels, out, block=anchor)
+            return
+        took, tx_hash, sender, mined = max(late, key=lambda item: item[0])
+        state = "mined after" if mined else "still pending after"
+        self.conditions.hold(
+            Finding(
+                monitor=self.name,
+                severity=self.config.severity.slow_confirmation,
+                summary=f"Platform transaction {tx_hash} {state} {took:.0f}s (limit {limit:.0f}s)",
+                labels=labels,
+                network=self.network,
+                block=anchor,
+                tx_hashes=tuple(item[1] for item in late[:10]),
+                evidence={
+                    "observed_s": took,
+                    "threshold_s": limit,
+                    "mined": mined,
+                    "sender": sender,
+                    "late_transactions": len(late),
+                },
+                confirmations=self.config.confirmations,
+            ),
+            out,
+        )
+
+    def _throughput(self, last: Block, anchor: BlockRef, out: MonitorOutput) -> None:
+        t, w = self.config.thresholds, self.window
+        contributors = top(dict(w.per_contract))
+        high = {"condition": "high_throughput", "scope": "network"}
+        if t.max_tx_per_window is not None and w.txs > t.max_tx_per_window:
+            self.conditions.hold(
+                self._finding(
+                    self.config.severity.high_throughput,
+                    f"{w.txs} transactions in the last {w.seconds:.0f}s (limit {t.max_tx_per_window})",
+                    high,
+                    anchor,
+                    {"observed": w.txs, "threshold": t.max_tx_per_window, "top_contracts": contributors},
+                ),
+                out,
+            )
+        else:
+            self.conditions.release(high, out, block=anchor)
+        low = {"condition": "low_throughput", "scope": "network"}
+        if t.min_tx_per_window > 0 and w.covered(last.timestamp) and w.txs < t.min_tx_per_window:
+            self.conditions.hold(
+                self._finding(
+                    self.config.severity.low_throughput,
+                    f"Only {w.txs} transactions in the last {w.seconds:.0f}s (minimum {t.min_tx_per_window})",
+                    low,
+                    anchor,
+                    {"observed": w.txs, "threshold": t.min_tx_per_window, "top_contracts": contributors},
+                ),
+                out,
+            )
+        else:
+            self.conditions.release(low, out, block=anchor)
+
+    def _error_rates(self, anchor: BlockRef, out: MonitorOutput) -> None:
+        t, w = self.config.thresholds, self.window
+        failing: set[str] = set()
+        for fn, calls in w.calls.items():
+            errors = w.errors.get(fn, 0)
+            if calls >= t.min_calls_for_error_rate and errors / calls > t.max_error_rate:
+                failing.add(fn)
+                labels = {"condition": "error_rate", "function": fn}
+                self.conditions.hold(
+                    self._finding(
+                        self.config.severity.error_rate,
+                        f"{fn}: {errors} of {calls} calls reverted ({errors / calls:.0%}, limit "
+                        f"{t.max_error_rate:.0%})",
+                        labels,
+                        anchor,
+                        {
+                            "observed": errors / calls,
+                            "threshold": t.max_error_rate,
+                            "calls": calls,
+                            "errors": errors,
+                        },
+                    ),
+                    out,
+                )
+        for labels in self.conditions.matching(condition="error_rate"):
+            if labels["function"] not in failing:
+                self.conditions.release(labels, out, block=anchor)
+
+    def _pt_volume(self, anchor: BlockRef, out: MonitorOutput) -> None:
+        t, w = self.config.thresholds, self.window
+        labels = {"condition": "pt_volume", "contract": "PaymentToken"}
+        if t.max_pt_volume is not None and w.pt_volume > t.max_pt_volume:
+            self.conditions.hold(
+                self._finding(
+                    self.config.severity.pt_volume,
+                    f"{w.pt_volume / 1e18:,.0f} PT moved in the last {w.seconds:.0f}s (limit "
+                    f"{t.max_pt_volume / 1e18:,.0f} PT)",
+                    labels,
+                    anchor,
+                    {
+                        "observed": str(w.pt_volume),
+                        "threshold": str(t.max_pt_volume),
+                        "top_senders": [[a, str(v)] for a, v in top(dict(w.pt_senders))],
+                    },
+                ),
+                out,
+            )
+        else:
+            self.conditions.release(labels, out, block=anchor)
+
+    async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
+        self.window.drop_after(reorg.common_ancestor)
+        self.conditions.forget_after(reorg.common_ancestor)
+        return MonitorOutput()
