@@ -14,6 +14,7 @@ from fictra.chain.follower import Follower
 from fictra.chain.models import ChainReorg
 from fictra.chain.pool import RpcPool
 from fictra.clock import SystemClock
+from fictra.devnet.accounts import account
 from fictra.errors import ChainError
 from fictra.metrics import new_registry
 
@@ -109,12 +110,16 @@ async def test_reorg_while_stopped_is_found_on_restart_from_the_stored_hashes(
     rec = Recorder(stop_at=tip)
     await asyncio.wait_for(follower_for(pool, sessions, rec).run(rec.stop), timeout=20)
     old = canonical(chain, tip - 3 + 1, tip)
-    chain.call("anvil_reorg", 3, [])
+    raw = chain.signed(account(20), to=account(21).address, value=12345)
+    chain.call("anvil_reorg", 3, [[raw, 1]])  # the new branch carries a tx the old one did not
     chain.mine_empty(20)
     rec.stop.clear()
     rec.stop_at = chain.head()
     await asyncio.wait_for(follower_for(pool, sessions, rec).run(rec.stop), timeout=20)
     await check_reorg_outcome(chain, sessions, rec, tip=tip, depth=3, old=old)
+    new_branch = [b for batch in rec.batches for b in batch.blocks][tip : tip + 3]
+    moved = [t for t in new_branch[1].txs if t.sender == account(20).address.lower()]
+    assert [(t.to, t.value) for t in moved] == [(account(21).address.lower(), 12345)]
 
 
 async def test_reorg_deeper_than_the_hash_buffer_stops_with_a_clear_error(
