@@ -196,3 +196,13 @@ def test_up_simulate_runs_until_interrupted_then_stops_the_devnet(data_dir: Path
     assert "Devnet stopped" in out and "simulating on" in out
     assert not state_file(data_dir).exists()
     assert not port_in_use(state["port"]) or not process_alive(state["pid"])
+
+
+def test_scenario_without_a_name(data_dir: Path) -> None:
+    one_line_error(fictra(data_dir, "devnet", "scenario"), "Name a scenario", "oracle-stall")
+
+
+def test_scenario_on_a_devnet_without_deployment(data_dir: Path) -> None:
+    assert fictra(data_dir, "devnet", "up", "--no-deploy").returncode == 0
+    one_line_error(fictra(data_dir, "devnet", "scenario", "pause"), "No deployment manifest")
+    assert fictra(data_dir, "devnet", "down").returncode == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from fictra.clock import FakeClock
 from fictra.devnet import runtime
 from fictra.devnet.anvil import free_port, port_in_use, rpc_call
 from fictra.devnet.manifest import Manifest
-from fictra.devnet.state import DevnetPaths, process_alive
+from fictra.devnet.state import DevnetPaths, DevnetState, load_state, process_alive, save_state
 from fictra.errors import DevnetError
 
 
@@ -58,3 +60,31 @@ async def test_interval_mining_is_set_after_deployment(tmp_path: Path) -> None:
         assert rpc_call(result.state.rpc_url, "anvil_getAutomine") is False
     finally:
         runtime.down(paths=paths)
+
+
+async def test_status_of_a_frozen_node_and_down_still_stops_it(tmp_path: Path) -> None:
+    paths = DevnetPaths(tmp_path / "devnet")
+    result = await runtime.up(paths=paths, deploy=False, block_time=0)
+    try:
+        os.kill(result.state.pid, signal.SIGSTOP)
+        info = await runtime.status(paths=paths)
+        assert info.running and not info.answering and info.head_block is None
+    finally:
+        runtime.down(paths=paths)
+    assert not process_alive(result.state.pid)
+
+
+def test_a_recycled_pid_is_a_stale_state(tmp_path: Path) -> None:
+    paths = DevnetPaths(tmp_path)
+    state = DevnetState(
+        pid=os.getpid(), port=1, rpc_url="http://127.0.0.1:1", chain_id=1, block_time=1, started_at="x"
+    )
+    save_state(paths, state)
+    found, note = load_state(paths)
+    assert found is None and note is not None and f"pid {os.getpid()}" in note
+    assert not paths.state.exists()
+
+
+def test_down_with_nothing_running(tmp_path: Path) -> None:
+    with pytest.raises(DevnetError, match="No devnet is running"):
+        runtime.down(paths=DevnetPaths(tmp_path))

@@ -21,7 +21,7 @@ from web3.contract import AsyncContract
 from web3.types import TxReceipt
 
 from fictra.devnet.manifest import Manifest
-from fictra.errors import ContractError, DevnetError, RpcError, redact_url
+from fictra.errors import ContractError, RpcError, redact_url
 
 DEFAULT_GAS = 500_000
 
@@ -250,9 +250,3 @@ class DevChain:
     async def increase_time(self, seconds: int) -> None:
         await self.rpc.call("evm_increaseTime", [hex(seconds)])
         await self.mine()
-
-
-def require(condition: bool, message: str) -> None:
-    """Validation without ``assert`` (which ``python -O`` removes): raise DevnetError when false."""
-    if not condition:
-        raise DevnetError(message)

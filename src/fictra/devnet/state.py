@@ -77,27 +77,25 @@ def read_state(paths: DevnetPaths) -> DevnetState | None:
         ) from None
 
 
-def process_alive(pid: int) -> bool:
-    """True while ``pid`` runs and is an Anvil (not a zombie, not a recycled pid of another program)."""
+def process_alive(pid: int, *, port: int | None = None) -> bool:
+    """True while ``pid`` runs (not a zombie). With ``port``: and is the Anvil serving that port (its
+    command line has ``--port <port>``), so a recycled pid of another program does not count."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+    except (ProcessLookupError, PermissionError):
         return False
     proc = Path(f"/proc/{pid}")
-    if proc.exists():
-        try:
-            stat = (proc / "stat").read_text()
-            status_char = stat.rsplit(")", 1)[1].split()[0]
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            return False
-        if status_char in ("Z", "X"):
-            _reap(pid)
-            return False
-        return b"anvil" in cmdline
-    return True
+    if not proc.exists():
+        return True  # no procfs: trust the signal probe
+    try:
+        status_char = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
+    if status_char in ("Z", "X"):
+        _reap(pid)
+        return False
+    return port is None or f"\0--port\0{port}\0".encode() in cmdline
 
 
 def _reap(pid: int) -> None:
@@ -119,7 +117,7 @@ def load_state(paths: DevnetPaths) -> tuple[DevnetState | None, str | None]:
     state = read_state(paths)
     if state is None:
         return None, None
-    if process_alive(state.pid):
+    if process_alive(state.pid, port=state.port):
         return state, None
     clear(paths)
     return None, (
