@@ -6,6 +6,7 @@ lists. Indexed dynamic values (string, bytes, arrays) are only a hash in the top
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -52,6 +53,24 @@ def normalize(value: Any, abi_type: str) -> Any:
     return value
 
 
+_WORD_TYPES = re.compile(r"^(address|bool|u?int\d*|bytes([1-9]|[12]\d|3[0-2]))$")
+
+
+def _word(abi_type: str, word: str) -> Any:
+    """Decode one 32-byte word (64 hex chars) of a simple static type without eth_abi (hot path)."""
+    if abi_type == "address":
+        return "0x" + word[24:].lower()
+    if abi_type == "bool":
+        return int(word, 16) != 0
+    if abi_type.startswith("uint"):
+        return int(word, 16)
+    if abi_type.startswith("int"):
+        value = int(word, 16)
+        return value - (1 << 256) if value >> 255 else value
+    size = int(abi_type[5:])
+    return "0x" + word[: size * 2].lower()
+
+
 def _is_static_topic(abi_type: str) -> bool:
     return (
         not abi_type.endswith("]")
@@ -67,6 +86,7 @@ class EventDecoder:
     indexed: tuple[tuple[str, str], ...]
     data_names: tuple[str, ...]
     data_types: tuple[str, ...]
+    simple: bool = False  # every topic and data value is one word of a simple static type
 
     @classmethod
     def from_abi(cls, entry: AbiEntry) -> EventDecoder:
@@ -80,11 +100,16 @@ class EventDecoder:
             if not i.get("indexed")
         ]
         topic = "0x" + event_abi_to_log_topic(cast(Any, entry)).hex()
-        return cls(entry["name"], topic, indexed, tuple(n for n, _ in data), tuple(t for _, t in data))
+        simple = all(_WORD_TYPES.match(t) for _, t in (*indexed, *data))
+        return cls(
+            entry["name"], topic, indexed, tuple(n for n, _ in data), tuple(t for _, t in data), simple
+        )
 
     def decode(self, log: Log) -> dict[str, Any]:
         if len(log.topics) != len(self.indexed) + 1:
             raise DecodeError(f"{self.name}: {len(log.topics)} topics, expected {len(self.indexed) + 1}")
+        if self.simple:
+            return self._decode_words(log)
         args: dict[str, Any] = {}
         try:
             for (name, abi_type), topic in zip(self.indexed, log.topics[1:], strict=True):
@@ -98,6 +123,23 @@ class EventDecoder:
                 for name, abi_type, value in zip(self.data_names, self.data_types, values, strict=True):
                     args[name] = normalize(value, abi_type)
         except (DecodingError, ValueError, OverflowError) as exc:
+            raise DecodeError(f"{self.name}: {exc}") from None
+        return args
+
+    def _decode_words(self, log: Log) -> dict[str, Any]:
+        data = log.data[2:]
+        if len(data) != 64 * len(self.data_types):
+            raise DecodeError(
+                f"{self.name}: {len(data) // 2} data bytes, expected {32 * len(self.data_types)}"
+            )
+        try:
+            args = {
+                name: _word(t, topic[2:].rjust(64, "0"))
+                for (name, t), topic in zip(self.indexed, log.topics[1:], strict=True)
+            }
+            for i, (name, t) in enumerate(zip(self.data_names, self.data_types, strict=True)):
+                args[name] = _word(t, data[64 * i : 64 * (i + 1)])
+        except ValueError as exc:
             raise DecodeError(f"{self.name}: {exc}") from None
         return args
 

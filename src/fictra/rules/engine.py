@@ -33,6 +33,7 @@ from fictra.rules.decode import (
 from fictra.rules.literals import inline_params
 
 log = logging.getLogger(__name__)
+_CONTEXT_FROM = 2
 RESERVED_LABELS = frozenset({"rule", "contract", "event", "function", "network"})
 
 
@@ -56,6 +57,7 @@ class _Slot:
 
     decoder: EventDecoder | FunctionDecoder
     rules: list[CompiledRule]
+    needed: frozenset[str] = frozenset()  # top-level variables any of the rules reads
 
 
 class RulesEngine:
@@ -101,7 +103,9 @@ class RulesEngine:
             index = self._events if rule.kind == "event" else self._calls
             for decoder in matching:
                 key = (address, decoder.topic0 if isinstance(decoder, EventDecoder) else decoder.selector)
-                index.setdefault(key, _Slot(decoder, [])).rules.append(compiled)
+                slot = index.setdefault(key, _Slot(decoder, []))
+                slot.rules.append(compiled)
+                slot.needed = slot.needed | frozenset(compiled.program.variables())
         if problems:
             raise ConfigError("Cannot build the rules engine: " + "; ".join(problems) + ".")
 
@@ -178,7 +182,11 @@ class RulesEngine:
             "network": self.network,
             "log_index": entry.log_index if entry is not None else -1,
         }
-        context = cel.Context(variables=variables)
+        # A Context converts the variables once (~25 us) and then evaluates each rule in < 1 us; a plain
+        # dict is converted on every evaluation (~10 us). Few rules per key (the usual case): use the dict.
+        # Only the variables the rules read are converted (conversion cost grows with the context).
+        needed = {k: variables[k] for k in slot.needed if k in variables}
+        context: Any = needed if len(slot.rules) <= _CONTEXT_FROM else cel.Context(variables=needed)
         findings = []
         for rule in slot.rules:
             self.evaluations += 1
