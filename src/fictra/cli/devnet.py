@@ -236,7 +236,18 @@ def fill(
     )
 
 
-@app.command()
+def _scenario_help() -> str:
+    from fictra.devnet.scenarios import SCENARIOS
+
+    return (
+        "Apply a fault the runbooks must handle (or --undo it).\n\n"
+        f"Scenarios: {', '.join(SCENARIOS)} (one line each: --list).\n\n"
+        "Examples: `fictra devnet scenario --list`; `fictra devnet scenario oracle-stall --feed WTI`; "
+        "`fictra devnet scenario pause --undo`; `fictra devnet scenario reorg --depth 5`."
+    )
+
+
+@app.command(help=_scenario_help())
 def scenario(
     name: str | None = typer.Argument(None, help="Scenario name; see --list."),
     undo: bool = typer.Option(False, "--undo", help="Undo the scenario (restore the healthy state)."),
@@ -246,11 +257,7 @@ def scenario(
     count: int = typer.Option(20, "--count", help="failed-tx-burst: how many reverted transactions."),
     fee_bps: int = typer.Option(100, "--fee-bps", help="fee-change: the new PT fee in basis points."),
 ) -> None:
-    """Apply a fault the runbooks must handle (or --undo it).
-
-    Examples: `fictra devnet scenario --list`; `fictra devnet scenario oracle-stall --feed WTI`;
-    `fictra devnet scenario pause --undo`; `fictra devnet scenario reorg --depth 5`.
-    """
+    """Apply (or undo) a devnet scenario; the help text is built by :func:`_scenario_help`."""
     from fictra.devnet.scenarios import SCENARIOS, get_scenario
     from fictra.errors import UsageError
 

@@ -1,10 +1,13 @@
 """What a scenario is: a named, documented fault the runbooks must handle, applied to a running devnet.
 
 Each scenario is a subclass of :class:`Scenario` whose docstring's first line is its one-line summary
-(``fictra devnet scenario --list``). ``apply`` is idempotent (applying a scenario in force changes
-nothing); ``undo`` restores the healthy state where ``reversible``. Reversible scenarios record what
-they did in the :class:`~fictra.devnet.scenarios.store.ScenarioStore` so ``undo`` (in a later process)
-knows what to restore.
+(``fictra devnet scenario --list``). For a *state* scenario (pause, trading-halt, fee-change,
+reserve-drain, role grant, oracle-stall, node-down, gas-spike) ``apply`` is idempotent — applying it while
+in force changes nothing more — and ``undo`` restores the healthy state (also idempotent). An *event*
+scenario (oracle-deviation, oracle-jump, large-transfer, failed-tx-burst, reorg; ``reversible = False``)
+is one more occurrence each time it is applied; what it did is chain history, so it has no undo.
+Reversible scenarios record what they did in the :class:`~fictra.devnet.scenarios.store.ScenarioStore`
+so that ``undo`` (in a later process) knows what to restore.
 """
 
 from __future__ import annotations
