@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fictra.alerting.models  # noqa: F401  (alerts, alert_events, anomaly_baselines)
-import fictra.chain.models  # noqa: F401  (chain follower tables)
+from fictra.chain import models as _chain_models  # noqa: F401  (chain follower tables)
 from fictra.db.base import Base
 
 metadata = Base.metadata
