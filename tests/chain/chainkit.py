@@ -119,6 +119,7 @@ class Recorder:
     batches: list[BlockBatch] = field(default_factory=list)
     reorgs: list[Reorg] = field(default_factory=list)
     fail_at: int | None = None
+    fail_reorg: bool = False
     extra: Callable[[BlockBatch, AsyncSession], Awaitable[None]] | None = None
     progress: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -143,6 +144,8 @@ class Recorder:
             self.stop.set()
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> None:
+        if self.fail_reorg:
+            raise RuntimeError("reorg consumer failed")
         self.reorgs.append(reorg)
         self.progress.set()
 

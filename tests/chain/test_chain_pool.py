@@ -286,3 +286,26 @@ async def test_a_total_outage_delays_blocks_but_loses_none(
         await proxy.stop()
     assert rec.numbers == list(range(1, head + 1))
     assert pool.health()[0].state == EndpointState.HEALTHY
+
+
+async def test_an_endpoint_down_at_start_joins_once_it_answers(anvil: AnvilNode) -> None:
+    late = await TcpProxy(int(anvil.rpc_url.rsplit(":", 1)[1])).start()
+    await late.stop()  # keep its port, answer nothing yet
+    pool = RpcPool(
+        network="devnet",
+        urls=[late.url, anvil.rpc_url],
+        clock=SystemClock(),
+        chain_id=31337,
+        backoff_base=0.0,
+    )
+    try:
+        await pool.start()
+        down = pool.health()[0]
+        assert not down.chain_verified and down.state == EndpointState.DEGRADED and down.errors == 1
+        await late.start()
+        await pool.refresh_heads()
+        joined = pool.health()[0]
+        assert joined.chain_verified and joined.state == EndpointState.HEALTHY and joined.last_head == 0
+    finally:
+        await pool.aclose()
+        await late.stop()

@@ -137,3 +137,28 @@ async def test_reorg_deeper_than_the_hash_buffer_stops_with_a_clear_error(
     async with sessions() as session:
         checkpoint = await load_checkpoint(session, network="devnet")
     assert checkpoint is not None and checkpoint.number == tip, "nothing skipped: the checkpoint stayed"
+
+
+async def test_a_failing_reorg_consumer_rolls_the_rewind_back(
+    chain: Chain, pool: RpcPool, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    chain.fill(blocks=6, txs_per_block=1)
+    tip = chain.head()
+    rec = Recorder(stop_at=tip)
+    await asyncio.wait_for(follower_for(pool, sessions, rec).run(rec.stop), timeout=20)
+    old = canonical(chain, tip - 1, tip)
+    chain.call("anvil_reorg", 2, [])
+    chain.mine_empty(3)
+    rec.fail_reorg = True
+    rec.stop.clear()
+    with pytest.raises(RuntimeError, match="reorg consumer failed"):
+        await asyncio.wait_for(follower_for(pool, sessions, rec).run(rec.stop), timeout=20)
+    async with sessions() as session:
+        checkpoint = await load_checkpoint(session, network="devnet")
+        assert (await session.execute(select(ChainReorg))).scalars().all() == []
+    assert checkpoint is not None and checkpoint.number == tip
+
+    rec.stop_at = chain.head()
+    rec.fail_reorg = False
+    await asyncio.wait_for(follower_for(pool, sessions, rec).run(rec.stop), timeout=20)
+    await check_reorg_outcome(chain, sessions, rec, tip=tip, depth=2, old=old)
