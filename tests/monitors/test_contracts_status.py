@@ -1,0 +1,149 @@
+"""Contract status against the deployed system: pause, trading halt, role grants, reserve breach,
+implementation upgrade — each raised at the block where it happened and cleared when undone."""
+
+from __future__ import annotations
+
+import pytest
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from fictra.alerting.findings import Severity
+from fictra.chain import artifacts
+from fictra.devnet.manifest import Manifest
+from fictra.errors import ConfigError
+from fictra.monitors.config import ContractStatusMonitor
+from fictra.monitors.contracts import ContractStatusCheck
+from monitors.rig import E18, Rig, by_condition, cleared, who
+
+WATCHED = ["PaymentToken", "FoundationToken", "Reserve", "EmergencyController", "Timelock"]
+
+
+def check(rig: Rig, **kwargs: object) -> ContractStatusCheck:
+    config = ContractStatusMonitor.model_validate(
+        {"type": "contract_status", "name": "status", "contracts": WATCHED, "confirmations": 2, **kwargs}
+    )
+    return ContractStatusCheck(config=config, manifest=rig.manifest, pool=rig.pool)
+
+
+async def test_quiet_system_has_no_findings(rig: Rig) -> None:
+    monitor = check(rig)
+    await rig.dev.mine(2)
+    out = await rig.run(monitor)
+    assert out.findings == [] and out.clears == []
+
+
+async def test_pause_all_raises_p0_per_contract_and_clears_on_unpause(rig: Rig) -> None:
+    monitor = check(rig)
+    receipt = await rig.dev.send(who("guardian"), "EmergencyController", "pauseAll")
+    out = await rig.run(monitor)
+    paused = by_condition(out, "paused")
+    assert {f.labels["contract"] for f in paused} == {"PaymentToken", "FoundationToken", "Reserve"}
+    for f in paused:
+        assert f.severity is Severity.P0 and f.monitor == "status" and f.confirmations == 2
+        assert f.block is not None and f.block.number == receipt["blockNumber"]
+        assert f.evidence == {"observed": True, "expected": False}
+    await rig.dev.mine(1)
+    again = await rig.run(monitor)
+    assert by_condition(again, "paused") == [], "a condition that holds is reported once"
+    await rig.as_timelock("EmergencyController", "unpauseAll")
+    done = await rig.run(monitor)
+    assert {c["contract"] for c in cleared(done, "paused")} == {"PaymentToken", "FoundationToken", "Reserve"}
+    assert done.findings == []
+
+
+async def test_trading_halt_and_resume(rig: Rig) -> None:
+    monitor = check(rig)
+    await rig.dev.send(who("guardian"), "EmergencyController", "haltTrading")
+    out = await rig.run(monitor)
+    (halted,) = by_condition(out, "trading_halted")
+    assert halted.labels == {"contract": "EmergencyController", "condition": "trading_halted"}
+    assert halted.severity is Severity.P0
+    await rig.as_timelock("EmergencyController", "resumeTrading")
+    assert cleared(await rig.run(monitor), "trading_halted") == [halted.labels]
+
+
+async def test_role_grant_to_attacker_is_unauthorized_p0(rig: Rig) -> None:
+    monitor = check(rig)
+    role = keccak(text="PAUSER_ROLE")
+    receipt = await rig.as_timelock("PaymentToken", "grantRole", role, who("attacker"))
+    out = await rig.run(monitor)
+    (bad,) = by_condition(out, "unauthorized_role_grant")
+    attacker = who("attacker").lower()
+    assert bad.severity is Severity.P0
+    assert bad.labels == {
+        "contract": "PaymentToken",
+        "condition": "unauthorized_role_grant",
+        "role": "PAUSER_ROLE",
+        "account": attacker,
+    }
+    assert bad.evidence["sender"] == rig.manifest.address("Timelock").lower()
+    assert bad.tx_hashes == ("0x" + receipt["transactionHash"].hex().removeprefix("0x"),)
+    await rig.as_timelock("PaymentToken", "revokeRole", role, who("attacker"))
+    revoked = by_condition(await rig.run(monitor), "role_revoked")
+    assert [f.severity for f in revoked] == [Severity.P2] and revoked[0].labels["account"] == attacker
+
+
+async def test_role_grant_to_known_account_is_info(rig: Rig) -> None:
+    monitor = check(rig)
+    await rig.as_timelock("PaymentToken", "grantRole", keccak(text="FEE_MANAGER_ROLE"), who("guardian"))
+    out = await rig.run(monitor)
+    assert by_condition(out, "unauthorized_role_grant") == []
+    (info,) = by_condition(out, "role_granted")
+    assert info.severity is Severity.P2 and info.labels["role"] == "FEE_MANAGER_ROLE"
+
+
+async def test_authorized_accounts_extend_the_trusted_set(rig: Rig) -> None:
+    monitor = check(rig, authorized_accounts=[who("attacker")])
+    await rig.as_timelock("Reserve", "grantRole", keccak(text="PAUSER_ROLE"), who("attacker"))
+    out = await rig.run(monitor)
+    assert by_condition(out, "unauthorized_role_grant") == [] and len(by_condition(out, "role_granted")) == 1
+
+
+async def test_reserve_withdrawal_breaking_collateral_and_redeposit(rig: Rig) -> None:
+    monitor = check(rig)
+    manager, gold = who("reserve_manager"), rig.manifest.address("Asset:GOLD")
+    amount = 600 * E18  # 1.2M USD of gold: 2.1M reserve vs 2.2M PT
+    receipt = await rig.dev.send(manager, "Reserve", "withdraw", gold, amount, manager)
+    out = await rig.run(monitor)
+    (breach,) = by_condition(out, "reserve_breach")
+    assert breach.severity is Severity.P0
+    assert breach.labels == {"contract": "Reserve", "condition": "reserve_breach"}
+    assert breach.evidence["threshold"] == 1.0
+    assert 0.9 < float(breach.evidence["observed_ratio"]) < 1.0  # type: ignore[arg-type]
+    tx = "0x" + receipt["transactionHash"].hex().removeprefix("0x")
+    assert breach.evidence["withdrawals"] == [tx] and breach.tx_hashes == (tx,)
+    await rig.dev.send(manager, "Asset:GOLD", "approve", rig.manifest.address("Reserve"), amount)
+    await rig.dev.send(manager, "Reserve", "deposit", gold, amount)
+    assert cleared(await rig.run(monitor), "reserve_breach") == [breach.labels]
+
+
+async def test_collateral_threshold_disabled(rig: Rig) -> None:
+    monitor = check(rig, thresholds={"min_collateral_ratio": None})
+    manager = who("reserve_manager")
+    await rig.dev.send(manager, "Reserve", "withdraw", rig.manifest.address("Asset:GOLD"), 600 * E18, manager)
+    assert by_condition(await rig.run(monitor), "reserve_breach") == []
+
+
+async def test_upgrade_changes_implementation_slot(rig: Rig) -> None:
+    monitor = check(rig)
+    await rig.dev.mine(1)
+    await rig.run(monitor)
+    impl = artifacts.load("PaymentToken")
+    deployer = who("deployer")
+    tx_hash = await rig.dev.rpc.call(
+        "eth_sendTransaction", [{"from": deployer, "data": impl.bytecode, "gas": hex(8_000_000)}]
+    )
+    new_impl = (await rig.dev.receipt(tx_hash))["contractAddress"].lower()
+    await rig.as_timelock("PaymentToken", "upgradeToAndCall", to_checksum_address(new_impl), b"")
+    out = await rig.run(monitor)
+    (changed,) = by_condition(out, "implementation_changed")
+    assert changed.severity is Severity.P0 and changed.labels["contract"] == "PaymentToken"
+    assert changed.evidence["observed"] == new_impl
+    assert changed.evidence["expected"] == rig.manifest.contracts["PaymentToken"].implementation.lower()  # type: ignore[union-attr]
+
+
+def test_unknown_contract_is_a_config_error(monitors_manifest: Manifest) -> None:
+    config = ContractStatusMonitor(type="contract_status", name="status", contracts=["Nope"])
+    with pytest.raises(ConfigError, match="'Nope'|Nope") as err:
+        ContractStatusCheck(config=config, manifest=monitors_manifest, pool=None)  # type: ignore[arg-type]
+    assert "Known:" in err.value.user_message
