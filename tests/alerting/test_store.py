@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fictra.alerting.config import AlertingConfig, AlertPolicy
-from fictra.alerting.findings import Severity
+from fictra.alerting.findings import Finding, Severity
 from fictra.alerting.models import Alert, AlertEvent, EventKind
 from fictra.alerting.queries import get_alert, list_alerts
 from fictra.alerting.service import apply_findings, confirm_up_to, retract_for_reorg
@@ -242,3 +242,31 @@ async def test_get_alert_by_all_digit_fingerprint_prefix(session: AsyncSession, 
     await apply_findings(session, [finding(subject=subject)], [], head=1, clock=clock)
     detail = await get_alert(session, finding(subject=subject).fingerprint[:6])
     assert detail.labels["subject"] == subject
+
+
+async def test_evidence_with_huge_ints_nan_and_objects_is_stored(
+    session: AsyncSession, clock: FakeClock
+) -> None:
+    f = finding()
+    odd = Finding(
+        monitor=f.monitor,
+        severity=f.severity,
+        summary=f.summary,
+        labels=f.labels,
+        block=f.block,
+        evidence={
+            "wei": 10**30,
+            "z": float("inf"),
+            "ratio": float("nan"),
+            "when": clock.now(),
+            "set": {1},
+            "obj": ValueError("boom"),
+        },
+    )
+    await apply_findings(session, [odd], [], head=100, clock=clock)
+    await session.commit()
+    [alert] = await list_alerts(session)
+    assert alert.evidence["wei"] == 10**30
+    assert (alert.evidence["z"], alert.evidence["ratio"], alert.evidence["set"]) == ("inf", "nan", [1])
+    assert alert.evidence["when"] == clock.now().isoformat()
+    assert alert.evidence["obj"] == "boom"

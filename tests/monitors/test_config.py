@@ -16,7 +16,17 @@ from fictra.rules.docs import render
 from fictra.rules.loader import load_config
 from fictra.rules.network import redact_secret_ref, resolve_secret
 
-from .conftest import REPO_CONFIG
+from .test_config_support import REPO_CONFIG, copy_config, devnet_manifest
+
+
+@pytest.fixture
+def manifest() -> Manifest:
+    return devnet_manifest()
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    return copy_config(tmp_path)
 
 
 def test_default_config_is_valid_and_covers_every_family(manifest: Manifest) -> None:

@@ -9,6 +9,19 @@ import pytest
 from fictra.devnet.manifest import Manifest
 from fictra.rules.loader import ConfigProblems, load_config
 
+from .test_config_support import copy_config, devnet_manifest
+
+
+@pytest.fixture
+def manifest() -> Manifest:
+    return devnet_manifest()
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    return copy_config(tmp_path)
+
+
 CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "broken-yaml": (
         {"monitors/nodes.yaml": "monitors:\n  - type: node_health\n    name: [oops\n"},
@@ -137,6 +150,19 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         {"network.yaml": None},
         ["network.yaml: file is missing (the chain and its RPC endpoints)"],
     ),  # type: ignore[dict-item]
+    "duplicate-yaml-key": (
+        {"monitors/nodes.yaml": "monitors:\n  - type: gas\n    name: g\n    name: h\n"},
+        ["monitors/nodes.yaml:4:5: YAML syntax error: duplicate key 'name' in one mapping"],
+    ),
+    "unknown-entries": (
+        {"monitor/nodes.yaml": "monitors: []\n", "alerts.yaml": "x: 1\n"},
+        [
+            "alerts.yaml: unknown config entry; expected network.yaml, alerting.yaml, monitors/*.yaml and "
+            "rules/*.yaml",
+            "monitor/: unknown config entry; expected network.yaml, alerting.yaml, monitors/*.yaml and "
+            "rules/*.yaml",
+        ],
+    ),
     "bad-template": (
         {
             "rules/extra.yaml": "rules:\n  - {name: t, contract: Reserve, event: Withdrawn,\n"
@@ -157,6 +183,7 @@ def test_bad_config_reports_the_exact_problem(case: str, config_dir: Path, manif
         if text is None:
             (config_dir / rel).unlink()
         else:
+            (config_dir / rel).parent.mkdir(exist_ok=True)
             (config_dir / rel).write_text(text)
     before = {p: p.read_bytes() for p in config_dir.rglob("*") if p.is_file()}
     with pytest.raises(ConfigProblems) as info:

@@ -91,6 +91,15 @@ def test_flat_series_uses_min_std() -> None:
     assert b.observe(9.0).transition is Transition.FIRED  # z = 4
 
 
+def test_flat_series_with_zero_min_std_fires_on_any_change_without_dividing_by_zero() -> None:
+    b = Baseline(warmup=3, z_threshold=3, clear_z=1, min_std=0.0)
+    for _ in range(3):
+        b.observe(5.0)
+    assert b.observe(5.0).z == 0.0
+    spike = b.observe(6.0)
+    assert spike.transition is Transition.FIRED and spike.z == float("inf")
+
+
 def test_bad_parameters_are_config_errors() -> None:
     with pytest.raises(ConfigError, match=re.escape("'clear_z' (5.0) must be below 'z_threshold' (4.0)")):
         Baseline(z_threshold=4.0, clear_z=5.0)

@@ -7,6 +7,7 @@ fingerprints per call, then one bulk INSERT and one bulk UPDATE, whatever the nu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,7 +60,10 @@ class ApplyResult:
 
 
 def jsonable(value: object) -> Any:
-    """Evidence made JSON-safe: bytes as 0x-hex, tuples/sets as lists, unknown objects as str."""
+    """Evidence made JSON-safe: bytes as 0x-hex, tuples/sets as lists, NaN/inf and unknown objects as str
+    (PostgreSQL's JSON rejects NaN and Infinity)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, bytes | bytearray):

@@ -68,7 +68,13 @@ class Baseline:
         """Score ``value`` against the baseline, then learn it."""
         warming = self.n < self.warmup
         std = self.std
-        z = (value - self.mean) / max(std, self.min_std) if self.n else 0.0
+        scale = max(std, self.min_std)
+        if self.n == 0 or value == self.mean:
+            z = 0.0
+        elif scale > 0:
+            z = (value - self.mean) / scale
+        else:  # a perfectly flat baseline and min_std 0: any change is infinitely unusual
+            z = math.copysign(math.inf, value - self.mean)
         mean_before = self.mean
         transition = Transition.NONE
         if not warming:

@@ -32,6 +32,9 @@ _MONITOR = TypeAdapter[MonitorConfig](MonitorConfig)
 MONITOR_TYPE_NAMES = sorted(str(get_args(m.model_fields["type"].annotation)[0]) for m in MONITOR_TYPES)
 
 
+_TOP_FILES = ("network.yaml", "alerting.yaml")
+
+
 class ConfigProblems(ConfigError):
     """Every problem found in a config directory; ``problems`` lists them as ``file:key.path: message``."""
 
@@ -110,6 +113,21 @@ def _problems(rel: str, prefix: list[str], exc: ValidationError, tag: str | None
     return out
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key repeated in one mapping (PyYAML silently keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path, rel: str, problems: list[str]) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -117,7 +135,7 @@ def _read_yaml(path: Path, rel: str, problems: list[str]) -> Any:
         problems.append(f"{rel}: cannot read file ({exc.strerror})")
         return None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "?"
@@ -190,6 +208,16 @@ def load_config(config_dir: Path, *, manifest: Manifest | None = None) -> Loaded
     alerting = AlertingConfig()
     if (config_dir / "alerting.yaml").is_file():
         alerting = _model(config_dir / "alerting.yaml", "alerting.yaml", AlertingConfig, problems) or alerting
+    for entry in sorted(config_dir.iterdir()):
+        unknown_yaml = entry.is_file() and entry.suffix in {".yaml", ".yml"} and entry.name not in _TOP_FILES
+        unknown_dir = (
+            entry.is_dir() and not entry.name.startswith(".") and entry.name not in ("monitors", "rules")
+        )
+        if unknown_yaml or unknown_dir:
+            problems.append(
+                f"{entry.name}{'/' if unknown_dir else ''}: unknown config entry; expected network.yaml, "
+                "alerting.yaml, monitors/*.yaml and rules/*.yaml"
+            )
     items: list[Sourced] = []
     for sub, key in (("monitors", "monitors"), ("rules", "rules")):
         for path in _yaml_files(config_dir / sub):

@@ -1,0 +1,33 @@
+"""Shared by the config tests (no tests here): a devnet-like manifest naming the FICTRA contracts with
+their shipped artifacts, and a writable copy of the default config/ directory."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from fictra.devnet.manifest import ContractEntry, Manifest
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
+ARTIFACTS = {
+    "PaymentToken": "PaymentToken",
+    "FoundationToken": "FoundationToken",
+    "Reserve": "Reserve",
+    "EmergencyController": "EmergencyController",
+    "Timelock": "FictraTimelock",
+    "Feed:BRENT": "CommodityFeed",
+}
+
+
+def devnet_manifest() -> Manifest:
+    contracts = {
+        name: ContractEntry(address="0x" + f"{i + 1:040x}", artifact=artifact)
+        for i, (name, artifact) in enumerate(ARTIFACTS.items())
+    }
+    return Manifest(chain_id=31337, rpc_url="http://127.0.0.1:8545", contracts=contracts)
+
+
+def copy_config(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(REPO_CONFIG, target)
+    return target
