@@ -1,0 +1,137 @@
+"""Oracle monitor against the deployed feeds: deviant node, round jump, staleness past the heartbeat,
+bounds, missing node and an unanswered round — each raised and then cleared by a healthy round."""
+
+from __future__ import annotations
+
+import pytest
+
+from fictra.alerting.findings import Severity
+from fictra.devnet.feeds import FeedInfo, feed, submit_round
+from fictra.devnet.manifest import Manifest
+from fictra.errors import ConfigError
+from fictra.monitors.config import OracleMonitor
+from fictra.monitors.oracle import OracleCheck
+from monitors.rig import Rig, by_condition, cleared, nodes
+
+BRENT = 8_250_000_000  # 82.5 USD, 8 decimals
+
+
+def check(rig: Rig, **thresholds: object) -> OracleCheck:
+    config = OracleMonitor.model_validate(
+        {"type": "oracle", "name": "oracle", "contracts": ["Feed:BRENT"], "thresholds": thresholds}
+    )
+    return OracleCheck(config=config, manifest=rig.manifest, pool=rig.pool)
+
+
+def brent(rig: Rig) -> FeedInfo:
+    return feed(rig.dev, "BRENT")
+
+
+async def round_of(rig: Rig, answers: list[int], who: list[str] | None = None) -> int:
+    return await submit_round(rig.dev, brent(rig), list(zip(who or nodes(), answers, strict=True)))
+
+
+async def test_healthy_rounds_raise_nothing(rig: Rig) -> None:
+    monitor = check(rig)
+    for _ in range(2):
+        await round_of(rig, [BRENT - 2, BRENT - 1, BRENT, BRENT + 1, BRENT + 2])
+    out = await rig.run(monitor)
+    assert out.findings == [] and out.clears == []
+
+
+async def test_deviant_node_then_good_round_clears(rig: Rig) -> None:
+    monitor = check(rig)
+    deviant = nodes()[4]
+    round_id = await round_of(rig, [BRENT, BRENT, BRENT, BRENT, BRENT * 109 // 100])
+    out = await rig.run(monitor)
+    (dev,) = by_condition(out, "node_deviation")
+    assert dev.severity is Severity.P2
+    assert dev.labels == {"feed": "Feed:BRENT", "node": deviant.lower(), "condition": "node_deviation"}
+    assert dev.evidence["round"] == round_id and dev.evidence["threshold_pct"] == 2.0
+    assert dev.evidence["deviation_pct"] == pytest.approx(9.0)
+    assert dev.evidence["expected_median"] == 82.5
+    receipt = await rig.dev.receipt(dev.tx_hashes[0])
+    assert dev.block is not None and dev.block.number == receipt["blockNumber"]
+    await round_of(rig, [BRENT] * 5)
+    assert cleared(await rig.run(monitor), "node_deviation") == [dev.labels]
+
+
+async def test_round_jump_then_steady_round_clears(rig: Rig) -> None:
+    monitor = check(rig)
+    await round_of(rig, [BRENT] * 5)
+    await rig.run(monitor)
+    high = BRENT * 115 // 100
+    await round_of(rig, [high] * 5)
+    out = await rig.run(monitor)
+    (jump,) = by_condition(out, "round_jump")
+    assert jump.labels == {"feed": "Feed:BRENT", "condition": "round_jump"}
+    assert jump.evidence["change_pct"] == pytest.approx(15.0) and jump.evidence["threshold_pct"] == 5.0
+    assert jump.evidence["previous"] == 82.5
+    await round_of(rig, [high] * 5)
+    assert cleared(await rig.run(monitor), "round_jump") == [jump.labels]
+
+
+async def test_jump_below_threshold_is_quiet(rig: Rig) -> None:
+    monitor = check(rig, max_round_jump_pct=20)
+    await round_of(rig, [BRENT] * 5)
+    await round_of(rig, [BRENT * 115 // 100] * 5)
+    assert by_condition(await rig.run(monitor), "round_jump") == []
+
+
+async def test_stale_past_heartbeat_then_fresh_round_clears(rig: Rig) -> None:
+    monitor = check(rig)
+    await rig.dev.mine(1)
+    assert by_condition(await rig.run(monitor), "stale") == []
+    await rig.dev.increase_time(3600 + 60 + 30)
+    out = await rig.run(monitor)
+    (stale,) = by_condition(out, "stale")
+    assert stale.severity is Severity.P1 and stale.labels == {"feed": "Feed:BRENT", "condition": "stale"}
+    assert stale.evidence["threshold_s"] == 3660 and float(stale.evidence["observed_age_s"]) > 3660  # type: ignore[arg-type]
+    await round_of(rig, [BRENT] * 5)
+    assert cleared(await rig.run(monitor), "stale") == [stale.labels]
+
+
+async def test_heartbeat_override(rig: Rig) -> None:
+    monitor = check(rig, heartbeat="10s", staleness_grace="5s")
+    await rig.dev.increase_time(20)
+    (stale,) = by_condition(await rig.run(monitor), "stale")
+    assert stale.evidence["threshold_s"] == 15
+
+
+async def test_out_of_bounds_and_back(rig: Rig) -> None:
+    monitor = check(rig, bounds={"Feed:BRENT": {"min": 10, "max": 85}}, max_round_jump_pct=50)
+    await round_of(rig, [9_000_000_000] * 5)
+    (oob,) = by_condition(await rig.run(monitor), "out_of_bounds")
+    assert oob.severity is Severity.P1 and oob.evidence["observed"] == 90.0 and oob.evidence["max"] == 85
+    await round_of(rig, [BRENT] * 5)
+    assert cleared(await rig.run(monitor), "out_of_bounds") == [oob.labels]
+
+
+async def test_node_missing_rounds_then_back(rig: Rig) -> None:
+    monitor = check(rig, missed_rounds=2)
+    four, absent = nodes()[:4], nodes()[4].lower()
+    for _ in range(2):
+        await round_of(rig, [BRENT] * 4, four)
+    assert by_condition(await rig.run(monitor), "node_missing") == []  # one closed round missed
+    await round_of(rig, [BRENT] * 4, four)
+    out = await rig.run(monitor)
+    (missing,) = by_condition(out, "node_missing")
+    assert missing.labels == {"feed": "Feed:BRENT", "node": absent, "condition": "node_missing"}
+    assert missing.evidence["observed_missed"] == 2 and missing.severity is Severity.P2
+    await round_of(rig, [BRENT] * 5)
+    assert cleared(await rig.run(monitor), "node_missing") == [missing.labels]
+
+
+async def test_open_round_without_answer_is_not_answered_in_round(rig: Rig) -> None:
+    """CommodityFeed.latestRoundData() reports the latest *answered* round, so an open round below
+    minSubmissions keeps answeredInRound == roundId on this contract: no finding, nothing stale."""
+    monitor = check(rig)
+    await round_of(rig, [BRENT], nodes()[:1])
+    out = await rig.run(monitor)
+    assert out.findings == []
+
+
+def test_non_feed_contract_is_a_config_error(monitors_manifest: Manifest) -> None:
+    config = OracleMonitor(type="oracle", name="o", contracts=["PaymentToken"])
+    with pytest.raises(ConfigError, match="PaymentToken"):
+        OracleCheck(config=config, manifest=monitors_manifest, pool=None)  # type: ignore[arg-type]
