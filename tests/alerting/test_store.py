@@ -270,3 +270,18 @@ async def test_evidence_with_huge_ints_nan_and_objects_is_stored(
     assert (alert.evidence["z"], alert.evidence["ratio"], alert.evidence["set"]) == ("inf", "nan", [1])
     assert alert.evidence["when"] == clock.now().isoformat()
     assert alert.evidence["obj"] == "boom"
+
+
+async def test_retracting_a_resolved_alert_keeps_its_resolution_time(
+    session: AsyncSession, clock: FakeClock
+) -> None:
+    await apply_findings(session, [finding(block=50)], [], head=50, clock=clock)
+    clock.advance(10)
+    await apply_findings(session, [], [clear()], head=51, clock=clock)
+    resolved_at = clock.now()
+    clock.advance(10)
+    changes = await retract_for_reorg(session, reorg=Reorg("devnet", 49, 2, ()), clock=clock)
+    assert [c.kind for c in changes] == [EventKind.RETRACTED]
+    [alert] = await list_alerts(session)
+    assert (alert.status, alert.confirmation, alert.resolved_at) == ("resolved", "retracted", resolved_at)
+    assert await retract_for_reorg(session, reorg=Reorg("other-net", 0, 1, ()), clock=clock) == []

@@ -309,7 +309,9 @@ async def retract_for_reorg(session: AsyncSession, *, reorg: Reorg, clock: Clock
     """Alerts anchored on a block the reorg removed become ``retracted`` (and stop firing); they are
     kept, with the reason and the reorg in their timeline."""
     now = clock.now()
-    stmt = select(Alert.id, Alert.fingerprint, Alert.severity, Alert.block_number, Alert.block_hash).where(
+    stmt = select(
+        Alert.id, Alert.fingerprint, Alert.severity, Alert.block_number, Alert.block_hash, Alert.status
+    ).where(
         Alert.network == reorg.network,
         Alert.block_number > reorg.common_ancestor,
         Alert.confirmation != Confirmation.RETRACTED.value,
@@ -331,15 +333,14 @@ async def retract_for_reorg(session: AsyncSession, *, reorg: Reorg, clock: Clock
             f"block {r.block_number} ({r.block_hash}) was removed by a reorg of depth {reorg.depth} "
             f"above block {reorg.common_ancestor}"
         )
-        updates.append(
-            {
-                "id": r.id,
-                "confirmation": Confirmation.RETRACTED.value,
-                "status": AlertStatus.RESOLVED.value,
-                "resolved_at": now,
-                "retraction_reason": reason,
-            }
-        )
+        upd: dict[str, Any] = {
+            "id": r.id,
+            "confirmation": Confirmation.RETRACTED.value,
+            "retraction_reason": reason,
+        }
+        if r.status == AlertStatus.FIRING.value:
+            upd.update(status=AlertStatus.RESOLVED.value, resolved_at=now)
+        updates.append(upd)
         events.append(
             {
                 "alert_id": r.id,
