@@ -1,15 +1,14 @@
 """The alert store's write path: findings -> alerts, confirmations, retraction by reorg.
 
 Every function works inside the caller's session and never commits, so the chain follower can
-commit alerts together with its checkpoint. Writes are batched: one SELECT of the existing
+commit alerts together with its checkpoint. :func:`confirm_up_to` and :func:`retract_for_reorg` live in
+:mod:`fictra.alerting.confirmations` and are re-exported here. Writes are batched: one SELECT of the existing
 fingerprints per call, then one bulk INSERT and one bulk UPDATE, whatever the number of findings.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +16,20 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.config import AlertPolicy
+from fictra.alerting.confirmations import confirm_up_to, retract_for_reorg
 from fictra.alerting.findings import Clear, Finding, Severity
 from fictra.alerting.models import Alert, AlertEvent, AlertStatus, Confirmation, EventKind
-from fictra.chain.types import Reorg
-from fictra.clock import Clock, SystemClock
+from fictra.alerting.values import AlertChange, ApplyResult, jsonable
+from fictra.clock import Clock
+
+__all__ = [
+    "AlertChange",
+    "ApplyResult",
+    "apply_findings",
+    "confirm_up_to",
+    "jsonable",
+    "retract_for_reorg",
+]
 
 _IN_CHUNK = 500
 _STATE_COLUMNS = (
@@ -36,45 +45,6 @@ _STATE_COLUMNS = (
     Alert.ack_deadline,
     Alert.block_number,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class AlertChange:
-    """A state transition of one alert (what notification and escalation stages react to)."""
-
-    alert_id: int
-    network: str
-    fingerprint: str
-    kind: EventKind
-    severity: Severity
-    confirmation: Confirmation
-
-
-@dataclass(slots=True)
-class ApplyResult:
-    changes: list[AlertChange] = field(default_factory=list)
-    occurrences: int = 0
-
-    def of(self, kind: EventKind) -> list[AlertChange]:
-        return [c for c in self.changes if c.kind == kind]
-
-
-def jsonable(value: object) -> Any:
-    """Evidence made JSON-safe: bytes as 0x-hex, tuples/sets as lists, NaN/inf and unknown objects as str
-    (PostgreSQL's JSON rejects NaN and Infinity)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def _occurrence(finding: Finding, at: datetime) -> dict[str, Any]:
@@ -266,99 +236,3 @@ async def apply_findings(
             )
         )
     return result
-
-
-async def confirm_up_to(
-    session: AsyncSession, *, network: str, head: int, clock: Clock | None = None
-) -> list[AlertChange]:
-    """Mark provisional alerts whose anchor block now has its required confirmations as confirmed."""
-    now = (clock or SystemClock()).now()
-    stmt = select(Alert.id, Alert.fingerprint, Alert.severity, Alert.block_number).where(
-        Alert.network == network,
-        Alert.confirmation == Confirmation.PROVISIONAL.value,
-        Alert.confirm_at <= head,
-    )
-    rows = (await session.execute(stmt)).all()
-    if not rows:
-        return []
-    await session.execute(
-        update(Alert),
-        [{"id": r.id, "confirmation": Confirmation.CONFIRMED.value} for r in rows],
-    )
-    await session.execute(
-        insert(AlertEvent),
-        [
-            {
-                "alert_id": r.id,
-                "kind": EventKind.CONFIRMED.value,
-                "at": now,
-                "details": {"head": head, "block_number": r.block_number},
-            }
-            for r in rows
-        ],
-    )
-    return [
-        AlertChange(
-            r.id, network, r.fingerprint, EventKind.CONFIRMED, Severity(r.severity), Confirmation.CONFIRMED
-        )
-        for r in rows
-    ]
-
-
-async def retract_for_reorg(session: AsyncSession, *, reorg: Reorg, clock: Clock) -> list[AlertChange]:
-    """Alerts anchored on a block the reorg removed become ``retracted`` (and stop firing); they are
-    kept, with the reason and the reorg in their timeline."""
-    now = clock.now()
-    stmt = select(
-        Alert.id, Alert.fingerprint, Alert.severity, Alert.block_number, Alert.block_hash, Alert.status
-    ).where(
-        Alert.network == reorg.network,
-        Alert.block_number > reorg.common_ancestor,
-        Alert.confirmation != Confirmation.RETRACTED.value,
-    )
-    survivors = {h.lower() for h in reorg.new_hashes}
-    rows = [r for r in (await session.execute(stmt)).all() if (r.block_hash or "").lower() not in survivors]
-    if not rows:
-        return []
-    reorg_info = {
-        "common_ancestor": reorg.common_ancestor,
-        "depth": reorg.depth,
-        "detected_at_block": reorg.detected_at_block,
-        "old_hashes": list(reorg.old_hashes),
-        "new_hashes": list(reorg.new_hashes),
-    }
-    updates, events = [], []
-    for r in rows:
-        reason = (
-            f"block {r.block_number} ({r.block_hash}) was removed by a reorg of depth {reorg.depth} "
-            f"above block {reorg.common_ancestor}"
-        )
-        upd: dict[str, Any] = {
-            "id": r.id,
-            "confirmation": Confirmation.RETRACTED.value,
-            "retraction_reason": reason,
-        }
-        if r.status == AlertStatus.FIRING.value:
-            upd.update(status=AlertStatus.RESOLVED.value, resolved_at=now)
-        updates.append(upd)
-        events.append(
-            {
-                "alert_id": r.id,
-                "kind": EventKind.RETRACTED.value,
-                "at": now,
-                "details": {"reason": reason, "reorg": reorg_info},
-            }
-        )
-    await session.execute(update(Alert), updates)
-    await session.execute(insert(AlertEvent), events)
-    return [
-        AlertChange(
-            r.id,
-            reorg.network,
-            r.fingerprint,
-            EventKind.RETRACTED,
-            Severity(r.severity),
-            Confirmation.RETRACTED,
-        )
-        for r in rows
-    ]
