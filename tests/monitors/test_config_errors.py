@@ -166,8 +166,8 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "bad-alerting": (
         {"alerting.yaml": "ack_deadlines: {P0: fast, P5: 1m}\nhistory_size: 0\n"},
         [
-            "alerting.yaml:ack_deadlines.P0: 'fast' is not a duration; use seconds or a number with ms/s/m/h/d, "
-            "e.g. '15m'",
+            "alerting.yaml:ack_deadlines.P0: 'fast' is not a duration; use seconds or a number with "
+            "ms/s/m/h/d, e.g. '15m'",
             "alerting.yaml:ack_deadlines.P5: unknown key",
             "alerting.yaml:history_size: invalid value 0: Input should be greater than or equal to 1",
         ],
@@ -186,8 +186,8 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "monitor-not-a-mapping": (
         {"monitors/nodes.yaml": "monitors:\n  - 5\n"},
         [
-            "monitors/nodes.yaml:monitors.0: invalid value 5: Input should be a valid dictionary or object to "
-            "extract fields from"
+            "monitors/nodes.yaml:monitors.0: invalid value 5: Input should be a valid dictionary or "
+            "object to extract fields from"
         ],
     ),
     "bad-template": (
