@@ -122,5 +122,5 @@ def test_unknown_function_is_a_config_error(monitors_manifest: Manifest) -> None
     config = GasMonitor.model_validate(
         {"type": "gas", "name": "g", "thresholds": {"max_gas_per_function": {"PaymentToken.nope": 1}}}
     )
-    with pytest.raises(ConfigError, match="PaymentToken.nope"):
+    with pytest.raises(ConfigError, match=r"PaymentToken\.nope"):
         GasCheck(config=config, manifest=monitors_manifest, clock=SystemClock())

@@ -130,7 +130,9 @@ async def test_reorg_drops_removed_blocks_from_the_window(rig: Rig) -> None:
     for _ in range(5):
         await pt_transfer(rig, E18)
     assert len(by_condition(await rig.run(monitor), "high_throughput")) == 1
-    await monitor.on_reorg(Reorg(network="devnet", common_ancestor=ancestor, depth=5, old_hashes=()), rig.session)
+    await monitor.on_reorg(
+        Reorg(network="devnet", common_ancestor=ancestor, depth=5, old_hashes=()), rig.session
+    )
     assert monitor.window.txs == 0 and monitor.window.per_contract == {}
     rig.seen = ancestor  # the new branch replays the same blocks: one finding again, not ten txs
     out = await rig.run(monitor)

@@ -73,27 +73,38 @@ class NodeHealthCheck:
             ep for ep in pool.endpoints if not config.endpoints or ep.health.url in config.endpoints
         ]
         self.conditions = Conditions(monitor=config.name, network=pool.network)
-        self._extras: dict[str, bool] = {}  # endpoint label -> answers net_peerCount/eth_syncing
+        self._missing: dict[str, set[str]] = {}  # endpoint label -> optional methods it lacks
+
+    async def _answers(self, ep: Endpoint) -> dict[str, Any]:
+        """One batch of the core probes plus the optional ones this endpoint supports (a node without
+        net_peerCount, like Anvil, is remembered and no longer asked)."""
+        missing = self._missing.setdefault(ep.health.url, set())
+        while True:
+            calls = _CORE + [c for c in _EXTRA if c[0] not in missing]
+            try:
+                answers = await ep.client.batch(calls)
+            except RpcMethodMissing as exc:
+                gone = [m for m, _ in _EXTRA if m not in missing and m in exc.user_message]
+                if not gone:
+                    raise
+                missing.update(gone)
+                continue
+            return {method: answer for (method, _), answer in zip(calls, answers, strict=True)}
 
     async def _probe(self, ep: Endpoint) -> Probe:
         label = ep.health.url
         probe = Probe(endpoint=label)
-        extras = self._extras.get(label, True)
         started = self.clock.monotonic()
         try:
-            try:
-                answers = await ep.client.batch(_CORE + _EXTRA if extras else _CORE)
-            except RpcMethodMissing:
-                self._extras[label] = extras = False
-                answers = await ep.client.batch(_CORE)
+            answers = await self._answers(ep)
             probe.latency = max(self.clock.monotonic() - started, 0.0)
-            probe.chain_id = _int(answers[0])
-            probe.head = _int(answers[1])
-            header = answers[2]
+            probe.chain_id = _int(answers["eth_chainId"])
+            probe.head = _int(answers["eth_blockNumber"])
+            header = answers["eth_getBlockByNumber"]
             probe.head_timestamp = _int(header["timestamp"]) if isinstance(header, dict) else None
-            if extras:
-                probe.peers = _int(answers[3])
-                probe.syncing = answers[4] not in (False, None)
+            if "net_peerCount" in answers:
+                probe.peers = _int(answers["net_peerCount"])
+            probe.syncing = answers.get("eth_syncing") not in (False, None)
         except RpcError as exc:
             probe.error = exc.user_message
         except (ValueError, TypeError, KeyError, IndexError) as exc:
