@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from fictra.chain.rpc import Call, RpcClient, RpcMethodMissing
+from fictra.chain.rpc import Call, CallReverted, RpcClient, RpcMethodMissing
 from fictra.clock import Clock
 from fictra.errors import ChainError, ConfigError, RpcError
 from fictra.metrics import Metrics
@@ -242,7 +242,8 @@ class RpcPool:
                 started = self._clock.monotonic()
                 try:
                     result = await op(ep)
-                except RpcMethodMissing:
+                except (RpcMethodMissing, CallReverted):
+                    self._ok(ep, started)  # the endpoint answered; the answer is an error
                     raise
                 except RpcError as exc:
                     self._failed(ep, exc.user_message)
@@ -259,5 +260,9 @@ class RpcPool:
     async def call(self, method: str, params: list[Any] | None = None) -> Any:
         return await self.run(lambda ep: ep.client.call(method, params), what=method)
 
-    async def batch(self, calls: Sequence[Call]) -> list[Any]:
-        return await self.run(lambda ep: ep.client.batch(calls), what=f"a batch of {len(calls)}")
+    async def batch(self, calls: Sequence[Call], *, reverts_as_values: bool = False) -> list[Any]:
+        """One JSON-RPC batch on the best endpoint; see :meth:`RpcClient.batch` for ``reverts_as_values``."""
+        return await self.run(
+            lambda ep: ep.client.batch(calls, reverts_as_values=reverts_as_values),
+            what=f"a batch of {len(calls)}",
+        )

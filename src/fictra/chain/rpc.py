@@ -25,6 +25,15 @@ class RpcMethodMissing(RpcError):
     """The endpoint answered that it does not support a method (so a fallback may be used)."""
 
 
+class CallReverted(RpcError):
+    """An ``eth_call``/``eth_estimateGas`` reverted: a correct answer about the contract, not a fault of
+    the endpoint. ``data`` holds the revert data (0x-hex) when the node returned it."""
+
+    def __init__(self, user_message: str, *, data: str | None = None) -> None:
+        super().__init__(user_message)
+        self.data = data
+
+
 class RpcClient:
     """One endpoint. ``url`` is kept private; ``label`` (the redacted URL) is what messages show."""
 
@@ -69,6 +78,9 @@ class RpcClient:
         message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
         text = f"RPC endpoint '{self.label}' failed {method}: {message[:200]}"
         lowered = message.lower()
+        if code == 3 or "execution reverted" in lowered:
+            data = error.get("data") if isinstance(error, dict) else None
+            return CallReverted(text, data=data if isinstance(data, str) else None)
         if code in _METHOD_MISSING_CODES or "not supported" in lowered or "method not found" in lowered:
             return RpcMethodMissing(text)
         return RpcError(text)
@@ -83,10 +95,11 @@ class RpcClient:
             raise self._error(method, answer["error"])
         return answer.get("result")
 
-    async def batch(self, calls: Sequence[Call]) -> list[Any]:
+    async def batch(self, calls: Sequence[Call], *, reverts_as_values: bool = False) -> list[Any]:
         """Send ``calls`` as one JSON-RPC batch; results in the order of ``calls``.
 
-        Any item error fails the whole batch (callers retry or fall back)."""
+        Any item error fails the whole batch (callers retry or fall back) — except, with
+        ``reverts_as_values``, a reverted call, whose :class:`CallReverted` takes its result's place."""
         if not calls:
             return []
         base = self._next_id + 1
@@ -108,8 +121,12 @@ class RpcClient:
             if not 0 <= index < len(calls):
                 raise RpcError(f"RPC endpoint '{self.label}' answered an unknown id in {what}.")
             if "error" in item:
-                raise self._error(calls[index][0], item["error"])
-            results[index] = item.get("result")
+                error = self._error(calls[index][0], item["error"])
+                if not (reverts_as_values and isinstance(error, CallReverted)):
+                    raise error
+                results[index] = error
+            else:
+                results[index] = item.get("result")
             seen += 1
         if seen != len(calls):
             raise RpcError(f"RPC endpoint '{self.label}' answered {seen} of {len(calls)} items of {what}.")

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain.pool import RpcPool
-from fictra.chain.rpc import Call
+from fictra.chain.rpc import Call, CallReverted
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
@@ -133,8 +133,13 @@ class ContractStatusCheck:
                     self._event(watched, log, block, out)
         last = batch.blocks[-1]
         reads = self._reads(last)
-        answers = await self.pool.batch([r.call for r in reads])
-        values = {(r.kind, r.contract): a for r, a in zip(reads, answers, strict=True)}
+        # A read that reverts (e.g. a contract not yet initialized at an early block) is left out.
+        answers = await self.pool.batch([r.call for r in reads], reverts_as_values=True)
+        values = {
+            (r.kind, r.contract): a
+            for r, a in zip(reads, answers, strict=True)
+            if not isinstance(a, CallReverted)
+        }
         self._state(values, last, batch, out)
         return out
 
@@ -235,7 +240,7 @@ class ContractStatusCheck:
             elif kind == "code":
                 code_hash = "0x" + keccak(hexstr=str(raw)).hex()
                 self._changed(name, "code_changed", self.code_hashes, code_hash, at, out)
-        if ("reserve_value", "Reserve") in values:
+        if ("reserve_value", "Reserve") in values and ("supply", "PaymentToken") in values:
             value = int(
                 decode_word(values[("reserve_value", "Reserve")], "uint256", what="Reserve.reserveValue")
             )

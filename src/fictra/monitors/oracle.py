@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain.pool import RpcPool
-from fictra.chain.rpc import Call
+from fictra.chain.rpc import Call, CallReverted
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
@@ -121,8 +121,11 @@ class OracleCheck:
         ]
         missing_nodes = [addr for addr, st in self.feeds.items() if st.nodes is None]
         calls += [("eth_call", [{"to": addr, "data": NODES}, hex(last.number)]) for addr in missing_nodes]
-        answers = await self.pool.batch(calls)
+        # A feed may revert (no round yet at an early block): that feed is judged at a later batch.
+        answers = await self.pool.batch(calls, reverts_as_values=True)
         for addr, raw in zip(missing_nodes, answers[len(self.feeds) :], strict=True):
+            if isinstance(raw, CallReverted):
+                continue
             nodes = decode_word(raw, "address[]", what=f"{self.feeds[addr].watched.name}.oracleNodes")
             self.feeds[addr].nodes = [str(n).lower() for n in nodes]
         for block in batch.blocks:
@@ -140,6 +143,8 @@ class OracleCheck:
                 subs = state.rounds[round_id]
                 self._close(state, round_id, subs, out)
         for state, raw in zip(self.feeds.values(), answers[: len(self.feeds)], strict=True):
+            if isinstance(raw, CallReverted):
+                continue
             data = decode_word(
                 raw, "(uint80,int256,uint256,uint256,uint80)", what=f"{state.watched.name}.latestRoundData"
             )
