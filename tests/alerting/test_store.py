@@ -285,3 +285,17 @@ async def test_retracting_a_resolved_alert_keeps_its_resolution_time(
     [alert] = await list_alerts(session)
     assert (alert.status, alert.confirmation, alert.resolved_at) == ("resolved", "retracted", resolved_at)
     assert await retract_for_reorg(session, reorg=Reorg("other-net", 0, 1, ()), clock=clock) == []
+
+
+async def test_reads_in_the_same_session_see_the_bulk_writes(session: AsyncSession, clock: FakeClock) -> None:
+    await apply_findings(session, [finding(block=10, confirmations=2)], [], head=10, clock=clock)
+    [before] = await list_alerts(session)
+    detail = await get_alert(session, str(before.id))
+    assert (before.confirmation, detail.count) == ("provisional", 1)
+    await apply_findings(
+        session, [finding(block=11, confirmations=2)], [clear(block=12)], head=12, clock=clock
+    )
+    await confirm_up_to(session, network="devnet", head=12, clock=clock)
+    [after] = await list_alerts(session)
+    assert (after.status, after.confirmation, after.count) == ("resolved", "confirmed", 2)
+    assert (await get_alert(session, after.fingerprint[:12])).status == "resolved"

@@ -50,7 +50,12 @@ async def list_alerts(
         stmt = stmt.where(Alert.last_seen >= since)
     if network is not None:
         stmt = stmt.where(Alert.network == network)
-    stmt = stmt.order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(limit)
+    # populate_existing: rows written by the bulk upserts replace any stale object in the identity map
+    stmt = (
+        stmt.order_by(Alert.last_seen.desc(), Alert.id.desc())
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
     rows = (await session.execute(stmt)).scalars().all()
     return [AlertView.model_validate(r) for r in rows]
 
@@ -61,14 +66,19 @@ async def get_alert(session: AsyncSession, id_or_fingerprint_prefix: str) -> Ale
     ref = id_or_fingerprint_prefix.strip().lower()
     alert: Alert | None = None
     if ref.isdigit() and len(ref) < 19:
-        alert = await session.get(Alert, int(ref))
+        alert = await session.get(Alert, int(ref), populate_existing=True)
     if alert is None and not (ref.isdigit() and len(ref) < 4):
         if len(ref) < 4 or any(c not in "0123456789abcdef" for c in ref):
             raise UsageError(
                 f"Alert reference '{id_or_fingerprint_prefix}' is neither an id nor a fingerprint prefix "
                 "(at least 4 hex characters)."
             )
-        stmt = select(Alert).where(Alert.fingerprint.startswith(ref)).limit(2)
+        stmt = (
+            select(Alert)
+            .where(Alert.fingerprint.startswith(ref))
+            .limit(2)
+            .execution_options(populate_existing=True)
+        )
         found = (await session.execute(stmt)).scalars().all()
         if len(found) > 1:
             raise UsageError(
