@@ -116,3 +116,27 @@ async def test_reorg_retracts_and_monitors_may_clear(engine: AsyncEngine, clock:
         [alert] = await list_alerts(session)
     assert (alert.confirmation, alert.status) == ("retracted", "resolved")
     assert [c.kind for c in seen] == ["fired", "retracted"]  # the clear found nothing firing any more
+
+
+async def test_a_broken_rule_is_one_alert_not_a_crash(engine: AsyncEngine, clock: FakeClock) -> None:
+    rules = [
+        EventRuleConfig(name="broken", contract="PaymentToken", event="Transfer", condition="args.nope > 1"),
+        EventRuleConfig(
+            name="large", contract="PaymentToken", event="Transfer", condition="args.value > 100"
+        ),
+    ]
+    rules_engine = RulesEngine(rules, contracts={"PaymentToken": PT}, abis={PT: load("PaymentToken").abi})
+    p = AlertPipeline(monitors=[RulesMonitor(rules_engine)], clock=clock)
+    factory = session_factory(engine)
+    for number in (30, 31, 32):
+        values = (500, 600) if number != 31 else ()
+        async with factory() as session, session.begin():
+            await p.on_batch(batch_at(number, *values), session)
+    async with factory() as session:
+        alerts = {a.monitor: a for a in await list_alerts(session)}
+    assert set(alerts) == {"large", "rules-engine"}
+    broken = alerts["rules-engine"]
+    assert broken.labels["rule"] == "broken" and broken.severity == "P3"
+    assert broken.count == 2  # two batches had errors; the quiet batch added nothing
+    assert broken.evidence["errors_total"] == 4
+    assert "KeyError" in broken.summary or "nope" in broken.summary

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.alerting.findings import Finding, Severity
 from fictra.chain.types import BlockBatch, Reorg
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
@@ -22,12 +23,18 @@ def manifest_abis(manifest: Manifest) -> dict[str, Sequence[AbiEntry]]:
 
 
 class RulesMonitor:
-    """Event rules never clear by themselves: each occurrence is counted on the rule's alert."""
+    """Event rules never clear by themselves: each occurrence is counted on the rule's alert.
+
+    A rule that fails to evaluate is reported as one P3 alert per rule (monitor ``rules-engine``,
+    label ``rule``), counted once per batch in which it failed, so a broken rule is visible without
+    flooding the log or stopping the pipeline."""
 
     name = "rules"
 
-    def __init__(self, engine: RulesEngine) -> None:
+    def __init__(self, engine: RulesEngine, *, error_severity: Severity = Severity.P3) -> None:
         self.engine = engine
+        self.error_severity = error_severity
+        self._reported: dict[str, int] = {}
 
     @classmethod
     def from_manifest(cls, rules: Sequence[EventRuleConfig], manifest: Manifest) -> RulesMonitor:
@@ -38,7 +45,22 @@ class RulesMonitor:
         return cls(engine)
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
-        return MonitorOutput(findings=self.engine.evaluate_batch(batch))
+        findings = self.engine.evaluate_batch(batch)
+        for rule, stat in self.engine.errors.items():
+            if stat.count == self._reported.get(rule, 0):
+                continue
+            self._reported[rule] = stat.count
+            findings.append(
+                Finding(
+                    monitor="rules-engine",
+                    severity=self.error_severity,
+                    summary=f"Rule {rule} failed to evaluate ({stat.count} errors): {stat.first_message}",
+                    labels={"rule": rule, "condition": "evaluation_error"},
+                    network=batch.network,
+                    evidence={"errors_total": stat.count, "first_error": stat.first_message},
+                )
+            )
+        return MonitorOutput(findings=findings)
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
         return MonitorOutput()
