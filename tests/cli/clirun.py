@@ -10,9 +10,11 @@ from pathlib import Path
 CLI = "import sys; from fictra.cli import main; sys.argv[0] = 'fictra'; main()"
 
 
-def fictra(data_dir: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FICTRA_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    env.pop("FICTRA_DATABASE_URL", None)
+def fictra(
+    data_dir: Path, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("FICTRA_DATABASE_URL", "FICTRA_CONFIG_DIR")}
+    env = {**base, "FICTRA_DATA_DIR": str(data_dir), "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-c", CLI, *args], env=env, capture_output=True, text=True, timeout=120, cwd=cwd
     )

@@ -77,6 +77,13 @@ def test_missing_manifest_is_one_line_exit_2(tmp_path: Path, config_dir: Path) -
     assert result.stderr.startswith("error: No deployment manifest at ")
 
 
+def test_check_defaults_to_fictra_config_dir(tmp_path: Path, config_dir: Path) -> None:
+    (config_dir / "alerting.yaml").write_text("ack_deadlines: {P0: never}\n")
+    result = fictra(tmp_path / "data", "config", "check", env={"FICTRA_CONFIG_DIR": str(config_dir)})
+    assert result.returncode == 2
+    assert "  alerting.yaml:ack_deadlines.P0: 'never' is not a duration" in result.stderr
+
+
 def test_check_reports_every_problem_exit_2_and_writes_nothing(tmp_path: Path, config_dir: Path) -> None:
     (config_dir / "monitors" / "nodes.yaml").write_text("monitors:\n  - type: node_wealth\n    name: rpc\n")
     (config_dir / "rules" / "bad.yaml").write_text(
