@@ -236,7 +236,7 @@ async def _status(s: Any) -> None:
             rows = (await session.execute(select(ChainCheckpoint))).scalars().all()
         for row in rows:
             lag = f", {dev.head_block - row.block_number} behind the devnet head" if dev.head_block else ""
-            console.print(f"Follower [{row.network}]: last processed block {row.block_number}{lag}")
+            console.print(f"Follower ({row.network}): last processed block {row.block_number}{lag}")
         if not rows:
             console.print("Follower: no checkpoint yet (run `fictra up`)")
         summary = await summarize_alerts(sessions)

@@ -76,8 +76,14 @@ async def assemble(
     urls: list[str] | None = None,
     metrics: Metrics | None = None,
     batch_size: int = 50,
+    start_block: int | None = None,
 ) -> Platform:
     """Check config against the manifest, migrate the DB, connect to the chain and wire the pipeline.
+
+    On first start (no checkpoint yet) the follower begins at ``start_block``, by default the block
+    after the current head: like every production monitor, it watches from now on rather than
+    replaying history (a replay of the deployment would raise its role grants and proxy upgrades as
+    alerts). Later starts resume from the checkpoint.
 
     Raises ConfigError (every config problem at once), ChainError (no usable endpoint) or
     StorageError before anything runs; nothing is written to the chain, and the DB only migrated.
@@ -116,7 +122,7 @@ async def assemble(
         on_batch=pipeline.on_batch,
         on_reorg=pipeline.on_reorg,
         clock=clock,
-        manifest=manifest,
+        start_block=start_block if start_block is not None else pool.best_head + 1,
         metrics=metrics,
         batch_size=batch_size,
     )
