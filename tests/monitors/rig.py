@@ -52,6 +52,10 @@ class Rig:
     async def rpc(self, method: str, params: list[Any]) -> Any:
         return await self.dev.rpc.call(method, params)
 
+    async def send(self, sender: str, name: str, fn: str, *args: Any, **kwargs: Any) -> Any:
+        """``DevChain.send`` typed loosely (the receipt, or the hash with ``wait=False``)."""
+        return await self.dev.send(sender, name, fn, *args, **kwargs)
+
     async def as_timelock(self, name: str, fn: str, *args: Any) -> Any:
         timelock = self.manifest.address("Timelock")
         await self.dev.impersonate(timelock)

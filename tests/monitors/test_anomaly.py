@@ -30,7 +30,7 @@ async def burst(rig: Rig, count: int, *, amount: int = E18, sender: int = 0) -> 
     await rig.rpc("evm_setAutomine", [False])
     try:
         for _ in range(count):
-            await rig.dev.send(traders()[sender], PT, "transfer", traders()[1], amount, wait=False)
+            await rig.send(traders()[sender], PT, "transfer", traders()[1], amount, wait=False)
         await rig.rpc("evm_mine", [])
     finally:
         await rig.rpc("evm_setAutomine", [True])
@@ -40,7 +40,7 @@ async def quiet(rig: Rig, blocks: int) -> None:
     """Alternate empty blocks and single-transfer blocks (a series with some variance)."""
     for i in range(blocks):
         if i % 2:
-            await rig.dev.send(traders()[0], PT, "transfer", traders()[1], E18)
+            await rig.send(traders()[0], PT, "transfer", traders()[1], E18)
         else:
             await rig.dev.mine(1)
 
@@ -101,8 +101,8 @@ async def test_pt_volume_per_function(rig: Rig) -> None:
 async def test_error_rate_and_event_count_values(rig: Rig) -> None:
     errors = check(rig, "error_rate", series_by="function", contracts=[PT])
     events = check(rig, "event_count", series_by="contract", contracts=[PT])
-    await rig.dev.send(traders()[0], PT, "transfer", traders()[1], 10**9 * E18, check=False)
-    await rig.dev.send(traders()[0], PT, "transfer", traders()[1], E18)
+    await rig.send(traders()[0], PT, "transfer", traders()[1], 10**9 * E18, check=False)
+    await rig.send(traders()[0], PT, "transfer", traders()[1], E18)
     batch = await rig.batch()
     failed, ok = batch.blocks
     assert errors.values(failed) == {"PaymentToken.transfer": 1.0}

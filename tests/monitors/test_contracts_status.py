@@ -34,7 +34,7 @@ async def test_quiet_system_has_no_findings(rig: Rig) -> None:
 
 async def test_pause_all_raises_p0_per_contract_and_clears_on_unpause(rig: Rig) -> None:
     monitor = check(rig)
-    receipt = await rig.dev.send(who("guardian"), "EmergencyController", "pauseAll")
+    receipt = await rig.send(who("guardian"), "EmergencyController", "pauseAll")
     out = await rig.run(monitor)
     paused = by_condition(out, "paused")
     assert {f.labels["contract"] for f in paused} == {"PaymentToken", "FoundationToken", "Reserve"}
@@ -53,7 +53,7 @@ async def test_pause_all_raises_p0_per_contract_and_clears_on_unpause(rig: Rig) 
 
 async def test_trading_halt_and_resume(rig: Rig) -> None:
     monitor = check(rig)
-    await rig.dev.send(who("guardian"), "EmergencyController", "haltTrading")
+    await rig.send(who("guardian"), "EmergencyController", "haltTrading")
     out = await rig.run(monitor)
     (halted,) = by_condition(out, "trading_halted")
     assert halted.labels == {"contract": "EmergencyController", "condition": "trading_halted"}
@@ -103,7 +103,7 @@ async def test_reserve_withdrawal_breaking_collateral_and_redeposit(rig: Rig) ->
     monitor = check(rig)
     manager, gold = who("reserve_manager"), rig.manifest.address("Asset:GOLD")
     amount = 600 * E18  # 1.2M USD of gold: 2.1M reserve vs 2.2M PT
-    receipt = await rig.dev.send(manager, "Reserve", "withdraw", gold, amount, manager)
+    receipt = await rig.send(manager, "Reserve", "withdraw", gold, amount, manager)
     out = await rig.run(monitor)
     (breach,) = by_condition(out, "reserve_breach")
     assert breach.severity is Severity.P0
@@ -112,15 +112,15 @@ async def test_reserve_withdrawal_breaking_collateral_and_redeposit(rig: Rig) ->
     assert 0.9 < float(breach.evidence["observed_ratio"]) < 1.0  # type: ignore[arg-type]
     tx = "0x" + receipt["transactionHash"].hex().removeprefix("0x")
     assert breach.evidence["withdrawals"] == [tx] and breach.tx_hashes == (tx,)
-    await rig.dev.send(manager, "Asset:GOLD", "approve", rig.manifest.address("Reserve"), amount)
-    await rig.dev.send(manager, "Reserve", "deposit", gold, amount)
+    await rig.send(manager, "Asset:GOLD", "approve", rig.manifest.address("Reserve"), amount)
+    await rig.send(manager, "Reserve", "deposit", gold, amount)
     assert cleared(await rig.run(monitor), "reserve_breach") == [breach.labels]
 
 
 async def test_collateral_threshold_disabled(rig: Rig) -> None:
     monitor = check(rig, thresholds={"min_collateral_ratio": None})
     manager = who("reserve_manager")
-    await rig.dev.send(manager, "Reserve", "withdraw", rig.manifest.address("Asset:GOLD"), 600 * E18, manager)
+    await rig.send(manager, "Reserve", "withdraw", rig.manifest.address("Asset:GOLD"), 600 * E18, manager)
     assert by_condition(await rig.run(monitor), "reserve_breach") == []
 
 
@@ -133,13 +133,13 @@ async def test_upgrade_changes_implementation_slot(rig: Rig) -> None:
     tx_hash = await rig.dev.rpc.call(
         "eth_sendTransaction", [{"from": deployer, "data": impl.bytecode, "gas": hex(8_000_000)}]
     )
-    new_impl = (await rig.dev.receipt(tx_hash))["contractAddress"].lower()
+    new_impl = str((await rig.dev.receipt(tx_hash))["contractAddress"]).lower()
     await rig.as_timelock("PaymentToken", "upgradeToAndCall", to_checksum_address(new_impl), b"")
     out = await rig.run(monitor)
     (changed,) = by_condition(out, "implementation_changed")
     assert changed.severity is Severity.P0 and changed.labels["contract"] == "PaymentToken"
     assert changed.evidence["observed"] == new_impl
-    assert changed.evidence["expected"] == rig.manifest.contracts["PaymentToken"].implementation.lower()  # type: ignore[union-attr]
+    assert changed.evidence["expected"] == str(rig.manifest.contracts["PaymentToken"].implementation).lower()
 
 
 def test_unknown_contract_is_a_config_error(monitors_manifest: Manifest) -> None:

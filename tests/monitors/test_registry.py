@@ -92,8 +92,8 @@ async def test_clean_simulated_run_raises_no_p0_or_p1(rig: Rig, config_dir: Path
             if isinstance(monitor, RulesMonitor):
                 continue
             out.extend(await monitor.on_batch(batch, rig.session))
-    for monitor in polled:
-        out.extend(await monitor.poll(rig.session))
+    for polled_monitor in polled:
+        out.extend(await polled_monitor.poll(rig.session))
     serious = [f.summary for f in out.findings if f.severity in (Severity.P0, Severity.P1)]
     assert serious == [], serious
     assert head - rig.seen > 10

@@ -29,7 +29,7 @@ def check(rig: Rig, senders: list[str] | None = None, **thresholds: Any) -> Tran
 
 
 async def pt_transfer(rig: Rig, amount: int, *, sender: int = 0, to: int = 1) -> Any:
-    return await rig.dev.send(traders()[sender], PT, "transfer", traders()[to], amount, check=False)
+    return await rig.send(traders()[sender], PT, "transfer", traders()[to], amount, check=False)
 
 
 async def test_error_rate_per_function_then_recovery(rig: Rig) -> None:
