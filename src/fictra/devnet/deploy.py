@@ -97,7 +97,10 @@ async def deploy_system(rpc_url: str, *, progress: Progress | None = None) -> Ma
     """Deploy, wire and seed the FICTRA system on the (fresh) node at ``rpc_url``."""
     say = progress or (lambda _msg: None)
     started = time.monotonic()
-    w3 = AsyncWeb3(AsyncWeb3.AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    provider = AsyncWeb3.AsyncHTTPProvider(
+        rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None
+    )
+    w3 = AsyncWeb3(provider)
     try:
         try:
             chain_id = int(await w3.eth.chain_id)

@@ -131,15 +131,20 @@ class TxBatch:
             by_sender.setdefault(item.sender.address, []).append(item)
         self._queue = []
 
-        async def send_all(items: list[_Pending]) -> None:
+        async def send_all(items: list[_Pending]) -> str | None:
             for item in items:
                 try:
                     item.tx_hash = (await self.w3.eth.send_raw_transaction(item.signed)).to_0x_hex()
                 except Exception as exc:  # web3 raises several types for a rejected transaction
-                    raise DevnetError(f"Deploy step '{item.step}' was rejected by the node: {exc}") from None
+                    return f"Deploy step '{item.step}' was rejected by the node: {exc}"
                 self._sent.append(item)
+            return None
 
-        await asyncio.gather(*(send_all(items) for items in by_sender.values()))
+        # Every sender's coroutine runs to its end (none is left sending after a failure).
+        problems = await asyncio.gather(*(send_all(items) for items in by_sender.values()))
+        first = next((p for p in problems if p is not None), None)
+        if first is not None:
+            raise DevnetError(first)
 
     async def settle(self) -> dict[str, Any]:
         """Wait for every sent transaction; raise DevnetError on the first failure. Returns the receipts
