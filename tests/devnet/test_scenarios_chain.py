@@ -128,19 +128,39 @@ async def test_failed_tx_burst_mines_reverted_transactions(ctx: ScenarioContext,
     assert failed == 7
 
 
-async def test_reorg_replaces_the_last_blocks(ctx: ScenarioContext, chain: DevChain) -> None:
-    await chain.mine(5)
+async def test_reorg_replaces_the_last_blocks_and_keeps_their_transactions(
+    ctx: ScenarioContext, chain: DevChain
+) -> None:
+    await chain.mine(3)
+    a, b = chain.role("traders")[:2]
+    receipt = await chain.send(a, "PaymentToken", "transfer", b, 5)
+    await chain.mine(2)
     head = await chain.head()
-    old = [
-        (await chain.rpc.call("eth_getBlockByNumber", [hex(n), False]))["hash"] for n in (head - 2, head - 1)
-    ]
-    ctx.options.depth = 2
-    await run_scenario(ctx, "reorg")
-    new = [
-        (await chain.rpc.call("eth_getBlockByNumber", [hex(n), False]))["hash"] for n in (head - 2, head - 1)
-    ]
-    assert new[0] == old[0] and new[1] != old[1]
+    heights = (head - 3, head - 2, head - 1, head)
+
+    async def hashes() -> list[str]:
+        return [(await chain.rpc.call("eth_getBlockByNumber", [hex(n), False]))["hash"] for n in heights]
+
+    old = await hashes()
+    ctx.options.depth = 3
+    message = await run_scenario(ctx, "reorg")
+    assert "1 transaction(s) moved" in message
+    new = await hashes()
+    assert new[0] == old[0] and all(n != o for n, o in zip(new[1:], old[1:], strict=True))
     assert await chain.head() == head
+    moved = await chain.rpc.call("eth_getTransactionReceipt", [receipt["transactionHash"].to_0x_hex()])
+    assert moved["status"] == "0x1"
+    assert moved["blockHash"] != receipt["blockHash"].to_0x_hex()
+
+
+async def test_reorg_keeps_a_transaction_sent_by_an_impersonated_account(
+    ctx: ScenarioContext, chain: DevChain
+) -> None:
+    await run_scenario(ctx, "unauthorized-role-grant")  # sent from the impersonated Timelock
+    await chain.mine(1)
+    ctx.options.depth = 3
+    await run_scenario(ctx, "reorg")
+    assert await chain.call("PaymentToken", "hasRole", b"\x00" * 32, chain.role("attacker")[0])
 
 
 async def test_reorg_deeper_than_the_chain_is_refused(ctx: ScenarioContext, chain: DevChain) -> None:

@@ -21,9 +21,12 @@ from web3.contract import AsyncContract
 from web3.types import TxReceipt
 
 from fictra.devnet.manifest import Manifest
-from fictra.errors import ContractError, RpcError, redact_url
+from fictra.errors import ContractError, DevnetError, RpcError, redact_url
 
 DEFAULT_GAS = 500_000
+# generous fee cap: devnet senders keep transacting through a gas spike (they pay base fee + tip only)
+MAX_FEE_PER_GAS = 5_000 * 10**9
+PRIORITY_FEE_PER_GAS = 10**9
 
 
 class Rpc:
@@ -144,6 +147,7 @@ class DevChain:
         self.rpc = Rpc(rpc_url)
         self._contracts: dict[str, AsyncContract] = {}
         self._sender_locks: dict[str, asyncio.Lock] = {}
+        self._unlocked: set[str] | None = None
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
@@ -181,6 +185,7 @@ class DevChain:
         """Send from an unlocked (or impersonated) account without gas estimation; returns the tx hash."""
         tx = {"from": to_checksum_address(sender), "to": to_checksum_address(to), "data": data}
         tx.update({"value": hex(value), "gas": hex(gas)})
+        tx.update({"maxFeePerGas": hex(MAX_FEE_PER_GAS), "maxPriorityFeePerGas": hex(PRIORITY_FEE_PER_GAS)})
         # one send at a time per sender: Anvil picks the nonce, and concurrent sends could share one
         lock = self._sender_locks.setdefault(tx["from"], asyncio.Lock())
         async with lock:
@@ -230,9 +235,22 @@ class DevChain:
             else str(error.get("message", error))
         )
 
+    async def is_unlocked(self, address: str) -> bool:
+        """True for an account the node signs for itself (Anvil's dev accounts)."""
+        if self._unlocked is None:
+            self._unlocked = {a.lower() for a in await self.rpc.call("eth_accounts")}
+        return address.lower() in self._unlocked
+
     async def impersonate(self, address: str, *, fund_eth: int = 10) -> None:
-        await self.rpc.call("anvil_impersonateAccount", [to_checksum_address(address)])
-        await self.rpc.call("anvil_setBalance", [to_checksum_address(address), hex(fund_eth * 10**18)])
+        """Let the node send for ``address``; gas money comes in a real transfer from a dev account (not
+        anvil_setBalance), so the funding is chain history a reorg replays along with what follows."""
+        checksum = to_checksum_address(address)
+        await self.rpc.call("anvil_impersonateAccount", [checksum])
+        if int(await self.rpc.call("eth_getBalance", [checksum, "latest"]), 16) < 10**18:
+            funder = (await self.rpc.call("eth_accounts"))[0]
+            receipt = await self.receipt(await self.send_raw(funder, checksum, value=fund_eth * 10**18))
+            if receipt["status"] != 1:
+                raise DevnetError(f"Funding the impersonated account {checksum} with ETH reverted.")
 
     async def stop_impersonating(self, address: str) -> None:
         await self.rpc.call("anvil_stopImpersonatingAccount", [to_checksum_address(address)])

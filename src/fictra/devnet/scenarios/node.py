@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from typing import Any
+
+from eth_account import Account
 
 from fictra.devnet.scenarios.base import Scenario, ScenarioContext
 from fictra.errors import ScenarioError
@@ -88,11 +91,32 @@ class FailedTxBurst(Scenario):
         return f"{failed} of {len(receipts)} transactions from {attacker} reverted."
 
 
-class Reorg(Scenario):
-    """The last --depth blocks are replaced by different blocks (anvil_reorg).
+async def _replayable(ctx: ScenarioContext, tx: dict[str, Any], impersonated: set[str]) -> object:
+    """The transaction as anvil_reorg takes it: its raw bytes when its signature is real, else (sent by an
+    impersonated account) a request re-sent under impersonation, same nonce and fields."""
+    raw = await ctx.chain.rpc.call("eth_getRawTransactionByHash", [tx["hash"]])
+    try:
+        signer = Account.recover_transaction(raw)
+    except Exception:  # a fake (impersonation) signature may not even recover
+        signer = ""
+    if signer.lower() == str(tx["from"]).lower():
+        return raw
+    impersonated.add(str(tx["from"]))
+    request = {k: tx[k] for k in ("from", "to", "value", "gas", "nonce", "input") if tx.get(k) is not None}
+    if tx.get("maxFeePerGas") is not None:
+        request |= {"maxFeePerGas": tx["maxFeePerGas"], "maxPriorityFeePerGas": tx["maxPriorityFeePerGas"]}
+    elif tx.get("gasPrice") is not None:
+        request["gasPrice"] = tx["gasPrice"]
+    return request
 
-    The new branch carries one marker transaction (the attacker sends itself 1 wei) so its blocks
-    differ from the old ones even where the old ones were empty; the head height stays the same.
+
+class Reorg(Scenario):
+    """The last --depth blocks are replaced by a different branch of the same height (anvil_reorg).
+
+    As in a real reorg, the transactions of the replaced blocks are not lost: they are re-included in
+    the new branch, in their order, shifted one block later where possible (so they change block
+    number and hash). The first new block also carries a marker transaction (the attacker sends itself
+    1 wei), so every replaced block differs from the old one, even an empty one.
     """
 
     name = "reorg"
@@ -100,10 +124,27 @@ class Reorg(Scenario):
 
     async def apply(self, ctx: ScenarioContext) -> str:
         depth = ctx.options.depth
+        rpc = ctx.chain.rpc
         head = await ctx.chain.head()
         if not 1 <= depth <= head:
             raise ScenarioError(f"--depth is {depth}; the chain has {head} blocks (use 1..{head}).")
         attacker = ctx.one("attacker")
         marker = {"from": attacker, "to": attacker, "value": "0x1", "gas": hex(21_000)}
-        await ctx.chain.rpc.call("anvil_reorg", [depth, [[marker, 0]]])
-        return f"Reorganised the last {depth} blocks (heights {head - depth + 1}..{head})."
+        pairs: list[list[object]] = [[marker, 0]]
+        impersonated: set[str] = set()
+        for offset, number in enumerate(range(head - depth + 1, head + 1)):
+            block = await rpc.call("eth_getBlockByNumber", [hex(number), True])
+            for tx in block["transactions"]:
+                pairs.append([await _replayable(ctx, tx, impersonated), min(offset + 1, depth - 1)])
+        for sender in impersonated:
+            await rpc.call("anvil_impersonateAccount", [sender])
+        try:
+            await rpc.call("anvil_reorg", [depth, pairs])
+        finally:
+            for sender in impersonated:
+                await rpc.call("anvil_stopImpersonatingAccount", [sender])
+        moved = len(pairs) - 1
+        return (
+            f"Reorganised the last {depth} blocks (heights {head - depth + 1}..{head}); "
+            f"{moved} transaction(s) moved to the new branch."
+        )
