@@ -37,6 +37,11 @@ def topic(signature: str) -> str:
     return "0x" + keccak(text=signature).hex()
 
 
+def has_data(raw: Any) -> bool:
+    """False for a call to an address without code at that block (answer "0x") or a non-answer."""
+    return isinstance(raw, str) and len(raw) > 2
+
+
 def decode_word(raw: Any, abi_type: str, *, what: str) -> Any:
     """Decode an eth_call answer holding ``abi_type`` (a tuple type like ``(uint80,int256)`` works too)."""
     try:

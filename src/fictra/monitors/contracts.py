@@ -27,6 +27,7 @@ from fictra.monitors.common import (
     ContractIndex,
     Watched,
     decode_word,
+    has_data,
     ref,
     selector,
     topic,
@@ -138,7 +139,7 @@ class ContractStatusCheck:
         values = {
             (r.kind, r.contract): a
             for r, a in zip(reads, answers, strict=True)
-            if not isinstance(a, CallReverted)
+            if not isinstance(a, CallReverted) and has_data(a)  # "0x": no code yet at that block
         }
         self._state(values, last, batch, out)
         return out
@@ -236,6 +237,8 @@ class ContractStatusCheck:
                 else:
                     self.conditions.release(labels, out, block=at)
             elif kind == "impl":
+                if int(str(raw), 16) == 0:  # proxy not deployed yet at this block
+                    continue
                 self._changed(name, "implementation_changed", self.implementations, _addr(str(raw)), at, out)
             elif kind == "code":
                 code_hash = "0x" + keccak(hexstr=str(raw)).hex()

@@ -25,7 +25,16 @@ from fictra.chain.types import Block, BlockBatch, Log, Reorg
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import Conditions, ContractIndex, Watched, decode_word, ref, selector, topic
+from fictra.monitors.common import (
+    Conditions,
+    ContractIndex,
+    Watched,
+    decode_word,
+    has_data,
+    ref,
+    selector,
+    topic,
+)
 from fictra.monitors.config import OracleMonitor
 
 SUBMISSION = topic("SubmissionReceived(int256,uint32,address)")
@@ -124,7 +133,7 @@ class OracleCheck:
         # A feed may revert (no round yet at an early block): that feed is judged at a later batch.
         answers = await self.pool.batch(calls, reverts_as_values=True)
         for addr, raw in zip(missing_nodes, answers[len(self.feeds) :], strict=True):
-            if isinstance(raw, CallReverted):
+            if isinstance(raw, CallReverted) or not has_data(raw):
                 continue
             nodes = decode_word(raw, "address[]", what=f"{self.feeds[addr].watched.name}.oracleNodes")
             self.feeds[addr].nodes = [str(n).lower() for n in nodes]
@@ -143,7 +152,7 @@ class OracleCheck:
                 subs = state.rounds[round_id]
                 self._close(state, round_id, subs, out)
         for state, raw in zip(self.feeds.values(), answers[: len(self.feeds)], strict=True):
-            if isinstance(raw, CallReverted):
+            if isinstance(raw, CallReverted) or not has_data(raw):
                 continue
             data = decode_word(
                 raw, "(uint80,int256,uint256,uint256,uint80)", what=f"{state.watched.name}.latestRoundData"
