@@ -190,6 +190,16 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "object to extract fields from"
         ],
     ),
+    "unknown-label-arg": (
+        {
+            "rules/extra.yaml": "rules:\n  - {name: t, contract: Reserve, event: Withdrawn,\n"
+            "     label_args: [asset, who]}\n"
+        },
+        [
+            "rules/extra.yaml:rules.0.label_args.1: event 'Withdrawn' has no argument 'who'; it has: amount, "
+            "asset, to"
+        ],
+    ),
     "bad-template": (
         {
             "rules/extra.yaml": "rules:\n  - {name: t, contract: Reserve, event: Withdrawn,\n"

@@ -175,6 +175,7 @@ def test_build_errors_name_every_bad_rule() -> None:
                 rule(name="a", contract="Nope"),
                 rule(name="b", event="NoSuchEvent"),
                 rule(name="c", contract="Gone"),
+                rule(name="d", label_args=["value", "amount"]),
             ],
             contracts={**CONTRACTS, "Gone": "0x" + "44" * 20},
             abis=ABIS,
@@ -183,6 +184,7 @@ def test_build_errors_name_every_bad_rule() -> None:
     assert "rule 'a': unknown contract 'Nope'" in msg
     assert "rule 'b': PaymentToken has no event 'NoSuchEvent'" in msg
     assert "rule 'c': no ABI for Gone" in msg
+    assert "rule 'd': Transfer has no argument amount" in msg
 
 
 def test_inline_params_leaves_string_literals_alone() -> None:

@@ -98,6 +98,17 @@ class RulesEngine:
             if not matching:
                 problems.append(f"rule '{rule.name}': {rule.contract} has no {rule.kind} '{rule.target}'")
                 continue
+            arg_names = {
+                n
+                for d in matching
+                for n in (
+                    d.names if isinstance(d, FunctionDecoder) else (*(n for n, _ in d.indexed), *d.data_names)
+                )
+            }
+            missing = [a for a in rule.label_args if a not in arg_names]
+            if missing:
+                problems.append(f"rule '{rule.name}': {rule.target} has no argument {', '.join(missing)}")
+                continue
             expression = inline_params(rule.condition, rule.params, known_contracts=known)
             compiled = CompiledRule(rule, compile_expression(expression), rule.contract, address)
             index = self._events if rule.kind == "event" else self._calls

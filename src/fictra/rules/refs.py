@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from fictra.rules.loader import Sourced
 
 
-def _abi_names(manifest: Manifest, contract: str, notes: list[str]) -> dict[str, set[str]] | None:
-    """{"event": names, "function": names} of the contract's artifact, or None when unavailable."""
+def _abi_names(manifest: Manifest, contract: str, notes: list[str]) -> dict[str, dict[str, set[str]]] | None:
+    """{"event": {name: input names}, "function": {...}} of the contract's artifact, or None."""
     try:
         from fictra.chain import artifacts
     except ImportError:
@@ -31,9 +31,13 @@ def _abi_names(manifest: Manifest, contract: str, notes: list[str]) -> dict[str,
     except ConfigError:
         notes.append(f"event/function names of '{contract}' not checked: no artifact '{entry.artifact}'")
         return None
-    return {
-        kind: {str(e.get("name")) for e in abi if e.get("type") == kind} for kind in ("event", "function")
-    }
+    out: dict[str, dict[str, set[str]]] = {"event": {}, "function": {}}
+    for e in abi:
+        kind = str(e.get("type"))
+        if kind in out:
+            inputs = out[kind].setdefault(str(e.get("name")), set())
+            inputs.update(str(i.get("name") or f"arg{n}") for n, i in enumerate(e.get("inputs", [])))
+    return out
 
 
 def check_references(
@@ -70,7 +74,7 @@ def check_references(
         notes.append("contract names not checked against a deployment manifest (none given)")
         return problems
     known_contracts = ", ".join(sorted(manifest.contracts))
-    abis: dict[str, dict[str, set[str]] | None] = {}
+    abis: dict[str, dict[str, dict[str, set[str]]] | None] = {}
     for s in items:
         item = s.item
         if isinstance(item, EventRuleConfig):
@@ -93,4 +97,12 @@ def check_references(
                 f"{s.file}:{s.path}.{item.kind}: contract '{item.contract}' has no {item.kind} "
                 f"'{item.target}'; it has: {available}"
             )
+            continue
+        arg_names = names[item.kind][item.target]
+        for i, arg in enumerate(item.label_args):
+            if arg not in arg_names:
+                problems.append(
+                    f"{s.file}:{s.path}.label_args.{i}: {item.kind} '{item.target}' has no argument '{arg}'; "
+                    f"it has: {', '.join(sorted(arg_names)) or 'none'}"
+                )
     return problems
