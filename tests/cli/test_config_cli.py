@@ -30,13 +30,11 @@ def test_check_ok_counts_monitors_and_rules(tmp_path: Path, config_dir: Path) ->
 
 def _manifest(path: Path) -> Path:
     names = {
-        "PaymentToken": "PaymentToken",
-        "FoundationToken": "FoundationToken",
-        "Reserve": "Reserve",
-        "EmergencyController": "EmergencyController",
-        "Timelock": "FictraTimelock",
-        "Feed:BRENT": "CommodityFeed",
-    }
+        "PaymentToken": "PaymentToken", "FoundationToken": "FoundationToken", "Reserve": "Reserve",
+        "EmergencyController": "EmergencyController", "Timelock": "FictraTimelock",
+        "Governor": "FictraGovernor", "Pool:PT-CASH": "UniswapV2Pair",
+        **{f"Feed:{s}": "CommodityFeed" for s in ("BRENT", "WTI", "GOLD", "WHEAT", "COPPER", "NATGAS")},
+    }  # fmt: skip
     contracts = {
         n: ContractEntry(address="0x" + f"{i + 1:040x}", artifact=a) for i, (n, a) in enumerate(names.items())
     }

@@ -22,6 +22,10 @@ def config_dir(tmp_path: Path) -> Path:
     return copy_config(tmp_path)
 
 
+KNOWN = (
+    "Asset:CASH, EmergencyController, Feed:BRENT, Feed:COPPER, Feed:GOLD, Feed:NATGAS, Feed:WHEAT, Feed:WTI, "
+    "FoundationToken, Governor, PaymentToken, Pool:PT-CASH, Reserve, Timelock, UniswapV2Factory"
+)
 CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "broken-yaml": (
         {"monitors/nodes.yaml": "monitors:\n  - type: node_health\n    name: [oops\n"},
@@ -76,13 +80,11 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "unknown-contract": (
         {
             "rules/extra.yaml": "rules:\n  - {name: ghost, contract: PaymentTokn, event: Transfer}\n",
-            "monitors/nodes.yaml": "monitors:\n  - {type: gas, name: g, contracts: [Reserve, 'Feed:WTI']}\n",
+            "monitors/nodes.yaml": "monitors:\n  - {type: gas, name: g, contracts: [Reserve, 'Feed:OIL']}\n",
         },
         [
-            "monitors/nodes.yaml:monitors.0.contracts.1: unknown contract 'Feed:WTI'; known: "
-            "EmergencyController, Feed:BRENT, FoundationToken, PaymentToken, Reserve, Timelock",
-            "rules/extra.yaml:rules.0.contract: unknown contract 'PaymentTokn'; known: "
-            "EmergencyController, Feed:BRENT, FoundationToken, PaymentToken, Reserve, Timelock",
+            "monitors/nodes.yaml:monitors.0.contracts.1: unknown contract 'Feed:OIL'; known: " + KNOWN,
+            "rules/extra.yaml:rules.0.contract: unknown contract 'PaymentTokn'; known: " + KNOWN,
         ],
     ),
     "unknown-event": (

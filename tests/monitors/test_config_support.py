@@ -1,5 +1,5 @@
-"""Shared by the config tests (no tests here): a devnet-like manifest naming the FICTRA contracts with
-their shipped artifacts, and a writable copy of the default config/ directory."""
+"""Shared by the config tests (no tests here): a manifest naming the FICTRA contracts as the devnet
+deployer does (fictra.devnet.deploy), with their shipped artifacts, and a copy of config/."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ ARTIFACTS = {
     "Reserve": "Reserve",
     "EmergencyController": "EmergencyController",
     "Timelock": "FictraTimelock",
-    "Feed:BRENT": "CommodityFeed",
+    "Governor": "FictraGovernor",
+    "UniswapV2Factory": "UniswapV2Factory",
+    "Pool:PT-CASH": "UniswapV2Pair",
+    "Asset:CASH": "ReserveAsset",
+    **{f"Feed:{s}": "CommodityFeed" for s in ("BRENT", "WTI", "GOLD", "WHEAT", "COPPER", "NATGAS")},
 }
 
 

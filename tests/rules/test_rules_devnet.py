@@ -26,6 +26,7 @@ E18 = 10**18
 async def test_default_rules_fire_on_the_devnet(anvil: AnvilNode, tmp_path: Path) -> None:
     manifest = await deploy_system(anvil.rpc_url)
     loaded = load_config(CONFIG, manifest=manifest)
+    assert loaded.notes == []  # every contract, event and function name exists in the real deployment
     monitor = RulesMonitor.from_manifest(loaded.rules, manifest)
     assert monitor.engine.rule_count == len(loaded.rules)
     attacker, manager = one("attacker").address, one("reserve_manager").address
