@@ -56,13 +56,13 @@ contract Reserve is Initializable, AccessControlUpgradeable, PausableUpgradeable
 
     /// @notice Initializes the proxy's storage.
     /// @param admin Receives DEFAULT_ADMIN_ROLE.
-    /// @param paymentToken The PaymentToken this reserve backs (it must grant this contract RESERVE_ROLE).
-    function initialize(address admin, address paymentToken) external initializer {
-        if (admin == address(0) || paymentToken == address(0)) revert ReserveZeroAddress();
+    /// @param token The PaymentToken this reserve backs (it must grant this contract RESERVE_ROLE).
+    function initialize(address admin, address token) external initializer {
+        if (admin == address(0) || token == address(0)) revert ReserveZeroAddress();
         __AccessControl_init();
         __Pausable_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _paymentToken = IPaymentToken(paymentToken);
+        _paymentToken = IPaymentToken(token);
     }
 
     /// @notice Adds `token` as a reserve asset priced in USD by `feed`.

@@ -64,23 +64,23 @@ contract PaymentToken is
     /// @notice Initializes the proxy's storage.
     /// @param admin Receives DEFAULT_ADMIN_ROLE.
     /// @param emergency The EmergencyController whose trading halt stops transfers.
-    /// @param feeCollector Receives transfer fees.
-    /// @param feeBps The initial transfer fee in basis points.
-    function initialize(address admin, address emergency, address feeCollector, uint16 feeBps)
+    /// @param collector Receives transfer fees.
+    /// @param initialFeeBps The initial transfer fee in basis points.
+    function initialize(address admin, address emergency, address collector, uint16 initialFeeBps)
         external
         initializer
     {
-        if (admin == address(0) || emergency == address(0) || feeCollector == address(0)) {
+        if (admin == address(0) || emergency == address(0) || collector == address(0)) {
             revert PaymentTokenZeroAddress();
         }
-        if (feeBps > MAX_FEE_BPS) revert PaymentTokenFeeAboveMaximum(feeBps, MAX_FEE_BPS);
+        if (initialFeeBps > MAX_FEE_BPS) revert PaymentTokenFeeAboveMaximum(initialFeeBps, MAX_FEE_BPS);
         __ERC20_init("FICTRA Payment Token", "PT");
         __ERC20Pausable_init();
         __AccessControl_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _emergency = ITradingHalt(emergency);
-        _feeCollector = feeCollector;
-        _feeBps = feeBps;
+        _feeCollector = collector;
+        _feeBps = initialFeeBps;
     }
 
     /// @notice Mints `amount` PT to `to`.
@@ -93,12 +93,12 @@ contract PaymentToken is
         _burn(from, amount);
     }
 
-    /// @notice Sets the transfer fee to `feeBps` basis points (at most MAX_FEE_BPS).
-    function setFee(uint16 feeBps) external onlyRole(FEE_MANAGER_ROLE) {
-        if (feeBps > MAX_FEE_BPS) revert PaymentTokenFeeAboveMaximum(feeBps, MAX_FEE_BPS);
+    /// @notice Sets the transfer fee to `newFeeBps` basis points (at most MAX_FEE_BPS).
+    function setFee(uint16 newFeeBps) external onlyRole(FEE_MANAGER_ROLE) {
+        if (newFeeBps > MAX_FEE_BPS) revert PaymentTokenFeeAboveMaximum(newFeeBps, MAX_FEE_BPS);
         uint16 old = _feeBps;
-        _feeBps = feeBps;
-        emit FeeChanged(old, feeBps);
+        _feeBps = newFeeBps;
+        emit FeeChanged(old, newFeeBps);
     }
 
     /// @notice Sends future transfer fees to `collector`.
