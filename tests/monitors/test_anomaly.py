@@ -7,11 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fictra.alerting.findings import Severity
-from fictra.clock import SystemClock
+from fictra.clock import FakeClock, SystemClock
+from fictra.db.engine import session_factory
 from fictra.monitors.anomaly import AnomalyCheck
+from fictra.monitors.common import BaselineStore
 from fictra.monitors.config import AnomalyMonitor
+from fictra.rules.anomaly import BaselineSet
 from fictra.rules.baselines import load_baselines
 from monitors.rig import E18, Rig, traders
 
@@ -115,3 +119,26 @@ def test_bad_band_is_rejected() -> None:
         AnomalyMonitor.model_validate(
             {"type": "anomaly", "name": "a", "metric": "tx_count", "z_threshold": 2, "clear_z": 3}
         )
+
+
+async def test_baseline_store_upserts_on_both_databases(engine: AsyncEngine) -> None:
+    """Insert on first save, update in place later (SQLite and PostgreSQL upserts), only touched series."""
+    clock = FakeClock()
+    baselines = BaselineSet(alpha=0.5, warmup=2, z_threshold=4, clear_z=2)
+    store = BaselineStore(monitor="m", baselines=baselines, clock=clock)
+    async with session_factory(engine)() as session:
+        await store.load(session)
+        for value in (1.0, 2.0):
+            baselines.observe("a", value)
+            baselines.observe("b", value)
+            await store.save(session, ["a", "b"])
+        baselines.observe("a", 3.0)
+        await store.save(session, ["a", "missing"])
+        await session.commit()
+    async with session_factory(engine)() as session:
+        stored = await load_baselines(session, monitor="m")
+    assert stored["a"]["n"] == 3 and stored["b"]["n"] == 2
+    fresh = BaselineSet(alpha=0.5, warmup=2, z_threshold=4, clear_z=2)
+    async with session_factory(engine)() as session:
+        await BaselineStore(monitor="m", baselines=fresh, clock=clock).load(session)
+    assert fresh.series["a"].mean == pytest.approx(baselines.series["a"].mean)

@@ -20,10 +20,9 @@ from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import Conditions, ContractIndex, ref, topic
+from fictra.monitors.common import BaselineStore, Conditions, ContractIndex, ref, topic
 from fictra.monitors.config import AnomalyMonitor
 from fictra.rules.anomaly import BaselineSet, signal
-from fictra.rules.baselines import load_baselines, save_baselines
 
 TRANSFER = topic("Transfer(address,address,uint256)")
 NETWORK = "network"
@@ -46,7 +45,7 @@ class AnomalyCheck:
             clear_z=config.clear_z,
             min_std=config.min_std,
         )
-        self.loaded = False
+        self.store = BaselineStore(monitor=config.name, baselines=self.baselines, clock=clock)
         self.known: set[str] = set()
         if config.series_by == "contract" and config.metric in ZERO_FILLED:
             self.known = (
@@ -114,14 +113,16 @@ class AnomalyCheck:
         return {key: float(sums.get(key, 0.0)) for key in self.known}
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
-        if not self.loaded:
-            self.baselines.load_state(await load_baselines(session, monitor=self.name))
+        if not self.store.loaded:
+            await self.store.load(session)
             if self.config.metric in ZERO_FILLED:
                 self.known.update(self.baselines.series)
-            self.loaded = True
         out = MonitorOutput()
+        touched: set[str] = set()
         for block in batch.blocks:
-            for series, value in sorted(self.values(block).items()):
+            values = self.values(block)
+            touched.update(values)
+            for series, value in sorted(values.items()):
                 score = self.baselines.observe(series, value)
                 sig = signal(
                     score,
@@ -138,7 +139,7 @@ class AnomalyCheck:
                 elif isinstance(sig, Clear):
                     out.clears.append(sig)
                     self.conditions.active.pop(tuple(sorted(sig.labels.items())), None)
-        await save_baselines(session, monitor=self.name, states=self.baselines.to_state(), clock=self.clock)
+        await self.store.save(session, touched)
         return out
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:

@@ -11,14 +11,21 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import BlockRef, Clear, Finding
 from fictra.chain import artifacts
 from fictra.chain.types import Block, Log, Tx
+from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError, RpcError
 from fictra.monitors.base import MonitorOutput
+from fictra.rules.anomaly import BaselineSet
+from fictra.rules.baselines import load_baselines, save_baselines
 from fictra.rules.decode import DecodeError, EventDecoder, event_decoders, function_decoders
+from fictra.rules.models import BaselineState
 
 FEED_PREFIX = "Feed:"
 ZERO_ROLE = "0x" + "00" * 32
@@ -166,3 +173,50 @@ def top(counts: dict[str, int] | dict[str, float], n: int = 5) -> list[list[obje
 
 def lower_all(addresses: Iterable[str]) -> set[str]:
     return {a.lower() for a in addresses}
+
+
+class BaselineStore:
+    """Loads a monitor's baselines once and saves the series a batch touched with one upsert (no
+    read-before-write), in the caller's session so they commit with the follower's checkpoint."""
+
+    def __init__(self, *, monitor: str, baselines: BaselineSet, clock: Clock) -> None:
+        self.monitor = monitor
+        self.baselines = baselines
+        self.clock = clock
+        self.loaded = False
+
+    async def load(self, session: AsyncSession) -> None:
+        if not self.loaded:
+            self.baselines.load_state(await load_baselines(session, monitor=self.monitor))
+            self.loaded = True
+
+    async def save(self, session: AsyncSession, series: Iterable[str]) -> None:
+        now = self.clock.now()
+        states = {
+            key: self.baselines.series[key].to_state() for key in set(series) if key in self.baselines.series
+        }
+        if not states:
+            return
+        rows = [
+            {"monitor": self.monitor, "series": key, "state": state, "updated_at": now}
+            for key, state in sorted(states.items())
+        ]
+        dialect = session.bind.dialect.name if session.bind is not None else ""
+        if dialect == "postgresql":
+            pg = postgresql_insert(BaselineState).values(rows)
+            await session.execute(
+                pg.on_conflict_do_update(
+                    index_elements=["monitor", "series"],
+                    set_={"state": pg.excluded.state, "updated_at": pg.excluded.updated_at},
+                )
+            )
+        elif dialect == "sqlite":
+            lite = sqlite_insert(BaselineState).values(rows)
+            await session.execute(
+                lite.on_conflict_do_update(
+                    index_elements=["monitor", "series"],
+                    set_={"state": lite.excluded.state, "updated_at": lite.excluded.updated_at},
+                )
+            )
+        else:
+            await save_baselines(session, monitor=self.monitor, states=states, clock=self.clock)

@@ -17,10 +17,9 @@ from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import Conditions, ContractIndex, ref
+from fictra.monitors.common import BaselineStore, Conditions, ContractIndex, ref
 from fictra.monitors.config import GasMonitor
 from fictra.rules.anomaly import BaselineSet, signal
-from fictra.rules.baselines import load_baselines, save_baselines
 
 GWEI = 1e9
 SPIKE_SERIES = "base_fee"
@@ -45,7 +44,7 @@ class GasCheck:
         self.baselines = BaselineSet(
             alpha=t.baseline_alpha, warmup=t.baseline_warmup, z_threshold=t.spike_z, clear_z=t.spike_z / 2
         )
-        self.loaded = False
+        self.store = BaselineStore(monitor=config.name, baselines=self.baselines, clock=clock)
         self.conditions = Conditions(monitor=config.name, network=self.network)
 
     def _finding(
@@ -76,13 +75,11 @@ class GasCheck:
             self.conditions.release(labels, out, block=ref(block))
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
-        if not self.loaded:
-            self.baselines.load_state(await load_baselines(session, monitor=self.name))
-            self.loaded = True
+        await self.store.load(session)
         out = MonitorOutput()
         for block in batch.blocks:
             self._block(block, out)
-        await save_baselines(session, monitor=self.name, states=self.baselines.to_state(), clock=self.clock)
+        await self.store.save(session, [SPIKE_SERIES])
         return out
 
     def _block(self, block: Block, out: MonitorOutput) -> None:
