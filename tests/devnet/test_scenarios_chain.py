@@ -6,10 +6,12 @@ import asyncio
 
 import pytest
 
+from fictra.clock import FakeClock
 from fictra.devnet.anvil import rpc_call
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.feeds import feed, feeds, latest_answer
 from fictra.devnet.scenarios import SCENARIOS, ScenarioContext, get_scenario, run_scenario
+from fictra.devnet.simulate import SimConfig, Simulator
 from fictra.errors import DevnetError, ScenarioError
 
 
@@ -175,3 +177,22 @@ def test_every_scenario_is_documented() -> None:
         assert get_scenario(name).name == name
     with pytest.raises(ScenarioError, match=r"Unknown scenario 'x'. Known scenarios: oracle-stall"):
         get_scenario("x")
+
+
+async def test_oracle_scenarios_while_the_simulator_submits_rounds(
+    ctx: ScenarioContext, chain: DevChain
+) -> None:
+    info = feed(chain, "BRENT")
+    sim = Simulator(
+        chain,
+        config=SimConfig(rate=40, duration=4, seed=4, kinds=("oracle",)),
+        store=ctx.store,
+        clock=FakeClock(),
+    )
+    running = asyncio.create_task(sim.run())
+    await run_scenario(ctx, "oracle-jump")
+    await run_scenario(ctx, "oracle-stall")
+    stats = await running
+    assert stats.failed == 0, stats.errors
+    _, _, updated = await latest_answer(chain, info)
+    assert await chain.chain_time() - updated > info.heartbeat

@@ -16,6 +16,7 @@ from eth_utils.address import to_checksum_address
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.feeds import FeedInfo, feeds, latest_answer, submit_round
 from fictra.devnet.scenarios.store import ScenarioStore
+from fictra.errors import FictraError
 
 MAX_UINT = 2**256 - 1
 E18 = 10**18
@@ -112,7 +113,10 @@ async def _round(world: World, info: FeedInfo, rng: random.Random) -> int:
         count = rng.randint(min(minimum, len(world.nodes)), len(world.nodes))
         nodes = rng.sample(world.nodes, count)
         answers = [(n, max(1, round(target * (1 + rng.uniform(-noise, noise))))) for n in nodes]
-        await submit_round(world.chain, info, answers)
+        try:
+            await submit_round(world.chain, info, answers)
+        except FictraError:  # someone else (a scenario) opened the same round: use the next one
+            await submit_round(world.chain, info, answers)
         world.prices[info.name] = (await latest_answer(world.chain, info))[1]
     return count
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from fictra.devnet.feeds import FeedInfo, feed, feeds, latest_answer, submit_round
 from fictra.devnet.scenarios.base import Scenario, ScenarioContext
-from fictra.errors import ScenarioError
+from fictra.errors import FictraError, ScenarioError
 
 
 async def _nodes(ctx: ScenarioContext, count: int) -> list[str]:
@@ -16,12 +17,27 @@ async def _nodes(ctx: ScenarioContext, count: int) -> list[str]:
     return nodes[:count]
 
 
+Answers = Callable[[int, list[str]], list[tuple[str, int]]]
+
+
+async def _submit(ctx: ScenarioContext, info: FeedInfo, nodes: int, answers: Answers) -> tuple[int, int]:
+    """Submit a new round: ``answers(current answer, nodes)`` -> [(node, answer)...]; returns (round id,
+    the answer it started from). A running simulator may open the same round at the same moment; then
+    the round is retried on the next round id."""
+    for attempt in range(3):
+        _, answer, _ = await latest_answer(ctx.chain, info)
+        try:
+            return await submit_round(ctx.chain, info, answers(answer, await _nodes(ctx, nodes))), answer
+        except FictraError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 async def _refresh(ctx: ScenarioContext, info: FeedInfo) -> None:
     """A fresh round at the feed's current price from minSubmissions nodes."""
-    _, answer, _ = await latest_answer(ctx.chain, info)
     minimum = int(await ctx.chain.call(info.name, "minSubmissions"))
-    nodes = await _nodes(ctx, minimum)
-    await submit_round(ctx.chain, info, [(n, answer) for n in nodes])
+    await _submit(ctx, info, minimum, lambda answer, nodes: [(n, answer) for n in nodes])
 
 
 class OracleStall(Scenario):
@@ -39,11 +55,15 @@ class OracleStall(Scenario):
         stalled = ctx.store.stalled_feeds()
         if info.name not in stalled:
             ctx.store.put(self.name, {"feeds": sorted(stalled | {info.name})})
-        _, _, updated = await latest_answer(ctx.chain, info)
-        age = await ctx.chain.chain_time() - updated
-        if age <= info.heartbeat:
+        others = [f for f in feeds(ctx.chain) if f.name not in stalled | {info.name}]
+        for attempt in range(4):  # a simulator round already in flight may still land: then jump again
+            _, _, updated = await latest_answer(ctx.chain, info)
+            age = await ctx.chain.chain_time() - updated
+            if age > info.heartbeat:
+                break
+            if attempt == 3:
+                raise ScenarioError(f"{info.name} kept being updated; is something else submitting to it?")
             await ctx.chain.increase_time(info.heartbeat - age + 60)
-            others = [f for f in feeds(ctx.chain) if f.name not in stalled | {info.name}]
             await asyncio.gather(*(_refresh(ctx, other) for other in others))
         return f"{info.name} is stalled: its last update is now older than its {info.heartbeat}s heartbeat."
 
@@ -66,11 +86,13 @@ class OracleDeviation(Scenario):
 
     async def apply(self, ctx: ScenarioContext) -> str:
         info = feed(ctx.chain, ctx.options.feed)
-        _, answer, _ = await latest_answer(ctx.chain, info)
-        nodes = await _nodes(ctx, 4)
-        answers = [(n, answer) for n in nodes[:3]] + [(nodes[3], answer * 3 // 2)]
-        round_id = await submit_round(ctx.chain, info, answers)
-        return f"{info.name} round {round_id}: node {nodes[3]} submitted {answer * 3 // 2} vs {answer}."
+        outlier = ctx.chain.role("oracle_nodes")[3:4]
+
+        def answers(answer: int, nodes: list[str]) -> list[tuple[str, int]]:
+            return [(n, answer) for n in nodes[:3]] + [(nodes[3], answer * 3 // 2)]
+
+        round_id, answer = await _submit(ctx, info, 4, answers)
+        return f"{info.name} round {round_id}: node {outlier[0]} submitted {answer * 3 // 2} vs {answer}."
 
 
 class OracleJump(Scenario):
@@ -81,12 +103,13 @@ class OracleJump(Scenario):
 
     async def apply(self, ctx: ScenarioContext) -> str:
         info = feed(ctx.chain, ctx.options.feed)
-        _, answer, _ = await latest_answer(ctx.chain, info)
-        jumped = answer + answer * 3 * info.deviation_bps // 10_000
         minimum = int(await ctx.chain.call(info.name, "minSubmissions"))
-        nodes = await _nodes(ctx, minimum)
-        round_id = await submit_round(ctx.chain, info, [(n, jumped) for n in nodes])
+
+        def jump(answer: int) -> int:
+            return answer + answer * 3 * info.deviation_bps // 10_000
+
+        round_id, answer = await _submit(ctx, info, minimum, lambda a, nodes: [(n, jump(a)) for n in nodes])
         return (
-            f"{info.name} round {round_id} jumped from {answer} to {jumped} "
+            f"{info.name} round {round_id} jumped from {answer} to {jump(answer)} "
             f"({3 * info.deviation_bps} bps; threshold {info.deviation_bps})."
         )
