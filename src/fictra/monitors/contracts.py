@@ -15,7 +15,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.alerting.findings import BlockRef, Finding, Severity
+from fictra.alerting.findings import BlockRef, Clear, Finding, Severity
 from fictra.chain.pool import RpcPool
 from fictra.chain.rpc import Call, CallReverted
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
@@ -126,6 +126,8 @@ class ContractStatusCheck:
         return reads
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        if not batch.blocks:
+            return MonitorOutput()
         out = MonitorOutput()
         for block in batch.blocks:
             for log in block.logs:
@@ -187,6 +189,9 @@ class ContractStatusCheck:
             labels = {"contract": w.name, "condition": condition, "role": role, "account": account}
             summary = f"{w.name}: {role} {verb} {account} by {sender}"
             out.findings.append(self._finding(severity, summary, labels, at, evidence, (log.tx_hash,)))
+            if t0 == ROLE_REVOKED:  # an unauthorized holder losing the role ends that condition
+                unauthorized = {**labels, "condition": "unauthorized_role_grant"}
+                out.clears.append(Clear(self.name, unauthorized, network=self.network, block=at))
         elif t0 == ROLE_ADMIN_CHANGED and len(log.topics) == 4:
             role = self.role_names.get(log.topics[1], log.topics[1])
             old, new = (self.role_names.get(x, x) for x in log.topics[2:4])
