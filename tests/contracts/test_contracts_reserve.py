@@ -95,3 +95,10 @@ async def test_collateral_ratio_is_max_without_supply(system: System, who: Actor
         await system.send(who.reserve_manager, "Reserve", "redeem", system.addr("Timelock"), fees)
     assert await system.view("PaymentToken", "totalSupply") == 0
     assert await system.view("Reserve", "collateralRatioBps") == MAX_UINT
+
+
+async def test_non_positive_price_counts_as_zero(system: System, who: Actors) -> None:
+    for node in who.nodes[:3]:
+        await system.send(node, "Feed:CASH", "submit", 2, -1)
+    assert (await system.view("Feed:CASH", "latestRoundData"))[1] == -1
+    assert await system.view("Reserve", "reserveValue") == VALUE - 1_100_000 * E18

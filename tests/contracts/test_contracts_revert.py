@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from contractkit import Actors, System
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
@@ -94,3 +95,12 @@ def test_revert_data_from_rpc_errors_and_exceptions() -> None:
     assert revert_data_from(Reverted()) == "0xcafebabe"
     assert revert_data_from(ValueError({"data": "0x11223344"})) == "0x11223344"
     assert revert_data_from(ValueError("plain")) is None
+
+
+async def test_decodes_the_error_web3_raises_for_a_reverting_call(system: System, who: Actors) -> None:
+    with pytest.raises(Exception) as caught:
+        await system.c("PaymentToken").functions.setFee(500).call({"from": who.fee_manager})
+    data = revert_data_from(caught.value)
+    assert data is not None, repr(caught.value)
+    error = decode_revert(data, context="PaymentToken.setFee")
+    assert (error.error_name, error.error_args) == ("PaymentTokenFeeAboveMaximum", (500, 100))
