@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from fictra.alerting.findings import Severity
+from fictra.chain.types import Reorg
 from fictra.devnet.feeds import FeedInfo, feed, submit_round
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
+from fictra.monitors.base import MonitorOutput
 from fictra.monitors.config import OracleMonitor
 from fictra.monitors.oracle import OracleCheck
 from monitors.rig import Rig, by_condition, cleared, nodes
@@ -135,3 +137,33 @@ def test_non_feed_contract_is_a_config_error(monitors_manifest: Manifest) -> Non
     config = OracleMonitor(type="oracle", name="o", contracts=["PaymentToken"])
     with pytest.raises(ConfigError, match="PaymentToken"):
         OracleCheck(config=config, manifest=monitors_manifest, pool=None)  # type: ignore[arg-type]
+
+
+async def test_answered_in_round_behind(rig: Rig) -> None:
+    """The deployed feed always answers in its own round, so this judges a Chainlink-style stale
+    answer (answeredInRound < roundId) on a real block with the values such a feed would return."""
+    monitor = check(rig)
+    await rig.dev.mine(1)
+    (block,) = (await rig.batch()).blocks
+    state = next(iter(monitor.feeds.values()))
+    out = MonitorOutput()
+    monitor._latest(state, (7, BRENT, block.timestamp, block.timestamp, 6), block, out)
+    (late,) = by_condition(out, "answered_in_round")
+    assert late.severity is Severity.P1 and late.evidence == {"observed": 6, "expected": 7}
+    healed = MonitorOutput()
+    monitor._latest(state, (8, BRENT, block.timestamp, block.timestamp, 8), block, healed)
+    assert cleared(healed, "answered_in_round") == [late.labels]
+
+
+async def test_reorg_forgets_submissions_of_removed_blocks(rig: Rig) -> None:
+    monitor = check(rig)
+    ancestor = await rig.mark()
+    deviant = BRENT * 110 // 100
+    await submit_round(rig.dev, brent(rig), list(zip(nodes()[:2], [BRENT, deviant], strict=True)))
+    await rig.run(monitor)
+    state = next(iter(monitor.feeds.values()))
+    assert sum(len(s) for s in state.rounds.values()) == 2
+    await monitor.on_reorg(
+        Reorg(network="devnet", common_ancestor=ancestor, depth=2, old_hashes=()), rig.session
+    )
+    assert sum(len(s) for s in state.rounds.values()) == 0

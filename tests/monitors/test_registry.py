@@ -9,7 +9,7 @@ import pytest
 
 from fictra.alerting.findings import Severity
 from fictra.chain.fetch import fetch_blocks
-from fictra.chain.types import BlockBatch
+from fictra.chain.types import BlockBatch, Reorg
 from fictra.clock import SystemClock
 from fictra.devnet.manifest import Manifest
 from fictra.devnet.simulate import SimConfig, Simulator
@@ -120,3 +120,19 @@ async def test_catch_up_through_the_deployment(rig: Rig, config_dir: Path) -> No
     assert serious == [], serious
     granted = [f for f in out.findings if f.labels.get("condition") == "role_granted"]
     assert granted, "the deployment's role grants are seen as (P2) role_granted findings"
+
+
+async def test_every_family_accepts_an_empty_batch_and_a_reorg(rig: Rig, config_dir: Path) -> None:
+    block, _polled = build_monitors(
+        monitors=default_configs(config_dir, rig.manifest),
+        manifest=rig.manifest,
+        pool=rig.pool,
+        clock=SystemClock(),
+    )
+    empty = BlockBatch(network="devnet", blocks=(), head=rig.seen, at_head=True)
+    reorg = Reorg(network="devnet", common_ancestor=rig.seen - 1, depth=1, old_hashes=("0x" + "00" * 32,))
+    for monitor in block:
+        out = await monitor.on_batch(empty, rig.session)
+        assert out.findings == [] and out.clears == [], monitor.name
+        gone = await monitor.on_reorg(reorg, rig.session)
+        assert gone.findings == [], monitor.name

@@ -97,7 +97,9 @@ async def test_high_and_low_throughput(rig: Rig) -> None:
 
 async def send_from_operator(rig: Rig) -> str:
     tx = {"from": who("operator"), "to": traders()[0], "value": hex(1), "gas": hex(21_000)}
-    return str(await rig.rpc("eth_sendTransaction", [tx]))
+    tx_hash = str(await rig.rpc("eth_sendTransaction", [tx]))
+    await rig.dev.receipt(tx_hash)
+    return tx_hash
 
 
 async def test_slow_platform_confirmation_then_fast(rig: Rig) -> None:
@@ -138,3 +140,11 @@ async def test_reorg_drops_removed_blocks_from_the_window(rig: Rig) -> None:
     out = await rig.run(monitor)
     (again,) = by_condition(out, "high_throughput")
     assert again.evidence["observed"] == 5
+
+
+async def test_tracked_platform_txs_are_bounded(rig: Rig) -> None:
+    monitor = check(rig, [who("operator")])
+    at = datetime.fromtimestamp(await rig.dev.chain_time(), UTC)
+    for i in range(10_005):
+        monitor.record_sent(f"0x{i:064x}", at)
+    assert len(monitor.sent) == 10_000 and f"0x{0:064x}" not in monitor.sent

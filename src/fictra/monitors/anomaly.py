@@ -113,6 +113,8 @@ class AnomalyCheck:
         return {key: float(sums.get(key, 0.0)) for key in self.known}
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        if not batch.blocks:
+            return MonitorOutput()
         if not self.store.loaded:
             await self.store.load(session)
             if self.config.metric in ZERO_FILLED:

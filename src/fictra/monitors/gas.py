@@ -75,6 +75,8 @@ class GasCheck:
             self.conditions.release(labels, out, block=ref(block))
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        if not batch.blocks:
+            return MonitorOutput()
         await self.store.load(session)
         out = MonitorOutput()
         for block in batch.blocks:

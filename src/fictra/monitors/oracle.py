@@ -123,6 +123,8 @@ class OracleCheck:
         )
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        if not batch.blocks:
+            return MonitorOutput()
         out = MonitorOutput()
         last = batch.blocks[-1]
         calls: list[Call] = [

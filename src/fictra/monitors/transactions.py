@@ -24,6 +24,7 @@ from fictra.monitors.common import Conditions, ContractIndex, lower_all, ref, to
 from fictra.monitors.config import TransactionsMonitor
 
 TRANSFER = topic("Transfer(address,address,uint256)")
+MAX_TRACKED = 10_000  # platform transactions awaiting confirmation
 
 
 @dataclass(slots=True)
@@ -102,6 +103,8 @@ class TransactionsCheck:
     def record_sent(self, tx_hash: str, at: datetime) -> None:
         """The platform sent ``tx_hash`` at ``at``; its confirmation time is judged when it is mined."""
         self.sent[tx_hash.lower()] = at.timestamp()
+        while len(self.sent) > MAX_TRACKED:  # never mined (dropped or replaced): forget the oldest
+            del self.sent[next(iter(self.sent))]
 
     def _summarize(self, block: Block, slow: list[tuple[str, str, float]], fast: set[str]) -> BlockSummary:
         s = BlockSummary(number=block.number, hash=block.hash, timestamp=block.timestamp, txs=len(block.txs))
@@ -130,6 +133,8 @@ class TransactionsCheck:
         return s
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        if not batch.blocks:
+            return MonitorOutput()
         out = MonitorOutput()
         slow: list[tuple[str, str, float]] = []
         fast: set[str] = set()
