@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from contractkit import Actors, System
 
+from fictra.clock import FakeClock
 from fictra.devnet import deploy as deploy_module
 from fictra.devnet.accounts import ROLES, role
 from fictra.devnet.anvil import AnvilNode, free_port, rpc_call
@@ -105,3 +106,18 @@ async def test_progress_is_reported(anvil: AnvilNode) -> None:
     progress: list[str] = []
     manifest = await deploy_system(anvil.rpc_url, progress=progress.append)
     assert len(progress) == 4 and progress[-1].startswith(f"deployed {len(manifest.contracts)} contracts in ")
+
+
+async def test_node_that_does_not_mine_times_out_on_the_injected_clock(anvil: AnvilNode) -> None:
+    rpc_call(anvil.rpc_url, "evm_setAutomine", [False])
+    clock = FakeClock()
+    with pytest.raises(DevnetError) as caught:
+        await deploy_system(anvil.rpc_url, clock=clock)
+    assert "was not mined within 60s. Is the node mining" in caught.value.user_message
+    assert 60 < clock.monotonic() < 62
+
+
+async def test_pool_entry_records_the_pair_creation_block(system: System) -> None:
+    entry = system.manifest.contracts["Pool:PT-CASH"]
+    assert entry.deployed_block > system.manifest.contracts["UniswapV2Factory"].deployed_block
+    assert entry.meta == {"base": "PaymentToken", "quote": "Asset:CASH"}

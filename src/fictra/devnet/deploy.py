@@ -14,7 +14,6 @@ for the Uniswap pair), so the deployment runs in four batches of locally signed 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from eth_utils.crypto import keccak
 from web3 import AsyncWeb3
 
 from fictra.chain import artifacts
+from fictra.clock import Clock, SystemClock
 from fictra.devnet.accounts import ROLES, DevAccount, one, role
 from fictra.devnet.manifest import ContractEntry, Manifest
 from fictra.devnet.txbatch import TxBatch, calldata, create2_address, create_address, creation_code
@@ -93,10 +93,14 @@ def sovereign_id(index: int) -> bytes:
     return f"SOVEREIGN-{index}".encode().ljust(32, b"\x00")
 
 
-async def deploy_system(rpc_url: str, *, progress: Progress | None = None) -> Manifest:
-    """Deploy, wire and seed the FICTRA system on the (fresh) node at ``rpc_url``."""
+async def deploy_system(
+    rpc_url: str, *, progress: Progress | None = None, clock: Clock | None = None
+) -> Manifest:
+    """Deploy, wire and seed the FICTRA system on the (fresh) node at ``rpc_url``. ``clock`` paces the
+    receipt polling (default: the system clock)."""
     say = progress or (lambda _msg: None)
-    started = time.monotonic()
+    clock = clock or SystemClock()
+    started = clock.monotonic()
     provider = AsyncWeb3.AsyncHTTPProvider(
         rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None
     )
@@ -108,12 +112,14 @@ async def deploy_system(rpc_url: str, *, progress: Progress | None = None) -> Ma
         except Exception as exc:  # any transport failure: the node is not usable
             raise DevnetError(f"Cannot reach the devnet node at {redact_url(rpc_url)}: {exc}") from None
         base_fee = int(latest.get("baseFeePerGas") or 0)
-        batch = TxBatch(w3=w3, chain_id=chain_id, max_fee=base_fee * 4 + 2 * 10**9, priority_fee=10**9)
+        batch = TxBatch(
+            w3=w3, chain_id=chain_id, max_fee=base_fee * 4 + 2 * 10**9, priority_fee=10**9, clock=clock
+        )
         deployment = _Deployment(batch=batch, say=say)
         manifest = await deployment.run(rpc_url=rpc_url, chain_id=chain_id)
     finally:
         await w3.provider.disconnect()
-    say(f"deployed {len(manifest.contracts)} contracts in {time.monotonic() - started:.1f}s")
+    say(f"deployed {len(manifest.contracts)} contracts in {clock.monotonic() - started:.1f}s")
     return manifest
 
 
@@ -138,10 +144,12 @@ class _Deployment:
         self.deploy_steps[name] = step
         return address
 
-    def call(self, sender: DevAccount, name: str, fn: str, *args: Any, gas: int = GAS_CALL) -> None:
+    def call(self, sender: DevAccount, name: str, fn: str, *args: Any, gas: int = GAS_CALL) -> str:
+        """Queue ``name.fn(*args)`` from ``sender``; returns the step name."""
         step = f"{name}.{fn}({', '.join(_short(a) for a in args)}) from {sender.address}"
         data = calldata(self.abi_of[name], fn, *args)
         self.batch.add(step, sender, self.addresses[name], data, gas=gas)
+        return step
 
     def grant(self, name: str, role_name: str, account: str) -> None:
         self.call(self.deployer, name, "grantRole", role_id(role_name), account)
@@ -226,7 +234,8 @@ class _Deployment:
         pair_code = bytes.fromhex(artifacts.load("UniswapV2Pair").bytecode[2:])
         self.addresses["Pool:PT-CASH"] = create2_address(factory, salt, pair_code)
         cash = self.addresses["Asset:CASH"]
-        self.call(self.deployer, "UniswapV2Factory", "createPair", pt, cash, gas=GAS_DEPLOY)
+        step = self.call(self.deployer, "UniswapV2Factory", "createPair", pt, cash, gas=GAS_DEPLOY)
+        self.deploy_steps["Pool:PT-CASH"] = step
 
     def wire_roles(self) -> None:
         a = self.addresses
@@ -339,7 +348,7 @@ class _Deployment:
         entries["Pool:PT-CASH"] = ContractEntry(
             address=a["Pool:PT-CASH"],
             artifact="UniswapV2Pair",
-            deployed_block=blocks["UniswapV2Factory"],
+            deployed_block=blocks["Pool:PT-CASH"],
             meta={"base": "PaymentToken", "quote": "Asset:CASH"},
         )
         entries["PaymentToken"].meta = {"fee_bps": INITIAL_FEE_BPS, "fee_collector": a["Timelock"]}

@@ -22,11 +22,13 @@ from web3.exceptions import TransactionNotFound
 
 from fictra.chain import artifacts
 from fictra.chain.revert import decode_revert, revert_data_from
+from fictra.clock import Clock, SystemClock
 from fictra.devnet.accounts import DevAccount
 from fictra.errors import DevnetError
 
 RECEIPT_TIMEOUT_S = 60.0
-_POLL_S = 0.02
+_FIRST_POLL_S = 0.01
+_MAX_POLL_S = 0.5
 
 
 def _rlp_int(value: int) -> bytes:
@@ -92,6 +94,7 @@ class TxBatch:
     chain_id: int
     max_fee: int
     priority_fee: int
+    clock: Clock = field(default_factory=SystemClock)
     nonces: dict[str, int] = field(default_factory=dict)
     _queue: list[_Pending] = field(default_factory=list)
     _sent: list[_Pending] = field(default_factory=list)
@@ -150,6 +153,12 @@ class TxBatch:
         """Wait for every sent transaction; raise DevnetError on the first failure. Returns the receipts
         by step name."""
         sent, self._sent = self._sent, []
+        # A sender's transactions are mined in nonce order: wait for each sender's last one, then
+        # fetch the rest at once.
+        last: dict[str, _Pending] = {}
+        for item in sent:
+            last[item.sender.address] = item
+        await asyncio.gather(*(self._receipt(item) for item in last.values()))
         receipts = await asyncio.gather(*(self._receipt(item) for item in sent))
         by_step: dict[str, Any] = {}
         failed = [(item, r) for item, r in zip(sent, receipts, strict=True) if int(r["status"]) != 1]
@@ -169,18 +178,19 @@ class TxBatch:
         return await self.settle()
 
     async def _receipt(self, item: _Pending) -> Any:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + RECEIPT_TIMEOUT_S
+        deadline = self.clock.monotonic() + RECEIPT_TIMEOUT_S
+        pause = _FIRST_POLL_S
         while True:
             try:
                 return await self.w3.eth.get_transaction_receipt(item.tx_hash)  # type: ignore[arg-type]
             except TransactionNotFound:
-                if loop.time() > deadline:
+                if self.clock.monotonic() > deadline:
                     raise DevnetError(
                         f"Deploy step '{item.step}' (tx {item.tx_hash}) was not mined within "
-                        f"{RECEIPT_TIMEOUT_S:.0f}s. Is the node mining?"
+                        f"{RECEIPT_TIMEOUT_S:.0f}s. Is the node mining (automine or a block time)?"
                     ) from None
-                await asyncio.sleep(_POLL_S)
+                await self.clock.sleep(pause)
+                pause = min(pause * 2, _MAX_POLL_S)
 
     async def _revert_reason(self, item: _Pending, block: int) -> str:
         call: dict[str, Any] = {
