@@ -70,3 +70,12 @@ async def test_fee_above_maximum_is_refused(ctx: ScenarioContext) -> None:
     ctx.options.fee_bps = 101
     with pytest.raises(ScenarioError, match=r"--fee-bps is 101; the PaymentToken allows 0..100"):
         await run_scenario(ctx, "fee-change")
+
+
+async def test_token_scenarios_refuse_to_run_while_paused(ctx: ScenarioContext, chain: DevChain) -> None:
+    await run_scenario(ctx, "pause")
+    with pytest.raises(ScenarioError, match="Reserve is paused"):
+        await run_scenario(ctx, "reserve-drain")
+    with pytest.raises(ScenarioError, match="PT cannot move while paused or halted"):
+        await run_scenario(ctx, "large-transfer")
+    assert "reserve-drain" not in ctx.store.load()

@@ -19,6 +19,10 @@ class LargeTransfer(Scenario):
         traders = ctx.chain.role("traders")
         if len(traders) < 2:
             raise ScenarioError("large-transfer needs two traders in the manifest.")
+        if await ctx.chain.call("PaymentToken", "paused") or await ctx.chain.call(
+            "EmergencyController", "tradingHalted"
+        ):
+            raise ScenarioError("PT cannot move while paused or halted; undo `pause` / `trading-halt` first.")
         balance = int(await ctx.chain.call("PaymentToken", "balanceOf", traders[0]))
         if balance == 0:
             raise ScenarioError(f"Trader {traders[0]} holds no PT; redeploy with `fictra devnet deploy`.")
@@ -37,6 +41,8 @@ class ReserveDrain(Scenario):
         if ctx.store.get(self.name) is not None:
             ratio = int(await chain.call("Reserve", "collateralRatioBps"))
             return f"reserve-drain already in force (collateral ratio {ratio} bps)."
+        if await chain.call("Reserve", "paused"):
+            raise ScenarioError("The Reserve is paused, so nothing can be withdrawn; undo `pause` first.")
         manager = ctx.one("reserve_manager")
         withdrawn: dict[str, int] = {}
         for asset in await chain.call("Reserve", "assets"):
