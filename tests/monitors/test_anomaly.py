@@ -13,8 +13,8 @@ from fictra.alerting.findings import Severity
 from fictra.clock import FakeClock, SystemClock
 from fictra.db.engine import session_factory
 from fictra.monitors.anomaly import AnomalyCheck
-from fictra.monitors.common import BaselineStore
 from fictra.monitors.config import AnomalyMonitor
+from fictra.monitors.state import BaselineStore
 from fictra.rules.anomaly import BaselineSet
 from fictra.rules.baselines import load_baselines
 from monitors.rig import E18, Rig, traders

@@ -152,3 +152,25 @@ def test_unknown_endpoint_name_is_a_config_error(fake: FakeClock) -> None:
     config = NodeHealthMonitor(type="node_health", name="n", endpoints=["http://nowhere:8545"])
     with pytest.raises(ConfigError, match="nowhere"):
         NodeHealthCheck(config=config, pool=pool, clock=fake, expected_chain_id=1)
+
+
+class SlowClock(FakeClock):
+    """Every monotonic reading is ``step`` seconds after the previous one: each RPC call 'takes' step."""
+
+    def __init__(self, step: float) -> None:
+        super().__init__(start=datetime.now(UTC))
+        self.step = step
+
+    def monotonic(self) -> float:
+        self.advance(self.step)
+        return super().monotonic()
+
+
+async def test_slow_rpc_by_the_injected_clock(good: AnvilNode, pools: list[RpcPool]) -> None:
+    clock = SlowClock(3.0)
+    pool, monitor = make(pools, [good.rpc_url], clock, thresholds={"min_peers": 0, "head_age": "1d"})
+    (slow,) = (await monitor.poll(None)).findings  # type: ignore[arg-type]
+    assert slow.labels == {"endpoint": pool.endpoints[0].health.url, "condition": "slow_rpc"}
+    assert slow.severity is Severity.P2 and slow.evidence["threshold_s"] == 2.0
+    clock.step = 0.1
+    assert [c.labels for c in (await monitor.poll(None)).clears] == [slow.labels]  # type: ignore[arg-type]

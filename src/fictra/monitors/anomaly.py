@@ -20,8 +20,9 @@ from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import BaselineStore, Conditions, ContractIndex, ref, topic
+from fictra.monitors.common import ContractIndex, ref, topic
 from fictra.monitors.config import AnomalyMonitor
+from fictra.monitors.state import BaselineStore, Conditions
 from fictra.rules.anomaly import BaselineSet, signal
 
 TRANSFER = topic("Transfer(address,address,uint256)")

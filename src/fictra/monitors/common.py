@@ -1,7 +1,5 @@
 """Helpers shared by the monitor families: the watched contracts by address (with their function
-selectors and event decoders), block anchors, eth_call encoding/decoding and the set of conditions a
-monitor currently reports (so it emits a Finding when a condition starts and a Clear when it ends).
-"""
+selectors and event decoders), block anchors and eth_call encoding/decoding."""
 
 from __future__ import annotations
 
@@ -11,21 +9,13 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.alerting.findings import BlockRef, Clear, Finding
+from fictra.alerting.findings import BlockRef
 from fictra.chain import artifacts
 from fictra.chain.types import Block, Log, Tx
-from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError, RpcError
-from fictra.monitors.base import MonitorOutput
-from fictra.rules.anomaly import BaselineSet
-from fictra.rules.baselines import load_baselines, save_baselines
 from fictra.rules.decode import DecodeError, EventDecoder, event_decoders, function_decoders
-from fictra.rules.models import BaselineState
 
 FEED_PREFIX = "Feed:"
 ZERO_ROLE = "0x" + "00" * 32
@@ -129,43 +119,6 @@ class ContractIndex:
         return [w for w in self.by_name.values() if w.name.startswith(FEED_PREFIX)]
 
 
-def label_key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(labels.items()))
-
-
-class Conditions:
-    """The conditions one monitor currently reports. ``hold`` emits the finding only when the
-    condition starts (or ``always``); ``release`` emits a Clear only for a condition that holds."""
-
-    def __init__(self, *, monitor: str, network: str) -> None:
-        self.monitor = monitor
-        self.network = network
-        self.active: dict[tuple[tuple[str, str], ...], Finding] = {}
-
-    def hold(self, finding: Finding, out: MonitorOutput, *, always: bool = False) -> None:
-        key = label_key(finding.labels)
-        if key not in self.active or always:
-            out.findings.append(finding)
-        self.active[key] = finding
-
-    def release(self, labels: dict[str, str], out: MonitorOutput, *, block: BlockRef | None = None) -> None:
-        if self.active.pop(label_key(labels), None) is not None:
-            out.clears.append(Clear(monitor=self.monitor, labels=labels, network=self.network, block=block))
-
-    def holds(self, labels: dict[str, str]) -> bool:
-        return label_key(labels) in self.active
-
-    def forget_after(self, block_number: int) -> None:
-        """A reorg retracts alerts anchored above ``block_number``: forget those conditions too, so
-        the new branch raises them again if they still hold."""
-        for key, finding in list(self.active.items()):
-            if finding.block is not None and finding.block.number > block_number:
-                del self.active[key]
-
-    def matching(self, **wanted: str) -> list[dict[str, str]]:
-        return [dict(key) for key in self.active if all(dict(key).get(k) == v for k, v in wanted.items())]
-
-
 def top(counts: dict[str, int] | dict[str, float], n: int = 5) -> list[list[object]]:
     """The ``n`` largest entries as ``[[key, value], ...]`` (JSON-friendly evidence)."""
     return [[k, v] for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
@@ -173,50 +126,3 @@ def top(counts: dict[str, int] | dict[str, float], n: int = 5) -> list[list[obje
 
 def lower_all(addresses: Iterable[str]) -> set[str]:
     return {a.lower() for a in addresses}
-
-
-class BaselineStore:
-    """Loads a monitor's baselines once and saves the series a batch touched with one upsert (no
-    read-before-write), in the caller's session so they commit with the follower's checkpoint."""
-
-    def __init__(self, *, monitor: str, baselines: BaselineSet, clock: Clock) -> None:
-        self.monitor = monitor
-        self.baselines = baselines
-        self.clock = clock
-        self.loaded = False
-
-    async def load(self, session: AsyncSession) -> None:
-        if not self.loaded:
-            self.baselines.load_state(await load_baselines(session, monitor=self.monitor))
-            self.loaded = True
-
-    async def save(self, session: AsyncSession, series: Iterable[str]) -> None:
-        now = self.clock.now()
-        states = {
-            key: self.baselines.series[key].to_state() for key in set(series) if key in self.baselines.series
-        }
-        if not states:
-            return
-        rows = [
-            {"monitor": self.monitor, "series": key, "state": state, "updated_at": now}
-            for key, state in sorted(states.items())
-        ]
-        dialect = session.bind.dialect.name if session.bind is not None else ""
-        if dialect == "postgresql":
-            pg = postgresql_insert(BaselineState).values(rows)
-            await session.execute(
-                pg.on_conflict_do_update(
-                    index_elements=["monitor", "series"],
-                    set_={"state": pg.excluded.state, "updated_at": pg.excluded.updated_at},
-                )
-            )
-        elif dialect == "sqlite":
-            lite = sqlite_insert(BaselineState).values(rows)
-            await session.execute(
-                lite.on_conflict_do_update(
-                    index_elements=["monitor", "series"],
-                    set_={"state": lite.excluded.state, "updated_at": lite.excluded.updated_at},
-                )
-            )
-        else:
-            await save_baselines(session, monitor=self.monitor, states=states, clock=self.clock)

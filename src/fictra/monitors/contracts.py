@@ -23,7 +23,6 @@ from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import (
     ZERO_ROLE,
-    Conditions,
     ContractIndex,
     Watched,
     decode_word,
@@ -33,6 +32,7 @@ from fictra.monitors.common import (
     topic,
 )
 from fictra.monitors.config import ContractStatusMonitor
+from fictra.monitors.state import Conditions
 
 IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
 ROLE_GRANTED = topic("RoleGranted(bytes32,address,address)")

@@ -17,8 +17,9 @@ from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import BaselineStore, Conditions, ContractIndex, ref
+from fictra.monitors.common import ContractIndex, ref
 from fictra.monitors.config import GasMonitor
+from fictra.monitors.state import BaselineStore, Conditions
 from fictra.rules.anomaly import BaselineSet, signal
 
 GWEI = 1e9

@@ -23,8 +23,8 @@ from fictra.chain.rpc import Call, RpcMethodMissing
 from fictra.clock import Clock
 from fictra.errors import ConfigError, RpcError
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import Conditions
 from fictra.monitors.config import NodeHealthMonitor
+from fictra.monitors.state import Conditions
 
 CONDITIONS = ("unreachable", "slow_rpc", "stale_head", "lagging", "low_peers", "syncing", "wrong_chain")
 _CORE: list[Call] = [

@@ -25,17 +25,9 @@ from fictra.chain.types import Block, BlockBatch, Log, Reorg
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import (
-    Conditions,
-    ContractIndex,
-    Watched,
-    decode_word,
-    has_data,
-    ref,
-    selector,
-    topic,
-)
+from fictra.monitors.common import ContractIndex, Watched, decode_word, has_data, ref, selector, topic
 from fictra.monitors.config import OracleMonitor
+from fictra.monitors.state import Conditions
 
 SUBMISSION = topic("SubmissionReceived(int256,uint32,address)")
 LATEST = selector("latestRoundData()")

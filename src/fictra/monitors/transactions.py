@@ -20,8 +20,9 @@ from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import Conditions, ContractIndex, lower_all, ref, top, topic
+from fictra.monitors.common import ContractIndex, lower_all, ref, top, topic
 from fictra.monitors.config import TransactionsMonitor
+from fictra.monitors.state import Conditions
 
 TRANSFER = topic("Transfer(address,address,uint256)")
 MAX_TRACKED = 10_000  # platform transactions awaiting confirmation
