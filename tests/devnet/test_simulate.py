@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from fictra.clock import FakeClock
@@ -103,3 +105,16 @@ async def test_each_round_stays_inside_the_deviation_threshold(chain: DevChain) 
             assert abs(current - previous) * 10_000 < previous * info.deviation_bps, (info.name, round_id)
             checked += 1
     assert checked >= 5
+
+
+async def test_a_halt_arriving_mid_run_is_not_counted_as_failures(
+    chain: DevChain, store: ScenarioStore
+) -> None:
+    config = SimConfig(rate=50, duration=6, seed=8, kinds=("pt_transfer", "swap"))
+    running = asyncio.create_task(Simulator(chain, config=config, store=store, clock=FakeClock()).run())
+    for _ in range(10):  # let some activity start first
+        await asyncio.sleep(0.05)
+    await chain.send(chain.role("guardian")[0], "EmergencyController", "haltTrading")
+    stats = await running
+    assert stats.failed == 0, stats.errors
+    assert stats.sent > 0 and stats.skipped > 0
