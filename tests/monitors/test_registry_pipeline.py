@@ -1,0 +1,52 @@
+"""The default monitors behind the AlertPipeline on both databases: findings become stored alerts
+(evidence JSON-safe, labels queryable) and clears resolve them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from fictra.alerting.pipeline import AlertPipeline
+from fictra.alerting.queries import list_alerts
+from fictra.clock import SystemClock
+from fictra.db.engine import session_factory
+from fictra.monitors.registry import build_monitors
+from fictra.rules.loader import load_config
+from monitors.rig import E18, Rig, who
+
+
+async def test_pause_and_breach_become_alerts_then_resolve(
+    rig: Rig, config_dir: Path, engine: AsyncEngine
+) -> None:
+    loaded = load_config(config_dir, manifest=rig.manifest)
+    block, polled = build_monitors(
+        monitors=[*loaded.monitors, *loaded.rules], manifest=rig.manifest, pool=rig.pool, clock=SystemClock()
+    )
+    pipeline = AlertPipeline(monitors=block, clock=SystemClock(), policy=loaded.policy)
+    sessions = session_factory(engine)
+    manager, gold = who("reserve_manager"), rig.manifest.address("Asset:GOLD")
+    await rig.send(manager, "Reserve", "withdraw", gold, 600 * E18, manager)
+    await rig.send(who("guardian"), "EmergencyController", "pauseAll")
+    async with sessions() as session:
+        await pipeline.on_batch(await rig.batch(), session)
+        for monitor in polled:
+            await pipeline.ingest(session, await monitor.poll(session), network="devnet", head=rig.seen)
+        await session.commit()
+    async with sessions() as session:
+        firing = await list_alerts(session, status="firing", labels={"condition": "paused"})
+        assert {a.labels["contract"] for a in firing} == {"PaymentToken", "FoundationToken", "Reserve"}
+        assert all(a.severity == "P0" and a.monitor == "contract-status" for a in firing)
+        (breach,) = await list_alerts(session, status="firing", labels={"condition": "reserve_breach"})
+        assert breach.evidence["threshold"] == 1.0 and int(breach.evidence["pt_supply"]) > 0
+    await rig.as_timelock("EmergencyController", "unpauseAll")
+    await rig.send(manager, "Asset:GOLD", "approve", rig.manifest.address("Reserve"), 600 * E18)
+    await rig.send(manager, "Reserve", "deposit", gold, 600 * E18)
+    async with sessions() as session:
+        await pipeline.on_batch(await rig.batch(), session)
+        await session.commit()
+    async with sessions() as session:
+        resolved = await list_alerts(session, status="resolved", network="devnet")
+        conditions = {a.labels.get("condition") for a in resolved}
+        assert {"paused", "reserve_breach"} <= conditions
+        assert await list_alerts(session, status="firing", labels={"condition": "paused"}) == []
