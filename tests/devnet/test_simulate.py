@@ -111,9 +111,11 @@ async def test_a_halt_arriving_mid_run_is_not_counted_as_failures(
     chain: DevChain, store: ScenarioStore
 ) -> None:
     config = SimConfig(rate=50, duration=6, seed=8, kinds=("pt_transfer", "swap"))
-    running = asyncio.create_task(Simulator(chain, config=config, store=store, clock=FakeClock()).run())
-    for _ in range(10):  # let some activity start first
-        await asyncio.sleep(0.05)
+    sim = Simulator(chain, config=config, store=store, clock=FakeClock())
+    running = asyncio.create_task(sim.run())
+    async with asyncio.timeout(30):
+        while sim.stats.sent == 0:  # halt once activity has begun
+            await asyncio.sleep(0.01)
     await chain.send(chain.role("guardian")[0], "EmergencyController", "haltTrading")
     stats = await running
     assert stats.failed == 0, stats.errors
