@@ -147,3 +147,20 @@ def test_unknown_contract_is_a_config_error(monitors_manifest: Manifest) -> None
     with pytest.raises(ConfigError, match="Nope") as err:
         ContractStatusCheck(config=config, manifest=monitors_manifest, pool=None)  # type: ignore[arg-type]
     assert "Known:" in err.value.user_message
+
+
+async def test_code_change_is_seen_at_the_next_code_check(rig: Rig) -> None:
+    monitor = check(rig, interval="30s")
+    await rig.dev.mine(1)
+    assert (await rig.run(monitor)).findings == []  # first check: the code hashes are learned
+    target = rig.manifest.address("FoundationToken")
+    await rig.rpc("anvil_setCode", [target, artifacts.load("ReserveAsset").deployed_bytecode])
+    await rig.dev.mine(1)
+    assert by_condition(await rig.run(monitor), "code_changed") == [], "not checked again within 30s"
+    await rig.dev.increase_time(31)
+    (changed,) = by_condition(await rig.run(monitor), "code_changed")
+    assert changed.severity is Severity.P0 and changed.labels == {
+        "contract": "FoundationToken",
+        "condition": "code_changed",
+    }
+    assert changed.evidence["observed"] != changed.evidence["expected"]
