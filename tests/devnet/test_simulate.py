@@ -11,7 +11,7 @@ from fictra.devnet.activities import KINDS
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.feeds import feeds, latest_answer
 from fictra.devnet.scenarios import ScenarioStore
-from fictra.devnet.simulate import SimConfig, Simulator
+from fictra.devnet.simulate import SimConfig, SimStats, Simulator
 from fictra.errors import DevnetError
 
 
@@ -111,11 +111,16 @@ async def test_a_halt_arriving_mid_run_is_not_counted_as_failures(
     chain: DevChain, store: ScenarioStore
 ) -> None:
     config = SimConfig(rate=50, duration=6, seed=8, kinds=("pt_transfer", "swap"))
+    begun = asyncio.Event()
+
+    def on_tick(stats: SimStats) -> None:
+        if stats.sent:
+            begun.set()
+
     sim = Simulator(chain, config=config, store=store, clock=FakeClock())
-    running = asyncio.create_task(sim.run())
+    running = asyncio.create_task(sim.run(on_tick=on_tick))
     async with asyncio.timeout(30):
-        while sim.stats.sent == 0:  # halt once activity has begun
-            await asyncio.sleep(0.01)
+        await begun.wait()  # halt once activity has begun
     await chain.send(chain.role("guardian")[0], "EmergencyController", "haltTrading")
     stats = await running
     assert stats.failed == 0, stats.errors
