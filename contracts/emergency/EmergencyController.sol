@@ -20,8 +20,8 @@ contract EmergencyController is AccessControl, ITradingHalt {
 
     /// @notice `target` is already registered.
     error EmergencyControllerAlreadyRegistered(address target);
-    /// @notice `target` is the zero address.
-    error EmergencyControllerZeroAddress();
+    /// @notice `target` has no code, so it cannot be paused.
+    error EmergencyControllerNotAContract(address target);
     /// @notice Trading is already halted.
     error EmergencyControllerTradingAlreadyHalted();
     /// @notice Trading is not halted.
@@ -29,6 +29,10 @@ contract EmergencyController is AccessControl, ITradingHalt {
 
     /// @notice Emitted when `target` joined the set paused by pauseAll.
     event PausableRegistered(address indexed target);
+    /// @notice Emitted when pausing `target` failed (pauseAll carries on with the other targets).
+    event PauseFailed(address indexed target);
+    /// @notice Emitted when unpausing `target` failed (unpauseAll carries on with the other targets).
+    event UnpauseFailed(address indexed target);
     /// @notice Emitted when `by` paused `count` targets.
     event AllPaused(address indexed by, uint256 count);
     /// @notice Emitted when `by` unpaused `count` targets.
@@ -46,36 +50,42 @@ contract EmergencyController is AccessControl, ITradingHalt {
     /// @notice Adds `target` to the contracts paused by pauseAll. The controller must hold the
     /// target's pauser role.
     function registerPausable(address target) external onlyRole(GOVERNANCE_ROLE) {
-        if (target == address(0)) revert EmergencyControllerZeroAddress();
+        if (target.code.length == 0) revert EmergencyControllerNotAContract(target);
         if (_registered[target]) revert EmergencyControllerAlreadyRegistered(target);
         _registered[target] = true;
         _pausables.push(target);
         emit PausableRegistered(target);
     }
 
-    /// @notice Pauses every registered target that is not already paused.
+    /// @notice Pauses every registered target that is not already paused. A target that cannot be
+    /// paused does not stop the others: it is reported with PauseFailed.
     function pauseAll() external onlyRole(GUARDIAN_ROLE) {
         uint256 count;
         uint256 n = _pausables.length;
         for (uint256 i; i < n; ++i) {
             IPausableTarget target = IPausableTarget(_pausables[i]);
-            if (!target.paused()) {
-                target.pause();
+            if (_isPaused(target)) continue;
+            try target.pause() {
                 ++count;
+            } catch {
+                emit PauseFailed(address(target));
             }
         }
         emit AllPaused(msg.sender, count);
     }
 
-    /// @notice Unpauses every registered target that is paused.
+    /// @notice Unpauses every registered target that is paused; failures are reported with
+    /// UnpauseFailed.
     function unpauseAll() external onlyRole(GOVERNANCE_ROLE) {
         uint256 count;
         uint256 n = _pausables.length;
         for (uint256 i; i < n; ++i) {
             IPausableTarget target = IPausableTarget(_pausables[i]);
-            if (target.paused()) {
-                target.unpause();
+            if (!_isPaused(target)) continue;
+            try target.unpause() {
                 ++count;
+            } catch {
+                emit UnpauseFailed(address(target));
             }
         }
         emit AllUnpaused(msg.sender, count);
@@ -103,5 +113,14 @@ contract EmergencyController is AccessControl, ITradingHalt {
     /// @notice Every registered target, in registration order.
     function pausables() external view returns (address[] memory) {
         return _pausables;
+    }
+
+    /// @dev A target whose paused() cannot be read counts as not paused, so pauseAll still tries it.
+    function _isPaused(IPausableTarget target) private view returns (bool) {
+        try target.paused() returns (bool isPaused) {
+            return isPaused;
+        } catch {
+            return false;
+        }
     }
 }

@@ -122,3 +122,21 @@ async def test_unscheduled_execution_reverts(system: System, who: Actors) -> Non
     data = system.c("EmergencyController").encode_abi("unpauseAll", args=[])
     error = await system.revert_of(who.proposer, "Timelock", "execute", target, 0, data, ZERO32, ZERO32)
     assert error.error_name == "TimelockUnexpectedOperationState"
+
+
+async def test_a_target_that_cannot_be_paused_does_not_stop_the_others(system: System, who: Actors) -> None:
+    feed = system.addr("Feed:BRENT")  # has no pause(): registering it is a misconfiguration
+    await through_timelock(system, who.proposer, "EmergencyController", "registerPausable", feed)
+    receipt = await system.send(who.guardian, "EmergencyController", "pauseAll")
+    assert await system.events(receipt, "EmergencyController", "PauseFailed") == [{"target": feed}]
+    assert await system.events(receipt, "EmergencyController", "AllPaused") == [
+        {"by": who.guardian, "count": 3}
+    ]
+    assert await system.view("PaymentToken", "paused")
+
+
+async def test_register_pausable_rejects_an_address_without_code(system: System, who: Actors) -> None:
+    error = await system.revert_of(
+        system.addr("Timelock"), "EmergencyController", "registerPausable", who.attacker
+    )
+    assert (error.error_name, error.error_args) == ("EmergencyControllerNotAContract", (who.attacker,))
