@@ -8,11 +8,12 @@ fingerprints per call, then one bulk INSERT and one bulk UPDATE, whatever the nu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Text, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.config import AlertPolicy
@@ -40,7 +41,8 @@ _STATE_COLUMNS = (
     Alert.status,
     Alert.confirmation,
     Alert.count,
-    Alert.history,
+    # as text, parsed here: psycopg's json loader is ~6x slower than json.loads on these lists
+    cast(Alert.history, Text).label("history"),
     Alert.fired_at,
     Alert.ack_deadline,
     Alert.block_number,
@@ -84,16 +86,18 @@ def _anchor(findings: Sequence[Finding], head: int | None) -> dict[str, Any]:
 async def _load_existing(
     session: AsyncSession, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    by_network: dict[str, list[str]] = {}
-    for network, fp in keys:
-        by_network.setdefault(network, []).append(fp)
+    """Current state of the alerts with these (network, fingerprint) keys. The fingerprint already
+    hashes the network, so the lookup uses the fingerprint index alone (a plan that stays fast even
+    before PostgreSQL has statistics for a young table)."""
+    wanted = set(keys)
+    fps = sorted({fp for _, fp in wanted})
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for network, fps in by_network.items():
-        for start in range(0, len(fps), _IN_CHUNK):
-            chunk = fps[start : start + _IN_CHUNK]
-            stmt = select(*_STATE_COLUMNS).where(Alert.network == network, Alert.fingerprint.in_(chunk))
-            for row in (await session.execute(stmt)).mappings():
-                found[(network, row["fingerprint"])] = dict(row)
+    for start in range(0, len(fps), _IN_CHUNK):
+        stmt = select(*_STATE_COLUMNS).where(Alert.fingerprint.in_(fps[start : start + _IN_CHUNK]))
+        for row in (await session.execute(stmt)).mappings():
+            key = (row["network"], row["fingerprint"])
+            if key in wanted:
+                found[key] = {**row, "history": json.loads(row["history"]) if row["history"] else []}
     return found
 
 
