@@ -174,3 +174,28 @@ async def test_slow_rpc_by_the_injected_clock(good: AnvilNode, pools: list[RpcPo
     assert slow.severity is Severity.P2 and slow.evidence["threshold_s"] == 2.0
     clock.step = 0.1
     assert [c.labels for c in (await monitor.poll(None)).clears] == [slow.labels]  # type: ignore[arg-type]
+
+
+async def test_endpoints_named_by_the_network_config(
+    good: AnvilNode, fake: FakeClock, pools: list[RpcPool]
+) -> None:
+    dead = f"http://user:secret@127.0.0.1:{free_port()}/?key=abc"
+    pool = RpcPool(network="devnet", urls=[good.rpc_url, dead], clock=fake, chain_id=31337, timeout=2)
+    pools.append(pool)
+    config = NodeHealthMonitor.model_validate(
+        {"type": "node_health", "name": "nodes", "endpoints": ["backup"], "thresholds": {"min_peers": 0}}
+    )
+    monitor = NodeHealthCheck(
+        config=config, pool=pool, clock=fake, expected_chain_id=31337, endpoint_names=["local", "backup"]
+    )
+    out = await monitor.poll(None)  # type: ignore[arg-type]
+    # only "backup" is watched, so it being down is also "all (watched) endpoints down"
+    assert {tuple(sorted(f.labels.items())) for f in out.findings} == {
+        (("condition", "unreachable"), ("endpoint", "backup")),
+        (("condition", "all_down"),),
+    }
+    for finding in out.findings:
+        assert "secret" not in str(finding.evidence) and "key=abc" not in str(finding.evidence)
+        assert "secret" not in finding.summary
+    with pytest.raises(ConfigError, match="one name per endpoint"):
+        NodeHealthCheck(config=config, pool=pool, clock=fake, expected_chain_id=31337, endpoint_names=["x"])

@@ -43,6 +43,8 @@ async def test_default_config_builds_every_family(rig: Rig, config_dir: Path) ->
     for family in (TransactionsCheck, GasCheck, ContractStatusCheck, OracleCheck, AnomalyCheck):
         assert family in kinds
     assert [type(p) for p in polled] == [NodeHealthCheck]
+    node = polled[0]
+    assert isinstance(node, NodeHealthCheck) and list(node.names.values()) == ["local"]
     assert all(isinstance(m, Monitor) for m in block) and all(isinstance(p, PolledMonitor) for p in polled)
     names = {m.name for m in block if not isinstance(m, RulesMonitor)}
     assert names == {c.name for c in configs if c.type not in ("event_rule", "node_health")}

@@ -11,6 +11,7 @@ behind the best endpoint), low_peers, syncing, wrong_chain (chain id differs fro
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -38,6 +39,7 @@ _EXTRA: list[Call] = [("net_peerCount", []), ("eth_syncing", [])]
 @dataclass(slots=True)
 class Probe:
     endpoint: str
+    url: str = ""  # redacted
     error: str | None = None
     latency: float = 0.0
     chain_id: int | None = None
@@ -54,23 +56,39 @@ def _int(value: Any) -> int:
 
 class NodeHealthCheck:
     def __init__(
-        self, *, config: NodeHealthMonitor, pool: RpcPool, clock: Clock, expected_chain_id: int | None
+        self,
+        *,
+        config: NodeHealthMonitor,
+        pool: RpcPool,
+        clock: Clock,
+        expected_chain_id: int | None,
+        endpoint_names: Sequence[str] | None = None,
     ) -> None:
+        """``endpoint_names`` are the network config's endpoint names in pool order (alerts are labelled
+        with them); without them an endpoint is named by its redacted URL."""
         self.config = config
         self.name = config.name
         self.interval: timedelta = config.interval
         self.pool = pool
         self.clock = clock
         self.expected_chain_id = expected_chain_id
-        labels = [ep.health.url for ep in pool.endpoints]
-        unknown = [e for e in config.endpoints if e not in labels]
+        names = (
+            list(endpoint_names) if endpoint_names is not None else [ep.health.url for ep in pool.endpoints]
+        )
+        if len(names) != len(pool.endpoints):
+            raise ConfigError(
+                f"Monitor '{config.name}': {len(names)} endpoint names for the {len(pool.endpoints)} RPC "
+                f"endpoints of network '{pool.network}'; give one name per endpoint."
+            )
+        unknown = [e for e in config.endpoints if e not in names]
         if unknown:
             raise ConfigError(
                 f"Monitor '{config.name}' key 'endpoints' names {', '.join(unknown)}, not an endpoint of "
-                f"network '{pool.network}'. Known: {', '.join(labels)}."
+                f"network '{pool.network}'. Known: {', '.join(names)}."
             )
+        self.names = {id(ep): name for ep, name in zip(pool.endpoints, names, strict=True)}
         self.endpoints = [
-            ep for ep in pool.endpoints if not config.endpoints or ep.health.url in config.endpoints
+            ep for ep in pool.endpoints if not config.endpoints or self.names[id(ep)] in config.endpoints
         ]
         self.conditions = Conditions(monitor=config.name, network=pool.network)
         self._missing: dict[str, set[str]] = {}  # endpoint label -> optional methods it lacks
@@ -78,7 +96,7 @@ class NodeHealthCheck:
     async def _answers(self, ep: Endpoint) -> dict[str, Any]:
         """One batch of the core probes plus the optional ones this endpoint supports (a node without
         net_peerCount, like Anvil, is remembered and no longer asked)."""
-        missing = self._missing.setdefault(ep.health.url, set())
+        missing = self._missing.setdefault(self.names[id(ep)], set())
         while True:
             calls = _CORE + [c for c in _EXTRA if c[0] not in missing]
             try:
@@ -92,8 +110,8 @@ class NodeHealthCheck:
             return {method: answer for (method, _), answer in zip(calls, answers, strict=True)}
 
     async def _probe(self, ep: Endpoint) -> Probe:
-        label = ep.health.url
-        probe = Probe(endpoint=label)
+        label = self.names[id(ep)]
+        probe = Probe(endpoint=label, url=ep.health.url)
         started = self.clock.monotonic()
         try:
             answers = await self._answers(ep)
@@ -202,6 +220,7 @@ class NodeHealthCheck:
             labels = {"endpoint": p.endpoint, "condition": condition}
             if condition in found:
                 severity, summary, evidence = found[condition]
+                evidence["url"] = p.url
                 self.conditions.hold(self._finding(condition, severity, summary, labels, evidence), out)
             elif p.error is None or condition == "unreachable":
                 self.conditions.release(labels, out)

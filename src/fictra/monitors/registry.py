@@ -35,9 +35,17 @@ from fictra.rules.monitor import RulesMonitor
 
 
 def build_monitors(
-    *, monitors: Sequence[MonitorConfig], manifest: Manifest, pool: RpcPool, clock: Clock
+    *,
+    monitors: Sequence[MonitorConfig],
+    manifest: Manifest,
+    pool: RpcPool,
+    clock: Clock,
+    endpoint_names: Sequence[str] | None = None,
 ) -> tuple[list[Monitor], list[PolledMonitor]]:
-    """(block-driven monitors, polled monitors) for the enabled configs, in config order."""
+    """(block-driven monitors, polled monitors) for the enabled configs, in config order.
+
+    ``endpoint_names``: the network config's endpoint names in the pool's order (node-health alerts
+    and its ``endpoints`` key use them); without them endpoints are named by their redacted URL."""
     names = [m.name for m in monitors]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -54,7 +62,13 @@ def build_monitors(
             rules.append(config)
         elif isinstance(config, NodeHealthMonitor):
             polled.append(
-                NodeHealthCheck(config=config, pool=pool, clock=clock, expected_chain_id=manifest.chain_id)
+                NodeHealthCheck(
+                    config=config,
+                    pool=pool,
+                    clock=clock,
+                    expected_chain_id=manifest.chain_id,
+                    endpoint_names=endpoint_names,
+                )
             )
         elif isinstance(config, TransactionsMonitor):
             block.append(TransactionsCheck(config=config, manifest=manifest))
