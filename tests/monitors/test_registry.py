@@ -36,7 +36,7 @@ def default_configs(config_dir: Path, manifest: Manifest) -> list[MonitorConfig]
 async def test_default_config_builds_every_family(rig: Rig, config_dir: Path) -> None:
     configs = default_configs(config_dir, rig.manifest)
     block, polled = build_monitors(
-        monitors=configs, manifest=rig.manifest, pool=rig.pool, clock=SystemClock()
+        monitors=configs, manifest=rig.manifest, pool=rig.pool, clock=SystemClock(), endpoint_names=["local"]
     )
     kinds = [type(m) for m in block]
     assert kinds[0] is RulesMonitor and kinds.count(RulesMonitor) == 1
