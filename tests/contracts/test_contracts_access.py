@@ -136,3 +136,35 @@ async def test_roles_are_held_as_the_spec_says(system: System, who: Actors) -> N
     assert not await system.view("PaymentToken", "hasRole", role_id("UPGRADER_ROLE"), who.guardian)
     for feed in [n for n in system.manifest.contracts if n.startswith("Feed:")]:
         assert sorted(await system.view(feed, "oracleNodes")) == sorted(who.nodes)
+
+
+# Functions guarded by something other than AccessControl: (name, fn, args, error name, args builder)
+OTHER_GUARDS: list[tuple[str, str, tuple[Any, ...], str]] = [
+    ("Timelock", "updateDelay", (1,), "TimelockUnauthorizedCaller"),
+    ("Governor", "setVotingDelay", (0,), "GovernorOnlyExecutor"),
+    ("Governor", "setVotingPeriod", (5,), "GovernorOnlyExecutor"),
+    ("Governor", "setProposalThreshold", (0,), "GovernorOnlyExecutor"),
+    ("Governor", "updateQuorumNumerator", (1,), "GovernorOnlyExecutor"),
+    ("Governor", "updateTimelock", (ADDR,), "GovernorOnlyExecutor"),
+    ("Governor", "relay", (ADDR, 0, b""), "GovernorOnlyExecutor"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "args", "error_name"), OTHER_GUARDS, ids=[f"{c[0]}.{c[1]}" for c in OTHER_GUARDS]
+)
+async def test_governance_only_functions_reject_outsiders(
+    system: System, who: Actors, name: str, fn: str, args: tuple[Any, ...], error_name: str
+) -> None:
+    error = await system.revert_of(who.attacker, name, fn, *args)
+    assert (error.error_name, error.error_args) == (error_name, (who.attacker,))
+
+
+async def test_uniswap_factory_fee_switch_is_forbidden_to_outsiders(system: System, who: Actors) -> None:
+    error = await system.revert_of(who.attacker, "UniswapV2Factory", "setFeeTo", who.attacker)
+    assert (error.error_name, error.error_args) == ("Error", ("UniswapV2: FORBIDDEN",))
+
+
+async def test_timelock_refuses_a_delay_below_the_minimum(system: System, who: Actors) -> None:
+    error = await system.revert_of(who.proposer, "Timelock", "schedule", ADDR, 0, b"", ZERO32, ZERO32, 59)
+    assert (error.error_name, error.error_args) == ("TimelockInsufficientDelay", (59, 60))

@@ -93,3 +93,11 @@ async def test_every_feed_has_an_initial_answer(system: System) -> None:
     for name, entry in feeds.items():
         data = await system.view(name, "latestRoundData")
         assert data[1] == round(float(entry.meta["initial_price"]) * 10**8), name  # type: ignore[arg-type]
+
+
+async def test_round_zero_and_future_rounds_have_no_data(system: System, who: Actors) -> None:
+    for missing in (0, 2):
+        error = await system.revert_of(who.attacker, "Feed:WHEAT", "getRoundData", missing)
+        assert (error.error_name, error.error_args) == ("CommodityFeedRoundNotFound", (missing,))
+    assert await system.view("Feed:WHEAT", "submissionOf", 1, who.attacker) == 0
+    assert await system.view("Feed:WHEAT", "version") == 4

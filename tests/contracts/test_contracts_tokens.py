@@ -140,3 +140,18 @@ async def test_implementation_cannot_be_initialized_and_proxy_not_twice(system: 
             "eth_call", [{"from": who.attacker, "to": target, "data": data}, "latest"]
         )
         assert decode_revert(revert_data_from(response["error"])).error_name == "InvalidInitialization"
+
+
+async def test_burn_above_balance_and_pause_block_issuance(system: System, who: Actors) -> None:
+    trader = who.traders[0]
+    balance = await system.view("PaymentToken", "balanceOf", trader)
+    error = await system.revert_of(who.reserve_manager, "Reserve", "redeem", trader, balance + 1)
+    assert error.error_name == "ERC20InsufficientBalance"
+    assert error.error_args == (trader, balance, balance + 1)
+    ec = system.addr("EmergencyController")
+    await system.rpc("anvil_impersonateAccount", [ec])
+    await system.rpc("anvil_setBalance", [ec, hex(10 * E18)])
+    await system.send(ec, "FoundationToken", "pause")
+    await system.rpc("anvil_stopImpersonatingAccount", [ec])
+    error = await system.revert_of(who.issuer, "FoundationToken", "issue", SOV1, 1)
+    assert error.error_name == "EnforcedPause"
