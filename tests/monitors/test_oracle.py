@@ -167,3 +167,19 @@ async def test_reorg_forgets_submissions_of_removed_blocks(rig: Rig) -> None:
         Reorg(network="devnet", common_ancestor=ancestor, depth=2, old_hashes=()), rig.session
     )
     assert sum(len(s) for s in state.rounds.values()) == 0
+
+
+async def test_round_opened_before_the_monitor_started_is_not_held_against_nodes(rig: Rig) -> None:
+    """Submissions before the monitor's first block are unseen: that round cannot prove a node missing."""
+    monitor = check(rig, missed_rounds=1)
+    first = await round_of(rig, [BRENT] * 2, nodes()[:2])  # opened before the monitor's first block
+    await rig.mark()
+    for node in nodes()[2:4]:
+        await rig.send(node, "Feed:BRENT", "submit", first, BRENT, gas=300_000)
+    await round_of(rig, [BRENT] * 5)  # closes the first round (node 4 never submitted to it)
+    out = await rig.run(monitor)
+    assert by_condition(out, "node_missing") == []
+    await round_of(rig, [BRENT] * 4, nodes()[:4])
+    await round_of(rig, [BRENT] * 5)
+    (missing,) = by_condition(await rig.run(monitor), "node_missing")  # a round seen whole does count
+    assert missing.labels["node"] == nodes()[4].lower()

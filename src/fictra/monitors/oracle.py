@@ -30,6 +30,7 @@ from fictra.monitors.config import OracleMonitor
 from fictra.monitors.state import Conditions
 
 SUBMISSION = topic("SubmissionReceived(int256,uint32,address)")
+NEW_ROUND = topic("NewRound(uint256,address,uint256)")
 LATEST = selector("latestRoundData()")
 NODES = selector("oracleNodes()")
 MIN_FOR_MEDIAN = 3
@@ -61,6 +62,7 @@ class FeedState:
     nodes: list[str] | None = None
     rounds: dict[int, dict[str, Submission]] = field(default_factory=dict)
     closed_up_to: int = 0
+    opened: set[int] = field(default_factory=set)  # rounds whose opening this monitor saw
     last_answer: int | None = None
     last_round: int | None = None
     misses: dict[str, int] = field(default_factory=dict)
@@ -134,7 +136,9 @@ class OracleCheck:
         for block in batch.blocks:
             for log in block.logs:
                 state = self.feeds.get(log.address)
-                if state is not None and len(log.topics) == 4 and log.topics[0] == SUBMISSION:
+                if state is not None and len(log.topics) >= 2 and log.topics[0] == NEW_ROUND:
+                    state.opened.add(int(log.topics[1], 16))
+                elif state is not None and len(log.topics) == 4 and log.topics[0] == SUBMISSION:
                     self._submission(state, log, block, out)
         for state in self.feeds.values():
             complete = [
@@ -176,6 +180,8 @@ class OracleCheck:
     ) -> None:
         state.closed_up_to = max(state.closed_up_to, round_id)
         state.rounds.pop(round_id, None)
+        seen_whole = round_id in state.opened  # else it opened before the monitor started: submissions missed
+        state.opened = {r for r in state.opened if r > state.closed_up_to}
         for stale in [r for r in state.rounds if r <= state.closed_up_to]:
             state.rounds.pop(stale)
         if not subs:
@@ -209,7 +215,7 @@ class OracleCheck:
                 else:
                     self.conditions.release(labels, out, block=sub.block)
         self._jump(state, round_id, int(mid), at, out)
-        for node in state.nodes or []:
+        for node in state.nodes if seen_whole and state.nodes else []:
             labels = {"feed": feed, "node": node, "condition": "node_missing"}
             if node in subs:
                 state.misses[node] = 0
