@@ -61,7 +61,6 @@ def up(
       FICTRA_CONFIG_DIR=prod/ fictra up --no-devnet
     """
     s = settings()
-    log_path = _setup_logging(s.data_dir)
     live = sys.stdout.isatty() if view is None else view
     asyncio.run(
         _up(
@@ -73,7 +72,6 @@ def up(
             duration=duration,
             http=http,
             live=live,
-            log_path=log_path,
         )
     )
 
@@ -88,7 +86,6 @@ async def _up(
     duration: float | None,
     http: bool,
     live: bool,
-    log_path: Path,
 ) -> None:
     from fictra.api.app import create_app, serve
     from fictra.devnet.manifest import Manifest
@@ -121,11 +118,20 @@ async def _up(
             extra.append(simulator_task(handle, rate=rate, seed=seed, on_stats=on_stats))
     else:
         manifest = Manifest.load(manifest_path(s, config, devnet=False))
-    config = load_config(s.config_dir, manifest=manifest)
     metrics = new_registry()
-    platform = await assemble(
-        settings=s, clock=clock, manifest=manifest, config=config, urls=urls, metrics=metrics
-    )
+    try:
+        config = load_config(s.config_dir, manifest=manifest)
+        platform = await assemble(
+            settings=s, clock=clock, manifest=manifest, config=config, urls=urls, metrics=metrics
+        )
+    except BaseException:
+        if handle is not None and handle.started_here:  # leave nothing half-started
+            from fictra.devnet import runtime
+
+            runtime.down(paths=handle.paths)
+            console.print("[dim]devnet:[/] stopped again (start-up failed)")
+        raise
+    log_path = _setup_logging(s.data_dir)  # only now: a start-up that fails writes nothing
     state.where += [
         (
             "Network",

@@ -17,6 +17,7 @@ from fictra.chain.pool import RpcPool
 from fictra.clock import Clock
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.devnet.manifest import Manifest
+from fictra.errors import ChainError, ConfigError
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.base import Monitor, PolledMonitor
 from fictra.rules.loader import LoadedConfig, load_config
@@ -92,10 +93,6 @@ async def assemble(
 
     config = load_config(settings.config_dir, manifest=manifest) if config is None else config
     metrics = metrics or new_registry()
-    db_url = settings.resolved_database_url()
-    migrate(db_url)
-    engine = make_engine(db_url)
-    sessions = session_factory(engine)
     timeouts = [ep.timeout.total_seconds() for ep in config.network.endpoints]
     pool = RpcPool(
         network=config.network.name,
@@ -105,15 +102,27 @@ async def assemble(
         timeout=max(timeouts) if timeouts else 10.0,
         metrics=metrics,
     )
+    engine: AsyncEngine | None = None
     try:
-        await pool.start()
+        try:
+            await pool.start()  # before anything is written: an unusable chain changes nothing
+        except ChainError as exc:
+            raise ConfigError(
+                f"{config.config_dir / 'network.yaml'}: endpoints: {exc.user_message} "
+                "Check the URLs in network.yaml and that the nodes are running."
+            ) from None
         block_monitors, polled_monitors = build_monitors(
             monitors=[*config.monitors, *config.rules], manifest=manifest, pool=pool, clock=clock
         )
+        db_url = settings.resolved_database_url()
+        migrate(db_url)
+        engine = make_engine(db_url)
     except BaseException:
         await pool.aclose()
-        await engine.dispose()
+        if engine is not None:
+            await engine.dispose()
         raise
+    sessions = session_factory(engine)
     pipeline = AlertPipeline(monitors=block_monitors, clock=clock, policy=config.policy)
     follower = Follower(
         network=config.network.name,

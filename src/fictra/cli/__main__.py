@@ -1,0 +1,3 @@
+from fictra.cli import main
+
+main()

@@ -1,0 +1,145 @@
+"""`fictra up` refuses bad config and unreachable endpoints with one clear line, exit 2, and writes
+nothing (no database, no log, no devnet left running)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fictra.devnet.anvil import free_port
+from fictra.devnet.manifest import ContractEntry, Manifest
+
+REPO = Path(__file__).resolve().parents[2]
+FICTRA = [sys.executable, "-m", "fictra.cli"]
+
+
+def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FICTRA_DATA_DIR": str(tmp / "data"), "FICTRA_CONFIG_DIR": str(tmp / "config")}
+    env["FICTRA_HTTP_PORT"] = str(free_port())
+    return subprocess.run(
+        [*FICTRA, "up", "--no-view", "--duration", "5", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp,
+    )
+
+
+def fake_manifest(path: Path, rpc_url: str) -> None:
+    """Enough of a manifest to check config references against (no chain needed)."""
+    names = [
+        "PaymentToken",
+        "Reserve",
+        "FoundationToken",
+        "EmergencyController",
+        "Timelock",
+        "Governor",
+        "Feed:BRENT",
+        "Feed:WTI",
+        "Feed:GOLD",
+        "Feed:WHEAT",
+        "Feed:COPPER",
+        "Feed:NATGAS",
+        "Feed:CASH",
+        "Feed:TBILL",
+        "Asset:CASH",
+        "Asset:TBILL",
+        "Asset:GOLD",
+        "UniswapV2Factory",
+        "Pool:PT-CASH",
+    ]
+    artifacts = {
+        "PaymentToken": "PaymentToken",
+        "Reserve": "Reserve",
+        "FoundationToken": "FoundationToken",
+        "EmergencyController": "EmergencyController",
+        "Timelock": "FictraTimelock",
+        "Governor": "FictraGovernor",
+        "UniswapV2Factory": "UniswapV2Factory",
+        "Pool:PT-CASH": "UniswapV2Pair",
+    }
+    contracts = {
+        name: ContractEntry(
+            address=f"0x{i + 1:040x}",
+            artifact=artifacts.get(name, "CommodityFeed" if name.startswith("Feed:") else "ReserveAsset"),
+            meta={"heartbeat": 3600, "deviation_bps": 200} if name.startswith("Feed:") else {},
+        )
+        for i, name in enumerate(names)
+    }
+    Manifest(chain_id=31337, rpc_url=rpc_url, contracts=contracts).save(path)
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    """A config for a 'remote' network (no devnet) whose only endpoint is a dead local port."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    dead = f"http://127.0.0.1:{free_port()}"
+    network = {
+        "name": "staging",
+        "chain_id": 31337,
+        "manifest": "manifest.json",
+        "endpoints": [{"name": "primary", "url": dead, "timeout": "1s"}],
+    }
+    (tmp_path / "config" / "network.yaml").write_text(yaml.safe_dump(network))
+    fake_manifest(tmp_path / "config" / "manifest.json", dead)
+    return tmp_path
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], tmp: Path, *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+    assert not (tmp / "data").exists(), list((tmp / "data").rglob("*"))
+
+
+def test_unreachable_endpoint_at_start_up(remote: Path) -> None:
+    result = run(remote, "--no-devnet")
+    assert_clean_failure(result, remote, "network.yaml", "endpoints", "127.0.0.1")
+
+
+def test_broken_yaml(remote: Path) -> None:
+    (remote / "config" / "monitors" / "gas.yaml").write_text(
+        "monitors:\n  - type: gas\n    name: [unclosed\n"
+    )
+    result = run(remote, "--no-devnet")
+    assert_clean_failure(result, remote, "monitors/gas.yaml", "line")
+
+
+def test_unknown_monitor_type(remote: Path) -> None:
+    (remote / "config" / "monitors" / "extra.yaml").write_text(
+        "monitors:\n  - type: telepathy\n    name: x\n"
+    )
+    result = run(remote, "--no-devnet")
+    assert_clean_failure(result, remote, "monitors/extra.yaml", "telepathy")
+
+
+def test_invalid_cel(remote: Path) -> None:
+    (remote / "config" / "rules" / "extra.yaml").write_text(
+        "rules:\n  - name: broken\n    contract: PaymentToken\n    event: Transfer\n"
+        "    condition: 'args.value >'\n    severity: P2\n    summary: x\n"
+    )
+    result = run(remote, "--no-devnet")
+    assert_clean_failure(result, remote, "rules/extra.yaml", "condition")
+
+
+def test_unknown_contract_name(remote: Path) -> None:
+    (remote / "config" / "rules" / "extra.yaml").write_text(
+        "rules:\n  - name: ghost\n    contract: NoSuchContract\n    event: Transfer\n"
+        "    severity: P2\n    summary: x\n"
+    )
+    result = run(remote, "--no-devnet")
+    assert_clean_failure(result, remote, "rules/extra.yaml", "NoSuchContract")
+
+
+def test_missing_manifest(remote: Path) -> None:
+    (remote / "config" / "manifest.json").unlink()
+    result = run(remote, "--no-devnet")
+    assert_clean_failure(result, remote, "manifest")
