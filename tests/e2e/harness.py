@@ -125,13 +125,15 @@ class Running:
             self.node.stop()
 
 
-async def start(tmp: Path, *, node: AnvilNode | None = None, extra_urls: list[str] | None = None) -> Running:
+async def start(tmp: Path, *, node: AnvilNode | None = None, urls: list[str] | None = None) -> Running:
+    """Deploy on ``node`` (a fresh Anvil by default) and run the platform against ``urls`` (default:
+    the node itself) with the shipped config."""
     from fictra.devnet.deploy import deploy_system
 
     node = node or AnvilNode().start()
     try:
         manifest = await deploy_system(node.rpc_url)
-        config_dir = devnet_config(tmp / "config", [node.rpc_url, *(extra_urls or [])])
+        config_dir = devnet_config(tmp / "config", urls or [node.rpc_url])
         settings = load_settings(data_dir=tmp / "data", config_dir=config_dir)
         platform = await assemble(settings=settings, clock=SystemClock(), manifest=manifest)
     except BaseException:
