@@ -23,7 +23,7 @@ setup: .stamp-venv .stamp-node
 	@touch $@
 
 run: setup
-	$(BIN)/fictra devnet up --simulate
+	$(BIN)/fictra up
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -7,7 +7,7 @@ arrive with the operations console; until then nothing here changes state.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -38,20 +38,23 @@ def create_app(*, metrics: Metrics, status: Callable[[], dict[str, Any]]) -> Fas
 
 
 async def serve(app: FastAPI, *, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve until ``stop``; a taken port is a ConfigError naming it."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
-    )
-    server.config.setup_event_loop = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            with contextlib.suppress(BaseException):
-                task.result()
-            raise ConfigError(
-                f"Cannot serve HTTP on {host}:{port} (port in use?). Set FICTRA_HTTP_PORT to a free port."
-            )
-        await asyncio.sleep(0.02)
-    await stop.wait()
-    server.should_exit = True
-    await task
+    """Serve until ``stop``. The socket is bound here first, so a taken port is a ConfigError naming it
+    (uvicorn itself would exit the whole process)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"Cannot serve HTTP on {host}:{port}: {exc.strerror}. Set FICTRA_HTTP_PORT to a free port "
+            "(or FICTRA_HTTP_HOST)."
+        ) from None
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await stop.wait()
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
