@@ -11,9 +11,11 @@ from fictra.alerting.pipeline import AlertPipeline
 from fictra.alerting.queries import list_alerts
 from fictra.clock import SystemClock
 from fictra.db.engine import session_factory
+from fictra.monitors.config import TransactionsMonitor
 from fictra.monitors.registry import build_monitors
+from fictra.monitors.transactions import TransactionsCheck
 from fictra.rules.loader import load_config
-from monitors.rig import E18, Rig, who
+from monitors.rig import E18, Rig, traders, who
 
 
 async def test_pause_and_breach_become_alerts_then_resolve(
@@ -50,3 +52,58 @@ async def test_pause_and_breach_become_alerts_then_resolve(
         conditions = {a.labels.get("condition") for a in resolved}
         assert {"paused", "reserve_breach"} <= conditions
         assert await list_alerts(session, status="firing", labels={"condition": "paused"}) == []
+
+
+async def test_restarted_monitors_clear_what_they_left_firing(
+    rig: Rig, config_dir: Path, engine: AsyncEngine
+) -> None:
+    """A new instance (a restart) takes over the firing conditions from the alert store: the pause it
+    never saw start is cleared when the contracts are unpaused; a window condition waits for its window."""
+    loaded = load_config(config_dir, manifest=rig.manifest)
+    configs = [*loaded.monitors, *loaded.rules]
+    sessions = session_factory(engine)
+
+    def fresh() -> AlertPipeline:
+        block, _ = build_monitors(monitors=configs, manifest=rig.manifest, pool=rig.pool, clock=SystemClock())
+        return AlertPipeline(monitors=block, clock=SystemClock(), policy=loaded.policy)
+
+    await rig.send(who("guardian"), "EmergencyController", "pauseAll")
+    async with sessions() as session:
+        await fresh().on_batch(await rig.batch(), session)
+        await session.commit()
+    await rig.as_timelock("EmergencyController", "unpauseAll")
+    async with sessions() as session:
+        await fresh().on_batch(await rig.batch(), session)
+        await session.commit()
+    async with sessions() as session:
+        assert await list_alerts(session, status="firing", labels={"condition": "paused"}) == []
+        resolved = await list_alerts(session, status="resolved", labels={"condition": "paused"})
+        assert len(resolved) == 3
+
+
+async def test_restarted_window_waits_until_its_window_is_refilled(rig: Rig, engine: AsyncEngine) -> None:
+    config = TransactionsMonitor.model_validate(
+        {"type": "transactions", "name": "tx", "thresholds": {"window": "60s", "max_tx_per_window": 3}}
+    )
+    sessions = session_factory(engine)
+
+    async def step(monitor: TransactionsCheck) -> None:
+        async with sessions() as session:
+            await AlertPipeline(monitors=[monitor], clock=SystemClock()).on_batch(await rig.batch(), session)
+            await session.commit()
+
+    async def firing() -> int:
+        async with sessions() as session:
+            return len(await list_alerts(session, status="firing", labels={"condition": "high_throughput"}))
+
+    for _ in range(5):
+        await rig.send(traders()[0], "PaymentToken", "transfer", traders()[1], E18)
+    await step(TransactionsCheck(config=config, manifest=rig.manifest))
+    assert await firing() == 1
+    restarted = TransactionsCheck(config=config, manifest=rig.manifest)
+    await rig.dev.mine(1)
+    await step(restarted)
+    assert await firing() == 1, "an empty window after a restart proves nothing yet"
+    await rig.dev.increase_time(61)
+    await step(restarted)
+    assert await firing() == 0

@@ -116,6 +116,7 @@ class AnomalyCheck:
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
         if not batch.blocks:
             return MonitorOutput()
+        await self.conditions.resume(session)
         if not self.store.loaded:
             await self.store.load(session)
             if self.config.metric in ZERO_FILLED:

@@ -128,6 +128,7 @@ class ContractStatusCheck:
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
         if not batch.blocks:
             return MonitorOutput()
+        await self.conditions.resume(session)
         out = MonitorOutput()
         for block in batch.blocks:
             for log in block.logs:

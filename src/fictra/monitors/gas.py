@@ -78,6 +78,7 @@ class GasCheck:
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
         if not batch.blocks:
             return MonitorOutput()
+        await self.conditions.resume(session)
         await self.store.load(session)
         out = MonitorOutput()
         for block in batch.blocks:

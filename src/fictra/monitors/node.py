@@ -131,6 +131,7 @@ class NodeHealthCheck:
         return probe
 
     async def poll(self, session: AsyncSession) -> MonitorOutput:
+        await self.conditions.resume(session)
         probes = await asyncio.gather(*(self._probe(ep) for ep in self.endpoints))
         out = MonitorOutput()
         answering = [p for p in probes if p.error is None]

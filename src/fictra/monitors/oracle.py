@@ -119,6 +119,7 @@ class OracleCheck:
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
         if not batch.blocks:
             return MonitorOutput()
+        await self.conditions.resume(session)
         out = MonitorOutput()
         last = batch.blocks[-1]
         calls: list[Call] = [

@@ -1,15 +1,18 @@
 """What a monitor remembers between batches: the conditions it currently reports (so it emits a
-Finding when a condition starts and a Clear when it ends) and its persisted anomaly baselines."""
+Finding when a condition starts and a Clear when it ends; after a restart they are taken over from
+the firing alerts) and its persisted anomaly baselines."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.alerting.findings import BlockRef, Clear, Finding
+from fictra.alerting.findings import BlockRef, Clear, Finding, Severity
+from fictra.alerting.models import Alert, AlertStatus, Confirmation
 from fictra.clock import Clock
 from fictra.monitors.base import MonitorOutput
 from fictra.rules.anomaly import BaselineSet
@@ -29,15 +32,58 @@ class Conditions:
         self.monitor = monitor
         self.network = network
         self.active: dict[tuple[tuple[str, str], ...], Finding] = {}
+        self.resumed = False
+        self.inherited: set[tuple[tuple[str, str], ...]] = set()  # taken over from the alert store
+
+    async def resume(self, session: AsyncSession | None) -> None:
+        """Once, before the first batch or poll: take over the conditions this monitor left firing in the
+        alert store (a restart), so they clear when they no longer hold."""
+        if self.resumed or session is None:
+            return
+        self.resumed = True
+        rows = await session.execute(
+            select(Alert.labels, Alert.severity, Alert.summary, Alert.block_number, Alert.block_hash).where(
+                Alert.monitor == self.monitor,
+                Alert.network == self.network,
+                Alert.status == AlertStatus.FIRING.value,
+                Alert.confirmation != Confirmation.RETRACTED.value,
+            )
+        )
+        for labels, severity, summary, number, block_hash in rows.all():
+            key = label_key(dict(labels))
+            if key not in self.active:
+                self.inherited.add(key)
+                self.active[key] = Finding(
+                    monitor=self.monitor,
+                    severity=Severity(severity),
+                    summary=summary,
+                    labels=dict(labels),
+                    network=self.network,
+                    block=BlockRef(number, block_hash or "") if number is not None else None,
+                )
 
     def hold(self, finding: Finding, out: MonitorOutput, *, always: bool = False) -> None:
         key = label_key(finding.labels)
         if key not in self.active or always:
             out.findings.append(finding)
         self.active[key] = finding
+        self.inherited.discard(key)
 
-    def release(self, labels: dict[str, str], out: MonitorOutput, *, block: BlockRef | None = None) -> None:
-        if self.active.pop(label_key(labels), None) is not None:
+    def release(
+        self,
+        labels: dict[str, str],
+        out: MonitorOutput,
+        *,
+        block: BlockRef | None = None,
+        settled: bool = True,
+    ) -> None:
+        """Clear the condition if it holds. ``settled=False`` (e.g. a rolling window not yet refilled
+        after a restart) keeps a condition taken over from the alert store until the monitor knows."""
+        key = label_key(labels)
+        if not settled and key in self.inherited:
+            return
+        self.inherited.discard(key)
+        if self.active.pop(key, None) is not None:
             out.clears.append(Clear(monitor=self.monitor, labels=labels, network=self.network, block=block))
 
     def holds(self, labels: dict[str, str]) -> bool:

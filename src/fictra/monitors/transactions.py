@@ -100,6 +100,7 @@ class TransactionsCheck:
         self.window = RollingWindow(config.thresholds.window.total_seconds())
         self.sent: dict[str, float] = {}  # tx hash -> unix time the platform sent it
         self.conditions = Conditions(monitor=config.name, network=self.network)
+        self.settled = False  # the window spans its full length (rates are meaningful)
 
     def record_sent(self, tx_hash: str, at: datetime) -> None:
         """The platform sent ``tx_hash`` at ``at``; its confirmation time is judged when it is mined."""
@@ -136,6 +137,7 @@ class TransactionsCheck:
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
         if not batch.blocks:
             return MonitorOutput()
+        await self.conditions.resume(session)
         out = MonitorOutput()
         slow: list[tuple[str, str, float]] = []
         fast: set[str] = set()
@@ -143,6 +145,7 @@ class TransactionsCheck:
             self.window.add(self._summarize(block, slow, fast))
         last = batch.blocks[-1]
         anchor = ref(last)
+        self.settled = self.window.covered(last.timestamp)
         self._confirmations(last, anchor, slow, fast, out)
         self._throughput(last, anchor, out)
         self._error_rates(anchor, out)
@@ -231,7 +234,7 @@ class TransactionsCheck:
                 out,
             )
         else:
-            self.conditions.release(high, out, block=anchor)
+            self.conditions.release(high, out, block=anchor, settled=self.settled)
         low = {"condition": "low_throughput", "scope": "network"}
         if t.min_tx_per_window > 0 and w.covered(last.timestamp) and w.txs < t.min_tx_per_window:
             self.conditions.hold(
@@ -245,7 +248,7 @@ class TransactionsCheck:
                 out,
             )
         else:
-            self.conditions.release(low, out, block=anchor)
+            self.conditions.release(low, out, block=anchor, settled=self.settled)
 
     def _error_rates(self, anchor: BlockRef, out: MonitorOutput) -> None:
         t, w = self.config.thresholds, self.window
@@ -273,7 +276,7 @@ class TransactionsCheck:
                 )
         for labels in self.conditions.matching(condition="error_rate"):
             if labels["function"] not in failing:
-                self.conditions.release(labels, out, block=anchor)
+                self.conditions.release(labels, out, block=anchor, settled=self.settled)
 
     def _pt_volume(self, anchor: BlockRef, out: MonitorOutput) -> None:
         t, w = self.config.thresholds, self.window
@@ -295,7 +298,7 @@ class TransactionsCheck:
                 out,
             )
         else:
-            self.conditions.release(labels, out, block=anchor)
+            self.conditions.release(labels, out, block=anchor, settled=self.settled)
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
         self.window.drop_after(reorg.common_ancestor)
