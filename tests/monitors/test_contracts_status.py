@@ -134,12 +134,28 @@ async def test_upgrade_changes_implementation_slot(rig: Rig) -> None:
         "eth_sendTransaction", [{"from": deployer, "data": impl.bytecode, "gas": hex(8_000_000)}]
     )
     new_impl = str((await rig.dev.receipt(tx_hash))["contractAddress"]).lower()
-    await rig.as_timelock("PaymentToken", "upgradeToAndCall", to_checksum_address(new_impl), b"")
+    receipt = await rig.as_timelock("PaymentToken", "upgradeToAndCall", to_checksum_address(new_impl), b"")
     out = await rig.run(monitor)
-    (changed,) = by_condition(out, "implementation_changed")
+    (changed,) = by_condition(out, "implementation_changed")  # the Upgraded log; the slot read agrees
+    assert changed.tx_hashes == ("0x" + receipt["transactionHash"].hex().removeprefix("0x"),)
+    assert changed.block is not None and changed.block.number == receipt["blockNumber"]
     assert changed.severity is Severity.P0 and changed.labels["contract"] == "PaymentToken"
     assert changed.evidence["observed"] == new_impl
     assert changed.evidence["expected"] == str(rig.manifest.contracts["PaymentToken"].implementation).lower()
+
+
+async def test_upgrade_and_rollback_within_one_batch_is_seen(rig: Rig) -> None:
+    monitor = check(rig)
+    original = to_checksum_address(str(rig.manifest.contracts["PaymentToken"].implementation))
+    tx_hash = await rig.dev.rpc.call(
+        "eth_sendTransaction",
+        [{"from": who("deployer"), "data": artifacts.load("PaymentToken").bytecode, "gas": hex(8_000_000)}],
+    )
+    other = to_checksum_address(str((await rig.dev.receipt(tx_hash))["contractAddress"]))
+    await rig.as_timelock("PaymentToken", "upgradeToAndCall", other, b"")
+    await rig.as_timelock("PaymentToken", "upgradeToAndCall", original, b"")
+    changes = by_condition(await rig.run(monitor), "implementation_changed")
+    assert [c.evidence["observed"] for c in changes] == [other.lower(), original.lower()]
 
 
 def test_unknown_contract_is_a_config_error(monitors_manifest: Manifest) -> None:

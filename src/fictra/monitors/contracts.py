@@ -40,6 +40,7 @@ ROLE_REVOKED = topic("RoleRevoked(bytes32,address,address)")
 ROLE_ADMIN_CHANGED = topic("RoleAdminChanged(bytes32,bytes32,bytes32)")
 OWNERSHIP = topic("OwnershipTransferred(address,address)")
 WITHDRAWN = topic("Withdrawn(address,uint256,address)")
+UPGRADED = topic("Upgraded(address)")
 PAUSED, HALTED = selector("paused()"), selector("tradingHalted()")
 RESERVE_VALUE, TOTAL_SUPPLY = selector("reserveValue()"), selector("totalSupply()")
 OUTSIDER_ROLES = frozenset({"attacker"})  # devnet manifest roles that are not trusted accounts
@@ -207,6 +208,17 @@ class ContractStatusCheck:
                     (log.tx_hash,),
                 )
             )
+        elif t0 == UPGRADED and w.proxy and len(log.topics) == 2:
+            # seen in the logs too, so an upgrade and a roll-back within one batch is not missed
+            self._changed(
+                w.name,
+                "implementation_changed",
+                self.implementations,
+                _addr(log.topics[1]),
+                at,
+                out,
+                (log.tx_hash,),
+            )
         elif t0 == OWNERSHIP and len(log.topics) == 3:
             old, new = _addr(log.topics[1]), _addr(log.topics[2])
             labels = {"contract": w.name, "condition": "admin_changed", "role": "owner"}
@@ -266,6 +278,7 @@ class ContractStatusCheck:
         observed: str,
         at: BlockRef,
         out: MonitorOutput,
+        tx_hashes: tuple[str, ...] = (),
     ) -> None:
         before = known.get(name)
         known[name] = observed
@@ -280,6 +293,7 @@ class ContractStatusCheck:
                 {"contract": name, "condition": condition},
                 at,
                 {"observed": observed, "expected": before},
+                tx_hashes,
             )
         )
 
