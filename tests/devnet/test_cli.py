@@ -54,6 +54,7 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
         terminate(pid)
 
 
+@pytest.mark.slow
 def test_up_status_scenario_fill_down_round_trip(data_dir: Path) -> None:
     up = fictra(data_dir, "devnet", "up", "--block-time", "0")
     assert up.returncode == 0, up.stderr
@@ -141,26 +142,29 @@ def test_anvil_missing(data_dir: Path) -> None:
     assert not state_file(data_dir).exists()
 
 
-def test_stale_state_file_is_cleaned_up_with_a_note(data_dir: Path) -> None:
+def _write_stale_state(data_dir: Path) -> Path:
     dead = subprocess.Popen(["true"])
     dead.wait()
     path = state_file(data_dir)
     path.parent.mkdir(parents=True)
-    path.write_text(
-        json.dumps(
-            {
-                "pid": dead.pid,
-                "port": 1,
-                "rpc_url": "http://127.0.0.1:1",
-                "chain_id": 31337,
-                "block_time": 1,
-                "started_at": "2026-01-01T00:00:00+00:00",
-            }
-        )
-    )
+    state = {"pid": dead.pid, "port": 1, "rpc_url": "http://127.0.0.1:1", "chain_id": 31337, "block_time": 1}
+    path.write_text(json.dumps({**state, "started_at": "2026-01-01T00:00:00+00:00"}))
+    return path
+
+
+def test_stale_state_file_is_cleaned_up_with_a_note(data_dir: Path) -> None:
+    path = _write_stale_state(data_dir)
     status = fictra(data_dir, "devnet", "status")
     assert status.returncode == 0
     assert "removed a stale devnet state file" in status.stdout and "not running" in status.stdout
+    assert not path.exists()
+
+
+def test_down_with_a_stale_state_file(data_dir: Path) -> None:
+    path = _write_stale_state(data_dir)
+    one_line_error(
+        fictra(data_dir, "devnet", "down"), "removed a stale devnet state file", "No devnet is running"
+    )
     assert not path.exists()
 
 
@@ -171,6 +175,7 @@ def test_corrupt_state_file(data_dir: Path) -> None:
     one_line_error(fictra(data_dir, "devnet", "status"), "state.json", "unreadable")
 
 
+@pytest.mark.slow
 def test_up_simulate_runs_until_interrupted_then_stops_the_devnet(data_dir: Path) -> None:
     env = {**os.environ, "FICTRA_DATA_DIR": str(data_dir), "COLUMNS": "200"}
     proc = subprocess.Popen(
