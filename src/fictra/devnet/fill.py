@@ -152,7 +152,7 @@ async def fill(
                         pt_count += 1
                     else:
                         raws.append(signer.sign(to=to, value=rng.randrange(1, 10**15), data=b"", gas=ETH_GAS))
-                await _send_and_mine(rpc, raws)
+                await _send_and_mine(rpc, raws, signers)
                 sent += n
                 if progress:
                     progress(sent)
@@ -163,7 +163,8 @@ async def fill(
     return FillResult(transactions, pt_count, first_block, last_block, seconds, note)
 
 
-async def _send_and_mine(rpc: Rpc, raws: list[str]) -> None:
+async def _send_and_mine(rpc: Rpc, raws: list[str], signers: list[Signer]) -> None:
+    """Send the batch, then mine until every filler's transactions are in (others' may share blocks)."""
     for start in range(0, len(raws), HTTP_CHUNK):
         results = await rpc.batch([("eth_sendRawTransaction", [r]) for r in raws[start : start + HTTP_CHUNK]])
         errors = [r["error"] for r in results if isinstance(r, dict) and "error" in r]
@@ -172,9 +173,9 @@ async def _send_and_mine(rpc: Rpc, raws: list[str]) -> None:
     for _ in range(10):
         await rpc.call("anvil_setNextBlockBaseFeePerGas", [hex(PINNED_BASE_FEE)])
         await rpc.call("evm_mine")
-        pool = await rpc.call("txpool_status")
-        if int(pool["pending"], 16) == 0 and int(pool["queued"], 16) == 0:
+        mined = await rpc.batch([("eth_getTransactionCount", [s.address, "latest"]) for s in signers])
+        if all(int(n, 16) == s.nonce for n, s in zip(mined, signers, strict=True)):
             return
     raise DevnetError(
-        "Transactions stayed in the pool after 10 blocks; is something else using the filler accounts?"
+        "Fill transactions stayed in the pool after 10 blocks; is something else using the filler accounts?"
     )
