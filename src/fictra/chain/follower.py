@@ -107,6 +107,8 @@ class Follower:
         self.checkpoint: cp.Checkpoint | None = None
         self._hashes: dict[int, str] = {}
         self._next: int | None = None
+        # seconds from a head block's arrival to its batch committed (alerts stored), most recent last
+        self.head_latencies: deque[float] = deque(maxlen=10_000)
         self.counters: dict[str, int] = {
             "blocks": 0,
             "txs": 0,
@@ -276,6 +278,11 @@ class Follower:
                 keep=self.keep_hashes,
                 now=self._clock.now(),
             )
+        if at_head:  # block arrival -> monitors ran -> alerts and checkpoint committed
+            stored = self._clock.monotonic() - received_at
+            self.head_latencies.append(stored)
+            if self._metrics is not None:
+                self._metrics.block_to_alert_seconds.labels(self.network).observe(stored)
         self.checkpoint = new
         self._next = new.number + 1
         for block in blocks:
