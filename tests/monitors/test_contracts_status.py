@@ -9,6 +9,7 @@ from eth_utils.crypto import keccak
 
 from fictra.alerting.findings import Severity
 from fictra.chain import artifacts
+from fictra.clock import SystemClock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.config import ContractStatusMonitor
@@ -22,7 +23,7 @@ def check(rig: Rig, **kwargs: object) -> ContractStatusCheck:
     config = ContractStatusMonitor.model_validate(
         {"type": "contract_status", "name": "status", "contracts": WATCHED, "confirmations": 2, **kwargs}
     )
-    return ContractStatusCheck(config=config, manifest=rig.manifest, pool=rig.pool)
+    return ContractStatusCheck(config=config, manifest=rig.manifest, pool=rig.pool, clock=SystemClock())
 
 
 async def test_quiet_system_has_no_findings(rig: Rig) -> None:
@@ -161,7 +162,7 @@ async def test_upgrade_and_rollback_within_one_batch_is_seen(rig: Rig) -> None:
 def test_unknown_contract_is_a_config_error(monitors_manifest: Manifest) -> None:
     config = ContractStatusMonitor(type="contract_status", name="status", contracts=["Nope"])
     with pytest.raises(ConfigError, match="Nope") as err:
-        ContractStatusCheck(config=config, manifest=monitors_manifest, pool=None)  # type: ignore[arg-type]
+        ContractStatusCheck(config=config, manifest=monitors_manifest, pool=None, clock=SystemClock())  # type: ignore[arg-type]
     assert "Known:" in err.value.user_message
 
 
@@ -180,3 +181,16 @@ async def test_code_change_is_seen_at_the_next_code_check(rig: Rig) -> None:
         "condition": "code_changed",
     }
     assert changed.evidence["observed"] != changed.evidence["expected"]
+
+
+async def test_known_code_hashes_survive_a_restart(rig: Rig) -> None:
+    """A code change made while the platform was down is still seen by the next instance."""
+    first = check(rig)
+    await rig.dev.mine(1)
+    await rig.run(first)
+    target = rig.manifest.address("FoundationToken")
+    await rig.rpc("anvil_setCode", [target, artifacts.load("ReserveAsset").deployed_bytecode])
+    await rig.dev.mine(1)
+    restarted = check(rig)  # same session: the stored hashes are visible (not yet committed)
+    (changed,) = by_condition(await rig.run(restarted), "code_changed")
+    assert changed.labels["contract"] == "FoundationToken"

@@ -19,6 +19,7 @@ from fictra.alerting.findings import BlockRef, Clear, Finding, Severity
 from fictra.chain.pool import RpcPool
 from fictra.chain.rpc import Call, CallReverted
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
+from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import (
@@ -33,6 +34,7 @@ from fictra.monitors.common import (
 )
 from fictra.monitors.config import ContractStatusMonitor
 from fictra.monitors.state import Conditions
+from fictra.rules.baselines import load_baselines, save_baselines
 
 IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
 ROLE_GRANTED = topic("RoleGranted(bytes32,address,address)")
@@ -58,8 +60,11 @@ class Read:
 
 
 class ContractStatusCheck:
-    def __init__(self, *, config: ContractStatusMonitor, manifest: Manifest, pool: RpcPool) -> None:
+    def __init__(
+        self, *, config: ContractStatusMonitor, manifest: Manifest, pool: RpcPool, clock: Clock
+    ) -> None:
         self.config = config
+        self.clock = clock
         self.name = config.name
         self.network = manifest.network
         self.pool = pool
@@ -82,6 +87,8 @@ class ContractStatusCheck:
             w.name: w.implementation for w in self.index.by_name.values() if w.proxy and w.implementation
         }
         self.code_checked_at: int | None = None  # block timestamp of the last code-hash check
+        self.known_key = f"{config.name}#known"  # code hashes / implementations persisted under this key
+        self.saved: dict[str, str] | None = None  # what the store holds (None: not loaded yet)
         self.conditions = Conditions(monitor=config.name, network=self.network)
 
     # -- reads ------------------------------------------------------------------------------------
@@ -130,6 +137,7 @@ class ContractStatusCheck:
         if not batch.blocks:
             return MonitorOutput()
         await self.conditions.resume(session)
+        await self._load_known(session)
         out = MonitorOutput()
         for block in batch.blocks:
             for log in block.logs:
@@ -146,7 +154,34 @@ class ContractStatusCheck:
             if not isinstance(a, CallReverted) and has_data(a)  # "0x": no code yet at that block
         }
         self._state(values, last, batch, out)
+        await self._save_known(session)
         return out
+
+    # -- known code hashes and implementations (survive restarts) ---------------------------------
+
+    def _known(self) -> dict[str, str]:
+        return {
+            **{f"code:{n}": h for n, h in self.code_hashes.items()},
+            **{f"impl:{n}": i for n, i in self.implementations.items()},
+        }
+
+    async def _load_known(self, session: AsyncSession) -> None:
+        if self.saved is not None:
+            return
+        stored = await load_baselines(session, monitor=self.known_key)
+        for key, state in stored.items():
+            kind, _, name = key.partition(":")
+            target = self.code_hashes if kind == "code" else self.implementations
+            if name in self.index.by_name and isinstance(state.get("value"), str):
+                target[name] = state["value"]
+        self.saved = {k: str(v.get("value")) for k, v in stored.items()}
+
+    async def _save_known(self, session: AsyncSession) -> None:
+        known = self._known()
+        changed = {k: {"value": v} for k, v in known.items() if (self.saved or {}).get(k) != v}
+        if changed:
+            await save_baselines(session, monitor=self.known_key, states=changed, clock=self.clock)
+            self.saved = known
 
     # -- events -----------------------------------------------------------------------------------
 

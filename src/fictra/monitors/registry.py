@@ -75,7 +75,7 @@ def build_monitors(
         elif isinstance(config, GasMonitor):
             block.append(GasCheck(config=config, manifest=manifest, clock=clock))
         elif isinstance(config, ContractStatusMonitor):
-            block.append(ContractStatusCheck(config=config, manifest=manifest, pool=pool))
+            block.append(ContractStatusCheck(config=config, manifest=manifest, pool=pool, clock=clock))
         elif isinstance(config, OracleMonitor):
             block.append(OracleCheck(config=config, manifest=manifest, pool=pool))
         elif isinstance(config, AnomalyMonitor):
