@@ -46,7 +46,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 def _note(text: str | None) -> None:
     if text:
-        console.print(f"[yellow]{text}[/]")
+        console.print(text, style="yellow", markup=False)
 
 
 @app.command()
@@ -104,7 +104,7 @@ def up(
 
 
 def _progress(message: str) -> None:
-    console.print(f"  [dim]{message}[/]")
+    console.print(f"  {message}", style="dim", markup=False)
 
 
 @app.command()
@@ -192,7 +192,7 @@ def _simulate(paths: DevnetPaths, *, rate: float, duration: float | None, seed: 
 
     stats = _run(main())
     for error in stats.errors[-3:]:
-        console.print(f"[red]last error[/] {error}")
+        console.print(f"last error: {error}", style="red", markup=False)
 
 
 @app.command()
@@ -265,14 +265,14 @@ def scenario(
         width = max(len(n) for n in SCENARIOS)
         for key, cls in SCENARIOS.items():
             mark = "" if cls.reversible else " (not reversible)"
-            console.print(f"{key:<{width}}  {cls.summary()}{mark}", soft_wrap=True)
+            console.print(f"{key:<{width}}  {cls.summary()}{mark}", soft_wrap=True, markup=False)
         return
     if name is None:
         raise UsageError(f"Name a scenario, or use --list. Known scenarios: {', '.join(SCENARIOS)}.")
     get_scenario(name)  # an unknown name fails before anything else
     options = ScenarioOptions(feed=feed, depth=depth, count=count, fee_bps=fee_bps)
     message = _run(_scenario(_paths(), name, undo=undo, options=options))
-    console.print(message)
+    console.print(message, markup=False, soft_wrap=True)
 
 
 async def _scenario(paths: DevnetPaths, name: str, *, undo: bool, options: ScenarioOptions) -> str:
