@@ -80,8 +80,10 @@ async def test_role_grant_to_attacker_is_unauthorized_p0(rig: Rig) -> None:
     assert bad.evidence["sender"] == rig.manifest.address("Timelock").lower()
     assert bad.tx_hashes == ("0x" + receipt["transactionHash"].hex().removeprefix("0x"),)
     await rig.as_timelock("PaymentToken", "revokeRole", role, who("attacker"))
-    revoked = by_condition(await rig.run(monitor), "role_revoked")
+    after = await rig.run(monitor)
+    revoked = by_condition(after, "role_revoked")
     assert [f.severity for f in revoked] == [Severity.P2] and revoked[0].labels["account"] == attacker
+    assert cleared(after, "unauthorized_role_grant") == [bad.labels]
 
 
 async def test_role_grant_to_known_account_is_info(rig: Rig) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.alerting.findings import BlockRef, Clear, Finding, Severity
+from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain.pool import RpcPool
 from fictra.chain.rpc import Call, CallReverted
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
@@ -23,7 +23,6 @@ from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import (
-    ZERO_ROLE,
     ContractIndex,
     Watched,
     decode_word,
@@ -33,23 +32,15 @@ from fictra.monitors.common import (
     topic,
 )
 from fictra.monitors.config import ContractStatusMonitor
+from fictra.monitors.roles import RoleEvents, address_of
 from fictra.monitors.state import Conditions
 from fictra.rules.baselines import load_baselines, save_baselines
 
 IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
-ROLE_GRANTED = topic("RoleGranted(bytes32,address,address)")
-ROLE_REVOKED = topic("RoleRevoked(bytes32,address,address)")
-ROLE_ADMIN_CHANGED = topic("RoleAdminChanged(bytes32,bytes32,bytes32)")
-OWNERSHIP = topic("OwnershipTransferred(address,address)")
 WITHDRAWN = topic("Withdrawn(address,uint256,address)")
 UPGRADED = topic("Upgraded(address)")
 PAUSED, HALTED = selector("paused()"), selector("tradingHalted()")
 RESERVE_VALUE, TOTAL_SUPPLY = selector("reserveValue()"), selector("totalSupply()")
-OUTSIDER_ROLES = frozenset({"attacker"})  # devnet manifest roles that are not trusted accounts
-
-
-def _addr(word: str) -> str:
-    return "0x" + word[-40:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +60,7 @@ class ContractStatusCheck:
         self.network = manifest.network
         self.pool = pool
         self.index = ContractIndex.from_manifest(manifest, config.contracts)
-        trusted = {
-            a.lower() for role, addrs in manifest.roles.items() if role not in OUTSIDER_ROLES for a in addrs
-        }
-        trusted |= {a.lower() for a in config.authorized_accounts}
-        trusted |= {e.address.lower() for e in manifest.contracts.values()}
-        self.trusted = trusted
-        self.role_names: dict[str, str] = {ZERO_ROLE: "DEFAULT_ADMIN_ROLE"}
-        for w in self.index.by_name.values():
-            for fn in w.functions.values():
-                if fn.endswith("_ROLE") and fn != "DEFAULT_ADMIN_ROLE":
-                    self.role_names["0x" + keccak(text=fn).hex()] = fn
+        self.roles = RoleEvents(config=config, manifest=manifest, index=self.index)
         self.reserve = manifest.contracts.get("Reserve")
         self.token = manifest.contracts.get("PaymentToken")
         self.code_hashes: dict[str, str] = {}
@@ -207,66 +188,22 @@ class ContractStatusCheck:
         )
 
     def _event(self, w: Watched, log: Log, block: Block, out: MonitorOutput) -> None:
-        sev, t0, at = self.config.severity, log.topics[0], ref(block)
-        if t0 in (ROLE_GRANTED, ROLE_REVOKED) and len(log.topics) == 4:
-            role = self.role_names.get(log.topics[1], log.topics[1])
-            account, sender = _addr(log.topics[2]), _addr(log.topics[3])
-            evidence: dict[str, object] = {"role": role, "account": account, "sender": sender}
-            if t0 == ROLE_REVOKED:
-                condition, severity, verb = "role_revoked", sev.role_revoked, "revoked from"
-            elif account in self.trusted:
-                condition, severity, verb = "role_granted", sev.role_granted, "granted to"
-            else:
-                condition, severity, verb = (
-                    "unauthorized_role_grant",
-                    sev.unauthorized_role_grant,
-                    "granted to",
-                )
-                evidence["expected"] = "an account in the manifest roles or authorized_accounts"
-            labels = {"contract": w.name, "condition": condition, "role": role, "account": account}
-            summary = f"{w.name}: {role} {verb} {account} by {sender}"
-            out.findings.append(self._finding(severity, summary, labels, at, evidence, (log.tx_hash,)))
-            if t0 == ROLE_REVOKED:  # an unauthorized holder losing the role ends that condition
-                unauthorized = {**labels, "condition": "unauthorized_role_grant"}
-                out.clears.append(Clear(self.name, unauthorized, network=self.network, block=at))
-        elif t0 == ROLE_ADMIN_CHANGED and len(log.topics) == 4:
-            role = self.role_names.get(log.topics[1], log.topics[1])
-            old, new = (self.role_names.get(x, x) for x in log.topics[2:4])
-            labels = {"contract": w.name, "condition": "admin_changed", "role": role}
-            out.findings.append(
-                self._finding(
-                    sev.admin_changed,
-                    f"{w.name}: admin role of {role} changed from {old} to {new}",
-                    labels,
-                    at,
-                    {"role": role, "previous_admin_role": old, "new_admin_role": new},
-                    (log.tx_hash,),
-                )
-            )
-        elif t0 == UPGRADED and w.proxy and len(log.topics) == 2:
+        t0, at = log.topics[0], ref(block)
+        if t0 == UPGRADED and w.proxy and len(log.topics) == 2:
             # seen in the logs too, so an upgrade and a roll-back within one batch is not missed
             self._changed(
                 w.name,
                 "implementation_changed",
                 self.implementations,
-                _addr(log.topics[1]),
+                address_of(log.topics[1]),
                 at,
                 out,
                 (log.tx_hash,),
             )
-        elif t0 == OWNERSHIP and len(log.topics) == 3:
-            old, new = _addr(log.topics[1]), _addr(log.topics[2])
-            labels = {"contract": w.name, "condition": "admin_changed", "role": "owner"}
-            out.findings.append(
-                self._finding(
-                    sev.admin_changed,
-                    f"{w.name}: ownership transferred from {old} to {new}",
-                    labels,
-                    at,
-                    {"previous_owner": old, "new_owner": new},
-                    (log.tx_hash,),
-                )
-            )
+            return
+        found = self.roles.event(w, log, at)
+        if found is not None:
+            out.extend(found)
 
     # -- state ------------------------------------------------------------------------------------
 
@@ -292,7 +229,9 @@ class ContractStatusCheck:
             elif kind == "impl":
                 if int(str(raw), 16) == 0:  # proxy not deployed yet at this block
                     continue
-                self._changed(name, "implementation_changed", self.implementations, _addr(str(raw)), at, out)
+                self._changed(
+                    name, "implementation_changed", self.implementations, address_of(str(raw)), at, out
+                )
             elif kind == "code":
                 code_hash = "0x" + keccak(hexstr=str(raw)).hex()
                 self._changed(name, "code_changed", self.code_hashes, code_hash, at, out)
