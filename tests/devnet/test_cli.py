@@ -211,3 +211,23 @@ def test_scenario_on_a_devnet_without_deployment(data_dir: Path) -> None:
     assert fictra(data_dir, "devnet", "up", "--no-deploy").returncode == 0
     one_line_error(fictra(data_dir, "devnet", "scenario", "pause"), "No deployment manifest")
     assert fictra(data_dir, "devnet", "down").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (("devnet", "up", "--simulate", "--rate", "0"), ("--rate is 0",)),
+        (("devnet", "simulate", "--rate", "-2"), ("--rate is -2",)),
+        (("devnet", "fill", "--transactions", "0"), ("--transactions is 0",)),
+        (("devnet", "fill", "--pt-share", "2"), ("--pt-share is 2",)),
+        (("devnet", "deploy"), ("No devnet is running",)),
+        (("devnet", "simulate"), ("No devnet is running",)),
+        (("devnet", "fill"), ("No devnet is running",)),
+    ],
+)
+def test_bad_options_fail_before_anything_starts(
+    data_dir: Path, args: tuple[str, ...], needles: tuple[str]
+) -> None:
+    one_line_error(fictra(data_dir, *args), *needles)
+    assert not state_file(data_dir).exists()
+    assert not (data_dir / "devnet" / "anvil.log").exists()  # Anvil was never started

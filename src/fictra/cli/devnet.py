@@ -72,6 +72,10 @@ def up(
     Examples: `fictra devnet up`; `fictra devnet up --port 8545 --block-time 2`;
     `fictra devnet up --simulate`.
     """
+    if simulate:
+        from fictra.devnet.simulate import SimConfig
+
+        SimConfig(rate=rate, seed=seed).check()  # bad simulator options fail before anything starts
     paths = _paths()
     result = _run(
         runtime.up(paths=paths, port=port, block_time=block_time, deploy=deploy, progress=_progress)
@@ -166,11 +170,11 @@ def _simulate(paths: DevnetPaths, *, rate: float, duration: float | None, seed: 
     from fictra.devnet.scenarios import ScenarioStore
     from fictra.devnet.simulate import SimConfig, SimStats, Simulator
 
+    config = SimConfig(rate=rate, duration=duration, seed=seed)
+    config.check()
     state, note = runtime.require_running(paths)
     _note(note)
     manifest = Manifest.load(paths.manifest)
-    config = SimConfig(rate=rate, duration=duration, seed=seed)
-    config.check()
 
     def render(stats: SimStats) -> Table:
         table = Table(title=f"simulating on {state.rpc_url} (Ctrl-C stops)", title_justify="left")
@@ -208,9 +212,11 @@ def fill(
 
     Examples: `fictra devnet fill --transactions 100000`; `fictra devnet fill -n 5000 --batch-size 100`.
     """
+    from fictra.devnet.fill import check_fill_args
     from fictra.devnet.fill import fill as do_fill
     from fictra.devnet.manifest import Manifest
 
+    check_fill_args(transactions=transactions, batch_size=batch_size, pt_share=pt_share)
     paths = _paths()
     state, note = runtime.require_running(paths)
     _note(note)

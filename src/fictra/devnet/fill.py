@@ -93,6 +93,17 @@ async def _fund_fillers_with_pt(rpc: Rpc, manifest: Manifest, fillers: list[str]
     return True
 
 
+def check_fill_args(*, transactions: int, batch_size: int, pt_share: float) -> None:
+    if transactions < 1:
+        raise DevnetError(f"--transactions is {transactions}; use 1 or more.")
+    if not 1 <= batch_size <= 1_000:
+        raise DevnetError(
+            f"--batch-size is {batch_size}; use 1..1000 (a block holds at most ~1400 transfers)."
+        )
+    if not 0 <= pt_share <= 1:
+        raise DevnetError(f"--pt-share is {pt_share}; use a fraction between 0 and 1.")
+
+
 async def fill(
     *,
     rpc_url: str,
@@ -105,12 +116,7 @@ async def fill(
     clock: Clock | None = None,
 ) -> FillResult:
     """Send ``transactions`` transfers, ``batch_size`` per block. ``progress`` gets the count sent so far."""
-    if transactions < 1:
-        raise DevnetError(f"--transactions is {transactions}; use 1 or more.")
-    if not 1 <= batch_size <= 1_000:
-        raise DevnetError(
-            f"--batch-size is {batch_size}; use 1..1000 (a block holds at most ~1400 transfers)."
-        )
+    check_fill_args(transactions=transactions, batch_size=batch_size, pt_share=pt_share)
     clock = clock or SystemClock()
     rng = random.Random(seed)  # noqa: S311 - reproducible load, not cryptography
     fillers = role("filler")
