@@ -88,3 +88,21 @@ def test_a_recycled_pid_is_a_stale_state(tmp_path: Path) -> None:
 def test_down_with_nothing_running(tmp_path: Path) -> None:
     with pytest.raises(DevnetError, match="No devnet is running"):
         runtime.down(paths=DevnetPaths(tmp_path))
+
+
+async def test_redeploy_forgets_contract_scenarios(tmp_path: Path) -> None:
+    from fictra.devnet.scenarios import ScenarioStore
+
+    paths = DevnetPaths(tmp_path / "devnet")
+    first = await runtime.up(paths=paths, block_time=0)
+    try:
+        store = ScenarioStore(paths.scenarios)
+        store.put("pause", {})
+        store.put("gas-spike", {"before": 1})
+        manifest = await runtime.redeploy(paths=paths)
+        assert first.manifest is not None
+        assert manifest.address("PaymentToken") != first.manifest.address("PaymentToken")
+        assert set(store.load()) == {"gas-spike"}
+        assert Manifest.load(paths.manifest).address("PaymentToken") == manifest.address("PaymentToken")
+    finally:
+        runtime.down(paths=paths)

@@ -130,6 +130,7 @@ def status() -> None:
     table.add_row("RPC", info.state.rpc_url)
     table.add_row("pid", str(info.state.pid))
     table.add_row("started", info.state.started_at)
+    table.add_row("blocks", f"every {info.state.block_time}s" if info.state.block_time else "automine")
     if info.answering:
         table.add_row("chain id", str(info.chain_id))
         table.add_row("head block", str(info.head_block))

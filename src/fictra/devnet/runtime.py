@@ -125,9 +125,20 @@ def require_running(paths: DevnetPaths) -> tuple[DevnetState, str | None]:
     return state, note
 
 
+# scenarios about the node itself, which survive a redeployment of the contracts
+NODE_SCENARIOS = ("node-down", "gas-spike")
+
+
 async def redeploy(*, paths: DevnetPaths, progress: Progress | None = None) -> Manifest:
+    """Deploy a fresh system onto the running node; contract scenarios no longer apply to it."""
+    from fictra.devnet.scenarios.store import ScenarioStore
+
     state, _ = require_running(paths)
-    return await deploy_onto(state=state, paths=paths, progress=progress)
+    manifest = await deploy_onto(state=state, paths=paths, progress=progress)
+    store = ScenarioStore(paths.scenarios)
+    for name in set(store.load()) - set(NODE_SCENARIOS):
+        store.remove(name)
+    return manifest
 
 
 def down(*, paths: DevnetPaths) -> DevnetState:
