@@ -183,3 +183,14 @@ async def test_round_opened_before_the_monitor_started_is_not_held_against_nodes
     await round_of(rig, [BRENT] * 5)
     (missing,) = by_condition(await rig.run(monitor), "node_missing")  # a round seen whole does count
     assert missing.labels["node"] == nodes()[4].lower()
+
+
+async def test_stale_from_exactly_heartbeat_plus_grace(rig: Rig) -> None:
+    monitor = check(rig, heartbeat="100s", staleness_grace="10s")
+    await round_of(rig, [BRENT] * 5)  # a fresh answer: the timestamps below are in the future
+    updated = int((await rig.dev.call("Feed:BRENT", "latestRoundData"))[3])
+    for age, stale in ((109, False), (110, True)):
+        await rig.rpc("evm_setNextBlockTimestamp", [updated + age])
+        await rig.dev.mine(1)
+        found = by_condition(await rig.run(monitor), "stale")
+        assert bool(found) is stale, age

@@ -6,7 +6,7 @@ answer vs the round median beyond ``max_node_deviation_pct``), round_jump (media
 previous closed round beyond ``max(max_round_jump_pct, feed deviation_bps)``), node_missing (a node
 absent from ``missed_rounds`` consecutive closed rounds). Once per batch it reads every feed's
 ``latestRoundData()`` (and, the first time, ``oracleNodes()``) at the batch's last block in one RPC
-batch: stale (last block time - updatedAt > heartbeat + grace), answered_in_round
+batch: stale (last block time - updatedAt >= heartbeat + grace), answered_in_round
 (answeredInRound < roundId) and out_of_bounds (answer outside the configured bounds, in feed units).
 Each condition clears when healthy again (a fresh round, a good submission, an in-bounds answer).
 """
@@ -269,7 +269,7 @@ class OracleCheck:
         age = last.timestamp - updated
         limit = state.heartbeat + t.staleness_grace.total_seconds()
         labels = {"feed": feed, "condition": "stale"}
-        if round_id and age > limit:
+        if round_id and age >= limit:  # at the deadline the update is already overdue by the grace
             summary = (
                 f"{feed} last updated {age:.0f}s ago at block {last.number} (heartbeat + grace {limit:.0f}s)"
             )
