@@ -122,3 +122,12 @@ def test_list_on_a_fresh_data_dir_migrates_and_is_empty(tmp_path: Path) -> None:
     result = fictra(tmp_path / "fresh", "alerts", "list")
     assert (result.returncode, result.stdout.strip()) == (0, "No alerts match.")
     assert (tmp_path / "fresh" / "fictra.db").is_file()
+
+
+def test_list_fits_an_80_column_terminal(data_dir: Path) -> None:
+    table = fictra(data_dir, "alerts", "list", env={"COLUMNS": "80"})
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["id", "sev", "state", "count", "last", "seen", "monitor", "summary"]
+    assert all(len(line) <= 80 for line in lines), lines
+    assert len(lines) == 4  # header + 3 alerts, one line each

@@ -98,31 +98,40 @@ def list_cmd(
     if not alerts:
         typer.echo("No alerts match.")
         return
-    table = Table(show_lines=False)
-    for column in (
-        "id",
-        "sev",
-        "status",
-        "confirmation",
-        "count",
-        "last seen",
-        "ack by",
-        "monitor",
-        "summary",
-    ):
-        table.add_column(column, overflow="fold")
-    for a in alerts:
-        table.add_row(
+    # compact enough for an 80-column terminal: the summary is cut, `fictra alerts show ID` has it all
+    today = datetime.now(UTC).date()
+
+    def state(a: AlertView) -> str:
+        if a.confirmation == "retracted":
+            return "retracted"
+        return "provisional" if a.confirmation == "provisional" and a.status == "firing" else a.status
+
+    def seen(a: AlertView) -> str:
+        if a.last_seen is None:
+            return "-"
+        return a.last_seen.strftime("%H:%M:%S" if a.last_seen.date() == today else "%m-%d %H:%M")
+
+    rows = [
+        (
             str(a.id),
             a.severity,
-            a.status,
-            a.confirmation,
+            state(a),
             str(a.count),
-            _time(a.last_seen),
-            _time(a.ack_deadline),
-            a.monitor,
-            a.summary,
+            seen(a),
+            a.monitor if len(a.monitor) <= 18 else a.monitor[:17] + "…",
         )
+        for a in alerts
+    ]
+    headers = ("id", "sev", "state", "count", "last seen", "monitor")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    room = max(12, console.width - sum(widths) - 2 * len(widths) - 1)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for header in headers:
+        table.add_column(header, no_wrap=True, justify="right" if header in ("id", "count") else "left")
+    table.add_column("summary", no_wrap=True)
+    for row, alert in zip(rows, alerts, strict=True):
+        summary = alert.summary if len(alert.summary) <= room else alert.summary[: room - 1] + "…"
+        table.add_row(*row, summary)
     console.print(table)
 
 
