@@ -11,10 +11,11 @@ from fictra.errors import FictraError, ScenarioError
 
 
 async def _nodes(ctx: ScenarioContext, count: int) -> list[str]:
+    """The feed's oracle nodes (all of them: a round every node answered is complete at once)."""
     nodes = ctx.chain.role("oracle_nodes")
     if len(nodes) < count:
         raise ScenarioError(f"The manifest names {len(nodes)} oracle nodes; this scenario needs {count}.")
-    return nodes[:count]
+    return nodes
 
 
 Answers = Callable[[int, list[str]], list[tuple[str, int]]]
@@ -35,7 +36,7 @@ async def _submit(ctx: ScenarioContext, info: FeedInfo, nodes: int, answers: Ans
 
 
 async def _refresh(ctx: ScenarioContext, info: FeedInfo) -> None:
-    """A fresh round at the feed's current price from minSubmissions nodes."""
+    """A fresh, complete round at the feed's current price from every node."""
     minimum = int(await ctx.chain.call(info.name, "minSubmissions"))
     await _submit(ctx, info, minimum, lambda answer, nodes: [(n, answer) for n in nodes])
 
@@ -79,24 +80,27 @@ class OracleStall(Scenario):
 
 
 class OracleDeviation(Scenario):
-    """In a new round one oracle node submits 50% away from the others (the median stays sane)."""
+    """In a new round one oracle node submits 50% away from the others (the median stays sane).
+
+    Every node submits, so the round is complete at once (monitors judge complete rounds).
+    """
 
     name = "oracle-deviation"
     reversible = False
 
     async def apply(self, ctx: ScenarioContext) -> str:
         info = feed(ctx.chain, ctx.options.feed)
-        outlier = ctx.chain.role("oracle_nodes")[3:4]
+        outlier = ctx.chain.role("oracle_nodes")[-1:]
 
         def answers(answer: int, nodes: list[str]) -> list[tuple[str, int]]:
-            return [(n, answer) for n in nodes[:3]] + [(nodes[3], answer * 3 // 2)]
+            return [(n, answer) for n in nodes[:-1]] + [(nodes[-1], answer * 3 // 2)]
 
         round_id, answer = await _submit(ctx, info, 4, answers)
         return f"{info.name} round {round_id}: node {outlier[0]} submitted {answer * 3 // 2} vs {answer}."
 
 
 class OracleJump(Scenario):
-    """A round whose median moves three times the feed's deviation threshold in one step."""
+    """A round whose median moves three times the feed's deviation threshold in one step (every node)."""
 
     name = "oracle-jump"
     reversible = False
