@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -125,3 +126,25 @@ async def test_a_halt_arriving_mid_run_is_not_counted_as_failures(
     stats = await running
     assert stats.failed == 0, stats.errors
     assert stats.sent > 0 and stats.skipped > 0
+
+
+async def test_rounds_have_enough_nodes_and_no_node_misses_two_in_a_row(chain: DevChain) -> None:
+    start = await chain.head()
+    sim = Simulator(
+        chain, config=SimConfig(rate=40, duration=8, seed=11, kinds=("oracle",)), clock=FakeClock()
+    )
+    assert (await sim.run()).failed == 0
+    nodes = chain.role("oracle_nodes")
+    partial = 0
+    for info in feeds(chain):
+        logs = await chain.contract(info.name).events.SubmissionReceived.get_logs(from_block=start + 1)
+        rounds: dict[int, set[str]] = {}
+        for log in logs:
+            rounds.setdefault(int(log["args"]["round"]), set()).add(log["args"]["oracle"])
+        minimum = await chain.call(info.name, "minSubmissions")
+        ordered = [rounds[r] for r in sorted(rounds)]
+        assert all(len(r) >= minimum for r in ordered)
+        for previous, current in itertools.pairwise(ordered):
+            assert not (set(nodes) - previous) & (set(nodes) - current), info.name
+        partial += sum(1 for r in ordered if len(r) < len(nodes))
+    assert partial > 0  # nodes do sit rounds out now and then

@@ -22,6 +22,7 @@ MAX_UINT = 2**256 - 1
 E18 = 10**18
 KINDS = ("oracle", "pt_transfer", "swap", "ft_issue", "ft_transfer", "reserve")
 WEIGHTS = (25, 30, 15, 8, 10, 12)
+NODE_SKIP = 0.1  # chance that an oracle node sits a round out
 # collateral the simulator keeps when withdrawing (bps of PT supply)
 SAFE_RATIO_BPS = 12_000
 
@@ -45,6 +46,7 @@ class World:
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     prices: dict[str, int] = field(default_factory=dict)
     claimed: set[str] = field(default_factory=set)  # feeds a round is being submitted for
+    missed: dict[str, set[str]] = field(default_factory=dict)  # feed -> nodes that skipped its last round
 
     def lock(self, name: str) -> asyncio.Lock:
         return self.locks.setdefault(name, asyncio.Lock())
@@ -84,8 +86,8 @@ async def _ok(chain: DevChain, sender: str, name: str, fn: str, *args: Any, gas:
 
 async def oracle_round(world: World, rng: random.Random) -> int:
     """A new round on a random feed (or on the stalest one when it is past half its heartbeat): a random-walk
-    step inside the deviation threshold, submitted by a random set of at least minSubmissions nodes.
-    Returns the number of transactions."""
+    step inside the deviation threshold, submitted by at least minSubmissions nodes (usually all; see
+    :func:`_participants`). Returns the number of transactions."""
     stalled = world.store.stalled_feeds() if world.store else set()
     candidates = [f for f in world.feeds if f.name not in stalled]
     if not candidates:
@@ -110,8 +112,8 @@ async def _round(world: World, info: FeedInfo, rng: random.Random) -> int:
         price = world.prices[info.name]
         target = max(1, round(price * (1 + step)))
         minimum = int(await world.chain.call(info.name, "minSubmissions"))
-        count = rng.randint(min(minimum, len(world.nodes)), len(world.nodes))
-        nodes = rng.sample(world.nodes, count)
+        nodes = _participants(world, info, rng, minimum)
+        count = len(nodes)
         answers = [(n, max(1, round(target * (1 + rng.uniform(-noise, noise))))) for n in nodes]
         for attempt in range(3):  # someone else (a scenario) may submit to the same round: use the next one
             try:
@@ -122,6 +124,21 @@ async def _round(world: World, info: FeedInfo, rng: random.Random) -> int:
                     raise
         world.prices[info.name] = (await latest_answer(world.chain, info))[1]
     return count
+
+
+def _participants(world: World, info: FeedInfo, rng: random.Random, minimum: int) -> list[str]:
+    """The nodes answering this round: each skips with probability NODE_SKIP, but never two rounds of a
+    feed in a row (a healthy network), and at least ``minimum`` answer. Returned in random order."""
+    missed_last = world.missed.get(info.name, set())
+    nodes = [n for n in world.nodes if n in missed_last or rng.random() >= NODE_SKIP]
+    for node in world.nodes:
+        if len(nodes) >= minimum:
+            break
+        if node not in nodes:
+            nodes.append(node)
+    world.missed[info.name] = set(world.nodes) - set(nodes)
+    rng.shuffle(nodes)
+    return nodes
 
 
 async def _overdue(world: World, candidates: list[FeedInfo]) -> list[FeedInfo]:
