@@ -194,3 +194,25 @@ async def test_stale_from_exactly_heartbeat_plus_grace(rig: Rig) -> None:
         await rig.dev.mine(1)
         found = by_condition(await rig.run(monitor), "stale")
         assert bool(found) is stale, age
+
+
+async def test_rounds_replayed_after_a_revert_are_judged_again(rig: Rig) -> None:
+    """evm_revert (or a deep reorg) replays the same round ids on the new branch."""
+    monitor = check(rig)
+    await round_of(rig, [BRENT] * 5)
+    await rig.run(monitor)
+    ancestor = await rig.mark()
+    snap = await rig.rpc("evm_snapshot", [])
+    await round_of(rig, [BRENT * 115 // 100] * 5)
+    assert len(by_condition(await rig.run(monitor), "round_jump")) == 1
+    assert await rig.rpc("evm_revert", [snap])
+    reorg = Reorg(network="devnet", common_ancestor=ancestor, depth=rig.seen - ancestor, old_hashes=())
+    await monitor.on_reorg(reorg, rig.session)
+    rig.seen = ancestor
+    deviant = await round_of(rig, [BRENT, BRENT, BRENT, BRENT, BRENT * 110 // 100])  # the same round id
+    out = await rig.run(monitor)
+    assert by_condition(out, "round_jump") == [], (
+        "judged against the round before the fork, not the removed one"
+    )
+    (dev,) = by_condition(out, "node_deviation")
+    assert dev.evidence["round"] == deviant

@@ -13,6 +13,7 @@ Each condition clears when healthy again (a fresh round, a good submission, an i
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -34,6 +35,7 @@ NEW_ROUND = topic("NewRound(uint256,address,uint256)")
 LATEST = selector("latestRoundData()")
 NODES = selector("oracleNodes()")
 MIN_FOR_MEDIAN = 3
+KEEP_CLOSED = 256  # judged rounds remembered per feed (reorg depth they can be reopened from)
 
 
 def _int256(word: str) -> int:
@@ -53,6 +55,17 @@ class Submission:
     block: BlockRef
 
 
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """A judged round, kept so a reorg below ``block`` can reopen it."""
+
+    round_id: int
+    block: int
+    answer: int | None
+    subs: dict[str, Submission]
+    opened_at: int | None
+
+
 @dataclass(slots=True)
 class FeedState:
     watched: Watched
@@ -62,7 +75,8 @@ class FeedState:
     nodes: list[str] | None = None
     rounds: dict[int, dict[str, Submission]] = field(default_factory=dict)
     closed_up_to: int = 0
-    opened: set[int] = field(default_factory=set)  # rounds whose opening this monitor saw
+    opened: dict[int, int] = field(default_factory=dict)  # round -> block of its NewRound (seen opening)
+    closed: deque[Closed] = field(default_factory=lambda: deque(maxlen=KEEP_CLOSED))
     last_answer: int | None = None
     last_round: int | None = None
     misses: dict[str, int] = field(default_factory=dict)
@@ -138,7 +152,7 @@ class OracleCheck:
             for log in block.logs:
                 state = self.feeds.get(log.address)
                 if state is not None and len(log.topics) >= 2 and log.topics[0] == NEW_ROUND:
-                    state.opened.add(int(log.topics[1], 16))
+                    state.opened[int(log.topics[1], 16)] = block.number
                 elif state is not None and len(log.topics) == 4 and log.topics[0] == SUBMISSION:
                     self._submission(state, log, block, out)
         for state in self.feeds.values():
@@ -181,13 +195,16 @@ class OracleCheck:
     ) -> None:
         state.closed_up_to = max(state.closed_up_to, round_id)
         state.rounds.pop(round_id, None)
-        seen_whole = round_id in state.opened  # else it opened before the monitor started: submissions missed
-        state.opened = {r for r in state.opened if r > state.closed_up_to}
+        opened_at = state.opened.get(round_id)
+        seen_whole = opened_at is not None  # else it opened before the monitor started: submissions missed
+        state.opened = {r: b for r, b in state.opened.items() if r > state.closed_up_to}
         for stale in [r for r in state.rounds if r <= state.closed_up_to]:
             state.rounds.pop(stale)
-        if not subs:
+        at = anchor or max((s.block for s in subs.values()), key=lambda b: b.number, default=None)
+        answer = int(median(s.answer for s in subs.values())) if subs else None
+        state.closed.append(Closed(round_id, at.number if at else 0, answer, dict(subs), opened_at))
+        if not subs or at is None:
             return
-        at = anchor or max((s.block for s in subs.values()), key=lambda b: b.number)
         feed, t, sev = state.watched.name, self.config.thresholds, self.config.severity
         answers = [s.answer for s in subs.values()]
         mid = median(answers)
@@ -297,9 +314,29 @@ class OracleCheck:
             self.conditions.release(labels, out, block=at)
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
+        """Forget submissions and openings in removed blocks and reopen rounds judged there (a deep
+        reorg, or an evm_revert, replays lower round ids); missed-round counts restart."""
+        ancestor = reorg.common_ancestor
         for state in self.feeds.values():
-            for subs in state.rounds.values():
-                for node in [n for n, s in subs.items() if s.block.number > reorg.common_ancestor]:
-                    del subs[node]
-        self.conditions.forget_after(reorg.common_ancestor)
+            while state.closed and state.closed[-1].block > ancestor:
+                undone = state.closed.pop()
+                state.rounds[undone.round_id] = dict(undone.subs)
+                if undone.opened_at is not None:
+                    state.opened[undone.round_id] = undone.opened_at
+                state.misses.clear()
+            if state.closed:
+                state.closed_up_to = state.closed[-1].round_id
+            else:
+                state.closed_up_to = 0
+            answered = [c for c in state.closed if c.answer is not None]
+            state.last_round = answered[-1].round_id if answered else None
+            state.last_answer = answered[-1].answer if answered else None
+            state.opened = {r: b for r, b in state.opened.items() if b <= ancestor}
+            for round_id in list(state.rounds):
+                subs = {n: s for n, s in state.rounds[round_id].items() if s.block.number <= ancestor}
+                if subs:
+                    state.rounds[round_id] = subs
+                else:
+                    del state.rounds[round_id]
+        self.conditions.forget_after(ancestor)
         return MonitorOutput()
