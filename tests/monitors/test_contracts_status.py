@@ -9,6 +9,7 @@ from eth_utils.crypto import keccak
 
 from fictra.alerting.findings import Severity
 from fictra.chain import artifacts
+from fictra.chain.types import Reorg
 from fictra.clock import SystemClock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
@@ -196,3 +197,24 @@ async def test_known_code_hashes_survive_a_restart(rig: Rig) -> None:
     restarted = check(rig)  # same session: the stored hashes are visible (not yet committed)
     (changed,) = by_condition(await rig.run(restarted), "code_changed")
     assert changed.labels["contract"] == "FoundationToken"
+
+
+async def test_upgrade_reorged_away_is_not_a_change_back(rig: Rig) -> None:
+    monitor = check(rig)
+    await rig.dev.mine(1)
+    await rig.run(monitor)
+    ancestor = await rig.mark()
+    snap = await rig.rpc("evm_snapshot", [])
+    tx_hash = await rig.dev.rpc.call(
+        "eth_sendTransaction",
+        [{"from": who("deployer"), "data": artifacts.load("PaymentToken").bytecode, "gas": hex(8_000_000)}],
+    )
+    other = to_checksum_address(str((await rig.dev.receipt(tx_hash))["contractAddress"]))
+    await rig.as_timelock("PaymentToken", "upgradeToAndCall", other, b"")
+    assert len(by_condition(await rig.run(monitor), "implementation_changed")) == 1
+    assert await rig.rpc("evm_revert", [snap])
+    reorg = Reorg(network="devnet", common_ancestor=ancestor, depth=rig.seen - ancestor, old_hashes=())
+    await monitor.on_reorg(reorg, rig.session)
+    rig.seen = ancestor
+    await rig.dev.mine(2)
+    assert by_condition(await rig.run(monitor), "implementation_changed") == []

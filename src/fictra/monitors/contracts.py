@@ -9,6 +9,7 @@ again; code and implementation changes, role grants and admin changes are one-of
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,8 @@ class ContractStatusCheck:
         self.reserve = manifest.contracts.get("Reserve")
         self.token = manifest.contracts.get("PaymentToken")
         self.code_hashes: dict[str, str] = {}
+        # (block, map, contract, value before): what a reorg below that block must undo
+        self.learned: deque[tuple[int, dict[str, str], str, str | None]] = deque(maxlen=1024)
         self.implementations: dict[str, str] = {
             w.name: w.implementation for w in self.index.by_name.values() if w.proxy and w.implementation
         }
@@ -256,7 +259,10 @@ class ContractStatusCheck:
     ) -> None:
         before = known.get(name)
         known[name] = observed
-        if before is None or before == observed:
+        if before == observed:
+            return
+        self.learned.append((at.number, known, name, before))
+        if before is None:
             return
         severity = getattr(self.config.severity, condition)
         what = "implementation" if condition == "implementation_changed" else "code hash"
@@ -304,5 +310,14 @@ class ContractStatusCheck:
         )
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
+        """Undo code hashes / implementations learned in removed blocks (an upgrade that is reorged
+        away is not a change back on the new branch)."""
+        while self.learned and self.learned[-1][0] > reorg.common_ancestor:
+            _block, known, name, before = self.learned.pop()
+            if before is None:
+                known.pop(name, None)
+            else:
+                known[name] = before
+        self.code_checked_at = None
         self.conditions.forget_after(reorg.common_ancestor)
         return MonitorOutput()
