@@ -4,7 +4,7 @@ the firing alerts) and its persisted anomaly baselines."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -68,6 +68,14 @@ class Conditions:
             out.findings.append(finding)
         self.active[key] = finding
         self.inherited.discard(key)
+
+    def hold_lazy(self, labels: dict[str, str], make: Callable[[], Finding], out: MonitorOutput) -> None:
+        """Like :meth:`hold`, but builds the finding (evidence and all) only when the condition starts."""
+        key = label_key(labels)
+        if key in self.active:
+            self.inherited.discard(key)
+            return
+        self.hold(make(), out)
 
     def release(
         self,

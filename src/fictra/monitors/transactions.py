@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,17 +140,16 @@ class TransactionsCheck:
             return MonitorOutput()
         await self.conditions.resume(session)
         out = MonitorOutput()
-        slow: list[tuple[str, str, float]] = []
-        fast: set[str] = set()
-        for block in batch.blocks:
+        for block in batch.blocks:  # judged block by block: a finding is anchored where it was seen
+            slow: list[tuple[str, str, float]] = []
+            fast: set[str] = set()
             self.window.add(self._summarize(block, slow, fast))
-        last = batch.blocks[-1]
-        anchor = ref(last)
-        self.settled = self.window.covered(last.timestamp)
-        self._confirmations(last, anchor, slow, fast, out)
-        self._throughput(last, anchor, out)
-        self._error_rates(anchor, out)
-        self._pt_volume(anchor, out)
+            anchor = ref(block)
+            self.settled = self.window.covered(block.timestamp)
+            self._confirmations(block, anchor, slow, fast, out)
+            self._throughput(block, anchor, out)
+            self._error_rates(anchor, out)
+            self._pt_volume(anchor, out)
         return out
 
     def _finding(
@@ -197,8 +197,9 @@ class TransactionsCheck:
             return
         took, tx_hash, sender, mined = max(late, key=lambda item: item[0])
         state = "mined after" if mined else "still pending after"
-        self.conditions.hold(
-            Finding(
+        self.conditions.hold_lazy(
+            labels,
+            lambda: Finding(
                 monitor=self.name,
                 severity=self.config.severity.slow_confirmation,
                 summary=f"Platform transaction {tx_hash} {state} {took:.0f}s (limit {limit:.0f}s)",
@@ -220,16 +221,20 @@ class TransactionsCheck:
 
     def _throughput(self, last: Block, anchor: BlockRef, out: MonitorOutput) -> None:
         t, w = self.config.thresholds, self.window
-        contributors = top(dict(w.per_contract))
         high = {"condition": "high_throughput", "scope": "network"}
         if t.max_tx_per_window is not None and w.txs > t.max_tx_per_window:
-            self.conditions.hold(
-                self._finding(
+            self.conditions.hold_lazy(
+                high,
+                lambda: self._finding(
                     self.config.severity.high_throughput,
                     f"{w.txs} transactions in the last {w.seconds:.0f}s (limit {t.max_tx_per_window})",
                     high,
                     anchor,
-                    {"observed": w.txs, "threshold": t.max_tx_per_window, "top_contracts": contributors},
+                    {
+                        "observed": w.txs,
+                        "threshold": t.max_tx_per_window,
+                        "top_contracts": top(dict(w.per_contract)),
+                    },
                 ),
                 out,
             )
@@ -237,13 +242,18 @@ class TransactionsCheck:
             self.conditions.release(high, out, block=anchor, settled=self.settled)
         low = {"condition": "low_throughput", "scope": "network"}
         if t.min_tx_per_window > 0 and w.covered(last.timestamp) and w.txs < t.min_tx_per_window:
-            self.conditions.hold(
-                self._finding(
+            self.conditions.hold_lazy(
+                low,
+                lambda: self._finding(
                     self.config.severity.low_throughput,
                     f"Only {w.txs} transactions in the last {w.seconds:.0f}s (minimum {t.min_tx_per_window})",
                     low,
                     anchor,
-                    {"observed": w.txs, "threshold": t.min_tx_per_window, "top_contracts": contributors},
+                    {
+                        "observed": w.txs,
+                        "threshold": t.min_tx_per_window,
+                        "top_contracts": top(dict(w.per_contract)),
+                    },
                 ),
                 out,
             )
@@ -258,47 +268,44 @@ class TransactionsCheck:
             if calls >= t.min_calls_for_error_rate and errors / calls > t.max_error_rate:
                 failing.add(fn)
                 labels = {"condition": "error_rate", "function": fn}
-                self.conditions.hold(
-                    self._finding(
-                        self.config.severity.error_rate,
-                        f"{fn}: {errors} of {calls} calls reverted ({errors / calls:.0%}, limit "
-                        f"{t.max_error_rate:.0%})",
-                        labels,
-                        anchor,
-                        {
-                            "observed": errors / calls,
-                            "threshold": t.max_error_rate,
-                            "calls": calls,
-                            "errors": errors,
-                        },
-                    ),
-                    out,
+                self.conditions.hold_lazy(
+                    labels, partial(self._error_finding, fn, errors, calls, anchor), out
                 )
         for labels in self.conditions.matching(condition="error_rate"):
             if labels["function"] not in failing:
                 self.conditions.release(labels, out, block=anchor, settled=self.settled)
 
+    def _error_finding(self, fn: str, errors: int, calls: int, anchor: BlockRef) -> Finding:
+        limit = self.config.thresholds.max_error_rate
+        return self._finding(
+            self.config.severity.error_rate,
+            f"{fn}: {errors} of {calls} calls reverted ({errors / calls:.0%}, limit {limit:.0%})",
+            {"condition": "error_rate", "function": fn},
+            anchor,
+            {"observed": errors / calls, "threshold": limit, "calls": calls, "errors": errors},
+        )
+
     def _pt_volume(self, anchor: BlockRef, out: MonitorOutput) -> None:
-        t, w = self.config.thresholds, self.window
+        limit, w = self.config.thresholds.max_pt_volume, self.window
         labels = {"condition": "pt_volume", "contract": "PaymentToken"}
-        if t.max_pt_volume is not None and w.pt_volume > t.max_pt_volume:
-            self.conditions.hold(
-                self._finding(
-                    self.config.severity.pt_volume,
-                    f"{w.pt_volume / 1e18:,.0f} PT moved in the last {w.seconds:.0f}s (limit "
-                    f"{t.max_pt_volume / 1e18:,.0f} PT)",
-                    labels,
-                    anchor,
-                    {
-                        "observed": str(w.pt_volume),
-                        "threshold": str(t.max_pt_volume),
-                        "top_senders": [[a, str(v)] for a, v in top(dict(w.pt_senders))],
-                    },
-                ),
-                out,
-            )
+        if limit is not None and w.pt_volume > limit:
+            self.conditions.hold_lazy(labels, partial(self._pt_finding, limit, anchor), out)
         else:
             self.conditions.release(labels, out, block=anchor, settled=self.settled)
+
+    def _pt_finding(self, limit: int, anchor: BlockRef) -> Finding:
+        w = self.window
+        return self._finding(
+            self.config.severity.pt_volume,
+            f"{w.pt_volume / 1e18:,.0f} PT moved in the last {w.seconds:.0f}s (limit {limit / 1e18:,.0f} PT)",
+            {"condition": "pt_volume", "contract": "PaymentToken"},
+            anchor,
+            {
+                "observed": str(w.pt_volume),
+                "threshold": str(limit),
+                "top_senders": [[a, str(v)] for a, v in top(dict(w.pt_senders))],
+            },
+        )
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
         self.window.drop_after(reorg.common_ancestor)
