@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fictra.alerting.models  # noqa: F401  (alerts, alert_events, anomaly_baselines)
+from fictra.auth import models as _auth_models  # noqa: F401  (users, sessions, tokens, access_attempts)
 from fictra.chain import models as _chain_models  # noqa: F401  (chain follower tables)
 from fictra.db.base import Base
+from fictra.notify import models as _notify_models  # noqa: F401  (notify_outbox, notify_attempts)
 
 metadata = Base.metadata
