@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fictra.alerting.models  # noqa: F401  (alerts, alert_events, anomaly_baselines)
+from fictra.audit import models as _audit_models  # noqa: F401  (audit_entries, audit_head, audit_checkpoints)
 from fictra.auth import models as _auth_models  # noqa: F401  (users, sessions, tokens, access_attempts)
 from fictra.chain import models as _chain_models  # noqa: F401  (chain follower tables)
 from fictra.db.base import Base
