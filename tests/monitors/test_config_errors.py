@@ -23,8 +23,9 @@ def config_dir(tmp_path: Path) -> Path:
 
 
 KNOWN = (
-    "Asset:CASH, EmergencyController, Feed:BRENT, Feed:COPPER, Feed:GOLD, Feed:NATGAS, Feed:WHEAT, Feed:WTI, "
-    "FoundationToken, Governor, PaymentToken, Pool:PT-CASH, Reserve, Timelock, UniswapV2Factory"
+    "Asset:CASH, Asset:GOLD, Asset:TBILL, EmergencyController, Feed:BRENT, Feed:CASH, Feed:COPPER, "
+    "Feed:GOLD, Feed:NATGAS, Feed:TBILL, Feed:WHEAT, Feed:WTI, FoundationToken, Governor, PaymentToken, "
+    "Pool:PT-CASH, Reserve, Timelock, UniswapV2Factory"
 )
 CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "broken-yaml": (

@@ -20,6 +20,11 @@ ARTIFACTS = {
     "Pool:PT-CASH": "UniswapV2Pair",
     "Asset:CASH": "ReserveAsset",
     **{f"Feed:{s}": "CommodityFeed" for s in ("BRENT", "WTI", "GOLD", "WHEAT", "COPPER", "NATGAS")},
+    # the rest of the real deployment's names (fictra.devnet.deploy), appended so addresses above stay put
+    "Feed:CASH": "CommodityFeed",
+    "Feed:TBILL": "CommodityFeed",
+    "Asset:TBILL": "ReserveAsset",
+    "Asset:GOLD": "ReserveAsset",
 }
 
 

@@ -112,7 +112,11 @@ async def assemble(
                 "Check the URLs in network.yaml and that the nodes are running."
             ) from None
         block_monitors, polled_monitors = build_monitors(
-            monitors=[*config.monitors, *config.rules], manifest=manifest, pool=pool, clock=clock
+            monitors=[*config.monitors, *config.rules],
+            manifest=manifest,
+            pool=pool,
+            clock=clock,
+            endpoint_names=[ep.name for ep in config.network.endpoints],
         )
         db_url = settings.resolved_database_url()
         migrate(db_url)
