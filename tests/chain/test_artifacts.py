@@ -19,7 +19,7 @@ SCRIPT = ROOT / "scripts" / "build_contracts.js"
 SHIPPED = ROOT / "src" / "fictra" / "chain" / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 EXPECTED = {
-    "CommodityFeed", "EmergencyController", "ERC1967Proxy", "FictraGovernor", "FictraTimelock",
+    "AuditAnchor", "CommodityFeed", "EmergencyController", "ERC1967Proxy", "FictraGovernor", "FictraTimelock",
     "FoundationToken", "PaymentToken", "Reserve", "ReserveAsset", "UniswapV2Factory", "UniswapV2Pair",
 }  # fmt: skip
 
