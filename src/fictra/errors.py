@@ -16,7 +16,8 @@ in a message: use :func:`redact_url`.
     ├── StorageError           the database is unreachable or its schema is wrong (exit 1)
     ├── NotFoundError          a named object does not exist (HTTP 404, exit 2)
     ├── ConflictError          the object's state forbids the operation (HTTP 409, exit 2)
-    └── PermissionDeniedError  the actor lacks the permission (HTTP 403, exit 2)
+    ├── PermissionDeniedError  the actor lacks the permission (HTTP 403, exit 2)
+    └── AuthenticationError    no valid credentials: bad login, expired session/token (HTTP 401, exit 2)
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ class ConflictError(FictraError):
 
 class PermissionDeniedError(FictraError):
     exit_code = 2
+
+
+class AuthenticationError(FictraError):
+    """Who is asking is unknown: bad login, locked or disabled account, missing/expired session or token."""
+
+    exit_code = 2
+    http_status = 401
+    error_code = "unauthorized"
 
 
 _USERINFO = re.compile(r"//[^/@\s]+@")

@@ -4,6 +4,7 @@ Layout (paths relative to the config directory)::
 
     network.yaml          the chain and its RPC endpoints           (required)
     alerting.yaml         acknowledgement deadlines, history bound  (optional)
+    roles.yaml            role -> permissions of the console/API     (optional; fictra.auth.permissions)
     monitors/*.yaml       ``monitors:`` list of monitor families
     rules/*.yaml          ``rules:`` list of CEL event/tx rules
 
@@ -32,7 +33,7 @@ _MONITOR = TypeAdapter[MonitorConfig](MonitorConfig)
 MONITOR_TYPE_NAMES = sorted(str(get_args(m.model_fields["type"].annotation)[0]) for m in MONITOR_TYPES)
 
 
-_TOP_FILES = ("network.yaml", "alerting.yaml")
+_TOP_FILES = ("network.yaml", "alerting.yaml", "roles.yaml")
 
 
 class ConfigProblems(ConfigError):
@@ -208,6 +209,10 @@ def load_config(config_dir: Path, *, manifest: Manifest | None = None) -> Loaded
     alerting = AlertingConfig()
     if (config_dir / "alerting.yaml").is_file():
         alerting = _model(config_dir / "alerting.yaml", "alerting.yaml", AlertingConfig, problems) or alerting
+    if (config_dir / "roles.yaml").is_file():
+        from fictra.auth.permissions import role_problems  # imports this module
+
+        problems.extend(role_problems(config_dir / "roles.yaml")[1])
     for entry in sorted(config_dir.iterdir()):
         unknown_yaml = entry.is_file() and entry.suffix in {".yaml", ".yml"} and entry.name not in _TOP_FILES
         unknown_dir = (

@@ -1,0 +1,133 @@
+"""Permissions (one per action) and the role -> permissions map loaded from ``config/roles.yaml``.
+
+``PERMISSIONS`` is the single list of permission names. ``roles.yaml`` maps each role to a list of those
+names (``"*"`` means every permission); an unknown key, role entry or permission name is reported as
+``roles.yaml:roles.<role>.<index>: ...``, every problem at once (:class:`fictra.rules.loader.ConfigProblems`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fictra.rules.loader import ConfigProblems, _problems, _read_yaml
+
+PERMISSIONS: dict[str, str] = {
+    "alerts.read": "List and show alerts with their evidence and timeline.",
+    "alerts.acknowledge": "Acknowledge a firing alert.",
+    "alerts.resolve": "Resolve an alert by hand.",
+    "alerts.note": "Add a note to an alert's timeline.",
+    "alerts.escalate": "Escalate an alert now.",
+    "alerts.assign": "Assign an alert to a person.",
+    "alerts.snooze": "Snooze an alert's escalation for a while.",
+    "silences.read": "List silences.",
+    "silences.manage": "Create and expire silences.",
+    "oncall.read": "See on-call schedules.",
+    "oncall.manage": "Change on-call schedules and overrides.",
+    "escalations.manage": "Change escalation policies.",
+    "notifications.read": "See notification deliveries.",
+    "notifications.retry": "Retry a failed notification.",
+    "networks.read": "See networks and endpoint health.",
+    "monitors.read": "See monitors and their state.",
+    "metrics.read": "Read metric series (charts).",
+    "audit.read": "Read the audit log.",
+    "audit.verify": "Verify the audit log's hash chain and checkpoints.",
+    "users.read": "List users and their roles.",
+    "users.manage": "Create and disable users.",
+    "tokens.manage": "Create and revoke API tokens of any user.",
+    "inbound.write": "Post inbound webhooks (alerts from other systems).",
+}
+
+ALL = "*"
+ROLE_ALIASES: dict[str, str] = {"lead_engineer": "technical_lead"}
+
+
+class _RolesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: dict[str, list[str]] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class RoleMap:
+    """Role name -> permissions (``"*"`` already expanded to every permission)."""
+
+    roles: dict[str, frozenset[str]]
+
+    def canonical(self, role: str) -> str:
+        return ROLE_ALIASES.get(role, role)
+
+    def known(self, role: str) -> bool:
+        return self.canonical(role) in self.roles
+
+    def permissions_of(self, roles: tuple[str, ...] | list[str]) -> frozenset[str]:
+        out: set[str] = set()
+        for role in roles:
+            out |= self.roles.get(self.canonical(role), frozenset())
+        return frozenset(out)
+
+    def names(self) -> list[str]:
+        return sorted(self.roles)
+
+
+def role_problems(path: Path) -> tuple[RoleMap | None, list[str]]:
+    """Parse ``path``; return the role map (None when broken) and every problem as ``file:key: message``."""
+    rel = path.name
+    problems: list[str] = []
+    if not path.is_file():
+        return None, [f"{rel}: file not found (it maps roles to permissions)"]
+    raw = _read_yaml(path, rel, problems)
+    if problems:
+        return None, problems
+    try:
+        parsed = _RolesFile.model_validate({} if raw is None else raw)
+    except ValidationError as exc:
+        return None, _problems(rel, [], exc)
+    roles: dict[str, frozenset[str]] = {}
+    for role, perms in parsed.roles.items():
+        if role in ROLE_ALIASES:
+            problems.append(
+                f"{rel}:roles.{role}: '{role}' is an alias of '{ROLE_ALIASES[role]}'; "
+                "define that role instead"
+            )
+        expanded: set[str] = set()
+        for i, name in enumerate(perms):
+            if name == ALL:
+                expanded |= set(PERMISSIONS)
+            elif name in PERMISSIONS:
+                expanded.add(name)
+            else:
+                problems.append(
+                    f"{rel}:roles.{role}.{i}: unknown permission '{name}'; expected '*' or one of: "
+                    + ", ".join(sorted(PERMISSIONS))
+                )
+        roles[role] = frozenset(expanded)
+    return (None if problems else RoleMap(roles)), problems
+
+
+def load_roles(path: Path) -> RoleMap:
+    """Load and check a roles file; raise :class:`ConfigProblems` listing every problem."""
+    roles, problems = role_problems(path)
+    if roles is None:
+        raise ConfigProblems(path.parent, problems)
+    return roles
+
+
+_CACHE: dict[Path, tuple[float, RoleMap]] = {}
+
+
+def roles_from(config_dir: Path) -> RoleMap:
+    """``config_dir/roles.yaml``, reloaded when the file changes (so role edits apply without a restart)."""
+    path = (config_dir / "roles.yaml").resolve()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = -1.0
+    hit = _CACHE.get(path)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    loaded = load_roles(path)
+    _CACHE[path] = (mtime, loaded)
+    return loaded
