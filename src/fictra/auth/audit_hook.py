@@ -25,5 +25,12 @@ async def audit(
     clock: Clock,
 ) -> None:
     await record(
-        session, actor=actor, action=action, target=target, before=before, after=after, reason=reason, clock=clock
+        session,
+        actor=actor,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+        reason=reason,
+        clock=clock,
     )
