@@ -1,0 +1,54 @@
+"""Email over SMTP (aiosmtplib): STARTTLS, implicit TLS or plain, optional login."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import aiosmtplib
+
+from fictra.notify.channels.base import DeliveryError, Secrets
+from fictra.notify.config import EmailChannel
+from fictra.notify.templates import Envelope, subject, text_body
+
+
+class EmailSender:
+    def __init__(self, channel: EmailChannel, secrets: Secrets) -> None:
+        self.channel = channel
+        self.secrets = secrets
+
+    def build(self, envelope: Envelope) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.channel.sender
+        msg["To"] = ", ".join(self.channel.to)
+        msg["Subject"] = subject(envelope)
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = make_msgid(idstring=envelope.idempotency_key[:60], domain="fictra.ops")
+        msg["X-Fictra-Idempotency-Key"] = envelope.idempotency_key
+        msg["X-Fictra-Severity"] = envelope.message.severity
+        msg.set_content(text_body(envelope))
+        return msg
+
+    async def send(self, envelope: Envelope) -> None:
+        ch = self.channel
+        username = self.secrets.get("username", ch.username) if ch.username else None
+        password = self.secrets.get("password", ch.password) if ch.password else None
+        try:
+            await aiosmtplib.send(
+                self.build(envelope),
+                hostname=ch.host,
+                port=ch.port,
+                username=username,
+                password=password,
+                use_tls=ch.security == "tls",
+                start_tls=ch.security == "starttls",
+                timeout=ch.timeout.total_seconds(),
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryError(
+                f"SMTP {ch.host}:{ch.port} refused every recipient: {exc}", permanent=True
+            ) from None
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"SMTP {ch.host}:{ch.port} rejected the login: {exc.message}") from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP {ch.host}:{ch.port} failed: {type(exc).__name__}: {exc}") from None

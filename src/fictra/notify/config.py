@@ -1,0 +1,185 @@
+"""config/receivers.yaml: where notifications go and how the outbox retries.
+
+Each receiver has one or more channels (a discriminated union on ``type``); a channel's ``name``
+(default: its type) is what :func:`fictra.notify.service.enqueue` names as ``channel``. Secrets
+(SMTP passwords, webhook HMAC keys, routing keys, Apprise URLs with tokens) are references —
+``env:VAR``, ``file:path`` or a plain value — resolved when sending, never printed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from fictra.errors import ConfigError
+from fictra.rules.fields import Duration
+from fictra.rules.loader import _read_yaml
+from fictra.rules.network import SecretRef, check_secret_ref
+
+_NAME = r"^[A-Za-z0-9_.-]+$"
+
+
+def _check_url_ref(value: str) -> str:
+    """Apprise and webhook URLs: env:/file: references or a plain scheme://... URL."""
+    if value.startswith(("env:", "file:")):
+        return check_secret_ref(value)
+    if "://" not in value:
+        raise ValueError("expected a URL (scheme://...) or a secret reference env:VAR / file:path")
+    return value
+
+
+UrlRef = Annotated[str, AfterValidator(_check_url_ref)]
+
+
+class RateLimit(BaseModel):
+    """Token bucket: ``per_second`` sustained, ``burst`` at once."""
+
+    model_config = ConfigDict(extra="forbid")
+    per_second: float = Field(gt=0, description="Sustained sends per second.")
+    burst: int = Field(default=1, ge=1, description="Sends allowed at once after an idle spell.")
+
+
+class _Channel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, pattern=_NAME, description="Channel name; default: its type.")
+    rate_limit: RateLimit | None = None
+    timeout: Duration = Field(default=timedelta(seconds=10), description="Per-send timeout.")
+
+    @property
+    def key(self) -> str:
+        return self.name or str(getattr(self, "type"))  # noqa: B009 - every subclass declares type
+
+
+class LogChannel(_Channel):
+    type: Literal["log"]
+    level: Literal["info", "warning", "error"] = "warning"
+
+
+class EmailChannel(_Channel):
+    type: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: SecretRef | None = None
+    password: SecretRef | None = None
+    sender: str = Field(min_length=3, description="From address.")
+    to: list[str] = Field(min_length=1)
+
+
+class WebhookChannel(_Channel):
+    type: Literal["webhook"]
+    url: UrlRef
+    secret: SecretRef | None = Field(default=None, description="HMAC-SHA256 key; signs every request.")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class AppriseChannel(_Channel):
+    type: Literal["apprise"]
+    urls: list[UrlRef] = Field(min_length=1, description="Apprise URLs (slack://, msteams://, tgram://...).")
+
+
+class PagerDutyChannel(_Channel):
+    type: Literal["pagerduty"]
+    routing_key: SecretRef
+    url: UrlRef = "https://events.pagerduty.com/v2/enqueue"
+    source: str = "fictra-ops"
+
+
+class OpsgenieChannel(_Channel):
+    type: Literal["opsgenie"]
+    api_key: SecretRef
+    url: UrlRef = "https://api.opsgenie.com"
+    tags: list[str] = Field(default_factory=list)
+    responders: list[dict[str, str]] = Field(default_factory=list)
+
+
+ChannelConfig = Annotated[
+    LogChannel | EmailChannel | WebhookChannel | AppriseChannel | PagerDutyChannel | OpsgenieChannel,
+    Field(discriminator="type"),
+]
+CHANNEL_TYPES = ("log", "email", "webhook", "apprise", "pagerduty", "opsgenie")
+
+
+class Receiver(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=_NAME)
+    channels: list[ChannelConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_channels(self) -> Receiver:
+        seen: set[str] = set()
+        for ch in self.channels:
+            if ch.key in seen:
+                raise ValueError(f"channel name '{ch.key}' is used twice; give each channel a distinct name")
+            seen.add(ch.key)
+        return self
+
+    def channel(self, name: str) -> ChannelConfig | None:
+        return next((c for c in self.channels if c.key == name), None)
+
+
+class DeliveryPolicy(BaseModel):
+    """Retries: attempt n waits min(max_backoff, initial_backoff * multiplier**(n-1)) * (1 +- jitter)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    initial_backoff: Duration = timedelta(seconds=10)
+    max_backoff: Duration = timedelta(minutes=30)
+    multiplier: float = Field(default=2.0, ge=1.0)
+    jitter: float = Field(default=0.2, ge=0.0, lt=1.0)
+    lease: Duration = Field(default=timedelta(minutes=2), description="Claims older than this are retaken.")
+    batch: int = Field(default=50, ge=1, le=1000)
+    poll_interval: Duration = timedelta(seconds=1)
+
+
+class ReceiversConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    receivers: list[Receiver] = Field(default_factory=list)
+    delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
+    console_url: str = Field(default="http://127.0.0.1:8000", description="Base of links in messages.")
+
+    @model_validator(mode="after")
+    def _unique_receivers(self) -> ReceiversConfig:
+        names = [r.name for r in self.receivers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"receiver name(s) {', '.join(dupes)} used more than once")
+        return self
+
+    def receiver(self, name: str) -> Receiver | None:
+        return next((r for r in self.receivers if r.name == name), None)
+
+
+def _problem_lines(rel: str, exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = [str(x) for x in err["loc"] if not (isinstance(x, str) and x in CHANNEL_TYPES)]
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            msg = "unknown key"
+        elif kind == "missing":
+            msg = "required key is missing"
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            loc.append("type")
+            msg = f"unknown or missing channel type; expected one of: {', '.join(CHANNEL_TYPES)}"
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+        out.append(f"{rel}:{'.'.join(loc) or '(top)'}: {msg}")
+    return out
+
+
+def load_receivers(path: Path) -> ReceiversConfig:
+    """Load and validate receivers.yaml; a missing file means no receivers (only the default log)."""
+    if not path.exists():
+        return ReceiversConfig()
+    problems: list[str] = []
+    raw: Any = _read_yaml(path, path.name, problems)
+    if not problems:
+        try:
+            return ReceiversConfig.model_validate({} if raw is None else raw)
+        except ValidationError as exc:
+            problems.extend(_problem_lines(path.name, exc))
+    raise ConfigError(f"{path} has {len(problems)} problem(s):\n  " + "\n  ".join(problems))

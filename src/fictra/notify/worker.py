@@ -1,0 +1,252 @@
+"""The delivery worker: claims due notifications, sends them, records the outcome.
+
+At least once: a row is claimed (pending -> sending, with a lease) in one transaction and its outcome
+written in another after sending. A worker killed between the two leaves the row "sending"; once the
+lease passes any worker claims it again and sends again (receivers dedup on the idempotency key).
+Failed attempts are retried with exponential backoff and jitter until ``max_attempts``, then the row
+is dead (listed by the API, retried by hand). Per-channel token buckets pace sends; a row that finds
+its bucket empty goes back to pending without spending an attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fictra.clock import Clock
+from fictra.notify.backoff import TokenBucket, backoff_seconds
+from fictra.notify.channels import DeliveryError, Sender, build_sender
+from fictra.notify.config import ReceiversConfig
+from fictra.notify.message import Message
+from fictra.notify.models import DeliveryAttempt, Notification, NotificationStatus
+from fictra.notify.templates import Envelope
+
+log = logging.getLogger("fictra.notify")
+_PENDING = NotificationStatus.PENDING.value
+_SENDING = NotificationStatus.SENDING.value
+
+
+@dataclass(slots=True)
+class _Outcome:
+    row_id: int
+    attempt: int
+    outcome: str  # delivered | failed | dead | throttled
+    error: str | None = None
+    wait: float = 0.0
+    duration_ms: int = 0
+
+
+class Outbox:
+    """``await Outbox(...).run(stop)`` as a platform task; tests drive :meth:`run_once` with a FakeClock."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        config: ReceiversConfig,
+        clock: Clock,
+        base_dir: Path,
+        rng: random.Random | None = None,
+        http: httpx.AsyncClient | None = None,
+        concurrency: int = 10,
+    ) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.policy = config.delivery
+        self.clock = clock
+        self.base_dir = base_dir
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._own_http = http is None
+        self.http = http or httpx.AsyncClient()
+        self.concurrency = asyncio.Semaphore(concurrency)
+        self._senders: dict[tuple[str, str], Sender] = {}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._wake = asyncio.Event()
+        self.counts: dict[str, int] = {"delivered": 0, "failed": 0, "dead": 0, "throttled": 0}
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    def wake(self) -> None:
+        """Look for due rows now (e.g. right after an in-process enqueue committed)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    busy = await self.run_once() >= self.policy.batch
+                except Exception:  # a database hiccup must not end the worker; log and retry
+                    log.exception("notification outbox pass failed; retrying")
+                    busy = False
+                if not busy:
+                    await self._idle(stop)
+        finally:
+            await self.aclose()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        waiters = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(self.clock.sleep(self.policy.poll_interval.total_seconds())),
+        ]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await w
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Claim due rows, send them, record outcomes; returns how many rows were claimed."""
+        rows = await self.claim()
+        if not rows:
+            return 0
+        outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
+        await self._record(outcomes)
+        return len(rows)
+
+    async def claim(self) -> list[Notification]:
+        now = self.clock.now()
+        due = or_(
+            and_(Notification.status == _PENDING, Notification.next_attempt_at <= now),
+            and_(Notification.status == _SENDING, Notification.lease_until <= now),
+        )
+        token = uuid.uuid4().hex
+        async with self.sessions.begin() as session:
+            ids = list(
+                await session.scalars(
+                    select(Notification.id)
+                    .where(due)
+                    .order_by(Notification.next_attempt_at)
+                    .limit(self.policy.batch)
+                )
+            )
+            if not ids:
+                return []
+            await session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids), due)
+                .values(
+                    status=_SENDING,
+                    claim=token,
+                    lease_until=now + self.policy.lease,
+                    attempts=Notification.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return list(await session.scalars(select(Notification).where(Notification.claim == token)))
+
+    def _sender(self, receiver: str, channel: str) -> Sender:
+        key = (receiver, channel)
+        if key not in self._senders:
+            rcv = self.config.receiver(receiver)
+            ch = rcv.channel(channel) if rcv else None
+            if rcv is None or ch is None:
+                raise DeliveryError(
+                    f"receiver '{receiver}' channel '{channel}' is not in receivers.yaml; add it, then retry",
+                    permanent=True,
+                )
+            self._senders[key] = build_sender(
+                receiver=receiver, channel=ch, base_dir=self.base_dir, http=self.http, clock=self.clock
+            )
+            if ch.rate_limit is not None:
+                self._buckets[key] = TokenBucket(ch.rate_limit, clock=self.clock)
+        return self._senders[key]
+
+    async def _deliver(self, row: Notification) -> _Outcome:
+        async with self.concurrency:
+            started = self.clock.monotonic()
+            try:
+                sender = self._sender(row.receiver, row.channel)
+                bucket = self._buckets.get((row.receiver, row.channel))
+                wait = bucket.take() if bucket else 0.0
+                if wait > 0:
+                    return _Outcome(row.id, row.attempts, "throttled", wait=wait)
+                envelope = Envelope(
+                    notification_id=row.id,
+                    idempotency_key=row.idempotency_key,
+                    receiver=row.receiver,
+                    channel=row.channel,
+                    message=Message.model_validate(row.message),
+                    attempt=row.attempts,
+                    console_url=self.config.console_url,
+                )
+                await sender.send(envelope)
+            except DeliveryError as exc:
+                dead = exc.permanent or row.attempts >= self.policy.max_attempts
+                return _Outcome(row.id, row.attempts, "dead" if dead else "failed", error=exc.message)
+            except Exception as exc:  # a sender bug: retry like any failure, keep the traceback in the log
+                log.exception("notification %s: sender raised", row.id)
+                dead = row.attempts >= self.policy.max_attempts
+                return _Outcome(row.id, row.attempts, "dead" if dead else "failed", error=type(exc).__name__)
+            elapsed = int((self.clock.monotonic() - started) * 1000)
+            return _Outcome(row.id, row.attempts, "delivered", duration_ms=elapsed)
+
+    async def _record(self, outcomes: list[_Outcome]) -> None:
+        now = self.clock.now()
+        attempts = []
+        async with self.sessions.begin() as session:
+            for o in outcomes:
+                values: dict[str, object] = {"claim": None, "lease_until": None}
+                if o.outcome == "delivered":
+                    values |= {
+                        "status": NotificationStatus.DELIVERED.value,
+                        "delivered_at": now,
+                        "last_error": None,
+                    }
+                elif o.outcome == "throttled":
+                    values |= {
+                        "status": _PENDING,
+                        "attempts": Notification.attempts - 1,
+                        "next_attempt_at": now + timedelta(seconds=o.wait),
+                    }
+                elif o.outcome == "dead":
+                    values |= {"status": NotificationStatus.DEAD.value, "last_error": o.error}
+                else:
+                    delay = backoff_seconds(o.attempt, self.policy, self.rng)
+                    values |= {
+                        "status": _PENDING,
+                        "last_error": o.error,
+                        "next_attempt_at": now + timedelta(seconds=delay),
+                    }
+                self.counts[o.outcome] += 1
+                # only the row as this claim left it (a row re-claimed after its lease is the new claim's)
+                await session.execute(
+                    update(Notification)
+                    .where(
+                        Notification.id == o.row_id,
+                        Notification.status == _SENDING,
+                        Notification.attempts == o.attempt,
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+                if o.outcome != "throttled":
+                    attempts.append(
+                        {
+                            "notification_id": o.row_id,
+                            "attempt": o.attempt,
+                            "at": now,
+                            "outcome": "delivered" if o.outcome == "delivered" else "failed",
+                            "error": o.error,
+                            "duration_ms": o.duration_ms,
+                        }
+                    )
+                if o.outcome in ("failed", "dead"):
+                    log.warning("notification %s attempt %s failed: %s", o.row_id, o.attempt, o.error)
+            if attempts:
+                await session.execute(insert(DeliveryAttempt), attempts)
