@@ -30,7 +30,7 @@ async def test_endpoint_stops_processing_continues_and_alert_fires(tmp_path) -> 
             lambda a: (
                 a.monitor == "rpc-health"
                 and a.labels.get("condition") == "unreachable"
-                and str(first.port) in a.labels.get("endpoint", "")
+                and a.labels.get("endpoint") == "node0"  # network.yaml's name of the first endpoint
             ),
             seconds=30,
         )
