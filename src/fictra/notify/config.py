@@ -171,15 +171,27 @@ def _problem_lines(rel: str, exc: ValidationError) -> list[str]:
     return out
 
 
-def load_receivers(path: Path) -> ReceiversConfig:
-    """Load and validate receivers.yaml; a missing file means no receivers (only the default log)."""
-    if not path.exists():
-        return ReceiversConfig()
+def _load(path: Path) -> tuple[ReceiversConfig | None, list[str]]:
     problems: list[str] = []
     raw: Any = _read_yaml(path, path.name, problems)
-    if not problems:
-        try:
-            return ReceiversConfig.model_validate({} if raw is None else raw)
-        except ValidationError as exc:
-            problems.extend(_problem_lines(path.name, exc))
-    raise ConfigError(f"{path} has {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    if problems:
+        return None, problems
+    try:
+        return ReceiversConfig.model_validate({} if raw is None else raw), []
+    except ValidationError as exc:
+        return None, _problem_lines(path.name, exc)
+
+
+def receiver_problems(path: Path) -> list[str]:
+    """Every problem of receivers.yaml as "file:key.path: message" lines (``fictra config check``)."""
+    return _load(path)[1]
+
+
+def load_receivers(path: Path) -> ReceiversConfig:
+    """Load and validate receivers.yaml; a missing file means no receivers."""
+    if not path.exists():
+        return ReceiversConfig()
+    loaded, problems = _load(path)
+    if loaded is None:
+        raise ConfigError(f"{path} has {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    return loaded

@@ -33,7 +33,7 @@ _MONITOR = TypeAdapter[MonitorConfig](MonitorConfig)
 MONITOR_TYPE_NAMES = sorted(str(get_args(m.model_fields["type"].annotation)[0]) for m in MONITOR_TYPES)
 
 
-_TOP_FILES = ("network.yaml", "alerting.yaml", "roles.yaml")
+_TOP_FILES = ("network.yaml", "alerting.yaml", "roles.yaml", "receivers.yaml")
 
 
 class ConfigProblems(ConfigError):
@@ -213,6 +213,10 @@ def load_config(config_dir: Path, *, manifest: Manifest | None = None) -> Loaded
         from fictra.auth.permissions import role_problems  # imports this module
 
         problems.extend(role_problems(config_dir / "roles.yaml")[1])
+    if (config_dir / "receivers.yaml").is_file():
+        from fictra.notify.config import receiver_problems  # imports this module
+
+        problems.extend(receiver_problems(config_dir / "receivers.yaml"))
     for entry in sorted(config_dir.iterdir()):
         unknown_yaml = entry.is_file() and entry.suffix in {".yaml", ".yml"} and entry.name not in _TOP_FILES
         unknown_dir = (
