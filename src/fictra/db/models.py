@@ -8,5 +8,7 @@ from fictra.auth import models as _auth_models  # noqa: F401  (users, sessions, 
 from fictra.chain import models as _chain_models  # noqa: F401  (chain follower tables)
 from fictra.db.base import Base
 from fictra.notify import models as _notify_models  # noqa: F401  (notify_outbox, notify_attempts)
+from fictra.response import models as _response_models  # noqa: F401  (alert_response, silences, ...)
+from fictra.series import models as _series_models  # noqa: F401  (series_samples: chart series)
 
 metadata = Base.metadata

@@ -1,0 +1,95 @@
+"""What the response stages need, in one value: config, deadlines, clock, metrics, the notifier and the
+in-memory group dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.config import AlertPolicy
+from fictra.alerting.findings import Severity
+from fictra.clock import Clock
+from fictra.notify.message import Message
+from fictra.response.grouping import Dispatcher
+from fictra.response.loader import ResponseConfig
+from fictra.response.models import OncallOverride
+from fictra.response.oncall import Directory, OverrideSpan
+from fictra.response.sla import SlaMetrics
+
+
+class Notifier(Protocol):
+    def __call__(
+        self, session: AsyncSession, *, receiver: str, channel: str, message: Message, idempotency_key: str
+    ) -> Awaitable[int | None]: ...
+
+
+@dataclass
+class OutboxNotifier:
+    """Notifications go to the persisted outbox (``fictra.notify``), in the caller's transaction."""
+
+    clock: Clock
+
+    async def __call__(
+        self, session: AsyncSession, *, receiver: str, channel: str, message: Message, idempotency_key: str
+    ) -> int | None:
+        from fictra.notify.service import enqueue
+
+        return await enqueue(
+            session,
+            receiver=receiver,
+            channel=channel,
+            message=message,
+            idempotency_key=idempotency_key,
+            clock=self.clock,
+        )
+
+
+@dataclass
+class ResponseContext:
+    config: ResponseConfig
+    clock: Clock
+    alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
+    metrics: SlaMetrics | None = None
+    notifier: Notifier | None = None
+    dispatcher: Dispatcher = field(default_factory=Dispatcher)
+    link_base: str = "http://127.0.0.1:8000"
+    mute_recheck: timedelta = timedelta(minutes=1)
+
+    def __post_init__(self) -> None:
+        if self.notifier is None:
+            self.notifier = OutboxNotifier(self.clock)
+
+    def resolve_deadline(self, severity: str) -> timedelta:
+        return self.config.escalation.resolve_deadlines.of(severity)
+
+    def ack_wait(self, severity: str) -> timedelta:
+        return self.alert_policy.deadline(Severity(severity))
+
+    def link(self, alert_id: int) -> str:
+        return f"{self.link_base.rstrip('/')}/alerts/{alert_id}"
+
+    async def notify(
+        self, session: AsyncSession, *, receiver: str, channel: str, message: Message, key: str
+    ) -> int | None:
+        if self.notifier is None:  # pragma: no cover - set in __post_init__
+            return None
+        return await self.notifier(
+            session, receiver=receiver, channel=channel, message=message, idempotency_key=key
+        )
+
+    async def directory(self, session: AsyncSession, *, now: datetime) -> Directory:
+        rows = await session.execute(
+            select(OncallOverride).where(
+                OncallOverride.ends_at > now - timedelta(days=1),
+                OncallOverride.starts_at <= now + timedelta(days=62),
+            )
+        )
+        spans = tuple(
+            OverrideSpan(o.schedule, o.person, o.starts_at, o.ends_at, o.source) for o in rows.scalars()
+        )
+        return Directory(self.config.oncall, spans)

@@ -1,0 +1,102 @@
+"""Aggregation groups with Alertmanager's timers.
+
+An alert routed to ``opts`` joins the group ``(route, group labels)``. A new group is flushed
+``group_wait`` after it was created; afterwards it is flushed every ``group_interval`` if something
+changed (an alert joined, re-fired or resolved), and re-sent every ``repeat_interval`` while any alert
+still fires. A group whose alerts are all resolved is flushed once more (the resolved notice) and
+removed. State is in memory, like Alertmanager's dispatcher; after a restart groups form again from new
+changes (escalation state, which must survive, is in the database).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fictra.response.routing import RouteOpts
+
+
+@dataclass
+class GroupedAlert:
+    alert_id: int
+    labels: dict[str, str]
+    firing: bool
+    summary: str
+    severity: str
+
+
+@dataclass
+class AggrGroup:
+    opts: RouteOpts
+    key: tuple[tuple[str, str], ...]
+    created: datetime
+    alerts: dict[int, GroupedAlert] = field(default_factory=dict)
+    next_flush: datetime | None = None
+    last_flush: datetime | None = None
+    changed: bool = True
+    flushes: int = 0
+
+    @property
+    def group_key(self) -> str:
+        labels = ",".join(f"{k}={v}" for k, v in self.key)
+        return f"{self.opts.route_id}:{{{labels}}}"
+
+
+@dataclass(frozen=True)
+class GroupNotification:
+    """One flush of one group to its receiver."""
+
+    receiver: str
+    group_key: str
+    flush: int
+    firing: list[GroupedAlert]
+    resolved: list[GroupedAlert]
+
+
+class Dispatcher:
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, tuple[tuple[str, str], ...]], AggrGroup] = {}
+
+    def add(self, opts: RouteOpts, alert: GroupedAlert, *, now: datetime) -> AggrGroup:
+        key = (opts.route_id, opts.group_labels(alert.labels))
+        group = self.groups.get(key)
+        if group is None:
+            group = AggrGroup(opts, key[1], now, next_flush=now + opts.group_wait)
+            self.groups[key] = group
+        previous = group.alerts.get(alert.alert_id)
+        if previous is None or previous.firing != alert.firing or previous.severity != alert.severity:
+            group.changed = True
+        group.alerts[alert.alert_id] = alert
+        return group
+
+    def next_due(self) -> datetime | None:
+        times = [g.next_flush for g in self.groups.values() if g.next_flush is not None]
+        return min(times) if times else None
+
+    def flush_due(self, *, now: datetime) -> list[GroupNotification]:
+        out: list[GroupNotification] = []
+        for key, group in list(self.groups.items()):
+            if group.next_flush is None or group.next_flush > now:
+                continue
+            firing = [a for a in group.alerts.values() if a.firing]
+            resolved = [a for a in group.alerts.values() if not a.firing]
+            interval_due = group.changed
+            repeat_due = (
+                group.last_flush is not None
+                and bool(firing)
+                and now - group.last_flush >= group.opts.repeat_interval
+            )
+            if interval_due or repeat_due or group.last_flush is None:
+                group.flushes += 1
+                out.append(
+                    GroupNotification(group.opts.receiver, group.group_key, group.flushes, firing, resolved)
+                )
+                group.last_flush = now
+                group.changed = False
+                for alert in resolved:
+                    del group.alerts[alert.alert_id]
+            if not group.alerts:
+                del self.groups[key]
+                continue
+            group.next_flush = now + group.opts.group_interval
+        return out

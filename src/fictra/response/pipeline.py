@@ -1,0 +1,242 @@
+"""The response pipeline, in one function like Alertmanager's ``PipelineBuilder``.
+
+:func:`build_stages` lists the order: dedup → inhibit → silence → route → group → escalate → notify.
+(Routing comes before grouping because a route decides how its alerts are grouped, as in Alertmanager's
+dispatcher.) :class:`ResponsePipeline` is plugged into :class:`~fictra.alerting.pipeline.AlertPipeline`
+as its ``on_changes`` hook and runs in the alert store's transaction. Muted alerts stay in the store
+and get an ``alert_response`` row (with ``muted_by``); they are neither grouped, notified nor escalated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.models import Alert, AlertStatus, Confirmation, EventKind
+from fictra.alerting.values import AlertChange
+from fictra.notify.message import Message
+from fictra.response import engine
+from fictra.response.context import ResponseContext
+from fictra.response.grouping import GroupedAlert, GroupNotification
+from fictra.response.inhibit import Inhibitor, Source
+from fictra.response.matchers import alert_labels
+from fictra.response.models import AlertResponse
+from fictra.response.muting import Muter
+from fictra.response.routing import RouteOpts, match_routes
+from fictra.response.silences import SilenceMuter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Item:
+    """One alert moving through the stages."""
+
+    change: AlertChange
+    alert: Alert
+    labels: dict[str, str]
+    muted_by: str | None = None
+    routes: list[RouteOpts] = field(default_factory=list)
+
+    @property
+    def firing(self) -> bool:
+        return (
+            self.alert.status == AlertStatus.FIRING.value
+            and self.alert.confirmation != Confirmation.RETRACTED.value
+        )
+
+
+@dataclass
+class Run:
+    session: AsyncSession
+    ctx: ResponseContext
+    now: datetime
+    items: list[Item]
+    notifications: list[GroupNotification] = field(default_factory=list)
+
+
+Stage = Callable[[Run], Awaitable[None]]
+
+
+async def firing_sources(session: AsyncSession) -> list[Source]:
+    rows = await session.execute(
+        select(Alert.id, Alert.labels, Alert.severity, Alert.monitor, Alert.network).where(
+            Alert.status == AlertStatus.FIRING.value, Alert.confirmation != Confirmation.RETRACTED.value
+        )
+    )
+    return [
+        Source(i, alert_labels(labels=lb or {}, severity=s, monitor=m, network=n)) for i, lb, s, m, n in rows
+    ]
+
+
+def dedup(changes: Sequence[AlertChange]) -> list[AlertChange]:
+    """The last change of each alert in one batch (its row already holds the final state)."""
+    last: dict[int, AlertChange] = {}
+    for change in changes:
+        last.pop(change.alert_id, None)
+        last[change.alert_id] = change
+    return list(last.values())
+
+
+def mute_stage(name: str, load: Callable[[Run], Awaitable[Muter | None]]) -> Stage:
+    """One stage for every Muter (inhibition rules, silences): marks firing items muted."""
+
+    async def stage(run: Run) -> None:
+        candidates = [i for i in run.items if i.firing and i.muted_by is None]
+        if not candidates:
+            return
+        muter = await load(run)
+        if muter is None:
+            return
+        for item in candidates:
+            item.muted_by = muter.mutes(item.labels, alert_id=item.alert.id)
+            if item.muted_by:
+                log.debug("alert %s muted by %s (%s stage)", item.alert.id, item.muted_by, name)
+
+    return stage
+
+
+async def _inhibitor(run: Run) -> Muter | None:
+    rules = run.ctx.config.inhibit.inhibit_rules
+    return Inhibitor(rules, await firing_sources(run.session)) if rules else None
+
+
+async def _silences(run: Run) -> Muter | None:
+    return await SilenceMuter.load(run.session, now=run.now)
+
+
+async def route_stage(run: Run) -> None:
+    for item in run.items:
+        if item.muted_by is None:
+            item.routes = match_routes(run.ctx.config.routing.route, item.labels)
+
+
+async def group_stage(run: Run) -> None:
+    for item in run.items:
+        grouped = GroupedAlert(
+            item.alert.id, item.labels, item.firing, item.alert.summary, item.alert.severity
+        )
+        for opts in item.routes:
+            run.ctx.dispatcher.add(opts, grouped, now=run.now)
+    run.notifications.extend(run.ctx.dispatcher.flush_due(now=run.now))
+
+
+async def escalate_stage(run: Run) -> None:
+    directory = None
+    for item in run.items:
+        kind = item.change.kind
+        if kind in (EventKind.FIRED, EventKind.REFIRED) and item.firing:
+            row = await engine.start(
+                run.session, run.ctx, alert=item.alert, now=run.now, muted_by=item.muted_by
+            )
+            if item.muted_by is None and row.next_escalation_at is not None:
+                directory = directory or await run.ctx.directory(run.session, now=run.now)
+                await engine.advance(
+                    run.session,
+                    run.ctx,
+                    row=row,
+                    alert=item.alert,
+                    now=run.now,
+                    reason="fired",
+                    directory=directory,
+                )
+            elif item.muted_by is not None:
+                row.next_escalation_at = run.now + run.ctx.mute_recheck
+        elif not item.firing:
+            row_or_none = await run.session.get(AlertResponse, item.alert.id)
+            if row_or_none is not None:
+                engine.stop(row_or_none, now=run.now)
+
+
+async def notify_stage(run: Run) -> None:
+    await send_groups(run.session, run.ctx, run.notifications)
+
+
+async def send_groups(
+    session: AsyncSession, ctx: ResponseContext, groups: Sequence[GroupNotification]
+) -> None:
+    receivers = {r.name: r for r in ctx.config.routing.receivers}
+    for group in groups:
+        receiver = receivers.get(group.receiver)
+        worst = min((a.severity for a in group.firing), default="P3")
+        subject = f"[{'FIRING' if group.firing else 'RESOLVED'}:{len(group.firing)}] {group.group_key}"
+        lines = [f"[{a.severity}] {a.summary} ({ctx.link(a.alert_id)})" for a in group.firing]
+        lines += [f"resolved: {a.summary}" for a in group.resolved]
+        only = group.firing[0] if len(group.firing) == 1 else None
+        message = Message(
+            subject=subject[:500],
+            body="\n".join(lines),
+            severity=worst,
+            alert_id=only.alert_id if only else None,
+            link=ctx.link(only.alert_id) if only else None,
+            fields={
+                "group": group.group_key,
+                "firing": str(len(group.firing)),
+                "resolved": str(len(group.resolved)),
+            },
+            status="firing" if group.firing else "resolved",
+            group_key=group.group_key[:255],
+        )
+        await ctx.notify(
+            session,
+            receiver=group.receiver,
+            channel=receiver.channel if receiver else "log",
+            message=message,
+            key=f"group:{group.group_key}:{group.flush}:{ctx.clock.now().timestamp()}"[:255],
+        )
+
+
+def build_stages() -> list[Stage]:
+    """The pipeline order, in one place."""
+    return [
+        mute_stage("inhibit", _inhibitor),
+        mute_stage("silence", _silences),
+        route_stage,
+        group_stage,
+        escalate_stage,
+        notify_stage,
+    ]
+
+
+class ResponsePipeline:
+    """``AlertPipeline(on_changes=ResponsePipeline(ctx).on_changes)``."""
+
+    def __init__(self, ctx: ResponseContext) -> None:
+        self.ctx = ctx
+        self.stages = build_stages()
+
+    async def on_changes(self, changes: list[AlertChange], session: AsyncSession) -> None:
+        unique = dedup(changes)  # stage 1: dedup
+        if not unique:
+            return
+        ids = [c.alert_id for c in unique]
+        alerts = {
+            a.id: a
+            for a in (
+                await session.execute(
+                    select(Alert).where(Alert.id.in_(ids)).execution_options(populate_existing=True)
+                )
+            ).scalars()
+        }
+        items = [
+            Item(
+                c,
+                alerts[c.alert_id],
+                alert_labels(
+                    labels=alerts[c.alert_id].labels or {},
+                    severity=alerts[c.alert_id].severity,
+                    monitor=alerts[c.alert_id].monitor,
+                    network=alerts[c.alert_id].network,
+                ),
+            )
+            for c in unique
+            if c.alert_id in alerts
+        ]
+        run = Run(session, self.ctx, self.ctx.clock.now(), items)
+        for stage in self.stages:
+            await stage(run)

@@ -1,0 +1,159 @@
+"""The escalation/SLA tick: a platform task driven by the injected clock.
+
+Each :func:`tick` (one transaction):
+
+1. records acknowledgement-deadline breaches of unacknowledged firing alerts;
+2. records resolve-deadline breaches and escalates one level again, even when acknowledged;
+3. moves up every unacknowledged alert whose level has waited long enough (skipping muted ones until
+   they are unmuted, and snoozed ones until the snooze ends);
+4. flushes the aggregation groups that are due.
+
+The alert row is the truth for acknowledgement and resolution (whoever acknowledged it, through this
+package or not); rows whose alert is no longer firing are stopped here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fictra.alerting.models import Alert, AlertStatus, Confirmation
+from fictra.response import engine
+from fictra.response.context import ResponseContext
+from fictra.response.inhibit import Inhibitor
+from fictra.response.matchers import alert_labels
+from fictra.response.models import AlertResponse
+from fictra.response.oncall import Directory
+from fictra.response.pipeline import firing_sources, send_groups
+from fictra.response.silences import SilenceMuter
+from fictra.response.sla import record_breach
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+@dataclass
+class TickResult:
+    escalated: list[int] = field(default_factory=list)
+    ack_breaches: list[int] = field(default_factory=list)
+    resolve_breaches: list[int] = field(default_factory=list)
+    stopped: list[int] = field(default_factory=list)
+    groups_sent: int = 0
+
+
+def _still_firing(alert: Alert) -> bool:
+    return alert.status == AlertStatus.FIRING.value and alert.confirmation != Confirmation.RETRACTED.value
+
+
+async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
+    now = ctx.clock.now()
+    result = TickResult()
+    due = and_(AlertResponse.active.is_(True))
+    stmt = (
+        select(AlertResponse, Alert)
+        .join(Alert, Alert.id == AlertResponse.alert_id)
+        .where(
+            due,
+            or_(
+                AlertResponse.next_escalation_at <= now,
+                and_(
+                    AlertResponse.ack_breached.is_(False),
+                    AlertResponse.acknowledged_at.is_(None),
+                    AlertResponse.ack_deadline <= now,
+                ),
+                and_(AlertResponse.resolve_breached.is_(False), AlertResponse.resolve_deadline <= now),
+            ),
+        )
+        .order_by(AlertResponse.alert_id)
+        .limit(BATCH)
+        .execution_options(populate_existing=True)
+    )
+    pairs = [(r[0], r[1]) for r in (await session.execute(stmt)).all()]
+    directory: Directory | None = None
+    silences = await SilenceMuter.load(session, now=now) if pairs else None
+    rules = ctx.config.inhibit.inhibit_rules
+    inhibitor = Inhibitor(rules, await firing_sources(session)) if pairs and rules else None
+    for row, alert in pairs:
+        if not _still_firing(alert):
+            engine.stop(row, now=now)
+            result.stopped.append(alert.id)
+            continue
+        if alert.acknowledged_at is not None and row.acknowledged_at is None:
+            row.acknowledged_at = alert.acknowledged_at
+            row.next_escalation_at = None
+        labels = alert_labels(
+            labels=alert.labels or {}, severity=alert.severity, monitor=alert.monitor, network=alert.network
+        )
+        muted = None
+        for muter in (inhibitor, silences):
+            muted = muted or (muter.mutes(labels, alert_id=alert.id) if muter is not None else None)
+        row.muted_by = muted
+        if muted is not None:
+            if row.next_escalation_at is not None and row.next_escalation_at <= now:
+                row.next_escalation_at = now + ctx.mute_recheck
+            continue
+        if not row.ack_breached and row.acknowledged_at is None and row.ack_deadline <= now:
+            row.ack_breached = True
+            await record_breach(session, row=row, kind="acknowledge", at=now, metrics=ctx.metrics)
+            result.ack_breaches.append(alert.id)
+        directory = directory or await ctx.directory(session, now=now)
+        if not row.resolve_breached and row.resolve_deadline <= now:
+            row.resolve_breached = True
+            await record_breach(session, row=row, kind="resolve", at=now, metrics=ctx.metrics)
+            result.resolve_breaches.append(alert.id)
+            step = await engine.advance(
+                session,
+                ctx,
+                row=row,
+                alert=alert,
+                now=now,
+                reason="resolve_breach",
+                directory=directory,
+                keep_going=row.acknowledged_at is None,
+            )
+            if step is not None:
+                result.escalated.append(alert.id)
+            continue
+        if row.acknowledged_at is not None or row.next_escalation_at is None or row.next_escalation_at > now:
+            continue
+        if row.snoozed_until is not None and row.snoozed_until > now:
+            row.next_escalation_at = row.snoozed_until
+            continue
+        step = await engine.advance(
+            session, ctx, row=row, alert=alert, now=now, reason="timeout", directory=directory
+        )
+        if step is not None:
+            result.escalated.append(alert.id)
+    groups = ctx.dispatcher.flush_due(now=now)
+    await send_groups(session, ctx, groups)
+    result.groups_sent = len(groups)
+    return result
+
+
+async def tick_loop(
+    sessions: async_sessionmaker[AsyncSession],
+    ctx: ResponseContext,
+    stop: asyncio.Event,
+    *,
+    interval: float = 5.0,
+) -> None:
+    """Run :func:`tick` every ``interval`` seconds (on the injected clock) until ``stop``."""
+    from fictra.platform.run import wait_or_stop
+
+    while not stop.is_set():
+        async with sessions.begin() as session:
+            result = await tick(session, ctx)
+        if result.escalated or result.ack_breaches or result.resolve_breaches:
+            log.info(
+                "escalation tick: escalated %s, ack breaches %s, resolve breaches %s",
+                result.escalated,
+                result.ack_breaches,
+                result.resolve_breaches,
+            )
+        if await wait_or_stop(stop, interval, ctx.clock):
+            return
