@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 
-.PHONY: setup run test lint typecheck pytest bench contracts clean lock
+.PHONY: setup run test lint typecheck pytest bench contracts clean lock browser-deps
 
 setup: .stamp-venv .stamp-node
 
@@ -32,8 +32,14 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup browser-deps
 	$(BIN)/pytest
+
+# Debian's Chromium for the browser tests (tests/browser drive /usr/bin/chromium with Playwright).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium; }
 
 test: lint typecheck pytest
 
