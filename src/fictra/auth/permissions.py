@@ -115,12 +115,45 @@ def load_roles(path: Path) -> RoleMap:
     return roles
 
 
+_RESPONDER = [
+    "alerts.read", "alerts.acknowledge", "alerts.resolve", "alerts.note", "alerts.escalate", "alerts.assign",
+    "alerts.snooze", "silences.read", "silences.manage", "oncall.read", "notifications.read",
+    "networks.read", "monitors.read", "metrics.read",
+]  # fmt: skip
+_READ = ["alerts.read", "networks.read", "monitors.read", "metrics.read"]
+DEFAULT_ROLES: dict[str, list[str]] = {
+    "viewer": [*_READ, "silences.read", "oncall.read"],
+    "first_level_support": [
+        *_READ, "alerts.acknowledge", "alerts.note", "silences.read", "oncall.read", "notifications.read",
+    ],
+    "technical_lead": [*_RESPONDER, "notifications.retry"],
+    "system_architect": [*_RESPONDER, "notifications.retry"],
+    "security_officer": [*_RESPONDER, "audit.read", "audit.verify", "users.read"],
+    "operations_manager": [
+        *_RESPONDER, "oncall.manage", "escalations.manage", "notifications.retry", "users.read",
+    ],
+    "compliance_officer": [*_READ, "silences.read", "oncall.read", "audit.read", "audit.verify"],
+    "product_owner": [*_READ, "silences.read", "oncall.read"],
+    "legal": [*_READ, "audit.read"],
+    "executive": list(_READ),
+    "admin": [ALL],
+}  # fmt: skip
+"""The roles used when a config directory has no roles.yaml (config/roles.yaml spells out the same)."""
+
+
+def default_roles() -> RoleMap:
+    return RoleMap({role: frozenset(PERMISSIONS if ALL in p else p) for role, p in DEFAULT_ROLES.items()})
+
+
 _CACHE: dict[Path, tuple[float, RoleMap]] = {}
 
 
 def roles_from(config_dir: Path) -> RoleMap:
-    """``config_dir/roles.yaml``, reloaded when the file changes (so role edits apply without a restart)."""
+    """``config_dir/roles.yaml``, reloaded when the file changes (so role edits apply without a restart);
+    :data:`DEFAULT_ROLES` when the directory has no roles.yaml."""
     path = (config_dir / "roles.yaml").resolve()
+    if not path.exists():
+        return default_roles()
     try:
         mtime = path.stat().st_mtime
     except OSError:

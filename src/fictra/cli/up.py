@@ -88,6 +88,7 @@ async def _up(
     live: bool,
 ) -> None:
     from fictra.api.app import create_app, serve
+    from fictra.auth.bootstrap import ensure_admin
     from fictra.devnet.manifest import Manifest
     from fictra.metrics import new_registry
     from fictra.platform.assemble import assemble, endpoint_urls, manifest_path
@@ -131,6 +132,9 @@ async def _up(
             runtime.down(paths=handle.paths)
             console.print("[dim]devnet:[/] stopped again (start-up failed)")
         raise
+    admin_password = await ensure_admin(platform.sessions, clock=clock, config_dir=s.config_dir)
+    if admin_password is not None:  # first start: shown on the terminal once, never logged
+        console.print(f"First start: created user 'admin', one-time password: {admin_password} (change it)")
     log_path = _setup_logging(s.data_dir)  # only now: a start-up that fails writes nothing
     state.where += [
         (
