@@ -29,11 +29,13 @@ async def list_alerts(
     confirmation: str | None = None,
     labels: Mapping[str, str] | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
     network: str | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[AlertView]:
     """Alerts, most recently seen first. ``status`` is firing/resolved, ``confirmation``
-    provisional/confirmed/retracted; ``labels`` must all match; ``since`` bounds last-seen time."""
+    provisional/confirmed/retracted; ``labels`` must all match; ``since``/``until`` bound last-seen time."""
     if limit < 1:
         raise UsageError(f"limit {limit} must be at least 1.")
     stmt = select(Alert)
@@ -48,12 +50,15 @@ async def list_alerts(
         stmt = stmt.where(Alert.labels[key].as_string() == value)
     if since is not None:
         stmt = stmt.where(Alert.last_seen >= since)
+    if until is not None:
+        stmt = stmt.where(Alert.last_seen < until)
     if network is not None:
         stmt = stmt.where(Alert.network == network)
     # populate_existing: rows written by the bulk upserts replace any stale object in the identity map
     stmt = (
         stmt.order_by(Alert.last_seen.desc(), Alert.id.desc())
         .limit(limit)
+        .offset(max(offset, 0))
         .execution_options(populate_existing=True)
     )
     rows = (await session.execute(stmt)).scalars().all()

@@ -1,39 +1,111 @@
-"""The HTTP app served by ``fictra up``: Prometheus ``/metrics``, ``/healthz`` and a read-only status.
+"""The HTTP app served by ``fictra up``: the JSON API under ``/api/v1``, ``/metrics``, ``/healthz`` and the
+web console, bound to 127.0.0.1 by default.
 
-Bound to 127.0.0.1 by default. Authenticated operator endpoints (alerts, acknowledgement, users)
-arrive with the operations console; until then nothing here changes state.
+:func:`create_app` composes the domains' routers (each domain's ``views.py`` exposes ``router``); the
+OpenAPI schema is published at ``/api/openapi.json`` (docs at ``/api/docs``). Every route except
+``/healthz`` and the login endpoint is behind a permission (:func:`fictra.api.deps.guarded`); every
+error has one shape (:mod:`fictra.api.errors`) and every response an ``X-Request-ID``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
-from collections.abc import Callable
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 
+from fictra.api.context import AppContext
+from fictra.api.deps import PERMISSION_KEY
+from fictra.api.errors import ErrorResponse, install_error_handlers
 from fictra.errors import ConfigError
-from fictra.metrics import Metrics
+
+# The domains' routers, in the order their routes are matched. Our own must exist; the others are included
+# when their module is installed (so the app works while a domain is still being built).
+ROUTERS = ("fictra.api.system", "fictra.chain.views", "fictra.monitors.views", "fictra.alerting.views")
+OPTIONAL_ROUTERS = (
+    "fictra.series.views",
+    "fictra.auth.views",
+    "fictra.audit.views",
+    "fictra.response.views",
+    "fictra.notify.views",
+    "fictra.web.views",
+)
+_ERRORS = {
+    "401": "Not authenticated (no, expired or invalid session or token)",
+    "403": "Authenticated but lacking the permission",
+    "404": "Not found",
+    "409": "The object's state forbids the operation",
+    "422": "Invalid request",
+}
 
 
-def create_app(*, metrics: Metrics, status: Callable[[], dict[str, Any]]) -> FastAPI:
-    app = FastAPI(title="FICTRA Ops", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+def _router(module_name: str, *, optional: bool) -> APIRouter | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # only the module itself being absent is tolerated; a broken import inside it is raised
+        if optional and exc.name is not None and module_name.startswith(exc.name):
+            return None
+        raise
+    router = getattr(module, "router", None)
+    if not isinstance(router, APIRouter):
+        if optional:
+            return None
+        raise TypeError(f"{module_name} has no APIRouter named 'router'")
+    return router
 
-    @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, with the one error shape documented on every guarded operation."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error_schema.pop("$defs", {}))
+    components["ErrorResponse"] = error_schema
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            guarded = PERMISSION_KEY in operation
+            for status, description in _ERRORS.items():
+                if guarded or (status == "422" and status in responses):
+                    responses[status] = {"description": description, "content": ref}
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
 
-    @app.get("/api/v1/status")
-    def platform_status() -> dict[str, Any]:
-        return status()
 
+def create_app(*, context: AppContext) -> FastAPI:
+    app = FastAPI(
+        title="FICTRA Ops",
+        version="0.1.0",
+        description="Operations API of FICTRA Ops. Authenticate with a session (POST /api/v1/auth/login) "
+        "or `Authorization: Bearer <token>`; each operation names its permission in `x-permission`.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    for name in ROUTERS:
+        router = _router(name, optional=False)
+        if router is not None:
+            app.include_router(router)
+    for name in OPTIONAL_ROUTERS:
+        router = _router(name, optional=True)
+        if router is not None:
+            app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 

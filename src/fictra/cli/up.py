@@ -88,6 +88,7 @@ async def _up(
     live: bool,
 ) -> None:
     from fictra.api.app import create_app, serve
+    from fictra.api.context import AppContext
     from fictra.auth.bootstrap import ensure_admin
     from fictra.devnet.manifest import Manifest
     from fictra.metrics import new_registry
@@ -157,11 +158,31 @@ async def _up(
             "lag": f.lag,
             "counters": f.counters,
             "alerts_firing": state.alerts.firing,
-            "endpoints": [{"url": e.url, "state": str(e.state), "head": e.last_head} for e in f.endpoints],
+            "endpoints": [
+                {
+                    "name": name,
+                    "url": e.url,
+                    "state": str(e.state),
+                    "head": e.last_head,
+                    "latency_ms": e.latency_ewma * 1000 if e.latency_ewma is not None else None,
+                    "errors": e.errors,
+                    "last_error": e.last_error,
+                }
+                for name, e in zip([ep.name for ep in config.network.endpoints], f.endpoints, strict=False)
+            ],
         }
 
     if http:
-        app = create_app(metrics=metrics, status=status)
+        context = AppContext(
+            settings=s,
+            sessions=platform.sessions,
+            metrics=metrics,
+            clock=clock,
+            status=status,
+            config=config,
+            platform=platform,
+        )
+        app = create_app(context=context)
         extra.append(lambda st: serve(app, host=s.http_host, port=s.http_port, stop=st))
         state.where.append(("HTTP", f"http://{s.http_host}:{s.http_port}/metrics  /api/v1/status"))
     if duration is not None:
