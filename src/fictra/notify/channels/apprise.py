@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import apprise
 
 from fictra.notify.channels.base import DeliveryError, Secrets
 from fictra.notify.config import AppriseChannel
 from fictra.notify.templates import Envelope, apprise_type, subject, text_body
+
+# Apprise's email plugin imports the stdlib ``imghdr`` (deprecated since 3.11, warns on import); load it
+# once here, quietly, so the warning does not surface on the first notification.
+with warnings.catch_warnings(), contextlib.suppress(ImportError):
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import imghdr  # noqa: F401
 
 _TYPES = {
     "info": apprise.NotifyType.INFO,
