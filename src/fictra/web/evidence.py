@@ -1,0 +1,77 @@
+"""Evidence and timeline as the alert page shows them: observed values next to what was expected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fictra.alerting.schemas import AlertDetail
+from fictra.web.templating import as_text
+
+EXPECTED_WORDS = ("expected", "threshold", "limit", "baseline", "max", "min")
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    field: str
+    observed: str
+    expected: str | None
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str
+    who: str | None
+    text: str | None
+
+
+def evidence_rows(evidence: dict[str, Any]) -> list[EvidenceRow]:
+    """One row per evidence field; an ``observed*`` field is paired with its ``expected*``/``threshold*``
+    counterpart (``observed_s`` with ``threshold_s``), and ``{"observed": .., "expected": ..}`` values
+    are split into both columns."""
+    used: set[str] = set()
+    rows: list[EvidenceRow] = []
+    for key, value in evidence.items():
+        if key in used:
+            continue
+        if isinstance(value, dict) and "observed" in value and any(w in value for w in EXPECTED_WORDS):
+            word = next(w for w in EXPECTED_WORDS if w in value)
+            rows.append(EvidenceRow(key, as_text(value["observed"]), f"{word} {as_text(value[word])}"))
+            continue
+        if "observed" in key:
+            partner = next(
+                (
+                    key.replace("observed", w)
+                    for w in EXPECTED_WORDS
+                    if key.replace("observed", w) in evidence
+                ),
+                None,
+            )
+            if partner is not None:
+                used.add(partner)
+                word = partner.replace(key.replace("observed", ""), "") or partner
+                label = key.replace("observed", "").strip("_") or "value"
+                rows.append(EvidenceRow(label, as_text(value), f"{word} {as_text(evidence[partner])}"))
+                continue
+        rows.append(EvidenceRow(key, as_text(value), None))
+    return rows
+
+
+def timeline(alert: AlertDetail) -> list[TimelineItem]:
+    """The alert's events, oldest first, with who did it and what they wrote (notes, reasons)."""
+    items = []
+    for event in alert.events:
+        details = event.details or {}
+        who = details.get("by") or details.get("actor")
+        text = details.get("text") or details.get("note") or details.get("reason")
+        items.append(
+            TimelineItem(
+                at=event.at,
+                kind=event.kind,
+                who=str(who) if who else None,
+                text=str(text) if text else None,
+            )
+        )
+    return items

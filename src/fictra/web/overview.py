@@ -1,0 +1,83 @@
+"""The overview page: health per area, the chain and its endpoints, recent reorgs, firing alerts with
+their SLA countdowns. ``/ui/overview`` is the same content as a fragment, polled by htmx every 2 s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.queries import list_alerts
+from fictra.alerting.schemas import AlertView
+from fictra.api.context import AppContext
+from fictra.api.deps import app_context
+from fictra.chain.models import ChainReorg
+from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.health import area_health, monitor_areas
+from fictra.web.templating import SEVERITIES
+
+router = APIRouter(include_in_schema=False)
+FIRING_SHOWN = 200  # firing alerts listed on the overview (the alerts page has them all)
+REORGS_SHOWN = 5
+
+
+def areas_map(context: AppContext) -> dict[str, str]:
+    config = context.loaded_config
+    if config is None:
+        return {}
+    return monitor_areas(config.monitors, config.rules)
+
+
+def live_status(context: AppContext) -> dict[str, Any]:
+    """The platform's live status; empty when it cannot say yet (the page shows that, not an error)."""
+    try:
+        status = context.status()
+    except Exception:  # a status callback failing must not take the overview down
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+async def overview_data(session: AsyncSession, context: AppContext) -> dict[str, Any]:
+    status = live_status(context)
+    firing = await list_alerts(session, status="firing", limit=FIRING_SHOWN)
+    firing = [a for a in firing if a.confirmation != "retracted"]
+    by_sev: dict[str, list[AlertView]] = {sev: [] for sev in SEVERITIES}
+    for alert in sorted(firing, key=lambda a: a.ack_deadline):
+        by_sev.setdefault(alert.severity, []).append(alert)
+    network = status.get("network")
+    stmt = select(ChainReorg).order_by(ChainReorg.id.desc()).limit(REORGS_SHOWN)
+    if network:
+        stmt = stmt.where(ChainReorg.network == network)
+    reorgs = list((await session.execute(stmt)).scalars())
+    return {
+        "areas": area_health(firing=firing, areas=areas_map(context), status=status),
+        "status": status,
+        "firing_by_sev": by_sev,
+        "firing_total": len(firing),
+        "reorgs": reorgs,
+    }
+
+
+async def _render(request: Request, template: str) -> Response:
+    actor = await signed_in(request)
+    if actor is None:
+        return to_login(request)
+    if not actor.can("alerts.read"):
+        return forbidden(request, actor, "alerts.read")
+    context = app_context(request)
+    async with context.sessions() as session:
+        data = await overview_data(session, context)
+    return page(request, actor, template, page="overview", **data)
+
+
+@router.get("/")
+async def overview(request: Request) -> Response:
+    return await _render(request, "overview.html")
+
+
+@router.get("/ui/overview")
+async def overview_fragment(request: Request) -> Response:
+    return await _render(request, "partials/overview_live.html")

@@ -1,0 +1,46 @@
+"""The web console's router (included by :func:`fictra.api.app.create_app`): login, overview, alerts,
+charts, audit log, and the static files (our CSS/JS and the vendored htmx and uPlot).
+
+Pages are server-rendered with Jinja2; htmx refreshes their live parts by polling ``/ui/...`` fragments.
+Nothing here is in the OpenAPI schema: the JSON API is the contract, the console is its client.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from fictra.web import alerts, insight, login, overview
+from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.templating import STATIC
+
+router = APIRouter(include_in_schema=False)
+router.include_router(login.router)
+router.include_router(overview.router)
+router.include_router(alerts.router)
+router.include_router(insight.router)
+
+_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
+
+
+@router.get("/static/{path:path}")
+async def static(path: str) -> Response:
+    """A file under static/ (never outside it); cached for a day (URLs carry a version suffix)."""
+    root = STATIC.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return Response("Not found", status_code=404, media_type="text/plain")
+    media = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return FileResponse(target, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/charts")
+async def charts(request: Request) -> Response:
+    actor = await signed_in(request)
+    if actor is None:
+        return to_login(request)
+    if not actor.can("metrics.read"):
+        return forbidden(request, actor, "metrics.read")
+    return page(request, actor, "charts.html", page="charts")

@@ -1,0 +1,150 @@
+"""The operations console in a real browser against a live devnet: log in, live overview, a scenario's
+alert appearing without a reload, acknowledgement by the technical lead, the audit log, and a viewer who
+can look but not act (no button, and the API answers 403).
+
+The tests run in order on one platform (module fixture): each builds on the state the previous left.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import expect
+
+from browser.conftest import ARTIFACTS, PASSWORD, Console
+
+pytestmark = [pytest.mark.e2e]
+PAUSE_SUMMARY = re.compile(r"PaymentToken.*paused", re.IGNORECASE)
+state: dict[str, int] = {}
+
+
+async def test_login_rejects_a_wrong_password_then_signs_in(console: Console) -> None:
+    page = await console.page()
+    await page.goto(f"{console.base_url}/alerts")
+    await expect(page).to_have_url(re.compile(r"/login\?next=/alerts"))  # signed out: sent to log in
+    await page.fill("input[name=username]", "lead")
+    await page.fill("input[name=password]", "not-the-password")
+    await page.click("button[type=submit]")
+    await expect(page.locator("#login-error")).to_contain_text("Wrong user name or password")
+    await expect(page.locator("#login-error")).to_contain_text("lock")
+    await page.screenshot(path=ARTIFACTS / "login-error.png")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page).to_have_url(f"{console.base_url}/alerts")  # back where they were going
+    await expect(page.locator(".topbar .user")).to_have_text("lead")
+    await page.context.close()
+
+
+async def test_overview_shows_the_live_chain(console: Console) -> None:
+    running = console.running
+    page = await console.signed_in("lead")
+    await running.settle()
+    head = await running.head()
+    await expect(page.locator("#head-block")).to_have_text(str(head))
+    await expect(page.locator(".area")).to_have_count(5)
+    # the chain moves on: the page follows without a reload
+    await running.mine(3)
+    await running.settle()
+    await expect(page.locator("#head-block")).to_have_text(str(head + 3), timeout=10_000)
+    await expect(page.locator("#processed-block")).to_have_text(str(head + 3))
+    await page.screenshot(path=ARTIFACTS / "overview.png", full_page=True)
+    await page.context.close()
+
+
+async def test_scenario_alert_appears_without_reload_and_lead_acknowledges(console: Console) -> None:
+    running = console.running
+    page = await console.signed_in("lead")
+    await page.goto(f"{console.base_url}/alerts?status=firing")
+    await expect(page.locator("#alerts-table")).not_to_contain_text("paused")
+    marker = await page.evaluate("() => (window.__marker = Math.random())")
+
+    await running.scenario("pause")
+    alert = await running.wait_for_alert(
+        lambda a: a.monitor == "contract-status" and a.labels.get("condition") == "paused", within_blocks=2
+    )
+    state["alert_id"] = alert.id
+    row = page.locator(f"#alerts-table tr[data-alert-id='{alert.id}']")
+    await expect(row).to_be_visible(timeout=10_000)  # polled in, no reload:
+    assert await page.evaluate("() => window.__marker") == marker
+    await expect(row.locator(".sev")).to_have_text("P0")
+    await page.screenshot(path=ARTIFACTS / "alerts-live.png", full_page=True)
+
+    await row.locator("a").click()
+    await expect(page).to_have_url(f"{console.base_url}/alerts/{alert.id}")
+    await expect(page.locator("#alert-status")).to_have_text("firing")
+    await expect(page.locator(".countdown")).to_contain_text(re.compile(r"\d+m \d\ds"))
+    await page.screenshot(path=ARTIFACTS / "alert-detail.png", full_page=True)
+
+    await page.fill("textarea[name=note]", "Pause confirmed with the issuer; investigating.")
+    await page.click("#btn-acknowledge")
+    await expect(page.locator("#alert-ack")).to_contain_text("by lead")
+    await expect(page.locator("#btn-acknowledge")).to_have_count(0)
+    await expect(page.locator(".timeline")).to_contain_text("Pause confirmed with the issuer")
+    await page.screenshot(path=ARTIFACTS / "alert-acknowledged.png", full_page=True)
+
+    # the overview shows it acknowledged instead of counting down
+    await page.goto(f"{console.base_url}/")
+    await expect(page.locator(f"tr[data-alert-id='{alert.id}']")).to_contain_text("acknowledged by lead")
+    await expect(page.locator(".area[data-area='contracts']")).to_have_attribute("data-state", "red")
+    await page.context.close()
+
+
+async def test_acknowledgement_is_in_the_audit_log(console: Console) -> None:
+    alert_id = state["alert_id"]
+    page = await console.signed_in("auditor")
+    await page.goto(f"{console.base_url}/audit")
+    row = page.locator("#audit-table tr", has_text="alert.acknowledge")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text("lead")
+    await expect(row).to_contain_text(f"alert:{alert_id}")
+    await page.screenshot(path=ARTIFACTS / "audit.png", full_page=True)
+    await page.context.close()
+
+
+async def test_viewer_sees_no_acknowledge_button_and_the_api_refuses(console: Console) -> None:
+    running = console.running
+    await running.scenario("trading-halt")
+    alert = await running.wait_for_alert(
+        lambda a: a.labels.get("condition") == "trading_halted", within_blocks=2
+    )
+    page = await console.signed_in("viewer", width=1024, height=768)
+    await page.goto(f"{console.base_url}/alerts/{alert.id}")
+    await expect(page.locator("#alert-status")).to_have_text("firing")
+    await expect(page.locator("#no-actions")).to_be_visible()
+    await expect(page.locator("#btn-acknowledge")).to_have_count(0)
+    await expect(page.locator("#btn-resolve")).to_have_count(0)
+    await expect(page.locator(".topbar nav")).not_to_contain_text("Audit log")
+    await page.screenshot(path=ARTIFACTS / "viewer-alert-1024.png", full_page=True)
+
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    response = await page.request.post(
+        f"{console.base_url}/api/v1/alerts/{alert.id}/acknowledge",
+        headers={"X-CSRF-Token": cookies["fictra_csrf"]},
+        data={},
+    )
+    assert response.status == 403, await response.text()
+    assert (await response.json())["error"]["code"] == "forbidden"
+    # and the HTML form refuses too, even when posted by hand
+    form = await page.request.post(
+        f"{console.base_url}/alerts/{alert.id}/action",
+        form={"action": "acknowledge", "csrf_token": cookies["fictra_csrf"]},
+    )
+    assert form.status == 403
+    await page.goto(f"{console.base_url}/audit")
+    await expect(page.locator("h1")).to_have_text("Not allowed")
+    await page.context.close()
+    await running.scenario("trading-halt", undo=True)
+
+
+async def test_overview_at_1024_and_logout(console: Console) -> None:
+    page = await console.signed_in("lead", width=1024, height=768)
+    await expect(page.locator("#head-block")).not_to_be_empty()
+    width = await page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1024, f"the overview scrolls sideways at 1024 px ({width} px wide)"
+    await page.screenshot(path=ARTIFACTS / "overview-1024.png", full_page=True)
+    await page.click("text=Log out")
+    await expect(page).to_have_url(f"{console.base_url}/login")
+    await page.goto(f"{console.base_url}/")
+    await expect(page).to_have_url(re.compile(r"/login"))
+    await page.context.close()
