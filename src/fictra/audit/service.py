@@ -111,7 +111,7 @@ async def record(
     )
     session.add(entry)
     await session.execute(update(table).where(table.c.id == _HEAD_ID).values(head_hash=digest))
-    await session.flush([entry])
+    await session.flush()
     return entry
 
 

@@ -1,0 +1,212 @@
+"""Verify the whole audit log: the hash chain, the head row, every checkpoint's root and signature, and
+(when an anchor is given) the roots anchored on chain.
+
+The report names the FIRST bad entry index when entries were tampered with. When the chain itself is
+consistent but a signed checkpoint's root is not (the chain was rewritten and re-hashed), the first bad
+index is the smallest one the checkpoints can still vouch for: the size of the last checkpoint that
+matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.audit import merkle
+from fictra.audit.chain import walk
+from fictra.audit.checkpoints import checkpoint_statement, leaves, list_checkpoints
+from fictra.audit.models import AuditCheckpoint, AuditEntry
+from fictra.audit.service import head
+from fictra.audit.signing import AuditVerifier
+
+
+class AnchorReader(Protocol):
+    """Reads anchored roots (see :class:`fictra.audit.anchor.AnchorClient`)."""
+
+    @property
+    def where(self) -> str: ...
+
+    async def root_of(self, tree_size: int) -> bytes | None: ...
+
+    async def latest(self) -> tuple[int, bytes | None]: ...
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # modified | deleted | inserted | reordered | missing | unexpected | root | signature | anchor
+    message: str
+    index: int | None = None  # the first entry index this problem implicates, when it implicates one
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    head_size: int = 0
+    checkpoints: int = 0
+    anchors_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_index(self) -> int | None:
+        indices = [p.index for p in self.problems if p.index is not None]
+        return min(indices) if indices else None
+
+    def summary(self) -> str:
+        """One line: what was checked, or the first finding."""
+        if self.ok:
+            anchored = f", {self.anchors_checked} anchored on chain" if self.anchors_checked else ""
+            return (
+                f"audit log intact: {self.entries} entries, {self.checkpoints} checkpoints verified{anchored}"
+            )
+        first = self.first_bad_index
+        lead = next((p for p in self.problems if p.index == first), self.problems[0])
+        where = f"first bad index {first}: " if first is not None else ""
+        more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        return f"audit log TAMPERED — {where}{lead.message}{more}"
+
+
+async def verify_log(
+    session: AsyncSession, *, verifier: AuditVerifier | None, anchor: AnchorReader | None = None
+) -> VerifyReport:
+    """Check everything; ``verifier`` None skips signatures (there is no key yet: no checkpoint either)."""
+    report = VerifyReport()
+    report.head_size, head_hash = await head(session)
+    report.entries, fault = await walk(session)
+    if fault is not None:
+        report.problems.append(Problem(fault.kind, fault.message, fault.index))
+    stored = int((await session.execute(select(func.count()).select_from(AuditEntry))).scalar_one())
+    last = (await session.execute(select(func.max(AuditEntry.idx)))).scalar_one()
+    top = -1 if last is None else int(last)
+    if top + 1 < report.head_size:
+        report.problems.append(
+            Problem(
+                "deleted",
+                f"Entries {top + 1}..{report.head_size - 1} are missing (the log's head records "
+                f"{report.head_size} entries).",
+                top + 1,
+            )
+        )
+    elif top + 1 > report.head_size:
+        report.problems.append(
+            Problem(
+                "unexpected",
+                f"Entries from {report.head_size} on were added outside the audit service "
+                f"(the head records {report.head_size} entries, entry {top} exists).",
+                report.head_size,
+            )
+        )
+    elif fault is None and stored == report.head_size and top >= 0:
+        last_hash = (
+            await session.execute(select(AuditEntry.entry_hash).where(AuditEntry.idx == top))
+        ).scalar_one()
+        if last_hash != head_hash:
+            report.problems.append(
+                Problem(
+                    "modified", f"Entry {top} was modified and re-hashed: the head records another hash.", top
+                )
+            )
+    checkpoints = list(reversed(await list_checkpoints(session)))
+    report.checkpoints = len(checkpoints)
+    tree = await leaves(session)
+    _check_checkpoints(report, checkpoints, tree, verifier, fault.index if fault else None)
+    if anchor is not None:
+        await _check_anchor(report, checkpoints, tree, anchor)
+    return report
+
+
+def _check_checkpoints(
+    report: VerifyReport,
+    checkpoints: Sequence[AuditCheckpoint],
+    tree: list[bytes],
+    verifier: AuditVerifier | None,
+    chain_fault: int | None,
+) -> None:
+    vouched = 0  # entries [0, vouched) match a signed checkpoint
+    for cp in checkpoints:
+        label = f"Checkpoint #{cp.id} (tree size {cp.tree_size})"
+        if verifier is not None:
+            if cp.key_id != verifier.key_id:
+                report.problems.append(
+                    Problem(
+                        "signature",
+                        f"{label} names signing key {cp.key_id[:16]}…, not the platform key "
+                        f"{verifier.key_id[:16]}….",
+                    )
+                )
+            elif not verifier.verify(checkpoint_statement(cp), cp.signature):
+                report.problems.append(Problem("signature", f"{label} has a signature that does not verify."))
+        if cp.tree_size > len(tree):
+            report.problems.append(
+                Problem(
+                    "deleted",
+                    f"{label} covers {cp.tree_size} entries but only {len(tree)} are stored.",
+                    len(tree),
+                )
+            )
+            continue
+        if merkle.root(tree[: cp.tree_size]).hex() != cp.root_hash:
+            explained = chain_fault is not None and chain_fault < cp.tree_size
+            index = chain_fault if explained else vouched
+            report.problems.append(
+                Problem(
+                    "root",
+                    f"{label} root does not match entries [0, {cp.tree_size}): entries from "
+                    f"{vouched} on were rewritten.",
+                    index,
+                )
+            )
+            continue
+        vouched = cp.tree_size
+
+
+async def _check_anchor(
+    report: VerifyReport, checkpoints: Sequence[AuditCheckpoint], tree: list[bytes], anchor: AnchorReader
+) -> None:
+    sizes = {cp.tree_size for cp in checkpoints}
+    for cp in checkpoints:
+        on_chain = await anchor.root_of(cp.tree_size)
+        label = f"Checkpoint #{cp.id} (tree size {cp.tree_size})"
+        if on_chain is None:
+            if cp.anchor_tx:
+                report.problems.append(
+                    Problem(
+                        "anchor",
+                        f"{label} says it was anchored in tx {cp.anchor_tx}, but {anchor.where} "
+                        f"holds no root for tree size {cp.tree_size}.",
+                    )
+                )
+            continue
+        report.anchors_checked += 1
+        if on_chain.hex() != cp.root_hash:
+            report.problems.append(
+                Problem(
+                    "anchor",
+                    f"{label} root {cp.root_hash[:16]}… differs from the root anchored at "
+                    f"{anchor.where}: {on_chain.hex()[:16]}….",
+                )
+            )
+    latest_size, latest_root = await anchor.latest()
+    if latest_size and latest_size not in sizes:
+        report.problems.append(
+            Problem(
+                "anchor",
+                f"{anchor.where} anchors tree size {latest_size}, but no checkpoint of that size "
+                "is stored (a checkpoint was deleted).",
+            )
+        )
+        if latest_root is not None and latest_size <= len(tree):
+            if merkle.root(tree[:latest_size]) != latest_root:
+                report.problems.append(
+                    Problem(
+                        "root",
+                        f"Entries [0, {latest_size}) do not match the root anchored at {anchor.where}.",
+                    )
+                )
