@@ -51,9 +51,7 @@ def evidence_rows(evidence: dict[str, Any]) -> list[EvidenceRow]:
             )
             if partner is not None:
                 used.add(partner)
-                word = partner.replace(key.replace("observed", ""), "") or partner
-                label = key.replace("observed", "").strip("_") or "value"
-                rows.append(EvidenceRow(label, as_text(value), f"{word} {as_text(evidence[partner])}"))
+                rows.append(EvidenceRow(key, as_text(value), f"{partner} {as_text(evidence[partner])}"))
                 continue
         rows.append(EvidenceRow(key, as_text(value), None))
     return rows

@@ -1,0 +1,123 @@
+"""Alert pages: filters, detail with evidence and timeline, and the action form gated by permission."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from api.rig import ApiRig
+from web.conftest import LEAD, csrf_of
+
+ROW = re.compile(r'data-alert-id="(\d+)"')
+
+
+def rows(html: str) -> list[int]:
+    return [int(i) for i in ROW.findall(html)]
+
+
+async def test_list_filters_by_severity_status_label_and_text(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    everything = await lead.get("/alerts")
+    assert sorted(rows(everything.text)) == rig.alert_ids
+    assert rows((await lead.get("/ui/alerts?severity=P1&status=firing")).text) != []
+    none = await lead.get("/ui/alerts?severity=P0")
+    assert rows(none.text) == [] and "No alert matches these filters" in none.text
+    assert rows((await lead.get("/ui/alerts?label=case=1")).text) == [rig.alert_ids[1]]
+    assert rows((await lead.get("/ui/alerts?q=deviates (2)")).text) == [rig.alert_ids[2]]
+    assert rows((await lead.get("/ui/alerts?area=oracles")).text) != []  # oracle-health -> oracles
+    assert rows((await lead.get("/ui/alerts?area=gas")).text) == []
+
+
+async def test_bad_filters_say_what_is_wrong(lead: httpx.AsyncClient) -> None:
+    for query, message in [
+        ("label=nokey", "is not key=value"),
+        ("severity=P9", "Severity &#39;P9&#39; is not one of"),
+        ("status=sleeping", "is not firing or resolved"),
+        ("area=moon", "Area &#39;moon&#39; is not one of"),
+    ]:
+        response = await lead.get(f"/ui/alerts?{query}")
+        assert response.status_code == 200
+        assert message in response.text, query
+
+
+async def test_detail_shows_evidence_block_and_timeline(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    page = await lead.get(f"/alerts/{rig.alert_ids[1]}")
+    assert page.status_code == 200
+    assert "Feed GOLD deviates (1)" in page.text
+    assert "#101" in page.text  # the block, with its hash copyable
+    assert 'data-copy="0x' in page.text
+    assert 'class="countdown"' in page.text and "data-deadline=" in page.text
+    assert "<b>fired</b>" in page.text
+    assert 'id="btn-acknowledge"' in page.text and 'id="btn-resolve"' in page.text
+
+
+async def test_unknown_alert_is_a_404_page(lead: httpx.AsyncClient) -> None:
+    page = await lead.get("/alerts/999999")
+    assert page.status_code == 404
+    assert "No such alert" in page.text
+
+
+async def test_viewer_sees_no_action_buttons_and_cannot_post_the_form(
+    rig: ApiRig, viewer: httpx.AsyncClient
+) -> None:
+    alert_id = rig.alert_ids[0]
+    page = await viewer.get(f"/alerts/{alert_id}")
+    assert page.status_code == 200
+    assert "btn-acknowledge" not in page.text and "btn-resolve" not in page.text
+    assert 'id="no-actions"' in page.text
+    response = await viewer.post(
+        f"/alerts/{alert_id}/action", data={"action": "acknowledge", "csrf_token": csrf_of(page.text)}
+    )
+    assert response.status_code == 403
+    api = await viewer.post(
+        f"/api/v1/alerts/{alert_id}/acknowledge",
+        json={},
+        headers={"X-CSRF-Token": viewer.cookies["fictra_csrf"]},
+    )
+    assert api.status_code == 403
+    assert api.json()["error"]["code"] == "forbidden"
+    detail = await viewer.get(f"/alerts/{alert_id}")
+    assert 'Acknowledged</dt><dd id="alert-ack">no' in detail.text.replace("\n", "").replace("  ", "")
+
+
+async def test_lead_acknowledges_then_a_second_acknowledgement_conflicts(
+    rig: ApiRig, lead: httpx.AsyncClient
+) -> None:
+    alert_id = rig.alert_ids[0]
+    page = await lead.get(f"/alerts/{alert_id}")
+    token = csrf_of(page.text)
+    done = await lead.post(
+        f"/alerts/{alert_id}/action", data={"action": "acknowledge", "note": "on it", "csrf_token": token}
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/alerts/{alert_id}"
+    after = await lead.get(f"/alerts/{alert_id}")
+    assert f"by <b>{LEAD}</b>" in after.text
+    assert "btn-acknowledge" not in after.text  # nothing left to acknowledge
+    assert "on it" in after.text  # the note is on the timeline
+    again = await lead.post(f"/alerts/{alert_id}/action", data={"action": "acknowledge", "csrf_token": token})
+    assert again.status_code == 409
+    assert 'class="flash error"' in again.text and "acknowledged" in again.text
+
+
+async def test_actions_check_csrf_action_name_and_note(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    alert_id = rig.alert_ids[2]
+    token = csrf_of((await lead.get(f"/alerts/{alert_id}")).text)
+    forged = await lead.post(f"/alerts/{alert_id}/action", data={"action": "resolve", "csrf_token": "forged"})
+    assert forged.status_code == 403 and "Form expired" in forged.text
+    unknown = await lead.post(f"/alerts/{alert_id}/action", data={"action": "explode", "csrf_token": token})
+    assert unknown.status_code == 422 and "Unknown action" in unknown.text
+    empty = await lead.post(f"/alerts/{alert_id}/action", data={"action": "note", "csrf_token": token})
+    assert empty.status_code == 422 and "The note is empty" in empty.text
+    resolved = await lead.post(f"/alerts/{alert_id}/action", data={"action": "resolve", "csrf_token": token})
+    assert resolved.status_code == 303
+    page = await lead.get(f"/alerts/{alert_id}")
+    assert 'id="alert-status">resolved' in page.text
+    assert "btn-resolve" not in page.text
+
+
+async def test_fragments_refresh_state_and_history(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    alert_id = rig.alert_ids[0]
+    state = await lead.get(f"/ui/alerts/{alert_id}?part=state", headers={"HX-Request": "true"})
+    history = await lead.get(f"/ui/alerts/{alert_id}?part=history", headers={"HX-Request": "true"})
+    assert 'id="alert-status"' in state.text and "<html" not in state.text
+    assert "Timeline" in history.text and "Evidence" in history.text

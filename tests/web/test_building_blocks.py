@@ -1,0 +1,101 @@
+"""The console's pure parts: area health, evidence rows, countdown text, safe redirects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from fictra.alerting.schemas import AlertView
+from fictra.web.access import safe_next
+from fictra.web.evidence import evidence_rows
+from fictra.web.health import area_health, area_of, monitor_areas
+from fictra.web.templating import countdown, short_hash
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+HEALTHY = {"endpoints": [{"state": "healthy"}, {"state": "healthy"}], "lag": 0}
+
+
+def alert(
+    monitor: str, severity: str, *, status: str = "firing", confirmation: str = "confirmed"
+) -> AlertView:
+    return AlertView(
+        id=1, network="devnet", fingerprint="f" * 32, monitor=monitor, severity=severity, status=status,
+        confirmation=confirmation, required_confirmations=0, summary=f"{monitor} {severity}", labels={},
+        evidence={}, block_number=None, block_hash=None, tx_hashes=[], count=1, first_seen=T0, last_seen=T0,
+        fired_at=T0, resolved_at=None, ack_deadline=T0, acknowledged_at=None, acknowledged_by=None,
+        retraction_reason=None,
+    )  # fmt: skip
+
+
+def states(alerts: list[AlertView], status: dict[str, object] = HEALTHY) -> dict[str, str]:
+    areas = monitor_areas(
+        [
+            SimpleNamespace(name="gas-market", type="gas"),
+            SimpleNamespace(name="contract-status", type="contract_status"),
+        ],
+        [SimpleNamespace(name="pt-fee-changed")],
+    )
+    return {h.area: h.state for h in area_health(firing=alerts, areas=areas, status=status)}
+
+
+def test_area_health_red_for_p0_p1_amber_for_p2_p3() -> None:
+    assert set(states([]).values()) == {"green"}
+    got = states([alert("contract-status", "P0"), alert("gas-market", "P3"), alert("pt-fee-changed", "P2")])
+    assert got == {
+        "nodes": "green",
+        "transactions": "green",
+        "gas": "amber",
+        "contracts": "red",
+        "oracles": "green",
+    }
+
+
+def test_resolved_and_retracted_alerts_do_not_count() -> None:
+    got = states(
+        [alert("gas-market", "P0", status="resolved"), alert("gas-market", "P0", confirmation="retracted")]
+    )
+    assert got["gas"] == "green"
+
+
+def test_platform_status_colours_nodes_and_transactions() -> None:
+    assert states([], {"endpoints": [{"state": "down"}], "lag": 0})["nodes"] == "red"
+    assert (
+        states([], {"endpoints": [{"state": "healthy"}, {"state": "degraded"}], "lag": 0})["nodes"] == "amber"
+    )
+    assert states([], {"endpoints": [{"state": "healthy"}], "lag": 50})["transactions"] == "amber"
+    assert states([], {})["nodes"] == "green"  # no status at all: nothing to judge (the page says so)
+
+
+def test_unknown_monitors_are_placed_by_name_or_not_at_all() -> None:
+    assert area_of("rpc-health", {}) == "nodes"
+    assert area_of("commodity-oracles", {}) == "oracles"
+    assert area_of("tx-activity", {}) == "transactions"
+    assert area_of("access-attempts", {}) is None
+
+
+def test_evidence_pairs_observed_with_expected() -> None:
+    rows = evidence_rows(
+        {"observed": 900000, "threshold": 500000, "observed_s": 40, "threshold_s": 12, "sender": "0xab",
+         "price": {"observed": 101.5, "expected": 100.0}}
+    )  # fmt: skip
+    as_tuples = [(r.field, r.observed, r.expected) for r in rows]
+    assert ("observed", "900000", "threshold 500000") in as_tuples
+    assert ("observed_s", "40", "threshold_s 12") in as_tuples
+    assert ("sender", "0xab", None) in as_tuples
+    assert ("price", "101.5", "expected 100.0") in as_tuples
+    assert len(rows) == 4
+
+
+def test_countdown_text() -> None:
+    assert countdown(T0 + timedelta(minutes=12, seconds=3), T0) == "12m 03s"
+    assert countdown(T0 + timedelta(hours=3, minutes=5), T0) == "3h 05m"
+    assert countdown(T0 - timedelta(minutes=4, seconds=10), T0) == "overdue 4m 10s"
+    assert countdown(None, T0) == "-"
+
+
+def test_short_hash_and_safe_next() -> None:
+    assert short_hash("0x" + "ab" * 32) == "0xabababab…abab"
+    assert short_hash("0x12") == "0x12" and short_hash(None) == "-"
+    assert safe_next("/alerts?x=1") == "/alerts?x=1"
+    for bad in ("//evil", "http://evil", "", None, "/\\evil", "alerts"):
+        assert safe_next(bad) == "/"

@@ -1,0 +1,109 @@
+"""Overview, audit log, charts pages and the static files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.rig import ApiRig
+from web.conftest import AUDITOR, LEAD, client_for, csrf_of, sign_in
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def test_overview_shows_areas_chain_and_firing_alerts(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    page = await lead.get("/")
+    assert page.status_code == 200
+    text = page.text
+    assert re.findall(r'data-area="(\w+)"', text) == ["nodes", "transactions", "gas", "contracts", "oracles"]
+    assert re.search(r'data-area="oracles" data-state="red"', text)  # three P1s on the oracle monitor
+    assert re.search(r'data-area="gas" data-state="green"', text)
+    assert '<dd id="head-block">120</dd>' in text
+    assert "2 blocks" in text
+    assert "No reorganisation seen." in text
+    assert 'Firing alerts <span class="muted">3 total</span>' in text
+    assert text.count('class="countdown"') == 3
+
+
+async def test_overview_follows_the_platform_status(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    rig.status.update(head=150, last_block=140, lag=10)
+    rig.status["endpoints"] = [{"name": "node0", "url": "http://x", "state": "down", "head": None}]
+    fragment = await lead.get("/ui/overview", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text
+    assert '<dd id="head-block">150</dd>' in fragment.text
+    assert 'data-area="nodes" data-state="red"' in fragment.text  # no healthy endpoint
+    assert 'data-area="transactions" data-state="amber"' in fragment.text  # follower lagging
+    rig.status.clear()
+    empty = await lead.get("/ui/overview")
+    assert "The platform has not reported its status yet." in empty.text
+
+
+async def test_overview_with_nothing_firing_says_so(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    token = csrf_of((await lead.get("/")).text)
+    for alert_id in rig.alert_ids:
+        await lead.post(f"/alerts/{alert_id}/action", data={"action": "resolve", "csrf_token": token})
+    page = await lead.get("/")
+    assert "Nothing is firing" in page.text
+    assert 'data-area="oracles" data-state="green"' in page.text
+
+
+async def test_audit_page_needs_audit_read(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    page = await lead.get("/audit")
+    assert page.status_code == 403
+    assert "audit.read" in page.text
+    assert 'href="/audit"' not in (await lead.get("/")).text  # not offered in the navigation either
+
+
+async def test_audit_page_lists_entries_with_filters(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    alert_id = rig.alert_ids[0]
+    token = csrf_of((await lead.get("/")).text)
+    await lead.post(f"/alerts/{alert_id}/action", data={"action": "acknowledge", "csrf_token": token})
+    async with client_for(rig) as auditor:
+        await sign_in(auditor, AUDITOR)
+        page = await auditor.get("/audit")
+        assert page.status_code == 200
+        assert "alert.acknowledge" in page.text and LEAD in page.text
+        assert f'href="/alerts/{alert_id}">alert:{alert_id}' in page.text
+        only = await auditor.get("/ui/audit?action=alert.*")
+        assert "alert.acknowledge" in only.text and "user.create" not in only.text
+        nobody = await auditor.get("/ui/audit?actor=nobody")
+        assert "No audit entry matches these filters." in nobody.text
+
+
+async def test_charts_page_loads_the_vendored_uplot(
+    lead: httpx.AsyncClient, viewer: httpx.AsyncClient
+) -> None:
+    for client in (lead, viewer):  # metrics.read: every role may see charts
+        page = await client.get("/charts")
+        assert page.status_code == 200
+        assert "/static/vendor/uPlot.iife.min.js" in page.text
+        assert "/static/charts.js" in page.text
+
+
+async def test_static_files_and_no_way_out_of_static(lead: httpx.AsyncClient) -> None:
+    js = await lead.get("/static/vendor/htmx.min.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    css = await lead.get("/static/console.css")
+    assert css.headers["content-type"].startswith("text/css")
+    for path in ("/static/../views.py", "/static/%2e%2e/views.py", "/static/nope.js", "/static/"):
+        assert (await lead.get(path)).status_code == 404, path
+
+
+@pytest.mark.parametrize(
+    ("package", "source", "vendored"),
+    [
+        ("htmx.org", "dist/htmx.min.js", "htmx.min.js"),
+        ("uplot", "dist/uPlot.iife.min.js", "uPlot.iife.min.js"),
+        ("uplot", "dist/uPlot.min.css", "uPlot.min.css"),
+    ],
+)
+def test_vendored_assets_match_the_pinned_npm_packages(package: str, source: str, vendored: str) -> None:
+    """scripts/vendor_assets.js copied them; a package.json bump without re-vendoring fails here."""
+    installed = REPO / "node_modules" / package / source
+    if not installed.exists():
+        pytest.skip(f"{installed} is missing (npm ci not run)")
+    target = REPO / "src" / "fictra" / "web" / "static" / "vendor" / vendored
+    assert target.read_bytes() == installed.read_bytes(), f"run node scripts/vendor_assets.js ({vendored})"
