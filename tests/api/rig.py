@@ -3,6 +3,8 @@ a few alerts, and an httpx client through ASGITransport."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,9 +22,9 @@ from fictra.api.app import create_app
 from fictra.api.context import AppContext
 from fictra.auth.actor import SYSTEM
 from fictra.auth.permissions import PERMISSIONS, ROLE_ALIASES, RoleMap, load_roles
-from fictra.auth.policy import DEFAULT_POLICY
-from fictra.auth.service import create_user
-from fictra.auth.tokens import create_token
+from fictra.auth.policy import DEFAULT_POLICY, Source
+from fictra.auth.service import create_user, login
+from fictra.auth.tokens import NewToken, create_token
 from fictra.clock import FakeClock
 from fictra.db.engine import make_engine, session_factory
 from fictra.metrics import new_registry
@@ -48,11 +50,27 @@ class ApiRig:
     sessions: async_sessionmaker[AsyncSession]
     roles: RoleMap
     tokens: dict[str, str] = field(default_factory=dict)  # role -> bearer token
+    token_ids: dict[str, int] = field(default_factory=dict)  # role -> that token's id
     alert_ids: list[int] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=dict)
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def session_headers(self, role: str) -> dict[str, str]:
+        """Sign ``role``'s user in with their password (AUTH's login) and return the headers a browser
+        would send: both cookies and the CSRF header."""
+        result = await login(
+            self.sessions,
+            username=username_of(role),
+            password=PASSWORD,
+            source=Source("127.0.0.1", "pytest"),
+            clock=self.clock,
+        )
+        return {
+            "Cookie": f"fictra_session={result.session_token}; fictra_csrf={result.csrf_token}",
+            "X-CSRF-Token": result.csrf_token,
+        }
 
 
 def finding(i: int, severity: Severity = Severity.P1, *, network: str = "devnet") -> Finding:
@@ -67,7 +85,11 @@ def finding(i: int, severity: Severity = Severity.P1, *, network: str = "devnet"
     )
 
 
-async def add_user(rig: ApiRig, *, username: str, role: str) -> str:
+def username_of(role: str) -> str:
+    return f"u-{role.replace('_', '-')}"
+
+
+async def add_user(rig: ApiRig, *, username: str, role: str) -> NewToken:
     """A user with ``role`` and a token scoped to every permission the role holds."""
     async with rig.sessions.begin() as db:
         user = await create_user(
@@ -90,17 +112,30 @@ async def add_user(rig: ApiRig, *, username: str, role: str) -> str:
             clock=rig.clock,
             policy=DEFAULT_POLICY,
         )
-    return new.token
+    return new
+
+
+def config_copy(target: Path) -> Path:
+    """The repo's network, alerting, monitors, rules and roles config (only what the API reads), so other
+    config files being added do not change these tests."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("network.yaml", "alerting.yaml", "roles.yaml"):
+        shutil.copy(CONFIG_DIR / name, target / name)
+    for sub in ("monitors", "rules"):
+        shutil.copytree(CONFIG_DIR / sub, target / sub)
+    return target
 
 
 @asynccontextmanager
 async def api_rig(
     database_url: str, *, roles: list[str] | None = None, alerts: int = 3
 ) -> AsyncIterator[ApiRig]:
+    tmp = tempfile.TemporaryDirectory(prefix="fictra-api-")
+    config_dir = config_copy(Path(tmp.name) / "config")
     engine = make_engine(database_url)
     clock = FakeClock()
     sessions = session_factory(engine)
-    role_map = load_roles(CONFIG_DIR / "roles.yaml")
+    role_map = load_roles(config_dir / "roles.yaml")
     status: dict[str, Any] = {
         "network": "devnet",
         "head": 120,
@@ -110,12 +145,12 @@ async def api_rig(
         "endpoints": [{"name": "local", "url": "http://127.0.0.1:8545", "state": "healthy", "head": 120}],
     }
     context = AppContext(
-        settings=load_settings(config_dir=CONFIG_DIR, data_dir=Path("/nonexistent")),
+        settings=load_settings(config_dir=config_dir, data_dir=Path(tmp.name) / "data"),
         sessions=sessions,
         metrics=new_registry(),
         clock=clock,
         status=lambda: status,
-        config=load_config(CONFIG_DIR),
+        config=load_config(config_dir),
         roles=role_map,
     )
     app = create_app(context=context)
@@ -124,10 +159,12 @@ async def api_rig(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             rig = ApiRig(app, context, client, clock, sessions, role_map, status=status)
             for role in roles if roles is not None else ["admin"]:
-                rig.tokens[role] = await add_user(rig, username=f"u-{role.replace('_', '-')}", role=role)
+                new = await add_user(rig, username=username_of(role), role=role)
+                rig.tokens[role], rig.token_ids[role] = new.token, new.id
             async with sessions.begin() as db:
                 result = await apply_findings(db, [finding(i) for i in range(alerts)], head=200, clock=clock)
             rig.alert_ids = sorted({c.alert_id for c in result.changes})
             yield rig
     finally:
         await engine.dispose()
+        tmp.cleanup()

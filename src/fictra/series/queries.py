@@ -4,7 +4,7 @@ per bucket; empty buckets are left out)."""
 from __future__ import annotations
 
 from pydantic import BaseModel
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.errors import UsageError
@@ -64,7 +64,8 @@ async def query_series(
 
 async def series_names(session: AsyncSession, *, network: str) -> list[str]:
     stmt = (
-        select(distinct(SeriesSample.name))
+        select(SeriesSample.name)
+        .distinct()
         .where(SeriesSample.network == network)
         .order_by(SeriesSample.name)
         .limit(MAX_NAMES)
