@@ -1,0 +1,146 @@
+"""The notifications API (outbox, dead letters, manual retry) and the inbound alert endpoints.
+
+GET  /api/v1/notifications?status=dead&alert_id=&limit=&before_id=   notifications.read
+GET  /api/v1/notifications/{id}             (with its delivery attempts) notifications.read
+POST /api/v1/notifications/{id}/retry       {"reason": "..."}            notifications.retry
+POST /api/v1/inbound/alertmanager           Alertmanager webhook v4      inbound.write
+POST /api/v1/inbound/alerts                 {"alerts": [...]}            inbound.write
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from fictra.api.context import AppContext
+from fictra.api.deps import Context, DbSession, guarded
+from fictra.auth.deps import Actor, current_actor
+from fictra.notify import inbound, service
+from fictra.notify.models import NotificationStatus
+
+router = APIRouter(prefix="/api/v1", tags=["notifications"])
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+class NotificationView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    idempotency_key: str
+    receiver: str
+    channel: str
+    alert_id: int | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    message: dict[str, Any]
+
+
+class AttemptView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    attempt: int
+    at: datetime
+    outcome: str
+    error: str | None
+    duration_ms: int
+
+
+class NotificationDetail(NotificationView):
+    delivery_attempts: list[AttemptView]
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationView]
+    counts: dict[str, int] = Field(
+        description="Notifications per status (pending, sending, delivered, dead)."
+    )
+    next_before_id: int | None = Field(description="Pass as before_id for the next page; null on the last.")
+
+
+class RetryBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.get("/notifications", summary="Notifications, newest first (dead letters: status=dead)",
+            **guarded("notifications.read"))  # fmt: skip
+async def notifications_list(
+    session: DbSession,
+    status: Annotated[
+        NotificationStatus | None, Query(description="pending, sending, delivered or dead")
+    ] = None,
+    alert_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> NotificationPage:
+    rows = await service.list_notifications(
+        session, status=status.value if status else None, alert_id=alert_id, limit=limit, before_id=before_id
+    )
+    return NotificationPage(
+        items=[NotificationView.model_validate(r) for r in rows],
+        counts=await service.count_by_status(session),
+        next_before_id=rows[-1].id if len(rows) == limit else None,
+    )
+
+
+@router.get("/notifications/{notification_id}", summary="One notification and its delivery attempts",
+            **guarded("notifications.read"))  # fmt: skip
+async def notifications_show(session: DbSession, notification_id: int) -> NotificationDetail:
+    row = await service.get_notification(session, notification_id=notification_id)
+    attempts = await service.list_attempts(session, notification_id=notification_id)
+    return NotificationDetail.model_validate(
+        {**NotificationView.model_validate(row).model_dump(), "delivery_attempts": attempts}
+    )
+
+
+@router.post("/notifications/{notification_id}/retry", summary="Send a dead notification again",
+             **guarded("notifications.retry"))  # fmt: skip
+async def notifications_retry(
+    session: DbSession,
+    context: Context,
+    actor: CurrentActor,
+    notification_id: int,
+    body: RetryBody | None = None,
+) -> NotificationView:
+    row = await service.retry(
+        session,
+        notification_id=notification_id,
+        actor=actor,
+        clock=context.clock,
+        reason=body.reason if body else None,
+    )
+    return NotificationView.model_validate(row)
+
+
+def _hooks(context: AppContext) -> dict[str, Any]:
+    config = context.loaded_config
+    platform = context.platform
+    return {
+        "policy": config.policy if config is not None else None,
+        "on_changes": platform.pipeline.on_changes if platform is not None else None,
+    }
+
+
+@router.post("/inbound/alertmanager", summary="Prometheus Alertmanager webhook (payload version 4)",
+             **guarded("inbound.write"))  # fmt: skip
+async def inbound_alertmanager(
+    session: DbSession, context: Context, payload: inbound.AlertmanagerPayload
+) -> inbound.InboundResult:
+    findings, clears = inbound.from_alertmanager(payload)
+    return await inbound.ingest(
+        session, findings=findings, clears=clears, clock=context.clock, **_hooks(context)
+    )
+
+
+@router.post("/inbound/alerts", summary="Generic JSON alerts", **guarded("inbound.write"))
+async def inbound_alerts(
+    session: DbSession, context: Context, payload: inbound.GenericPayload
+) -> inbound.InboundResult:
+    findings, clears = inbound.from_generic(payload)
+    return await inbound.ingest(
+        session, findings=findings, clears=clears, clock=context.clock, **_hooks(context)
+    )
