@@ -96,10 +96,13 @@ async def _up(
     from fictra.platform.devnet import ensure_devnet, simulator_task
     from fictra.platform.run import AlertSummary, run
     from fictra.platform.view import ViewState, one_line, render
+    from fictra.response.loader import load_response_config
+    from fictra.response.wiring import attach as attach_response
     from fictra.rules.loader import load_config
 
     clock = SystemClock()
     config = load_config(s.config_dir)  # syntax/schema first; references checked below with the manifest
+    response_config = load_response_config(s.config_dir)  # escalation, oncall, routing, inhibit.yaml
     urls = endpoint_urls(config)
     state = ViewState()
     stop = asyncio.Event()
@@ -126,6 +129,8 @@ async def _up(
         platform = await assemble(
             settings=s, clock=clock, manifest=manifest, config=config, urls=urls, metrics=metrics
         )
+        link = f"http://{s.http_host}:{s.http_port}"
+        extra.append(attach_response(platform, config=response_config, link_base=link)[1])
     except BaseException:
         if handle is not None and handle.started_here:  # leave nothing half-started
             from fictra.devnet import runtime
@@ -135,7 +140,7 @@ async def _up(
         raise
     admin_password = await ensure_admin(platform.sessions, clock=clock, config_dir=s.config_dir)
     if admin_password is not None:  # first start: shown on the terminal once, never logged
-        console.print(f"First start: created user 'admin', one-time password: {admin_password} (change it)")
+        console.print(f"First start: user 'admin', one-time password: {admin_password}", soft_wrap=True)
     log_path = _setup_logging(s.data_dir)  # only now: a start-up that fails writes nothing
     state.where += [
         (

@@ -76,6 +76,15 @@ def check_references(cfg: ResponseConfig) -> list[str]:
     return problems
 
 
+def response_problems(config_dir: Path) -> list[str]:
+    """Every problem of the response files (for ``fictra config check`` and the platform's loader)."""
+    try:
+        load_response_config(config_dir)
+    except ConfigProblems as exc:
+        return list(exc.problems)
+    return []
+
+
 def load_response_config(config_dir: Path) -> ResponseConfig:
     """Raise :class:`ConfigProblems` listing every problem; defaults for missing files."""
     problems: list[str] = []

@@ -5,6 +5,7 @@ Layout (paths relative to the config directory)::
     network.yaml          the chain and its RPC endpoints           (required)
     alerting.yaml         acknowledgement deadlines, history bound  (optional)
     roles.yaml            role -> permissions of the console/API     (optional; fictra.auth.permissions)
+    escalation.yaml, oncall.yaml, routing.yaml, inhibit.yaml            (optional; fictra.response.loader)
     monitors/*.yaml       ``monitors:`` list of monitor families
     rules/*.yaml          ``rules:`` list of CEL event/tx rules
 
@@ -29,11 +30,13 @@ from fictra.rules.config import EventRuleConfig
 from fictra.rules.network import NetworkConfig
 from fictra.rules.refs import check_references
 
+RESPONSE_FILES = ("escalation.yaml", "oncall.yaml", "routing.yaml", "inhibit.yaml")  # fictra.response
+
 _MONITOR = TypeAdapter[MonitorConfig](MonitorConfig)
 MONITOR_TYPE_NAMES = sorted(str(get_args(m.model_fields["type"].annotation)[0]) for m in MONITOR_TYPES)
 
 
-_TOP_FILES = ("network.yaml", "alerting.yaml", "roles.yaml", "receivers.yaml")
+_TOP_FILES = ("network.yaml", "alerting.yaml", "roles.yaml", "receivers.yaml", *RESPONSE_FILES)
 
 
 class ConfigProblems(ConfigError):
@@ -217,6 +220,9 @@ def load_config(config_dir: Path, *, manifest: Manifest | None = None) -> Loaded
         from fictra.notify.config import receiver_problems  # imports this module
 
         problems.extend(receiver_problems(config_dir / "receivers.yaml"))
+    from fictra.response.loader import response_problems  # imports this module
+
+    problems.extend(response_problems(config_dir))
     for entry in sorted(config_dir.iterdir()):
         unknown_yaml = entry.is_file() and entry.suffix in {".yaml", ".yml"} and entry.name not in _TOP_FILES
         unknown_dir = (
