@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
-from fictra.cli import alerts, config, devnet, up, users
+from fictra.cli import alerts, audit, config, devnet, up, users
 from fictra.errors import FictraError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.command("status")(up.status)
 app.add_typer(devnet.app, name="devnet")
 app.add_typer(config.app, name="config")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="users")
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
