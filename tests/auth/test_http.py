@@ -234,3 +234,35 @@ async def test_one_time_password_must_be_changed(client: httpx.AsyncClient) -> N
     )
     assert ok.status_code == 204
     assert (await client.get("/api/v1/auth/me")).json()["must_change_password"] is False
+
+
+async def test_token_uses_are_recorded(
+    client: httpx.AsyncClient, sqlite_sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    csrf = await _login(client)
+    r = await client.post(
+        "/api/v1/users/alice/tokens",
+        json={"scopes": ["alerts.read"], "expires_in": "1h"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    token = r.json()["token"]
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {token}"}
+    for _ in range(3):  # successes: recorded at most once a minute
+        assert (await client.get("/api/v1/auth/me", headers=bearer)).status_code == 200
+    clock.advance(61)
+    assert (await client.get("/api/v1/auth/me", headers=bearer)).status_code == 200
+    clock.advance(3600)
+    assert (await client.get("/api/v1/auth/me", headers=bearer)).status_code == 401
+    assert (
+        await client.get("/api/v1/auth/me", headers={"Authorization": "Bearer fictra_guess"})
+    ).status_code == 401
+    async with sqlite_sessions() as db:
+        rows = (await db.execute(select(AccessAttempt).order_by(AccessAttempt.id))).scalars().all()
+    assert [(a.method, a.username, a.success, a.reason) for a in rows] == [
+        ("password", "alice", True, "ok"),
+        ("token", "alice", True, "ok"),
+        ("token", "alice", True, "ok"),
+        ("token", "alice", False, "expired_token"),
+        ("token", "(unknown token)", False, "unknown_token"),
+    ]
