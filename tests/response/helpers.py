@@ -21,11 +21,14 @@ from fictra.response.models import EscalationStep, SlaBreach
 from fictra.response.pipeline import ResponsePipeline
 
 PEOPLE: dict[str, Any] = {
-    "alice": {"roles": ["first_level_support"], "receiver": "ops-email", "channel": "email"},
-    "bob": {"roles": ["technical_lead"], "receiver": "ops-webhook", "channel": "webhook"},
-    "carol": {"roles": ["system_architect"], "receiver": "ops-webhook", "channel": "webhook"},
-    "dave": {"roles": ["executive"], "receiver": "ops-email", "channel": "email"},
+    "alice": {"roles": ["first_level_support"], "receiver": "ops-email"},
+    "bob": {"roles": ["technical_lead"], "receiver": "ops-webhook"},
+    "carol": {"roles": ["system_architect"], "receiver": "ops-webhook"},
+    "dave": {"roles": ["executive"], "receiver": "ops-email"},
 }
+
+
+RECEIVERS = {"ops-log": ["log"], "ops-email": ["email"], "ops-webhook": ["webhook", "log"]}
 
 
 def oncall(**extra: Any) -> OncallConfig:
@@ -61,6 +64,7 @@ def make_config(
         oncall=oncall_cfg or oncall(),
         routing=RoutingConfig.model_validate(routing or {}),
         inhibit=InhibitConfig.model_validate(inhibit or {}),
+        receivers=RECEIVERS,
     )
 
 

@@ -54,11 +54,13 @@ async def test_unacknowledged_p0_escalates_level_by_level(sessions, clock) -> No
     assert (await h.tick()).escalated == []  # path exhausted, no repeat
     outbox = await h.outbox()
     sent = [n for n in outbox if n.idempotency_key.startswith("escalation:")]
-    assert [n.receiver for n in outbox if n.idempotency_key.startswith("group:")] == ["log"]  # routed
+    assert [n.receiver for n in outbox if n.idempotency_key.startswith("group:")] == ["ops-log"]  # routed
     assert [(n.receiver, n.channel, n.message["fields"]["person"]) for n in sent] == [
         ("ops-email", "email", "alice"),
         ("ops-webhook", "webhook", "bob"),
+        ("ops-webhook", "log", "bob"),  # every channel of the person's receiver
         ("ops-webhook", "webhook", "carol"),
+        ("ops-webhook", "log", "carol"),
         ("ops-email", "email", "dave"),
     ]
     assert all(n.alert_id == alert_id and n.message["severity"] == "P0" for n in sent)

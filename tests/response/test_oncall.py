@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_default_config_files_load(tmp_path: Path) -> None:
         "system_architect",
         "executive_team",
     ]
-    assert cfg.routing.route.receiver == "log"
+    assert cfg.routing.route.receiver == "ops-log" and cfg.channels("ops-log") == ["log"]
     empty = load_response_config(tmp_path)
     assert empty.escalation.resolve_deadlines.P0 == timedelta(hours=4)
 
@@ -162,3 +163,16 @@ def test_every_problem_is_reported_with_file_and_key(tmp_path: Path) -> None:
         "inhibit.yaml:inhibit_rules.0.target_matchers:",
     ):
         assert expected in text, expected
+
+
+def test_receivers_must_exist_in_receivers_yaml(tmp_path: Path) -> None:
+    repo_config = Path(__file__).resolve().parents[2] / "config"
+    shutil.copy(repo_config / "receivers.yaml", tmp_path / "receivers.yaml")
+    (tmp_path / "oncall.yaml").write_text("people:\n  x: {receiver: pager}\n")
+    (tmp_path / "routing.yaml").write_text("route:\n  receiver: ops-log\n  routes:\n    - {receiver: nope}\n")
+    with pytest.raises(ConfigProblems) as info:
+        load_response_config(tmp_path)
+    assert info.value.problems == [
+        "routing.yaml:route.routes.0.receiver: unknown receiver 'nope' (receivers.yaml has: ops-log)",
+        "oncall.yaml:people.x.receiver: unknown receiver 'pager' (receivers.yaml has: ops-log)",
+    ]

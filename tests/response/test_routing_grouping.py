@@ -32,7 +32,6 @@ TREE = RoutingConfig.model_validate(
                 {"matchers": ['monitor=~"node.*"'], "receiver": "never"},
             ],
         },
-        "receivers": [{"name": n} for n in ("log", "pager", "infra", "infra-backup", "never")],
     }
 )
 
@@ -79,8 +78,10 @@ def test_bad_routing_config(raw: dict, message: str | None) -> None:
     if message is None:
         from fictra.response.loader import ResponseConfig, check_references
 
-        cfg = ResponseConfig(routing=RoutingConfig.model_validate(raw))
-        assert check_references(cfg) == ["routing.yaml:route.receiver: unknown receiver 'nope'"]
+        cfg = ResponseConfig(routing=RoutingConfig.model_validate(raw), receivers={"ops-log": ["log"]})
+        assert check_references(cfg) == [
+            "routing.yaml:route.receiver: unknown receiver 'nope' (receivers.yaml has: ops-log)"
+        ]
         return
     with pytest.raises(ValidationError, match=message):
         RoutingConfig.model_validate(raw)

@@ -188,12 +188,10 @@ async def assign(
     await _timeline(
         session, alert_id=alert_id, kind="assigned", at=now, details={"by": actor.username, "to": name}
     )
-    contact = ctx.config.oncall.people.get(name)
     message = engine.message_for(ctx, alert, level_name="assigned", reason=f"assigned by {actor.username}")
-    await ctx.notify(
+    await ctx.notify_person(
         session,
-        receiver=contact.receiver if contact else "log",
-        channel=contact.channel if contact else "log",
+        person=name,
         message=message.model_copy(update={"fields": {**message.fields, "person": name}}),
         key=f"assign:{alert_id}:{name}:{now.timestamp()}",
     )

@@ -1,9 +1,10 @@
 """Config-as-code of alert response: ``escalation.yaml``, ``oncall.yaml``, ``routing.yaml``, ``inhibit.yaml``.
 
-Every file is optional; missing files give the defaults (the runbook's escalation path, everything routed
-to the local ``log`` receiver, no inhibition). :func:`load_response_config` collects every problem of
-every file, each as ``file:key.path: message``, and cross-checks the references (schedules and people
-named by escalation levels, receivers named by routes).
+Every file is optional; missing files give the defaults (the runbook's escalation path, everything
+routed to the ``ops-log`` receiver of ``receivers.yaml``, no inhibition).
+:func:`fictra.response.loader.load_response_config` collects every problem of every file, each as
+``file:key.path: message``, and cross-checks the references (schedules and people named by escalation
+levels, receivers of ``receivers.yaml`` named by routes and people).
 """
 
 from __future__ import annotations
@@ -127,8 +128,9 @@ class EscalationConfig(_Strict):
 class Person(_Strict):
     email: str | None = None
     roles: list[str] = Field(default_factory=list)
-    receiver: str = Field(default="log", description="Notification receiver (notify config) for this person.")
-    channel: str = Field(default="log", description="Channel of that receiver (email, webhook, log...).")
+    receiver: str = Field(
+        default="ops-log", description="Receiver of receivers.yaml this person is notified through."
+    )
 
 
 class Rotation(_Strict):
@@ -185,22 +187,16 @@ class Route(_Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class Receiver(_Strict):
-    name: str
-    channel: str = Field(default="log", description="Channel passed to the notification outbox.")
-
-
 class RoutingConfig(_Strict):
     route: Route = Field(
         default_factory=lambda: Route(
-            receiver="log",
+            receiver="ops-log",
             group_by=["network", "monitor"],
             group_wait=timedelta(seconds=30),
             group_interval=timedelta(minutes=5),
             repeat_interval=timedelta(hours=4),
         )
     )
-    receivers: list[Receiver] = Field(default_factory=lambda: [Receiver(name="log")])
 
     @model_validator(mode="after")
     def _root_complete(self) -> RoutingConfig:
@@ -233,7 +229,6 @@ __all__ = [
     "OncallConfig",
     "Person",
     "Policy",
-    "Receiver",
     "Rotation",
     "Route",
     "RoutingConfig",

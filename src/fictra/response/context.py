@@ -73,14 +73,29 @@ class ResponseContext:
     def link(self, alert_id: int) -> str:
         return f"{self.link_base.rstrip('/')}/alerts/{alert_id}"
 
-    async def notify(
-        self, session: AsyncSession, *, receiver: str, channel: str, message: Message, key: str
-    ) -> int | None:
-        if self.notifier is None:  # pragma: no cover - set in __post_init__
-            return None
-        return await self.notifier(
-            session, receiver=receiver, channel=channel, message=message, idempotency_key=key
-        )
+    async def notify(self, session: AsyncSession, *, receiver: str, message: Message, key: str) -> list[int]:
+        """One outbox row per channel of ``receiver`` (keys ``<key>:<channel>``); ids of the new rows."""
+        ids: list[int] = []
+        for channel in self.config.channels(receiver):
+            if self.notifier is None:  # pragma: no cover - set in __post_init__
+                break
+            new = await self.notifier(
+                session,
+                receiver=receiver,
+                channel=channel,
+                message=message,
+                idempotency_key=f"{key}:{channel}"[:255],
+            )
+            if new is not None:
+                ids.append(new)
+        return ids
+
+    async def notify_person(
+        self, session: AsyncSession, *, person: str, message: Message, key: str
+    ) -> list[int]:
+        contact = self.config.oncall.people.get(person)
+        receiver = contact.receiver if contact is not None else "ops-log"
+        return await self.notify(session, receiver=receiver, message=message, key=key)
 
     async def directory(self, session: AsyncSession, *, now: datetime) -> Directory:
         rows = await session.execute(

@@ -135,11 +135,9 @@ async def advance(
     row.next_escalation_at = step.next_at if keep_going else None
     message = message_for(ctx, alert, level_name=step.level_name, reason=reason)
     for person in step.people:
-        contact = ctx.config.oncall.people.get(person)
-        await ctx.notify(
+        await ctx.notify_person(
             session,
-            receiver=contact.receiver if contact else "log",
-            channel=contact.channel if contact else "log",
+            person=person,
             message=message.model_copy(update={"fields": {**message.fields, "person": person}}),
             key=f"escalation:{record.id}:{person}",
         )

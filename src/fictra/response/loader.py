@@ -25,6 +25,11 @@ class ResponseConfig:
     oncall: OncallConfig = field(default_factory=OncallConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     inhibit: InhibitConfig = field(default_factory=InhibitConfig)
+    receivers: dict[str, list[str]] | None = None  # receivers.yaml: receiver -> channel names; None: no file
+
+    def channels(self, receiver: str) -> list[str]:
+        """The outbox channels of a receiver (``log`` when unknown: delivery dead-letters it, visibly)."""
+        return (self.receivers or {}).get(receiver) or ["log"]
 
 
 def _load(config_dir: Path, name: str, model: type[BaseModel], problems: list[str]) -> Any:
@@ -69,11 +74,37 @@ def check_references(cfg: ResponseConfig) -> list[str]:
             named = level.notify.schedule
             if named is not None and named not in schedules and cfg.oncall.schedules:
                 problems.append(f"{where}.schedule: unknown schedule '{named}' (see oncall.yaml schedules:)")
-    receivers = {r.name for r in cfg.routing.receivers}
+    if cfg.receivers is None:
+        return problems
+    known = ", ".join(sorted(cfg.receivers)) or "none"
     for path, route in _routes(cfg.routing.route, "route"):
-        if route.receiver is not None and route.receiver not in receivers:
-            problems.append(f"routing.yaml:{path}.receiver: unknown receiver '{route.receiver}'")
+        if route.receiver is not None and route.receiver not in cfg.receivers:
+            problems.append(
+                f"routing.yaml:{path}.receiver: unknown receiver '{route.receiver}' "
+                f"(receivers.yaml has: {known})"
+            )
+    for name, contact in cfg.oncall.people.items():
+        if contact.receiver not in cfg.receivers:
+            problems.append(
+                f"oncall.yaml:people.{name}.receiver: unknown receiver '{contact.receiver}' "
+                f"(receivers.yaml has: {known})"
+            )
     return problems
+
+
+def _receivers(config_dir: Path) -> dict[str, list[str]] | None:
+    """receiver -> channel names from receivers.yaml (its own problems are reported by fictra.notify)."""
+    from fictra.errors import ConfigError
+    from fictra.notify.config import load_receivers
+
+    path = config_dir / "receivers.yaml"
+    if not path.is_file():
+        return None
+    try:
+        loaded = load_receivers(path)
+    except ConfigError:
+        return None
+    return {r.name: [c.key for c in r.channels] for r in loaded.receivers}
 
 
 def response_problems(config_dir: Path) -> list[str]:
@@ -96,7 +127,8 @@ def load_response_config(config_dir: Path) -> ResponseConfig:
     ]
     if problems:
         raise ConfigProblems(config_dir, problems)
-    cfg = ResponseConfig(*loaded)
+    escalation, oncall, routing, inhibit = loaded
+    cfg = ResponseConfig(escalation, oncall, routing, inhibit, receivers=_receivers(config_dir))
     problems = check_references(cfg)
     if problems:
         raise ConfigProblems(config_dir, problems)

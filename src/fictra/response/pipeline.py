@@ -160,9 +160,7 @@ async def notify_stage(run: Run) -> None:
 async def send_groups(
     session: AsyncSession, ctx: ResponseContext, groups: Sequence[GroupNotification]
 ) -> None:
-    receivers = {r.name: r for r in ctx.config.routing.receivers}
     for group in groups:
-        receiver = receivers.get(group.receiver)
         worst = min((a.severity for a in group.firing), default="P3")
         subject = f"[{'FIRING' if group.firing else 'RESOLVED'}:{len(group.firing)}] {group.group_key}"
         lines = [f"[{a.severity}] {a.summary} ({ctx.link(a.alert_id)})" for a in group.firing]
@@ -185,9 +183,8 @@ async def send_groups(
         await ctx.notify(
             session,
             receiver=group.receiver,
-            channel=receiver.channel if receiver else "log",
             message=message,
-            key=f"group:{group.group_key}:{group.flush}:{ctx.clock.now().timestamp()}"[:255],
+            key=f"group:{group.group_key}:{group.flush}:{ctx.clock.now().timestamp()}"[:240],
         )
 
 
