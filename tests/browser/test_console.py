@@ -15,7 +15,6 @@ from playwright.async_api import expect
 from browser.conftest import ARTIFACTS, PASSWORD, Console
 
 pytestmark = [pytest.mark.e2e]
-PAUSE_SUMMARY = re.compile(r"PaymentToken.*paused", re.IGNORECASE)
 state: dict[str, int] = {}
 
 
@@ -98,6 +97,7 @@ async def test_acknowledgement_is_in_the_audit_log(console: Console) -> None:
     await expect(row).to_have_count(1)
     await expect(row).to_contain_text("lead")
     await expect(row).to_contain_text(f"alert:{alert_id}")
+    await expect(page.locator("#verify-status")).to_have_text("intact")
     await page.screenshot(path=ARTIFACTS / "audit.png", full_page=True)
     await page.context.close()
 

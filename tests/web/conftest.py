@@ -19,8 +19,8 @@ from fictra.clock import FakeClock
 from fictra.db.engine import make_engine, migrate, session_factory
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
-LEAD, VIEWER, AUDITOR = "u-technical-lead", "u-viewer", "u-security-officer"
-USERS = {LEAD: "technical_lead", VIEWER: "viewer", AUDITOR: "security_officer"}
+LEAD, VIEWER, AUDITOR, LEGAL = "u-technical-lead", "u-viewer", "u-security-officer", "u-legal"
+USERS = {LEAD: "technical_lead", VIEWER: "viewer", AUDITOR: "security_officer", LEGAL: "legal"}
 
 
 def csrf_of(html: str) -> str:

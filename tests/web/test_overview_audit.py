@@ -7,9 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from api.rig import ApiRig
-from web.conftest import AUDITOR, LEAD, client_for, csrf_of, sign_in
+from web.conftest import AUDITOR, LEAD, LEGAL, client_for, csrf_of, sign_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,15 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 async def test_overview_shows_areas_chain_and_firing_alerts(rig: ApiRig, lead: httpx.AsyncClient) -> None:
     page = await lead.get("/")
     assert page.status_code == 200
-    text = page.text
-    assert re.findall(r'data-area="(\w+)"', text) == ["nodes", "transactions", "gas", "contracts", "oracles"]
-    assert re.search(r'data-area="oracles" data-state="red"', text)  # three P1s on the oracle monitor
-    assert re.search(r'data-area="gas" data-state="green"', text)
-    assert '<dd id="head-block">120</dd>' in text
-    assert "2 blocks" in text
-    assert "No reorganisation seen." in text
-    assert 'Firing alerts <span class="muted">3 total</span>' in text
-    assert text.count('class="countdown"') == 3
+    html = page.text
+    assert re.findall(r'data-area="(\w+)"', html) == ["nodes", "transactions", "gas", "contracts", "oracles"]
+    assert re.search(r'data-area="oracles" data-state="red"', html)  # three P1s on the oracle monitor
+    assert re.search(r'data-area="gas" data-state="green"', html)
+    assert '<dd id="head-block">120</dd>' in html
+    assert "2 blocks" in html
+    assert "No reorganisation seen." in html
+    assert 'Firing alerts <span class="muted">3 total</span>' in html
+    assert html.count('class="countdown"') == 3
 
 
 async def test_overview_follows_the_platform_status(rig: ApiRig, lead: httpx.AsyncClient) -> None:
@@ -107,3 +108,27 @@ def test_vendored_assets_match_the_pinned_npm_packages(package: str, source: str
         pytest.skip(f"{installed} is missing (npm ci not run)")
     target = REPO / "src" / "fictra" / "web" / "static" / "vendor" / vendored
     assert target.read_bytes() == installed.read_bytes(), f"run node scripts/vendor_assets.js ({vendored})"
+
+
+async def test_audit_verification_status_intact_then_tampered(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    token = csrf_of((await lead.get("/")).text)
+    await lead.post(f"/alerts/{rig.alert_ids[0]}/action", data={"action": "acknowledge", "csrf_token": token})
+    async with client_for(rig) as auditor:
+        await sign_in(auditor, AUDITOR)
+        assert 'id="audit-verify"' in (await auditor.get("/audit")).text
+        intact = await auditor.get("/ui/audit/verify", headers={"HX-Request": "true"})
+        assert 'id="verify-status">intact' in intact.text
+        async with rig.sessions.begin() as db:  # someone edits an entry behind the audit service's back
+            await db.execute(text("UPDATE audit_entries SET actor = 'mallory' WHERE idx = 1"))
+        tampered = await auditor.get("/ui/audit/verify")
+        assert 'id="verify-status">TAMPERED' in tampered.text
+        assert "First bad entry: #1." in tampered.text
+
+
+async def test_audit_verification_needs_audit_verify(rig: ApiRig, viewer: httpx.AsyncClient) -> None:
+    assert (await viewer.get("/ui/audit/verify")).status_code == 403  # no audit.read at all
+    async with client_for(rig) as legal:  # audit.read without audit.verify: the log, but no verdict
+        await sign_in(legal, LEGAL)
+        assert (await legal.get("/audit")).status_code == 200
+        fragment = await legal.get("/ui/audit/verify")
+        assert "not checked" in fragment.text and "audit.verify" in fragment.text

@@ -10,8 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fictra.api.deps import app_context
+from fictra.audit.anchor import AnchorClient, load_anchor
+from fictra.audit.checkpoints import count_checkpoints
+from fictra.audit.schemas import VerifyView
 from fictra.audit.service import count_entries, list_entries
-from fictra.errors import FictraError
+from fictra.audit.signing import AuditVerifier, load_verifier
+from fictra.audit.verify import verify_log
+from fictra.errors import ConfigError, FictraError
 from fictra.web.access import forbidden, page, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -75,3 +80,41 @@ async def audit_fragment(request: Request) -> Response:
     if not actor.can("audit.read"):
         return forbidden(request, actor, "audit.read")
     return page(request, actor, "partials/audit_table.html", page="audit", **await _audit_data(request))
+
+
+async def verification(request: Request, *, anchor: bool) -> VerifyView:
+    """The audit module's full check (chain, signed checkpoints, and the on-chain anchor when one was
+    deployed and ``anchor``), as ``GET /api/v1/audit/verify`` does it. FictraError when it cannot check."""
+    context = app_context(request)
+    data_dir = context.settings.data_dir
+    async with context.sessions() as session:
+        verifier: AuditVerifier | None = None
+        try:
+            verifier = load_verifier(data_dir)
+        except ConfigError:
+            if await count_checkpoints(session):
+                raise  # checkpoints exist but their key is gone: that is a finding, not "intact"
+        config = load_anchor(data_dir) if anchor else None
+        if config is None:
+            return VerifyView.of(await verify_log(session, verifier=verifier))
+        async with AnchorClient(config) as client:
+            await client.check()
+            return VerifyView.of(await verify_log(session, verifier=verifier, anchor=client))
+
+
+@router.get("/ui/audit/verify")
+async def audit_verify_fragment(request: Request) -> Response:
+    actor = await signed_in(request)
+    if actor is None:
+        return to_login(request)
+    if not actor.can("audit.read"):
+        return forbidden(request, actor, "audit.read")
+    if not actor.can("audit.verify"):
+        return page(request, actor, "partials/audit_verify.html", report=None, problem=None, allowed=False)
+    try:
+        report = await verification(request, anchor=request.query_params.get("anchor") == "1")
+    except FictraError as exc:
+        return page(
+            request, actor, "partials/audit_verify.html", report=None, problem=exc.user_message, allowed=True
+        )
+    return page(request, actor, "partials/audit_verify.html", report=report, problem=None, allowed=True)
