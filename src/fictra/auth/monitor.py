@@ -1,7 +1,8 @@
 """The access-attempts monitor: brute force (P1) and logins from a new place (P3), from ``access_attempts``.
 
 - **Brute force**: at least ``user_failures`` failed attempts for one user name, or ``ip_failures`` from
-  one source IP, within ``window`` -> a P1 finding per user/IP (cleared when the window holds fewer).
+  one source IP, within ``window`` -> a P1 finding per user/IP when the condition starts, cleared when the
+  window holds fewer (conditions left firing before a restart are taken over from the alert store).
 - **New place**: a successful password login from an IP never seen before for that user (users with no
   earlier successful login are skipped: their first place is not news) -> a P3 finding per user and IP.
 
@@ -12,15 +13,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.alerting.findings import Clear, Finding, Severity
+from fictra.alerting.findings import Finding, Severity
 from fictra.auth.models import AccessAttempt
 from fictra.clock import Clock
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.state import Conditions
 
 MAX_LISTED = 10
 
@@ -43,11 +46,12 @@ class AccessAttemptsMonitor:
         self._clock = clock
         self._window = window
         self._thresholds = {"user": user_failures, "ip": ip_failures}
-        self._firing: set[tuple[str, str]] = set()  # (by, subject) of brute-force conditions raised
+        self._conditions = Conditions(monitor=name, network=network)  # brute-force conditions raised
         self._last_id: int | None = None  # successful logins up to this id were judged for new places
 
     async def poll(self, session: AsyncSession) -> MonitorOutput:
         out = MonitorOutput()
+        await self._conditions.resume(session)  # after a restart: take over what was left firing
         await self._brute_force(session, out)
         await self._new_places(session, out)
         return out
@@ -66,43 +70,41 @@ class AccessAttemptsMonitor:
             groups[("user", row.username)].append(row)
             if row.source_ip:
                 groups[("ip", row.source_ip)].append(row)
-        now_firing: set[tuple[str, str]] = set()
+        holding: set[tuple[str, str]] = set()
         for (by, subject), attempts in sorted(groups.items()):
-            if len(attempts) < self._thresholds[by]:
-                continue
-            now_firing.add((by, subject))
-            others = sorted(
-                {a.source_ip or "?" for a in attempts} if by == "user" else {a.username for a in attempts}
-            )
-            reasons: dict[str, int] = defaultdict(int)
-            for a in attempts:
-                reasons[a.reason] += 1
-            what = f"user '{subject}'" if by == "user" else f"source IP {subject}"
-            out.findings.append(
-                Finding(
-                    monitor=self.name,
-                    severity=Severity.P1,
-                    summary=(
-                        f"Brute force: {len(attempts)} failed access attempts for {what} "
-                        f"within {int(self._window.total_seconds() // 60)} minutes"
-                    ),
-                    labels={"condition": "brute_force", "by": by, "subject": subject},
-                    network=self.network,
-                    evidence={
-                        "failures": len(attempts),
-                        "threshold": self._thresholds[by],
-                        "window_seconds": int(self._window.total_seconds()),
-                        "first_at": min(a.at for a in attempts).isoformat(),
-                        "last_at": max(a.at for a in attempts).isoformat(),
-                        "reasons": dict(sorted(reasons.items())),
-                        ("source_ips" if by == "user" else "usernames"): others[:MAX_LISTED],
-                    },
-                )
-            )
-        for by, subject in sorted(self._firing - now_firing):
-            labels = {"condition": "brute_force", "by": by, "subject": subject}
-            out.clears.append(Clear(self.name, labels, network=self.network))
-        self._firing = now_firing
+            if len(attempts) >= self._thresholds[by]:
+                holding.add((by, subject))
+                labels = {"condition": "brute_force", "by": by, "subject": subject}
+                self._conditions.hold_lazy(labels, partial(self._brute_finding, by, subject, attempts), out)
+        for labels in self._conditions.matching(condition="brute_force"):
+            if (labels.get("by", ""), labels.get("subject", "")) not in holding:
+                self._conditions.release(labels, out)
+
+    def _brute_finding(self, by: str, subject: str, attempts: list[Any]) -> Finding:
+        others = sorted(
+            {a.source_ip or "?" for a in attempts} if by == "user" else {a.username for a in attempts}
+        )
+        reasons: dict[str, int] = defaultdict(int)
+        for a in attempts:
+            reasons[a.reason] += 1
+        what = f"user '{subject}'" if by == "user" else f"source IP {subject}"
+        minutes = int(self._window.total_seconds() // 60)
+        return Finding(
+            monitor=self.name,
+            severity=Severity.P1,
+            summary=f"Brute force: {len(attempts)} failed access attempts for {what} within {minutes} min",
+            labels={"condition": "brute_force", "by": by, "subject": subject},
+            network=self.network,
+            evidence={
+                "failures": len(attempts),
+                "threshold": self._thresholds[by],
+                "window_seconds": int(self._window.total_seconds()),
+                "first_at": min(a.at for a in attempts).isoformat(),
+                "last_at": max(a.at for a in attempts).isoformat(),
+                "reasons": dict(sorted(reasons.items())),
+                ("source_ips" if by == "user" else "usernames"): others[:MAX_LISTED],
+            },
+        )
 
     async def _new_places(self, session: AsyncSession, out: MonitorOutput) -> None:
         ok = and_(AccessAttempt.success.is_(True), AccessAttempt.method == "password")
