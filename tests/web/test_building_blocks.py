@@ -9,7 +9,7 @@ from fictra.alerting.schemas import AlertView
 from fictra.web.access import safe_next
 from fictra.web.evidence import evidence_rows
 from fictra.web.health import area_health, area_of, monitor_areas
-from fictra.web.templating import countdown, short_hash
+from fictra.web.templating import changes, countdown, short_hash
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HEALTHY = {"endpoints": [{"state": "healthy"}, {"state": "healthy"}], "lag": 0}
@@ -99,3 +99,10 @@ def test_short_hash_and_safe_next() -> None:
     assert safe_next("/alerts?x=1") == "/alerts?x=1"
     for bad in ("//evil", "http://evil", "", None, "/\\evil", "alerts"):
         assert safe_next(bad) == "/"
+
+
+def test_audit_changes_show_only_what_differs() -> None:
+    before = {"status": "firing", "acknowledged_by": None}
+    after = {"status": "firing", "acknowledged_by": "lead", "note": "x"}
+    assert changes(before, after) == [("acknowledged_by", "None", "lead"), ("note", "-", "x")]
+    assert changes(None, after) == []  # a creation: the template shows the whole "after"

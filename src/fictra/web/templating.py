@@ -68,6 +68,19 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+def changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
+    """What an audit entry changed: (field, before, after) for the fields that differ; a whole side
+    when the other is absent (a creation or a deletion)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = list(dict.fromkeys([*before, *after]))
+        return [
+            (k, as_text(before.get(k, "-")), as_text(after.get(k, "-")))
+            for k in keys
+            if before.get(k) != after.get(k)
+        ]
+    return []
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -78,6 +91,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(iso=iso, hhmmss=hhmmss, short_hash=short_hash, as_text=as_text)
+    env.globals.update(changes=changes)
     env.globals.update(
         countdown=countdown, SEVERITIES=SEVERITIES, SEVERITY_NAMES=SEVERITY_NAMES, static_version=_version()
     )
