@@ -121,3 +121,14 @@ async def test_fragments_refresh_state_and_history(rig: ApiRig, lead: httpx.Asyn
     history = await lead.get(f"/ui/alerts/{alert_id}?part=history", headers={"HX-Request": "true"})
     assert 'id="alert-status"' in state.text and "<html" not in state.text
     assert "Timeline" in history.text and "Evidence" in history.text
+
+
+async def test_changing_filters_updates_the_address_bar(lead: httpx.AsyncClient) -> None:
+    changed = await lead.get(
+        "/ui/alerts?severity=P1&status=&q=gold", headers={"HX-Request": "true", "HX-Trigger": "alert-filters"}
+    )
+    assert changed.headers["HX-Replace-Url"] == "/alerts?severity=P1&q=gold"
+    polled = await lead.get(
+        "/ui/alerts?severity=P1", headers={"HX-Request": "true", "HX-Trigger": "alerts-table"}
+    )
+    assert "HX-Replace-Url" not in polled.headers

@@ -68,7 +68,7 @@ async def test_audit_page_lists_entries_with_filters(rig: ApiRig, lead: httpx.As
         assert page.status_code == 200
         assert "alert.acknowledge" in page.text and LEAD in page.text
         assert f'href="/alerts/{alert_id}">alert:{alert_id}' in page.text
-        assert f'acknowledged_by</span> None → <b>{LEAD}</b>' in page.text  # only what changed
+        assert f"acknowledged_by</span> None → <b>{LEAD}</b>" in page.text  # only what changed
         only = await auditor.get("/ui/audit?action=alert.*")
         assert "alert.acknowledge" in only.text and "user.create" not in only.text
         nobody = await auditor.get("/ui/audit?actor=nobody")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -104,7 +105,12 @@ async def alerts_page(request: Request) -> Response:
 
 @router.get("/ui/alerts")
 async def alerts_fragment(request: Request) -> Response:
-    return await _list(request, "partials/alerts_table.html")
+    response = await _list(request, "partials/alerts_table.html")
+    if request.headers.get("HX-Trigger") == "alert-filters" and response.status_code == 200:
+        # the filters changed: the address bar follows, so a reload or a shared link keeps them
+        query = urlencode([(k, v) for k, v in request.query_params.items() if v])
+        response.headers["HX-Replace-Url"] = f"/alerts?{query}" if query else "/alerts"
+    return response
 
 
 async def _detail(
