@@ -1,0 +1,227 @@
+"""Signed checkpoints: made over the whole log, refused over a tampered one; forged signatures, roots
+that do not match the entries, rewritten chains and deleted checkpoints are caught; proofs from the
+database check against the signed roots; the periodic task."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from fictra.audit import merkle
+from fictra.audit.checkpoints import (
+    checkpoint_loop,
+    create_checkpoint,
+    leaves,
+    list_checkpoints,
+    prove_consistency,
+    prove_inclusion,
+    statement,
+)
+from fictra.audit.signing import AuditSigner
+from fictra.audit.verify import VerifyReport, verify_log
+from fictra.clock import FakeClock
+from fictra.db.engine import session_factory
+from fictra.errors import ConflictError
+
+from .helpers import rehash_row, seed, sql
+
+
+@pytest.fixture
+def signer() -> AuditSigner:
+    return AuditSigner.generate()
+
+
+async def _verify(engine: AsyncEngine, signer: AuditSigner) -> VerifyReport:
+    async with session_factory(engine)() as session:
+        return await verify_log(session, verifier=signer.verifier)
+
+
+async def _checkpoint(engine: AsyncEngine, signer: AuditSigner, clock: FakeClock) -> int:
+    async with session_factory(engine).begin() as session:
+        made = await create_checkpoint(session, signer=signer, clock=clock)
+    assert made is not None
+    return made.tree_size
+
+
+async def test_checkpoints_sign_the_rfc6962_root(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        assert await create_checkpoint(session, signer=signer, clock=clock) is None  # empty log
+    await seed(engine, clock, 7)
+    assert await _checkpoint(engine, signer, clock) == 7
+    assert await _checkpoint(engine, signer, clock) == 7  # nothing new: the same checkpoint
+    await seed(engine, clock, 6, start=7)
+    assert await _checkpoint(engine, signer, clock) == 13
+    async with sessions() as session:
+        cps = await list_checkpoints(session)
+        hashes = (
+            (await session.execute(text("SELECT entry_hash FROM audit_entries ORDER BY idx"))).scalars().all()
+        )
+        assert await leaves(session) == merkle.leaf_hashes([bytes.fromhex(h) for h in hashes])
+    assert [c.tree_size for c in cps] == [13, 7]
+    tree = merkle.leaf_hashes([bytes.fromhex(h) for h in hashes])
+    for cp in cps:
+        assert cp.root_hash == merkle.root(tree[: cp.tree_size]).hex()
+        message = statement(tree_size=cp.tree_size, root_hash=cp.root_hash, created_at=cp.created_at)
+        assert signer.verifier.verify(message, cp.signature)
+        assert not AuditSigner.generate().verifier.verify(message, cp.signature)
+    report = await _verify(engine, signer)
+    assert report.ok and report.checkpoints == 2, report.problems
+
+
+async def test_proofs_from_the_database(engine: AsyncEngine, clock: FakeClock, signer: AuditSigner) -> None:
+    await seed(engine, clock, 5)
+    await _checkpoint(engine, signer, clock)
+    await seed(engine, clock, 6, start=5)
+    await _checkpoint(engine, signer, clock)
+    async with session_factory(engine)() as session:
+        for index in range(11):
+            proof = await prove_inclusion(session, index=index)
+            assert proof.valid and proof.tree_size == 11
+            assert merkle.verify_inclusion(
+                bytes.fromhex(proof.leaf_hash),
+                index,
+                11,
+                [bytes.fromhex(p) for p in proof.path],
+                bytes.fromhex(proof.root_hash),
+            )
+        early = await prove_inclusion(session, index=2, tree_size=5)
+        assert early.valid and len(early.path) == 3
+        with pytest.raises(ConflictError, match="Entry 7 is not covered by checkpoint"):
+            await prove_inclusion(session, index=7, tree_size=5)
+        cons = await prove_consistency(session, first=5, second=11)
+        assert cons.valid and cons.proof
+        assert merkle.verify_consistency(
+            5,
+            11,
+            bytes.fromhex(cons.first_root),
+            bytes.fromhex(cons.second_root),
+            [bytes.fromhex(p) for p in cons.proof],
+        )
+
+
+async def test_forged_checkpoint_signature(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    await seed(engine, clock, 6)
+    await _checkpoint(engine, signer, clock)
+    mallory = AuditSigner.generate()
+    async with session_factory(engine).begin() as session:
+        (cp,) = await list_checkpoints(session)
+        cp.signature = mallory.sign(
+            statement(tree_size=cp.tree_size, root_hash=cp.root_hash, created_at=cp.created_at)
+        )
+    report = await _verify(engine, signer)
+    assert not report.ok and report.first_bad_index is None
+    assert [p.kind for p in report.problems] == ["signature"]
+    assert "has a signature that does not verify" in report.problems[0].message
+    await sql(engine, "UPDATE audit_checkpoints SET key_id = :k", k=mallory.key_id)
+    report = await _verify(engine, signer)
+    assert [p.kind for p in report.problems] == ["signature"] and "not the platform key" in report.summary()
+    await sql(engine, "UPDATE audit_checkpoints SET signature = 'zz'")  # not even hex
+    assert not (await _verify(engine, AuditSigner.generate())).ok
+
+
+async def test_checkpoint_root_not_matching_entries(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    await seed(engine, clock, 8)
+    await _checkpoint(engine, signer, clock)
+    forged_root = "ab" * 32
+    async with session_factory(engine).begin() as session:  # a root re-signed with the real key
+        (cp,) = await list_checkpoints(session)
+        cp.root_hash = forged_root
+        cp.signature = signer.sign(
+            statement(tree_size=cp.tree_size, root_hash=forged_root, created_at=cp.created_at)
+        )
+    report = await _verify(engine, signer)
+    assert [p.kind for p in report.problems] == ["root"]
+    assert "root does not match entries [0, 8)" in report.problems[0].message
+
+
+async def test_rewritten_chain_is_caught_by_the_checkpoints(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    """Modify entry 5 and re-hash every later entry (and the head): the chain is consistent again, but
+    the checkpoint over 8 entries is not; entries up to the earlier checkpoint (3) are vouched for."""
+    await seed(engine, clock, 3)
+    await _checkpoint(engine, signer, clock)
+    await seed(engine, clock, 7, start=3)
+    await _checkpoint(engine, signer, clock)
+    await sql(engine, "UPDATE audit_entries SET target = 'alert:none' WHERE idx = 5")
+    prev = await rehash_row(engine, 5)
+    for index in range(6, 10):
+        await sql(engine, "UPDATE audit_entries SET prev_hash = :p WHERE idx = :i", p=prev, i=index)
+        prev = await rehash_row(engine, index)
+    await sql(engine, "UPDATE audit_head SET head_hash = :p", p=prev)
+    report = await _verify(engine, signer)
+    assert [p.kind for p in report.problems] == ["root"], report.problems
+    assert report.first_bad_index == 3
+    assert "entries from 3 on were rewritten" in report.summary()
+
+
+async def test_deleted_tail_covered_by_a_checkpoint(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    await seed(engine, clock, 6)
+    await _checkpoint(engine, signer, clock)
+    await sql(engine, "DELETE FROM audit_entries WHERE idx >= 4", "UPDATE audit_head SET size = 4")
+    await sql(
+        engine, "UPDATE audit_head SET head_hash = (SELECT entry_hash FROM audit_entries WHERE idx = 3)"
+    )
+    report = await _verify(engine, signer)
+    assert report.first_bad_index == 4 and [p.kind for p in report.problems] == ["deleted"]
+    assert "covers 6 entries but only 4 are stored" in report.summary()
+    async with session_factory(engine).begin() as session:
+        with pytest.raises(ConflictError, match="entries were deleted"):
+            await create_checkpoint(session, signer=signer, clock=clock)
+
+
+async def test_no_checkpoint_over_a_tampered_log(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    await seed(engine, clock, 4)
+    await _checkpoint(engine, signer, clock)
+    await seed(engine, clock, 4, start=4)
+    await sql(engine, "UPDATE audit_entries SET actor = 'mallory' WHERE idx = 6")
+    async with session_factory(engine).begin() as session:
+        with pytest.raises(ConflictError, match="fails verification at index 6"):
+            await create_checkpoint(session, signer=signer, clock=clock)
+    await sql(engine, "UPDATE audit_entries SET actor = 'eve' WHERE idx = 1")  # inside the old checkpoint,
+    await rehash_row(engine, 1)  # re-hashed: its leaf no longer matches the signed root
+    async with session_factory(engine).begin() as session:
+        with pytest.raises(ConflictError, match=r"Entries \[0, 4\) no longer match checkpoint"):
+            await create_checkpoint(session, signer=signer, clock=clock)
+        assert len(await list_checkpoints(session)) == 1
+
+
+async def test_checkpoint_loop(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions = session_factory(engine)
+    stop = asyncio.Event()
+    task = asyncio.create_task(checkpoint_loop(sessions, clock, stop, signer=signer, every=60))
+    for _ in range(3):
+        await asyncio.sleep(0.05)
+    await seed(engine, clock, 3)
+    for _ in range(40):  # the fake clock's sleep returns at once: rounds follow one another
+        await asyncio.sleep(0.01)
+        async with sessions() as session:
+            if await list_checkpoints(session):
+                break
+    await sql(engine, "UPDATE audit_entries SET actor = 'mallory' WHERE idx = 0")
+    await rehash_row(engine, 0)
+    await seed(engine, clock, 1, start=3)
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    async with sessions() as session:
+        assert [c.tree_size for c in await list_checkpoints(session)] == [3]
+    refused = [r for r in caplog.records if "audit checkpoint refused" in r.getMessage()]
+    assert len(refused) == 1  # logged once, not every round
