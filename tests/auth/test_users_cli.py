@@ -20,9 +20,11 @@ from .conftest import REPO
 CLI = "import sys; from fictra.cli import main; sys.argv[0] = 'fictra'; main()"
 
 
-def fictra(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def fictra(
+    data_dir: Path, *args: str, stdin: str | None = None, columns: int = 60
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("FICTRA_DATABASE_URL", "FICTRA_CONFIG_DIR")}
-    env.update(FICTRA_DATA_DIR=str(data_dir), COLUMNS="200")
+    env.update(FICTRA_DATA_DIR=str(data_dir), COLUMNS=str(columns))  # narrow: secrets still on one line
     return subprocess.run(
         [sys.executable, "-c", CLI, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120,
         cwd=REPO,
@@ -73,7 +75,7 @@ def test_users_round_trip(
     assert token.returncode == 0, token.stderr
     raw = token.stdout.strip().splitlines()[-1]
     assert raw.startswith("fictra_")
-    listed = fictra(data, "users", "list")
+    listed = fictra(data, "users", "list", columns=200)
     assert listed.returncode == 0
     rows = {line.split()[1]: line for line in listed.stdout.splitlines() if line.startswith("│")}
     assert "technical_lead, viewer" in rows["alice"] and "active" in rows["alice"]

@@ -83,7 +83,7 @@ def add(
     asyncio.run(_in_transaction(run))
     console.print(f"Added user '{username}' with role(s) {', '.join(check_roles(role, role_map))}.")
     if generated:
-        console.print(f"One-time password (shown once; change it at first login): {password}")
+        console.print(f"One-time password (shown once; change it at first login): {password}", soft_wrap=True)
 
 
 @app.command("list")
