@@ -106,15 +106,14 @@ def from_alertmanager(payload: AlertmanagerPayload) -> tuple[list[Finding], list
         summary = (
             notes.get("summary") or notes.get("description") or labels.get("alertname", "Alertmanager alert")
         )
-        evidence: dict[str, object] = {
-            "source": "alertmanager",
-            "annotations": notes,
+        evidence: dict[str, object] = {"source": "alertmanager", "annotations": notes}
+        extra = {
             "starts_at": alert.startsAt.isoformat() if alert.startsAt else None,
             "generator_url": alert.generatorURL,
             "alertmanager_fingerprint": alert.fingerprint,
-            "receiver": payload.receiver,
             "external_url": payload.externalURL,
         }
+        evidence |= {k: v for k, v in extra.items() if v}
         findings.append(
             Finding(
                 monitor=monitor,

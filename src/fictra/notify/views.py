@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fictra.api.context import AppContext
@@ -20,6 +20,7 @@ from fictra.api.deps import Context, DbSession, guarded
 from fictra.auth.deps import Actor, current_actor
 from fictra.notify import inbound, service
 from fictra.notify.models import NotificationStatus
+from fictra.notify.writer import InboundWriter
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -116,31 +117,33 @@ async def notifications_retry(
     return NotificationView.model_validate(row)
 
 
-def _hooks(context: AppContext) -> dict[str, Any]:
-    config = context.loaded_config
-    platform = context.platform
-    return {
-        "policy": config.policy if config is not None else None,
-        "on_changes": platform.pipeline.on_changes if platform is not None else None,
-    }
+def _writer(request: Request, context: AppContext) -> InboundWriter:
+    """One writer per app: concurrent inbound requests share its transactions."""
+    writer = getattr(request.app.state, "inbound_writer", None)
+    if not isinstance(writer, InboundWriter):
+        config = context.loaded_config
+        platform = context.platform
+        writer = request.app.state.inbound_writer = InboundWriter(
+            sessions=context.sessions,
+            clock=context.clock,
+            policy=config.policy if config is not None else None,
+            on_changes=platform.pipeline.on_changes if platform is not None else None,
+        )
+    return writer
 
 
 @router.post("/inbound/alertmanager", summary="Prometheus Alertmanager webhook (payload version 4)",
              **guarded("inbound.write"))  # fmt: skip
 async def inbound_alertmanager(
-    session: DbSession, context: Context, payload: inbound.AlertmanagerPayload
+    request: Request, context: Context, payload: inbound.AlertmanagerPayload
 ) -> inbound.InboundResult:
     findings, clears = inbound.from_alertmanager(payload)
-    return await inbound.ingest(
-        session, findings=findings, clears=clears, clock=context.clock, **_hooks(context)
-    )
+    return await _writer(request, context).submit(findings=findings, clears=clears)
 
 
 @router.post("/inbound/alerts", summary="Generic JSON alerts", **guarded("inbound.write"))
 async def inbound_alerts(
-    session: DbSession, context: Context, payload: inbound.GenericPayload
+    request: Request, context: Context, payload: inbound.GenericPayload
 ) -> inbound.InboundResult:
     findings, clears = inbound.from_generic(payload)
-    return await inbound.ingest(
-        session, findings=findings, clears=clears, clock=context.clock, **_hooks(context)
-    )
+    return await _writer(request, context).submit(findings=findings, clears=clears)

@@ -1,0 +1,103 @@
+"""The inbound writer: concurrent requests, order within a batch, and races with another process."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fictra.alerting.findings import Clear, Finding, Severity
+from fictra.alerting.models import Alert
+from fictra.alerting.service import AlertChange
+from fictra.clock import FakeClock
+from fictra.notify.writer import InboundWriter
+
+
+def fnd(name: str) -> Finding:
+    return Finding(monitor=f"test/{name}", severity=Severity.P1, summary=name, labels={}, network="external")
+
+
+def clr(name: str) -> Clear:
+    return Clear(monitor=f"test/{name}", labels={}, network="external")
+
+
+async def _alerts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, tuple[str, int]]:
+    async with sessions() as s:
+        return {a.monitor: (a.status, a.count) for a in await s.scalars(select(Alert))}
+
+
+async def test_concurrent_requests_for_one_new_fingerprint_make_one_alert(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    writer = InboundWriter(sessions=sessions, clock=clock)
+    results = await asyncio.gather(*(writer.submit(findings=[fnd("x")], clears=[]) for _ in range(10)))
+    assert await _alerts(sessions) == {"test/x": ("firing", 10)}
+    assert sorted(r.fired for r in results) == [0] * 9 + [1]
+    assert sum(r.updated for r in results) == 9
+    assert writer.transactions < 10  # requests shared transactions
+
+
+async def test_order_within_one_batch_is_kept(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    writer = InboundWriter(sessions=sessions, clock=clock)
+    await writer.submit(findings=[fnd("a")], clears=[])
+    async with writer._lock:  # hold the writer so the next three requests form one batch
+        tasks = [
+            asyncio.create_task(writer.submit(findings=[fnd("b")], clears=[clr("a")])),
+            asyncio.create_task(writer.submit(findings=[fnd("a")], clears=[clr("b")])),
+            asyncio.create_task(writer.submit(findings=[fnd("c")], clears=[])),
+        ]
+        await asyncio.sleep(0)
+        assert len(writer._queue) == 3
+    first, second, third = await asyncio.gather(*tasks)
+    assert writer.transactions == 2
+    # a: fired, cleared by the first, fired again by the second; b: fired by the first, cleared by the second
+    assert await _alerts(sessions) == {
+        "test/a": ("firing", 2),
+        "test/b": ("resolved", 1),
+        "test/c": ("firing", 1),
+    }
+    assert (first.fired, first.resolved) == (1, 1)
+    assert (second.fired, second.resolved) == (1, 1)
+    assert (third.fired, third.resolved, third.accepted) == (1, 0, 1)
+
+
+async def test_a_race_with_another_process_is_retried_and_deduplicated(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    inserted = asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def pause(changes: list[AlertChange], session: AsyncSession) -> None:
+        inserted.set()
+        await go_on.wait()  # inserted, not committed yet
+
+    slow = InboundWriter(sessions=sessions, clock=clock, on_changes=pause)  # "another process"
+    fast = InboundWriter(sessions=sessions, clock=clock)
+    first = asyncio.create_task(slow.submit(findings=[fnd("r")], clears=[]))
+    await inserted.wait()
+    second = asyncio.create_task(fast.submit(findings=[fnd("r")], clears=[]))
+    await asyncio.sleep(0.05)  # let the second writer read "no such alert" and block on the insert
+    go_on.set()
+    a, b = await asyncio.gather(first, second)
+    assert await _alerts(sessions) == {"test/r": ("firing", 2)}
+    assert (a.fired, b.fired, b.updated) == (1, 0, 1)
+    assert (slow.retries, fast.retries) == (0, 1)
+
+
+async def test_a_failing_batch_fails_every_request_in_it(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    async def boom(changes: list[AlertChange], session: AsyncSession) -> None:
+        raise RuntimeError("routing stage failed")
+
+    writer = InboundWriter(sessions=sessions, clock=clock, on_changes=boom)
+    results = await asyncio.gather(
+        *(writer.submit(findings=[fnd(f"f{i}")], clears=[]) for i in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, RuntimeError) for r in results)
+    assert await _alerts(sessions) == {}  # rolled back
+    ok = InboundWriter(sessions=sessions, clock=clock)
+    assert (await ok.submit(findings=[fnd("f0")], clears=[])).fired == 1
