@@ -5,6 +5,7 @@ database check against the signed roots; the periodic task."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -24,7 +25,7 @@ from fictra.audit.signing import AuditSigner
 from fictra.audit.verify import VerifyReport, verify_log
 from fictra.clock import FakeClock
 from fictra.db.engine import session_factory
-from fictra.errors import ConflictError
+from fictra.errors import ConflictError, UsageError
 
 from .helpers import rehash_row, seed, sql
 
@@ -225,3 +226,29 @@ async def test_checkpoint_loop(
         assert [c.tree_size for c in await list_checkpoints(session)] == [3]
     refused = [r for r in caplog.records if "audit checkpoint refused" in r.getMessage()]
     assert len(refused) == 1  # logged once, not every round
+
+
+async def test_checkpoint_loop_survives_a_broken_database(
+    engine: AsyncEngine,
+    clock: FakeClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("FICTRA_AUDIT_KEY_PASSPHRASE", raising=False)
+    with pytest.raises(UsageError, match="needs signer= or data_dir="):
+        await checkpoint_loop(session_factory(engine), clock, asyncio.Event())
+    await seed(engine, clock, 2)
+    await sql(engine, "DROP TABLE audit_checkpoints")
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        checkpoint_loop(session_factory(engine), clock, stop, data_dir=tmp_path, every=60)
+    )
+    for _ in range(30):
+        await asyncio.sleep(0.01)
+    assert not task.done()
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    failed = [r for r in caplog.records if "audit checkpoint failed" in r.getMessage()]
+    assert len(failed) == 1 and "retrying next round" in failed[0].getMessage()
+    assert (tmp_path / "keys" / "audit-signing.json").is_file()  # the key was made from data_dir

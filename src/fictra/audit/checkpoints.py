@@ -13,9 +13,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.audit import merkle
@@ -23,7 +24,7 @@ from fictra.audit.canonical import dumps, format_time
 from fictra.audit.chain import walk
 from fictra.audit.models import AuditCheckpoint, AuditEntry
 from fictra.audit.service import head
-from fictra.audit.signing import AuditSigner
+from fictra.audit.signing import AuditSigner, load_signer
 from fictra.clock import Clock
 from fictra.errors import ConflictError, NotFoundError, UsageError
 
@@ -229,25 +230,41 @@ async def checkpoint_loop(
     clock: Clock,
     stop: asyncio.Event,
     *,
-    signer: AuditSigner,
+    signer: AuditSigner | None = None,
+    data_dir: Path | None = None,
     every: float = DEFAULT_EVERY_S,
 ) -> None:
-    """Make a checkpoint every ``every`` seconds (when entries were added) until ``stop`` is set. A log
-    that fails verification is logged (an error, once per distinct problem) and not signed."""
+    """Make a checkpoint every ``every`` seconds (when entries were added) until ``stop`` is set.
+
+    The key is ``signer``, or loaded from ``data_dir`` (``<data_dir>/keys/audit-signing.json``, created on
+    first use) before the first round, so a wrong passphrase stops the start-up with its ConfigError. A
+    log that fails verification, or a database that is briefly unreachable, is logged (once per distinct
+    problem) and the loop carries on: it only ends when ``stop`` is set.
+    """
+    if signer is None:
+        if data_dir is None:
+            raise UsageError(
+                "checkpoint_loop needs signer= or data_dir= (where the audit signing key lives)."
+            )
+        signer = load_signer(data_dir)
     last_problem = ""
     while not stop.is_set():
+        problem = ""
         try:
             async with sessions.begin() as session:
                 made = await create_checkpoint(session, signer=signer, clock=clock)
             if made is not None:
                 log.debug("audit checkpoint at tree size %d", made.tree_size)
-            last_problem = ""
         except ConflictError as exc:
-            if exc.user_message != last_problem:
-                log.error("audit checkpoint refused: %s", exc.user_message)
-                last_problem = exc.user_message
+            problem = f"audit checkpoint refused: {exc.user_message}"
         except IntegrityError:  # another process checkpointed the same size at the same moment
             log.debug("audit checkpoint raced with another writer; retrying next round")
+        except (SQLAlchemyError, OSError) as exc:
+            first_line = (str(exc).splitlines() or [""])[0][:200]
+            problem = f"audit checkpoint failed ({type(exc).__name__}: {first_line}); retrying next round"
+        if problem and problem != last_problem:
+            log.error("%s", problem)
+        last_problem = problem
         if await _wait(stop, every, clock):
             return
 
