@@ -179,7 +179,15 @@ def _load(path: Path) -> tuple[ReceiversConfig | None, list[str]]:
     try:
         return ReceiversConfig.model_validate({} if raw is None else raw), []
     except ValidationError as exc:
-        return None, _problem_lines(path.name, exc)
+        problems = _problem_lines(path.name, exc)
+    # the cross-checks as well, even when some entry is broken (pydantic skips them then)
+    items = raw.get("receivers") if isinstance(raw, dict) else None
+    names = [r.get("name") for r in items if isinstance(r, dict)] if isinstance(items, list) else []
+    dupes = sorted({str(n) for n in names if n is not None and names.count(n) > 1})
+    line = f"{path.name}:(top): receiver name(s) {', '.join(dupes)} used more than once"
+    if dupes and line not in problems:
+        problems.append(line)
+    return None, problems
 
 
 def receiver_problems(path: Path) -> list[str]:
