@@ -107,3 +107,17 @@ def test_message_validates_its_fields() -> None:
     with pytest.raises(ValidationError):
         Message.model_validate({"subject": "x", "unknown": 1})
     assert Message(subject="x").status == "firing"
+
+
+def test_subject_tags_severity_and_status_once() -> None:
+    from fictra.notify.templates import Envelope, subject
+
+    def env(**kw: object) -> Envelope:
+        return Envelope(1, "k", "ops", "log", Message.model_validate({"severity": "P1", **kw}), 1, "http://c")
+
+    assert subject(env(subject="Feed stale")) == "[P1 FIRING] Feed stale"
+    assert subject(env(subject="[P1] Feed stale", status="resolved")) == "[P1 RESOLVED] Feed stale"
+    assert subject(env(subject="[P1]")) == "[P1 FIRING] [P1]"
+    assert env(subject="x", link="/alerts/3").link == "http://c/alerts/3"
+    assert env(subject="x", link="https://elsewhere/a").link == "https://elsewhere/a"
+    assert env(subject="x").link is None

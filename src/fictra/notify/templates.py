@@ -42,8 +42,10 @@ class Envelope:
 
 
 def subject(env: Envelope) -> str:
+    """``[P0 FIRING] <subject>`` (a subject that already starts with ``[P0]`` keeps only the new tag)."""
     m = env.message
-    return f"[{m.severity} {m.status.upper()}] {m.subject}"
+    text = m.subject.removeprefix(f"[{m.severity}]").lstrip() or m.subject
+    return f"[{m.severity} {m.status.upper()}] {text}"
 
 
 def _value(value: Any) -> str:
