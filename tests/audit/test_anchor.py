@@ -3,18 +3,22 @@ against the chain (a wrong anchored root is caught); the contract's rules and cu
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
 from web3 import AsyncWeb3
 
 from fictra.audit.anchor import AnchorClient, AnchorConfig, anchor_latest, deploy_anchor, load_anchor
 from fictra.audit.checkpoints import create_checkpoint
-from fictra.audit.signing import AuditSigner
+from fictra.audit.signing import AuditSigner, load_signer
 from fictra.audit.verify import verify_log
+from fictra.cli import audit
 from fictra.clock import FakeClock, SystemClock
+from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.devnet.accounts import one
 from fictra.devnet.anvil import AnvilNode
 from fictra.errors import ChainError, ConfigError, ConflictError, DevnetError
@@ -39,13 +43,14 @@ async def test_anchor_then_verify_against_the_chain(
     assert load_anchor(tmp_path) == config and config.deployed_by == one("operator").address
     async with AnchorClient(config) as client:
         async with sessions.begin() as session:
-            marked = await anchor_latest(session, client=client, clock=clock)
-        assert first is not None and marked.tree_size == 5 and marked.anchor_tx is not None
+            done = await anchor_latest(session, client=client, clock=clock)
+        marked = done.checkpoint
+        assert first is not None and marked.tree_size == 5 and marked.anchor_tx == done.sent_tx is not None
         assert await client.root_of(5) == bytes.fromhex(first.root_hash)
         assert await client.latest() == (5, bytes.fromhex(first.root_hash))
         async with sessions.begin() as session:  # idempotent: already on chain, nothing sent
             again = await anchor_latest(session, client=client, clock=clock)
-        assert again.anchor_tx == marked.anchor_tx
+        assert again.checkpoint.anchor_tx == marked.anchor_tx and again.sent_tx is None
         await seed(engine, clock, 3, start=5)
         async with sessions.begin() as session:
             await create_checkpoint(session, signer=signer, clock=clock)
@@ -124,3 +129,57 @@ async def test_missing_contract_and_unreachable_node(node: AnvilNode, tmp_path: 
     (tmp_path / "audit" / "anchor.json").write_text("{not json")
     with pytest.raises(ConfigError, match=r"anchor\.json' is unreadable"):
         load_anchor(tmp_path)
+
+
+def test_cli_anchor_and_verify(node: AnvilNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    monkeypatch.delenv("FICTRA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("FICTRA_AUDIT_KEY_PASSPHRASE", raising=False)
+    monkeypatch.setenv("FICTRA_DATA_DIR", str(data))
+    url = f"sqlite:///{data / 'fictra.db'}"
+    migrate(url)
+
+    async def populate() -> None:
+        engine = make_engine(url)
+        try:
+            await seed(engine, FakeClock(), 4)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(populate())
+    runner = CliRunner()
+    assert runner.invoke(audit.app, ["checkpoint"]).exit_code == 0
+    anchored = runner.invoke(audit.app, ["anchor", "--rpc-url", node.rpc_url])
+    assert anchored.exit_code == 0, anchored.output
+    lines = anchored.stdout.strip().splitlines()
+    assert (
+        lines[0].startswith("deployed AuditAnchor at 0x")
+        and "anchored checkpoint #1 (tree size 4)" in lines[1]
+    )
+    again = runner.invoke(audit.app, ["anchor"])  # the recorded anchor, nothing new to send
+    assert again.exit_code == 0 and again.stdout.strip().endswith("(already on chain)"), again.output
+    ok = runner.invoke(audit.app, ["verify"])
+    assert ok.exit_code == 0 and ok.stdout.strip().endswith("1 checkpoints verified, 1 anchored on chain")
+    config = load_anchor(data)
+    assert config is not None
+
+    async def forge() -> None:  # a second checkpoint whose anchored root is wrong
+        await populate()
+        engine = make_engine(url)
+        try:
+            async with session_factory(engine).begin() as session:
+                cp = await create_checkpoint(session, signer=load_signer(data), clock=FakeClock())
+            assert cp is not None
+            async with AnchorClient(config) as client:
+                await client.anchor(tree_size=cp.tree_size, root=b"\x66" * 32, clock=SystemClock())
+        finally:
+            await engine.dispose()
+
+    asyncio.run(forge())
+    bad = runner.invoke(audit.app, ["verify"])
+    assert bad.exit_code == 1 and "differs from the root anchored at the AuditAnchor" in bad.stdout
+    assert runner.invoke(audit.app, ["verify", "--no-anchor"]).exit_code == 0
+    moved = config.model_copy(update={"rpc_url": "http://127.0.0.1:9"})
+    (data / "audit" / "anchor.json").write_text(moved.model_dump_json())
+    down = runner.invoke(audit.app, ["verify"])
+    assert isinstance(down.exception, DevnetError) and "pass --no-anchor" in down.exception.user_message

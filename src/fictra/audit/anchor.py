@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -191,13 +192,20 @@ class AnchorClient:
         return str(receipts[step]["transactionHash"].to_0x_hex())
 
 
-async def anchor_latest(session: AsyncSession, *, client: AnchorClient, clock: Clock) -> AuditCheckpoint:
+@dataclass(frozen=True)
+class Anchored:
+    checkpoint: AuditCheckpoint
+    sent_tx: str | None  # None: the root was already on chain
+
+
+async def anchor_latest(session: AsyncSession, *, client: AnchorClient, clock: Clock) -> Anchored:
     """Anchor the latest checkpoint (in the caller's transaction: the row is marked anchored)."""
     checkpoint = await latest_checkpoint(session)
     if checkpoint is None:
         raise ConflictError("No audit checkpoint to anchor yet. Make one with `fictra audit checkpoint`.")
     await client.check()
     root = bytes.fromhex(checkpoint.root_hash)
+    sent: str | None = None
     on_chain = await client.root_of(checkpoint.tree_size)
     if on_chain is not None and on_chain != root:
         raise ConflictError(
@@ -212,9 +220,10 @@ async def anchor_latest(session: AsyncSession, *, client: AnchorClient, clock: C
                 f"{client.where} already anchors tree size {latest_size}, larger than the latest checkpoint "
                 f"({checkpoint.tree_size}). Run `fictra audit verify`."
             )
-        checkpoint.anchor_tx = await client.anchor(tree_size=checkpoint.tree_size, root=root, clock=clock)
+        sent = await client.anchor(tree_size=checkpoint.tree_size, root=root, clock=clock)
+        checkpoint.anchor_tx = sent
     checkpoint.anchor_chain_id = client.config.chain_id
     checkpoint.anchor_address = client.config.address
     checkpoint.anchored_at = clock.now()
     await session.flush()
-    return checkpoint
+    return Anchored(checkpoint=checkpoint, sent_tx=sent)

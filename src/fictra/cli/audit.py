@@ -236,8 +236,8 @@ def anchor_cmd(
 
     async def run(session: Any) -> tuple[int, int, str | None]:
         async with AnchorClient(config, rpc_url=rpc_url) as client:
-            made = await anchor_latest(session, client=client, clock=clock)
-            return made.id, made.tree_size, made.anchor_tx
+            done = await anchor_latest(session, client=client, clock=clock)
+            return done.checkpoint.id, done.checkpoint.tree_size, done.sent_tx
 
     cid, size, tx = _run(run, write=True)
     sent = f" in tx {tx}" if tx else " (already on chain)"
