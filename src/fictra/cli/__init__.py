@@ -11,7 +11,8 @@ import sys
 import typer
 from rich.console import Console
 
-from fictra.cli import alerts, audit, config, devnet, up, users
+from fictra.cli import alert_actions as _alert_actions  # noqa: F401  (registers on alerts.app)
+from fictra.cli import alerts, audit, config, devnet, oncall, silences, up, users
 from fictra.errors import FictraError
 
 app = typer.Typer(
@@ -28,6 +29,8 @@ app.add_typer(config.app, name="config")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="users")
+app.add_typer(oncall.app, name="oncall")
+app.add_typer(silences.app, name="silences")
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
