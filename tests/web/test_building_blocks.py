@@ -9,7 +9,7 @@ from fictra.alerting.schemas import AlertView
 from fictra.web.access import safe_next
 from fictra.web.evidence import evidence_rows
 from fictra.web.health import area_health, area_of, monitor_areas
-from fictra.web.templating import changes, countdown, short_hash
+from fictra.web.templating import changes, countdown, short_hash, when
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HEALTHY = {"endpoints": [{"state": "healthy"}, {"state": "healthy"}], "lag": 0}
@@ -106,3 +106,9 @@ def test_audit_changes_show_only_what_differs() -> None:
     after = {"status": "firing", "acknowledged_by": "lead", "note": "x"}
     assert changes(before, after) == [("acknowledged_by", "None", "lead"), ("note", "-", "x")]
     assert changes(None, after) == []  # a creation: the template shows the whole "after"
+
+
+def test_when_is_short_for_today_and_dated_before() -> None:
+    assert when(T0 + timedelta(hours=16, minutes=43, seconds=20), T0 + timedelta(hours=20)) == "16:43:20"
+    assert when(T0 - timedelta(hours=1), T0 + timedelta(hours=1)) == "2025-12-31 23:00"
+    assert when(None, T0) == "-"

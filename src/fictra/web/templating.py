@@ -33,6 +33,17 @@ def hhmmss(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def when(value: datetime | None, now: datetime | None = None) -> str:
+    """Compact time for tables: ``16:43:20`` today (UTC), ``2026-11-21 16:43`` before."""
+    if value is None:
+        return "-"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    return value.strftime("%H:%M:%S") if value.date() == today else value.strftime("%Y-%m-%d %H:%M")
+
+
 def short_hash(value: str | None, keep: int = 10) -> str:
     """``0x1234abcd…9f8e`` for a long hex string; the string itself when short."""
     if not value:
@@ -91,7 +102,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(iso=iso, hhmmss=hhmmss, short_hash=short_hash, as_text=as_text)
-    env.globals.update(changes=changes)
+    env.globals.update(changes=changes, when=when)
     env.globals.update(
         countdown=countdown, SEVERITIES=SEVERITIES, SEVERITY_NAMES=SEVERITY_NAMES, static_version=_version()
     )
