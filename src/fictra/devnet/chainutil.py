@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from eth_utils.abi import function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
 from web3.contract import AsyncContract
 from web3.types import TxReceipt
 
+from fictra.chain.revert import decode_revert
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ContractError, DevnetError, RpcError, redact_url
 
@@ -111,32 +111,6 @@ def _abi_for(artifact: str) -> list[dict[str, Any]]:
     return list(artifacts.load(artifact).abi)
 
 
-def decode_revert(data: str | bytes | None, abi: list[dict[str, Any]]) -> str:
-    """``Name(arg, ...)`` for a custom error's revert data, from ``abi``; the raw selector otherwise."""
-    from eth_abi.abi import decode
-
-    if isinstance(data, bytes):
-        raw = data
-    else:
-        text = (data or "").removeprefix("0x")
-        raw = bytes.fromhex(text) if len(text) % 2 == 0 else b""
-    if len(raw) < 4:
-        return "reverted without a reason"
-    for item in abi:
-        if item.get("type") != "error":
-            continue
-        if function_abi_to_4byte_selector(item) == raw[:4]:  # type: ignore[arg-type]
-            types = [i["type"] for i in item.get("inputs", [])]
-            try:
-                args = decode(types, raw[4:])
-            except Exception:  # show the name even if the args are odd
-                args = ()
-            return f"{item['name']}({', '.join(str(a) for a in args)})"
-    if raw[:4] == bytes.fromhex("08c379a0"):
-        return f"Error({decode(['string'], raw[4:])[0]!r})"
-    return f"custom error 0x{raw[:4].hex()}"
-
-
 class DevChain:
     """The deployed FICTRA system on a local Anvil, addressed by manifest names."""
 
@@ -210,8 +184,9 @@ class DevChain:
             return tx_hash
         receipt = await self.receipt(tx_hash)
         if check and receipt["status"] != 1:
-            reason = await self.revert_reason(sender, contract, data, receipt["blockNumber"])
-            raise ContractError(f"{name}.{fn} from {sender} reverted: {reason}.", error_name=reason)
+            raise await self.revert_reason(
+                sender, contract, data, receipt["blockNumber"], context=f"{name}.{fn} from {sender}"
+            )
         return receipt
 
     async def receipt(self, tx_hash: str, *, wait_s: float = 60.0) -> TxReceipt:
@@ -221,19 +196,20 @@ class DevChain:
             poll_latency=0.05,
         )
 
-    async def revert_reason(self, sender: str, contract: AsyncContract, data: str, block: int) -> str:
-        """Replay a reverted call on the state before ``block`` and decode the error."""
+    async def revert_reason(
+        self, sender: str, contract: AsyncContract, data: str, block: int, *, context: str = ""
+    ) -> ContractError:
+        """Replay a reverted call on the state before ``block`` and decode its error (every shipped ABI's
+        custom errors, Error(string), Panic) with :func:`fictra.chain.revert.decode_revert`."""
         payload = await self.rpc.raw(
             "eth_call", [{"from": sender, "to": contract.address, "data": data}, hex(max(block - 1, 0))]
         )
         error = payload.get("error")
         if not error:
-            return "reverted (the replay did not revert; state changed in between)"
-        return (
-            decode_revert(error.get("data"), [dict(item) for item in contract.abi])
-            if error.get("data")
-            else str(error.get("message", error))
-        )
+            return ContractError(f"{context} reverted (the replay did not; state changed in between).")
+        if not error.get("data"):
+            return ContractError(f"{context} reverted: {error.get('message', error)}.")
+        return decode_revert(error["data"], context=context)
 
     async def is_unlocked(self, address: str) -> bool:
         """True for an account the node signs for itself (Anvil's dev accounts)."""
