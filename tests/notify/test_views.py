@@ -79,7 +79,8 @@ async def test_alertmanager_payload_creates_dedups_and_resolves(rig: ApiRig) -> 
     assert node.summary == "NodeDown on node-1"
     assert node.labels == {"alertname": "NodeDown", "instance": "node-1:9100", "job": "node"}
     assert node.evidence["generator_url"] == "http://prometheus:9090/graph?g0.expr=up"
-    assert node.evidence["annotations"]["runbook"] == "https://wiki/x"
+    assert node.evidence["runbook"] == "https://wiki/x" and node.evidence["source"] == "alertmanager"
+    assert node.evidence["starts_at"] == "2026-01-01T00:00:00+00:00"
     assert disk.severity == "P2"
 
     rig.clock.advance(60)

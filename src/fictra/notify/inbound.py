@@ -3,9 +3,9 @@ turned into Findings/Clears and applied to the alert store (deduplicated by fing
 
 An Alertmanager alert becomes the monitor ``alertmanager/<alertname>``; its labels (less ``severity``
 and ``network``) identify the condition, so repeats update one alert and ``status: resolved`` clears
-it. ``severity`` maps critical/page -> P0, high/error -> P1, warning -> P2, info/low -> P3 (P0..P3 are
-taken as they are; anything else is P2). ``network`` (default "external") keeps these alerts apart
-from the chain's own.
+it. Evidence is the alert's annotations plus its start and generator URL. ``severity`` maps
+critical/page -> P0, high/error -> P1, warning -> P2, info/low -> P3 (P0..P3 are taken as they are;
+anything else is P2). ``network`` (default "external") keeps these alerts apart from the chain's own.
 """
 
 from __future__ import annotations
@@ -106,14 +106,12 @@ def from_alertmanager(payload: AlertmanagerPayload) -> tuple[list[Finding], list
         summary = (
             notes.get("summary") or notes.get("description") or labels.get("alertname", "Alertmanager alert")
         )
-        evidence: dict[str, object] = {"source": "alertmanager", "annotations": notes}
-        extra = {
-            "starts_at": alert.startsAt.isoformat() if alert.startsAt else None,
-            "generator_url": alert.generatorURL,
-            "alertmanager_fingerprint": alert.fingerprint,
-            "external_url": payload.externalURL,
-        }
-        evidence |= {k: v for k, v in extra.items() if v}
+        # flat and small: the store keeps it with every occurrence in the alert's history
+        evidence: dict[str, object] = {**notes, "source": "alertmanager"}
+        if alert.startsAt is not None:
+            evidence["starts_at"] = alert.startsAt.isoformat()
+        if alert.generatorURL:
+            evidence["generator_url"] = alert.generatorURL
         findings.append(
             Finding(
                 monitor=monitor,
