@@ -320,3 +320,69 @@ async def test_webhook_timeout_is_retryable(
         await box.aclose()
     [(status, error)] = await _statuses(sessions)
     assert status == NotificationStatus.PENDING and "timed out after 0.2s" in (error or "")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(404, NotificationStatus.DEAD), (429, NotificationStatus.PENDING), (408, NotificationStatus.PENDING),
+     (503, NotificationStatus.PENDING), (204, NotificationStatus.DELIVERED)],
+)  # fmt: skip
+async def test_http_status_decides_retry_or_dead_letter(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    base_dir: Path,
+    receiver_factory,
+    status: int,
+    expected: NotificationStatus,
+) -> None:
+    rcv = await receiver_factory(status=status)
+    cfg = config({"type": "webhook", "name": "hook", "url": rcv.url})
+    await put(sessions, clock, "k")
+    box = outbox(sessions, cfg, clock, base_dir)
+    try:
+        await box.run_once()
+    finally:
+        await box.aclose()
+    [(got, error)] = await _statuses(sessions)
+    assert got == expected
+    assert (error is None) == (expected == NotificationStatus.DELIVERED)
+
+
+async def test_webhook_url_and_secret_from_env_and_file_references(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    base_dir: Path,
+    receiver_factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rcv = await receiver_factory(secret="from-a-file", now=lambda: clock.now().timestamp())
+    monkeypatch.setenv("FICTRA_TEST_HOOK_URL", rcv.url + "/secret-path")
+    (base_dir / "hook.key").write_text("from-a-file\n")
+    cfg = config(
+        {"type": "webhook", "name": "hook", "url": "env:FICTRA_TEST_HOOK_URL", "secret": "file:hook.key"}
+    )
+    await put(sessions, clock, "k")
+    box = outbox(sessions, cfg, clock, base_dir)
+    try:
+        await box.run_once()
+    finally:
+        await box.aclose()
+    assert await _statuses(sessions) == [(NotificationStatus.DELIVERED, None)]
+    assert rcv.requests[0].path == "/secret-path" and rcv.delivered == {"k": 1}
+
+
+async def test_errors_never_show_the_secret_parts_of_urls(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock, base_dir: Path
+) -> None:
+    port = _free_port()
+    url = f"http://user:hunter2@127.0.0.1:{port}/hook?token=abc123"
+    cfg = config({"type": "webhook", "name": "hook", "url": url, "timeout": "2s"})
+    await put(sessions, clock, "k")
+    box = outbox(sessions, cfg, clock, base_dir)
+    try:
+        await box.run_once()
+    finally:
+        await box.aclose()
+    [(status, error)] = await _statuses(sessions)
+    assert status == NotificationStatus.PENDING and error is not None
+    assert "hunter2" not in error and "abc123" not in error and "127.0.0.1" in error
