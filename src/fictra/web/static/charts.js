@@ -6,6 +6,8 @@
   var plots = {};
   var PALETTE = ["#1f5fbf", "#c8322b", "#1e8e4a", "#c98a00", "#7b3fbf", "#0e8a8a", "#b8487a", "#5c6b7a"];
 
+  function shortAddr(a) { return a.length > 12 ? a.slice(0, 6) + "…" + a.slice(-4) : a; }
+
   function span() { return parseInt(document.getElementById("chart-span").value, 10) || 3600; }
 
   function fetchJSON(url) {
@@ -34,7 +36,8 @@
     return [xs].concat(cols);
   }
 
-  function draw(id, title, labels, data, units) {
+  // scales: optional scale name per series (a second name gets its own axis on the right).
+  function draw(id, title, labels, data, units, scales) {
     var card = document.getElementById(id);
     var plotEl = card.querySelector(".plot");
     var note = card.querySelector(".legend-note");
@@ -47,12 +50,16 @@
       return;
     }
     if (plots[id]) plots[id].destroy();
+    var names = scales || labels.map(function () { return "y"; });
+    var distinct = names.filter(function (n, i) { return names.indexOf(n) === i; });
     var opts = {
       width: width, height: 200,
       series: [{}].concat(labels.map(function (l, i) {
-        return { label: l, stroke: PALETTE[i % PALETTE.length], width: i === 0 ? 2 : 1, spanGaps: true };
+        return { label: l, scale: names[i], stroke: PALETTE[i % PALETTE.length], width: i === 0 ? 2 : 1, spanGaps: true };
       })),
-      axes: [{}, { size: 60 }],
+      axes: [{}].concat(distinct.map(function (n, i) {
+        return { scale: n, size: 60, side: i === 0 ? 3 : 1, grid: { show: i === 0 } };
+      })),
       legend: { live: true },
     };
     plots[id] = new uPlot(opts, data, plotEl);
@@ -75,7 +82,7 @@
     Promise.all([series("gas_used_ratio", from, to, step), series("base_fee_gwei", from, to, step)]).then(function (r) {
       draw("chart-gas", "Gas", ["gas used %", "base fee gwei"], align(r, function (p) { return p.avg; }).map(function (col, i) {
         return i === 1 ? col.map(function (v) { return v === null ? null : v * 100; }) : col;
-      }), "block gas used (% of limit) and base fee (gwei)");
+      }), "block gas used (% of limit, left) and base fee (gwei, right)", ["%", "gwei"]);
     }).catch(report);
     fetchJSON("/api/v1/series").then(function (d) {
       var feeds = {};
@@ -99,7 +106,7 @@
         }
         var names = feeds[sym].sort(function (a, b) { return a.endsWith(".answer") ? -1 : b.endsWith(".answer") ? 1 : a < b ? -1 : 1; });
         Promise.all(names.map(function (n) { return series(n, from, to, step); })).then(function (r) {
-          var labels = names.map(function (n) { return n.endsWith(".answer") ? "answer" : n.split(".node.")[1].slice(0, 10) + "…"; });
+          var labels = names.map(function (n) { return n.endsWith(".answer") ? "answer" : shortAddr(n.split(".node.")[1]); });
           draw(id, sym, labels, align(r, function (p) { return p.avg; }), "feed answer (thick) and each node's submitted value");
         }).catch(report);
       });
