@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting import actions as base
@@ -69,11 +69,13 @@ async def acknowledge(
     session: AsyncSession, *, alert_id: int, actor: Actor, ctx: ResponseContext, note: str | None = None
 ) -> Alert:
     alert = await base.acknowledge(session, alert_id=alert_id, actor=actor, clock=ctx.clock, note=note)
-    row = await session.get(AlertResponse, alert_id, populate_existing=True)
-    if row is not None:
-        row.acknowledged_at = alert.acknowledged_at
-        row.next_escalation_at = None
-        row.updated_at = ctx.clock.now()
+    await _update_row(
+        session,
+        alert_id,
+        acknowledged_at=alert.acknowledged_at,
+        next_escalation_at=None,
+        updated_at=ctx.clock.now(),
+    )
     return alert
 
 
@@ -81,10 +83,18 @@ async def resolve(
     session: AsyncSession, *, alert_id: int, actor: Actor, ctx: ResponseContext, note: str | None = None
 ) -> Alert:
     alert = await base.resolve(session, alert_id=alert_id, actor=actor, clock=ctx.clock, note=note)
-    row = await session.get(AlertResponse, alert_id, populate_existing=True)
-    if row is not None:
-        engine.stop(row, now=ctx.clock.now())
+    await _update_row(session, alert_id, active=False, next_escalation_at=None, updated_at=ctx.clock.now())
     return alert
+
+
+async def _update_row(session: AsyncSession, alert_id: int, **values: Any) -> None:
+    """One UPDATE of the response row (none when the alert never had one), no read first."""
+    await session.execute(
+        update(AlertResponse)
+        .where(AlertResponse.alert_id == alert_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def escalate_now(
