@@ -89,9 +89,12 @@ async def _up(
 ) -> None:
     from fictra.api.app import create_app, serve
     from fictra.api.context import AppContext
+    from fictra.audit.checkpoints import checkpoint_loop
+    from fictra.audit.signing import load_signer
     from fictra.auth.bootstrap import ensure_admin
     from fictra.devnet.manifest import Manifest
     from fictra.metrics import new_registry
+    from fictra.notify.runner import outbox_task
     from fictra.platform.assemble import assemble, endpoint_urls, manifest_path
     from fictra.platform.devnet import ensure_devnet, simulator_task
     from fictra.platform.run import AlertSummary, run
@@ -131,6 +134,12 @@ async def _up(
         )
         link = f"http://{s.http_host}:{s.http_port}"
         extra.append(attach_response(platform, config=response_config, link_base=link)[1])
+        # notifications from the persisted outbox; receivers.yaml is checked here, before anything runs
+        extra.append(outbox_task(settings=s, sessions=platform.sessions, clock=clock))
+        signer = load_signer(s.data_dir)  # the audit signing key (a wrong passphrase stops the start-up)
+        extra.append(
+            lambda st: checkpoint_loop(platform.sessions, clock, st, signer=signer)  # signed audit heads
+        )
     except BaseException:
         if handle is not None and handle.started_here:  # leave nothing half-started
             from fictra.devnet import runtime

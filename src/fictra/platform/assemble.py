@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fictra.alerting.pipeline import AlertPipeline
+from fictra.auth.monitor import AccessAttemptsMonitor
 from fictra.chain.follower import Follower
 from fictra.chain.pool import RpcPool
 from fictra.clock import Clock
@@ -22,6 +23,7 @@ from fictra.metrics import Metrics, new_registry
 from fictra.monitors.base import Monitor, PolledMonitor
 from fictra.rules.loader import LoadedConfig, load_config
 from fictra.rules.network import resolve_secret
+from fictra.series.recorder import SeriesRecorder
 from fictra.settings import Settings
 
 
@@ -118,6 +120,8 @@ async def assemble(
             clock=clock,
             endpoint_names=[ep.name for ep in config.network.endpoints],
         )
+        block_monitors.append(SeriesRecorder.from_manifest(manifest))  # chart series, no findings
+        polled_monitors.append(AccessAttemptsMonitor(clock=clock, network=config.network.name))
         db_url = settings.resolved_database_url()
         migrate(db_url)
         engine = make_engine(db_url)
