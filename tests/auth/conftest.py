@@ -19,6 +19,18 @@ REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same argon2id code path with small cost parameters, so the many logins of these tests stay fast
+    on a loaded machine (test_passwords checks the production parameters)."""
+    from argon2 import PasswordHasher
+
+    from fictra.auth import passwords
+
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    passwords._dummy_hash.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def roles() -> RoleMap:
     return load_roles(REPO / "config" / "roles.yaml")

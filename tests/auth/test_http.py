@@ -3,6 +3,7 @@ and not for Bearer tokens, 401/403, users and tokens endpoints."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Annotated
@@ -10,6 +11,7 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +29,10 @@ from .conftest import PASSWORD, add_user
 def make_app(sessions: async_sessionmaker[AsyncSession], roles: RoleMap, clock: FakeClock) -> FastAPI:
     app = FastAPI()
     app.state.context = SimpleNamespace(sessions=sessions, clock=clock, roles=roles)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": {"message": "invalid"}}, status_code=422)
 
     @app.exception_handler(FictraError)
     async def domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -55,6 +61,21 @@ async def client(
     await add_user(sqlite_sessions, roles, clock, username="vic", role="viewer")
     await add_user(sqlite_sessions, roles, clock, username="root", role="admin")
     transport = httpx.ASGITransport(app=make_app(sqlite_sessions, roles, clock), client=("192.0.2.7", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+def engine_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    return sessions  # SQLite and PostgreSQL
+
+
+@pytest.fixture
+async def engine_client(
+    sessions: async_sessionmaker[AsyncSession], roles: RoleMap, clock: FakeClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on SQLite and on PostgreSQL, no users yet."""
+    transport = httpx.ASGITransport(app=make_app(sessions, roles, clock), client=("192.0.2.8", 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
 
@@ -266,3 +287,46 @@ async def test_token_uses_are_recorded(
         ("token", "alice", False, "expired_token"),
         ("token", "(unknown token)", False, "unknown_token"),
     ]
+
+
+@pytest.mark.parametrize("username", ["nul\x00byte", "alice\n", "x" * 200, "Alice", "a"])
+async def test_odd_user_names_are_refused_not_crashed(
+    engine_client: httpx.AsyncClient, username: str, engine_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    r = await engine_client.post("/api/v1/auth/login", json={"username": username, "password": "pw\x00pw"})
+    assert r.status_code == 401
+    async with engine_sessions() as db:
+        [row] = (await db.execute(select(AccessAttempt))).scalars().all()
+    assert row.reason == "unknown_user" and "\x00" not in row.username and len(row.username) <= 200
+    # JSON may carry lone surrogates (\udcff): refused as invalid input before anything is stored
+    body = json.dumps({"username": "sur\udcff", "password": "x\udcff"})
+    r = await engine_client.post(
+        "/api/v1/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+
+
+async def test_odd_paths_are_refused_not_crashed(
+    engine_client: httpx.AsyncClient,
+    engine_sessions: async_sessionmaker[AsyncSession],
+    roles: RoleMap,
+    clock: FakeClock,
+) -> None:
+    await add_user(engine_sessions, roles, clock, username="root", role="admin")
+    csrf = await _login(engine_client, "root")
+    headers = {"X-CSRF-Token": csrf}
+    assert (await engine_client.post("/api/v1/users/nul%00byte/disable", headers=headers)).status_code == 404
+    assert (await engine_client.get("/api/v1/users/%ED%B3%BF/tokens")).status_code == 404
+    assert (await engine_client.delete("/api/v1/tokens/99999999999", headers=headers)).status_code == 422
+    assert (await engine_client.delete("/api/v1/tokens/0", headers=headers)).status_code == 422
+    assert (await engine_client.delete("/api/v1/tokens/7", headers=headers)).status_code == 404
+    bad = await engine_client.post(
+        "/api/v1/users", json={"username": "nul\x00", "roles": ["viewer"]}, headers=headers
+    )
+    assert bad.status_code == 422 and "\x00" not in bad.json()["error"]["message"]
+    weird = await engine_client.post(
+        "/api/v1/users",
+        content=json.dumps({"username": "sue", "roles": ["viewer"], "password": "x\udcff" * 8}),
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert weird.status_code == 422

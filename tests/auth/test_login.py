@@ -21,6 +21,18 @@ from .conftest import PASSWORD, add_user
 HOME = Source("10.0.0.1", "pytest-browser")
 
 
+def test_production_argon2_parameters() -> None:
+    from fictra.auth.passwords import PRODUCTION_HASHER
+
+    # OWASP: argon2id with at least 19 MiB and 2 iterations
+    assert PRODUCTION_HASHER.type.name == "ID"
+    assert PRODUCTION_HASHER.memory_cost >= 19 * 1024 and PRODUCTION_HASHER.time_cost >= 2
+    hashed = PRODUCTION_HASHER.hash("s3cret-enough-pw")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and verify_password(
+        hashed, "s3cret-enough-pw"
+    )
+
+
 def test_hash_and_verify() -> None:
     hashed = hash_password("s3cret-enough-pw")
     assert hashed.startswith("$argon2id$") and "s3cret" not in hashed

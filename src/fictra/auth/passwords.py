@@ -16,7 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fictra.errors import UsageError
 
 MIN_LENGTH = 12
-_HASHER = PasswordHasher()
+PRODUCTION_HASHER = PasswordHasher()  # argon2id, 64 MiB, 3 iterations, 4 lanes (argon2-cffi defaults)
+_HASHER = PRODUCTION_HASHER
 
 
 def hash_password(password: str) -> str:
@@ -26,7 +27,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 
@@ -51,6 +52,10 @@ def check_strength(password: str, *, username: str) -> None:
     """Reject empty, short or obvious passwords with a message that says what is needed."""
     if not password:
         raise UsageError("The password is empty. Give at least 12 characters.")
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("The password is not valid text (it holds an unpaired surrogate).") from None
     if len(password) < MIN_LENGTH:
         raise UsageError(f"The password has {len(password)} characters. Give at least {MIN_LENGTH}.")
     if password.strip().lower() == username.lower() or len(set(password)) < 4:

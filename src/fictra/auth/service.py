@@ -43,6 +43,11 @@ class LoginResult:
     must_change_password: bool
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """Storable and showable anywhere: lone surrogates and NULs escaped (PostgreSQL refuses both), cut."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")[:limit]
+
+
 def user_view(user: User) -> dict[str, Any]:
     return {"username": user.username, "roles": list(user.roles), "disabled": user.disabled}
 
@@ -61,21 +66,25 @@ async def record_attempt(
     session.add(
         AccessAttempt(
             at=clock.now(),
-            username=username[:200],
+            username=printable(username),
             method=method,
             success=success,
             reason=reason,
             source_ip=source.ip,
-            user_agent=source.user_agent[:400] if source.user_agent else None,
+            user_agent=printable(source.user_agent, 400) if source.user_agent else None,
             details=details or {},
         )
     )
 
 
 async def get_user(session: AsyncSession, *, username: str) -> User:
-    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    user = None
+    if USERNAME.fullmatch(
+        username
+    ):  # no valid user name, no such user (and nothing odd sent to the database)
+        user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if user is None:
-        raise NotFoundError(f"No user '{username}'. List them with `fictra users list`.")
+        raise NotFoundError(f"No user '{printable(username, 80)}'. List them with `fictra users list`.")
     return user
 
 
@@ -110,10 +119,10 @@ async def create_user(
     must_change_password: bool = False,
 ) -> User:
     """Add a user; bad name/role/password -> UsageError, taken name -> ConflictError."""
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         raise UsageError(
-            f"User name '{username}' is not valid: use 2-64 lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit."
+            f"User name '{printable(username, 80)}' is not valid: use 2-64 lower-case letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit."
         )
     canonical = check_roles(roles, role_map)
     check_strength(password, username=username)
@@ -193,7 +202,9 @@ async def login(
     users exist); the recorded attempt says why (unknown_user, bad_password, disabled, locked)."""
     async with sessions.begin() as db:
         now = clock.now()
-        user = (await db.execute(select(User).where(User.username == username))).scalar_one_or_none()
+        user = None
+        if USERNAME.fullmatch(username):
+            user = (await db.execute(select(User).where(User.username == username))).scalar_one_or_none()
         reason = "ok"
         if user is None:
             await averify(None, password)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy import select
 
 from fictra.auth.actor import Actor
@@ -226,7 +226,9 @@ async def post_token(
 
 @router.delete("/tokens/{token_id}", response_model=TokenView)
 async def delete_token(
-    token_id: int, request: Request, actor: Annotated[Actor, Depends(current_actor)]
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    actor: Annotated[Actor, Depends(current_actor)],
 ) -> TokenView:
     """Revoke an API token (your own, or anyone's with tokens.manage)."""
     env = auth_env(request)
