@@ -159,7 +159,7 @@ def test_cli_anchor_and_verify(node: AnvilNode, tmp_path: Path, monkeypatch: pyt
     again = runner.invoke(audit.app, ["anchor"])  # the recorded anchor, nothing new to send
     assert again.exit_code == 0 and again.stdout.strip().endswith("(already on chain)"), again.output
     ok = runner.invoke(audit.app, ["verify"])
-    assert ok.exit_code == 0 and ok.stdout.strip().endswith("1 checkpoints verified, 1 anchored on chain")
+    assert ok.exit_code == 0 and ok.stdout.strip().endswith("1 checkpoint verified, 1 anchored on chain")
     config = load_anchor(data)
     assert config is not None
 

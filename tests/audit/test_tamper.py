@@ -44,7 +44,7 @@ async def test_intact_log_verifies(engine: AsyncEngine, clock: FakeClock, signer
     report = await _verify(engine, signer)
     assert report.ok and report.first_bad_index is None, report.problems
     assert (report.entries, report.head_size, report.checkpoints) == (N, N, 1)
-    assert report.summary() == f"audit log intact: {N} entries, 1 checkpoints verified"
+    assert report.summary() == f"audit log intact: {N} entries, 1 checkpoint verified"
 
 
 async def test_empty_log_verifies(engine: AsyncEngine, signer: AuditSigner) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.audit.canonical import entry_hash, jsonable
@@ -58,7 +58,7 @@ async def record(
     reason: str | None = None,
     clock: Clock,
 ) -> AuditEntry:
-    """Append one hash-chained entry in the caller's transaction and return it (flushed, not committed).
+    """Append one hash-chained entry in the caller's transaction and return it (written, not committed).
 
     ``actor`` is a :class:`fictra.auth.deps.Actor` (its ``username`` is recorded) or a plain string;
     ``action`` is dotted ("alert.acknowledge"); ``target`` names the object ("alert:42");
@@ -97,22 +97,21 @@ async def record(
         reason=reason,
         prev_hash=prev,
     )
-    entry = AuditEntry(
-        idx=index,
-        at=at,
-        actor=name,
-        action=action,
-        target=target,
-        before=before_doc,
-        after=after_doc,
-        reason=reason,
-        prev_hash=prev,
-        entry_hash=digest,
-    )
-    session.add(entry)
+    values = {
+        "idx": index,
+        "at": at,
+        "actor": name,
+        "action": action,
+        "target": target,
+        "before": before_doc,
+        "after": after_doc,
+        "reason": reason,
+        "prev_hash": prev,
+        "entry_hash": digest,
+    }
+    await session.execute(insert(cast(Table, AuditEntry.__table__)).values(**values))
     await session.execute(update(table).where(table.c.id == _HEAD_ID).values(head_hash=digest))
-    await session.flush()
-    return entry
+    return AuditEntry(**values)  # detached: the row is written, the caller's session does not track it
 
 
 async def head(session: AsyncSession) -> tuple[int, str]:

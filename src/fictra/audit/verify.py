@@ -64,13 +64,18 @@ class VerifyReport:
         if self.ok:
             anchored = f", {self.anchors_checked} anchored on chain" if self.anchors_checked else ""
             return (
-                f"audit log intact: {self.entries} entries, {self.checkpoints} checkpoints verified{anchored}"
+                f"audit log intact: {_count(self.entries, 'entry', 'entries')}, "
+                f"{_count(self.checkpoints, 'checkpoint', 'checkpoints')} verified{anchored}"
             )
         first = self.first_bad_index
         lead = next((p for p in self.problems if p.index == first), self.problems[0])
         where = f"first bad index {first}: " if first is not None else ""
         more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         return f"audit log TAMPERED — {where}{lead.message}{more}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 async def verify_log(
