@@ -6,7 +6,7 @@ alerts picked at random are acknowledged and as many resolved through the produc
 (:func:`fictra.response.actions.acknowledge` / ``resolve``: conditional UPDATE, timeline event, response
 row, hash-chained audit entry, one transaction each), timing each transaction from begin to commit.
 
-``python -m bench response [--response-sizes 10000,100000,1000000] [--response-ops 300]
+``python -m bench response [--response-sizes 10000,100000,1000000] [--response-ops 200]
 [--response-db sqlite|postgresql]`` writes bench/results/response.json.
 """
 
@@ -161,7 +161,7 @@ async def _measure(url: str, size: int, ops: int, rng: random.Random, used: set[
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     sizes = [int(s) for s in str(getattr(args, "response_sizes", None) or "10000,100000,1000000").split(",")]
-    ops = int(getattr(args, "response_ops", None) or 300)
+    ops = int(getattr(args, "response_ops", None) or 200)
     backend = str(getattr(args, "response_db", None) or "sqlite")
     if sorted(sizes) != sizes or sizes[0] < 2 * 20 * ops or sizes[-1] > 5_000_000:
         raise SystemExit(

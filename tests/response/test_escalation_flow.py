@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -196,3 +197,67 @@ async def test_resolved_alert_stops_escalation(sessions, clock) -> None:
     clock.advance(60 * MIN)
     assert (await h.tick()).escalated == []
     assert len(await h.steps(alert_id)) == 1
+
+
+async def test_snooze_holds_escalation_and_breaches_are_counted(sessions, clock) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from fictra.auth.actor import cli_actor
+    from fictra.response import actions
+    from fictra.response.sla import SlaMetrics, breach_report
+
+    h = Harness(sessions, clock, make_config())
+    registry = CollectorRegistry()
+    h.ctx.metrics = SlaMetrics.register(registry)
+    [alert_id] = await h.fire(finding(team="treasury"))
+    async with sessions.begin() as session:
+        await actions.snooze(
+            session, alert_id=alert_id, actor=cli_actor("t"), ctx=h.ctx, duration=timedelta(minutes=40)
+        )
+    clock.advance(15 * MIN)
+    result = await h.tick()
+    assert result.escalated == [] and result.ack_breaches == [alert_id]  # the SLA clock kept running
+    clock.advance(25 * MIN)
+    assert (await h.tick()).escalated == [alert_id]  # the snooze ended
+    assert levels(await h.steps(alert_id))[-1][0] == "technical_lead"
+    sample = {"severity": "P0", "team": "treasury", "kind": "acknowledge"}
+    assert registry.get_sample_value("fictra_sla_breaches_total", sample) == 1.0
+    async with sessions() as session:
+        report = await breach_report(session, since=clock.now() - timedelta(hours=1))
+        assert [(r.severity, r.team, r.kind, r.count) for r in report] == [
+            ("P0", "treasury", "acknowledge", 1)
+        ]
+        assert await breach_report(session, until=clock.now() - timedelta(hours=1)) == []
+
+
+async def test_escalate_now_after_acknowledgement_moves_up_once(sessions, clock) -> None:
+    from fictra.auth.actor import cli_actor
+    from fictra.errors import ConflictError
+    from fictra.response import actions
+
+    h = Harness(sessions, clock, make_config())
+    [alert_id] = await h.fire(finding())
+    async with sessions.begin() as session:
+        await actions.acknowledge(session, alert_id=alert_id, actor=cli_actor("alice"), ctx=h.ctx)
+    async with sessions.begin() as session:
+        row = await actions.escalate_now(session, alert_id=alert_id, actor=cli_actor("alice"), ctx=h.ctx)
+        assert row.next_escalation_at is None  # acknowledged: no chase after this step
+    for _ in range(2):
+        async with sessions.begin() as session:
+            await actions.escalate_now(session, alert_id=alert_id, actor=cli_actor("alice"), ctx=h.ctx)
+    async with sessions.begin() as session:
+        with pytest.raises(ConflictError, match="no higher escalation level"):
+            await actions.escalate_now(session, alert_id=alert_id, actor=cli_actor("alice"), ctx=h.ctx)
+    assert [s.level_name for s in await h.steps(alert_id)] == [
+        "first_level_support",
+        "technical_lead",
+        "system_architect",
+        "executive_team",
+    ]
+    async with sessions.begin() as session:
+        await actions.resolve(session, alert_id=alert_id, actor=cli_actor("alice"), ctx=h.ctx)
+    async with sessions.begin() as session:
+        with pytest.raises(ConflictError, match="is resolved; only a firing alert can be snoozed"):
+            await actions.snooze(
+                session, alert_id=alert_id, actor=cli_actor("a"), ctx=h.ctx, duration=timedelta(minutes=1)
+            )
