@@ -6,6 +6,14 @@
   var plots = {};
   var PALETTE = ["#1f5fbf", "#c8322b", "#1e8e4a", "#c98a00", "#7b3fbf", "#0e8a8a", "#b8487a", "#5c6b7a"];
 
+  // Axis numbers that stay readable for tiny values (a devnet's base fee is a fraction of a gwei).
+  function tick(v) {
+    if (v === 0) return "0";
+    var a = Math.abs(v);
+    if (a < 0.01) return v.toExponential(1);
+    return String(Number(v.toPrecision(4)));
+  }
+
   function shortAddr(a) { return a.length > 12 ? a.slice(0, 6) + "…" + a.slice(-4) : a; }
 
   function span() { return parseInt(document.getElementById("chart-span").value, 10) || 3600; }
@@ -58,7 +66,10 @@
         return { label: l, scale: names[i], stroke: PALETTE[i % PALETTE.length], width: i === 0 ? 2 : 1, spanGaps: true };
       })),
       axes: [{}].concat(distinct.map(function (n, i) {
-        return { scale: n, size: 60, side: i === 0 ? 3 : 1, grid: { show: i === 0 } };
+        return {
+          scale: n, size: 60, side: i === 0 ? 3 : 1, grid: { show: i === 0 },
+          values: function (u, splits) { return splits.map(tick); },
+        };
       })),
       legend: { live: true },
     };
