@@ -191,3 +191,24 @@ async def test_entry_appended_outside_the_service(
             )
         )
     _caught(await _verify(engine, signer), N, "unexpected")
+
+
+async def test_tampering_under_a_checkpoint_names_the_entry(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    """With a signed checkpoint over the log, the checkpoint fails too, but the first bad index is still
+    the tampered entry (not the start of the checkpoint)."""
+    sessions = await seed(engine, clock, N)
+    async with sessions.begin() as session:
+        await create_checkpoint(session, signer=signer, clock=clock)
+    await sql(
+        engine,
+        "UPDATE audit_entries SET idx = -1 WHERE idx = :k",
+        "UPDATE audit_entries SET idx = :k WHERE idx = :k1",
+        "UPDATE audit_entries SET idx = :k1 WHERE idx = -1",
+        k=K,
+        k1=K + 1,
+    )
+    report = await _verify(engine, signer)
+    _caught(report, K, "reordered")
+    assert [(p.kind, p.index) for p in report.problems] == [("reordered", K), ("root", K)]
