@@ -137,6 +137,20 @@ async def test_viewer_sees_no_acknowledge_button_and_the_api_refuses(console: Co
     await running.scenario("trading-halt", undo=True)
 
 
+async def test_charts_draw_the_recorded_series(console: Console) -> None:
+    await console.running.mine(3)  # consecutive blocks: block intervals too
+    await console.running.settle()
+    page = await console.signed_in("lead")
+    await page.goto(f"{console.base_url}/charts")
+    for chart in ("throughput", "confirmation", "errors", "gas"):
+        card = page.locator(f"#chart-{chart}")
+        await expect(card.locator("canvas")).to_have_count(1)  # uPlot drew it
+        await expect(card.locator(".legend-note")).not_to_contain_text("No samples")
+    await expect(page.locator("#chart-error")).to_be_hidden()
+    await page.screenshot(path=ARTIFACTS / "charts.png", full_page=True)
+    await page.context.close()
+
+
 async def test_overview_at_1024_and_logout(console: Console) -> None:
     page = await console.signed_in("lead", width=1024, height=768)
     await expect(page.locator("#head-block")).not_to_be_empty()
