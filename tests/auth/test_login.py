@@ -219,3 +219,25 @@ async def test_create_user_twice_conflicts_and_alias_is_stored_canonical(
     with pytest.raises(ConflictError) as err:
         await add_user(sqlite_sessions, roles, clock)
     assert err.value.user_message == "User 'alice' already exists."
+
+
+async def test_ended_sessions_are_deleted_at_the_next_login(
+    sessions: async_sessionmaker[AsyncSession], roles: RoleMap, clock: FakeClock
+) -> None:
+    from sqlalchemy import func
+
+    from fictra.auth.sessions import revoke_session
+
+    await add_user(sessions, roles, clock)
+    first = await login(sessions, username="alice", password=PASSWORD, source=HOME, clock=clock)
+    second = await login(sessions, username="alice", password=PASSWORD, source=HOME, clock=clock)
+    async with sessions.begin() as db:
+        await revoke_session(db, token=first.session_token, clock=clock)
+    await login(sessions, username="alice", password=PASSWORD, source=HOME, clock=clock)
+    async with sessions() as db:
+        assert (await db.execute(select(func.count()).select_from(AuthSession))).scalar_one() == 2
+    clock.advance(DEFAULT_POLICY.session_idle.total_seconds())
+    await login(sessions, username="alice", password=PASSWORD, source=HOME, clock=clock)
+    async with sessions() as db:
+        left = (await db.execute(select(AuthSession))).scalars().all()
+    assert len(left) == 1 and left[0].token_hash != digest(second.session_token)

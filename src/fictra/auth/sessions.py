@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.auth.models import AuthSession, User
@@ -16,9 +16,20 @@ from fictra.clock import Clock
 async def create_session(
     db: AsyncSession, *, user: User, source: Source, clock: Clock, policy: AuthPolicy
 ) -> tuple[str, str, datetime]:
-    """A new session for ``user``: (session token, CSRF token, expiry). Only their hashes are stored."""
+    """A new session for ``user``: (session token, CSRF token, expiry). Only their hashes are stored.
+    The user's ended sessions (expired, idle or revoked) are deleted on the way."""
     token, csrf = new_secret(), new_secret()
     now = clock.now()
+    await db.execute(
+        delete(AuthSession).where(
+            AuthSession.user_id == user.id,
+            or_(
+                AuthSession.expires_at <= now,
+                AuthSession.last_seen_at <= now - policy.session_idle,
+                AuthSession.revoked_at.is_not(None),
+            ),
+        )
+    )
     expires = now + policy.session_ttl
     db.add(
         AuthSession(
