@@ -121,3 +121,34 @@ async def test_conditions_left_firing_before_a_restart_clear(
     out = await _poll(sessions, after)
     assert [c.labels for c in out.clears] == [{"condition": "brute_force", "by": "user", "subject": "alice"}]
     assert out.findings == []
+
+
+async def test_findings_become_alerts_through_the_pipeline(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    """As the platform's poll loop runs it: poll and ingest in one transaction; the alert resolves later."""
+    from sqlalchemy import select
+
+    from fictra.alerting.models import Alert
+    from fictra.alerting.pipeline import AlertPipeline
+
+    pipeline = AlertPipeline(monitors=[], clock=clock)
+    monitor = AccessAttemptsMonitor(clock=clock, network="devnet", user_failures=3)
+
+    async def tick() -> None:
+        async with sessions.begin() as db:
+            await pipeline.ingest(db, await monitor.poll(db), network="devnet", head=None)
+
+    for _ in range(3):
+        await _attempt(sessions, clock, "alice", "203.0.113.1", success=False)
+    await tick()
+    await tick()  # still holding: still one alert
+    async with sessions() as db:
+        [alert] = (await db.execute(select(Alert))).scalars().all()
+    assert (alert.severity, alert.status, alert.monitor) == ("P1", "firing", "access-attempts")
+    assert alert.evidence["failures"] == 3 and alert.labels["subject"] == "alice"
+    clock.advance(16 * 60)
+    await tick()
+    async with sessions() as db:
+        [alert] = (await db.execute(select(Alert))).scalars().all()
+    assert alert.status == "resolved"
