@@ -3,6 +3,7 @@ the session's CSRF token, and the deadlines (absolute ``expires_at``, idle ``ses
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
@@ -68,8 +69,7 @@ async def resolve_session(
 
 
 def csrf_matches(row: AuthSession, csrf: str | None) -> bool:
-    import hmac
-
+    """Constant-time check of a submitted CSRF token against the session's stored hash."""
     return bool(csrf) and hmac.compare_digest(row.csrf_hash, digest(csrf or ""))
 
 
