@@ -13,7 +13,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fictra.alerting.findings import Severity
-from fictra.rules.cel import TEMPLATE_ROOTS, CelCompileError, compile_expression, template_fields
+from fictra.rules.cel import (
+    TEMPLATE_FILTERS,
+    TEMPLATE_ROOTS,
+    CelCompileError,
+    compile_expression,
+    template_fields,
+    template_filters,
+)
 
 
 class EventRuleConfig(BaseModel):
@@ -63,6 +70,10 @@ class EventRuleConfig(BaseModel):
             if path.split(".")[0] not in TEMPLATE_ROOTS:
                 roots = ", ".join(sorted(TEMPLATE_ROOTS))
                 raise ValueError(f"template field '{{{path}}}' must start with one of: {roots}")
+        for name in template_filters(value):
+            if name not in TEMPLATE_FILTERS:
+                known = ", ".join(TEMPLATE_FILTERS)
+                raise ValueError(f"template filter '|{name}' is unknown; use one of: {known}")
         return value
 
     @model_validator(mode="after")
