@@ -17,7 +17,7 @@ contract AuditAnchor is AccessControl {
 
     /// @notice A checkpoint of an empty log cannot be anchored.
     error AuditAnchorEmptyTree();
-    /// @notice The root `root` is zero, which marks "not anchored".
+    /// @notice The root given for `treeSize` is zero, which marks "not anchored".
     error AuditAnchorZeroRoot(uint256 treeSize);
     /// @notice A root for `treeSize` is already anchored (`existing`); anchored roots never change.
     error AuditAnchorAlreadyAnchored(uint256 treeSize, bytes32 existing);
