@@ -129,3 +129,24 @@ async def test_bad_silences_are_refused(sessions, clock, matchers, ends_in, comm
                 actor=cli_actor("t"),
                 clock=clock,
             )
+
+
+async def test_silenced_alert_still_breaches_its_sla_but_wakes_nobody(sessions, clock) -> None:
+    h = Harness(sessions, clock, make_config())
+    async with sessions.begin() as session:
+        await create_silence(
+            session,
+            matchers=['monitor="test-maint"'],
+            starts_at=None,
+            ends_at=clock.now() + timedelta(hours=2),
+            comment="maintenance",
+            actor=cli_actor("tester"),
+            clock=clock,
+        )
+    [muted] = await h.fire(finding("maint"))
+    clock.advance(16 * 60)
+    result = await h.tick()
+    assert result.ack_breaches == [muted] and result.escalated == []
+    assert await h.steps(muted) == []
+    clock.advance(16 * 60)
+    assert (await h.tick()).ack_breaches == []  # recorded once

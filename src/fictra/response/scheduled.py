@@ -4,10 +4,12 @@ Each :func:`tick` (one transaction):
 
 1. records acknowledgement-deadline breaches of unacknowledged firing alerts;
 2. records resolve-deadline breaches and escalates one level again, even when acknowledged;
-3. moves up every unacknowledged alert whose level has waited long enough (skipping muted ones until
-   they are unmuted, and snoozed ones until the snooze ends);
+3. moves up every unacknowledged alert whose level has waited long enough (snoozed ones once the
+   snooze ends);
 4. flushes the aggregation groups that are due.
 
+Muted alerts (silenced or inhibited) notify nobody: their escalation waits until they are unmuted.
+Their SLA clocks keep running and breaches are recorded (a silence does not acknowledge an alert).
 The alert row is the truth for acknowledgement and resolution (whoever acknowledged it, through this
 package or not); rows whose alert is no longer firing are stopped here.
 """
@@ -93,19 +95,21 @@ async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
         for muter in (inhibitor, silences):
             muted = muted or (muter.mutes(labels, alert_id=alert.id) if muter is not None else None)
         row.muted_by = muted
-        if muted is not None:
-            if row.next_escalation_at is not None and row.next_escalation_at <= now:
-                row.next_escalation_at = now + ctx.mute_recheck
-            continue
         if not row.ack_breached and row.acknowledged_at is None and row.ack_deadline <= now:
             row.ack_breached = True
             await record_breach(session, row=row, kind="acknowledge", at=now, metrics=ctx.metrics)
             result.ack_breaches.append(alert.id)
-        directory = directory or await ctx.directory(session, now=now)
-        if not row.resolve_breached and row.resolve_deadline <= now:
+        resolve_breach = not row.resolve_breached and row.resolve_deadline <= now
+        if resolve_breach:
             row.resolve_breached = True
             await record_breach(session, row=row, kind="resolve", at=now, metrics=ctx.metrics)
             result.resolve_breaches.append(alert.id)
+        if muted is not None:  # nobody is notified while muted; the path resumes once unmuted
+            if row.next_escalation_at is not None and row.next_escalation_at <= now:
+                row.next_escalation_at = now + ctx.mute_recheck
+            continue
+        directory = directory or await ctx.directory(session, now=now)
+        if resolve_breach:
             step = await engine.advance(
                 session,
                 ctx,
