@@ -102,7 +102,12 @@ def verify_cmd(
 
 @app.command("checkpoint")
 def checkpoint_cmd() -> None:
-    """Sign a checkpoint (Merkle tree head) over every entry now in the log."""
+    """Sign a checkpoint (Merkle tree head) over every entry now in the log.
+
+    The signing key is <data_dir>/keys/audit-signing.json (Ed25519, created on first use), encrypted
+    with FICTRA_AUDIT_KEY_PASSPHRASE or, when that is unset, a generated passphrase kept in
+    <data_dir>/keys/audit-signing.pass (mode 0600).
+    """
     from fictra.audit.checkpoints import create_checkpoint
     from fictra.audit.signing import load_signer
 
