@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.clock import FakeClock
 from fictra.errors import ConfigError
+from fictra.metrics import new_registry
 from fictra.notify.models import Notification, NotificationStatus
 from fictra.notify.runner import build_outbox, outbox_task
 from fictra.settings import load_settings
@@ -31,7 +32,10 @@ async def test_the_shipped_receivers_yaml_delivers_to_the_log(
     settings = load_settings(config_dir=tmp_path, data_dir=tmp_path / "data")
     await put(sessions, clock, "k", receiver="ops-log", channel="log", alert_id=9)
     stop = asyncio.Event()
-    task = asyncio.create_task(outbox_task(settings=settings, sessions=sessions, clock=clock)(stop))
+    metrics = new_registry()
+    task = asyncio.create_task(
+        outbox_task(settings=settings, sessions=sessions, clock=clock, metrics=metrics)(stop)
+    )
     for _ in range(500):
         async with sessions() as s:
             row = await s.scalar(select(Notification))
@@ -42,6 +46,8 @@ async def test_the_shipped_receivers_yaml_delivers_to_the_log(
     await asyncio.wait_for(task, 5)
     assert row is not None and row.status == NotificationStatus.DELIVERED
     assert "[P0 FIRING] Reserve ratio below floor http://127.0.0.1:8000/alerts/9" in caplog.text
+    labels = {"receiver": "ops-log", "channel": "log", "outcome": "delivered"}
+    assert metrics.registry.get_sample_value("fictra_notification_attempts_total", labels) == 1.0
 
 
 def test_a_bad_receivers_yaml_fails_at_start_up_naming_each_problem(tmp_path: Path) -> None:

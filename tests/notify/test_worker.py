@@ -234,3 +234,21 @@ async def test_outcome_for_a_row_changed_meanwhile_is_ignored(
         assert row.status == NotificationStatus.SENDING and row.attempts == 5
     finally:
         await box.aclose()
+
+
+async def test_concurrent_workers_never_claim_the_same_row(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock, base_dir: Path
+) -> None:
+    import asyncio
+
+    cfg = config({"type": "log"}, batch=7)
+    await put(sessions, clock, *(f"k{i}" for i in range(30)), channel="log")
+    boxes = [outbox(sessions, cfg, clock, base_dir, seed=i) for i in range(4)]
+    try:
+        claimed = await asyncio.gather(*(b.claim() for b in boxes))
+    finally:
+        for b in boxes:
+            await b.aclose()
+    ids = [row.id for rows in claimed for row in rows]
+    assert len(ids) == len(set(ids)) == 28  # 4 x 7, each row once
+    assert {row.claim for rows in claimed for row in rows} == {rows[0].claim for rows in claimed}

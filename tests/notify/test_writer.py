@@ -101,3 +101,26 @@ async def test_a_failing_batch_fails_every_request_in_it(
     assert await _alerts(sessions) == {}  # rolled back
     ok = InboundWriter(sessions=sessions, clock=clock)
     assert (await ok.submit(findings=[fnd("f0")], clears=[])).fired == 1
+
+
+async def test_changes_reach_the_pipeline_hook_attached_later(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    from types import SimpleNamespace
+
+    from fictra.notify.views import _pipeline_hook
+
+    platform = SimpleNamespace(pipeline=SimpleNamespace(on_changes=None))
+    writer = InboundWriter(sessions=sessions, clock=clock, on_changes=_pipeline_hook(platform))  # type: ignore[arg-type]
+    await writer.submit(findings=[fnd("h1")], clears=[])  # nothing attached yet: fine
+    seen: list[tuple[str, str]] = []
+
+    async def stage(changes: list[AlertChange], session: AsyncSession) -> None:
+        for c in changes:
+            alert = await session.get(Alert, c.alert_id)  # visible in the same transaction
+            assert alert is not None
+            seen.append((alert.monitor, c.kind.value))
+
+    platform.pipeline.on_changes = stage  # e.g. the response stages attached after start-up
+    await writer.submit(findings=[fnd("h2")], clears=[clr("h1")])
+    assert sorted(seen) == [("test/h1", "resolved"), ("test/h2", "fired")]

@@ -1,4 +1,5 @@
-"""The outbox as a platform task: ``extra.append(outbox_task(settings=s, sessions=..., clock=clock))``."""
+"""The outbox as a platform task:
+``extra.append(outbox_task(settings=s, sessions=platform.sessions, clock=clock, metrics=metrics))``."""
 
 from __future__ import annotations
 
@@ -8,21 +9,39 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.clock import Clock
+from fictra.metrics import Metrics
 from fictra.notify.config import load_receivers
+from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.worker import Outbox
 from fictra.settings import Settings
 
 
-def build_outbox(*, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> Outbox:
+def build_outbox(
+    *,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    metrics: Metrics | None = None,
+) -> Outbox:
     """An outbox for ``settings.config_dir``/receivers.yaml (validated here: a bad file is a ConfigError
     at start-up, not at the first notification); secrets' file: references are relative to that dir."""
     config = load_receivers(settings.config_dir / "receivers.yaml")
-    return Outbox(sessions=sessions, config=config, clock=clock, base_dir=settings.config_dir)
+    return Outbox(
+        sessions=sessions,
+        config=config,
+        clock=clock,
+        base_dir=settings.config_dir,
+        metrics=OutboxMetrics(metrics.registry) if metrics is not None else None,
+    )
 
 
 def outbox_task(
-    *, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+    *,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    metrics: Metrics | None = None,
 ) -> Callable[[asyncio.Event], Awaitable[None]]:
     """A task for :func:`fictra.platform.run.run`'s ``extra``: delivers until ``stop`` is set."""
-    outbox = build_outbox(settings=settings, sessions=sessions, clock=clock)
+    outbox = build_outbox(settings=settings, sessions=sessions, clock=clock, metrics=metrics)
     return outbox.run

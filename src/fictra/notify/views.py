@@ -10,17 +10,23 @@ POST /api/v1/inbound/alerts                 {"alerts": [...]}            inbound
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.alerting.values import AlertChange
 from fictra.api.context import AppContext
 from fictra.api.deps import Context, DbSession, guarded
 from fictra.auth.deps import Actor, current_actor
 from fictra.notify import inbound, service
+from fictra.notify.inbound import OnChanges
 from fictra.notify.models import NotificationStatus
 from fictra.notify.writer import InboundWriter
+
+if TYPE_CHECKING:
+    from fictra.platform.assemble import Platform
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -127,9 +133,20 @@ def _writer(request: Request, context: AppContext) -> InboundWriter:
             sessions=context.sessions,
             clock=context.clock,
             policy=config.policy if config is not None else None,
-            on_changes=platform.pipeline.on_changes if platform is not None else None,
+            on_changes=_pipeline_hook(platform) if platform is not None else None,
         )
     return writer
+
+
+def _pipeline_hook(platform: Platform) -> OnChanges:
+    """The pipeline's later stages (routing, notifications) as attached when a batch runs."""
+
+    async def hook(changes: list[AlertChange], session: AsyncSession) -> None:
+        on_changes = platform.pipeline.on_changes
+        if on_changes is not None:
+            await on_changes(changes, session)
+
+    return hook
 
 
 @router.post("/inbound/alertmanager", summary="Prometheus Alertmanager webhook (payload version 4)",

@@ -28,6 +28,7 @@ from fictra.notify.backoff import TokenBucket, backoff_seconds
 from fictra.notify.channels import DeliveryError, Sender, build_sender
 from fictra.notify.config import ReceiversConfig
 from fictra.notify.message import Message
+from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.models import DeliveryAttempt, Notification, NotificationStatus
 from fictra.notify.templates import Envelope
 
@@ -40,6 +41,8 @@ _SENDING = NotificationStatus.SENDING.value
 class _Outcome:
     row_id: int
     attempt: int
+    receiver: str
+    channel: str
     outcome: str  # delivered | failed | dead | throttled
     error: str | None = None
     wait: float = 0.0
@@ -59,6 +62,7 @@ class Outbox:
         rng: random.Random | None = None,
         http: httpx.AsyncClient | None = None,
         concurrency: int = 10,
+        metrics: OutboxMetrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.config = config
@@ -72,6 +76,7 @@ class Outbox:
         self._senders: dict[tuple[str, str], Sender] = {}
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._wake = asyncio.Event()
+        self.metrics = metrics
         self.counts: dict[str, int] = {"delivered": 0, "failed": 0, "dead": 0, "throttled": 0}
 
     async def aclose(self) -> None:
@@ -120,35 +125,39 @@ class Outbox:
         return len(rows)
 
     async def claim(self) -> list[Notification]:
+        """Mark up to ``batch`` due rows as ours (one UPDATE ... RETURNING, so concurrent workers split
+        the due rows between them: SQLite runs the statement under its write lock, PostgreSQL skips rows
+        another worker's subquery has locked)."""
         now = self.clock.now()
         due = or_(
             and_(Notification.status == _PENDING, Notification.next_attempt_at <= now),
             and_(Notification.status == _SENDING, Notification.lease_until <= now),
         )
-        token = uuid.uuid4().hex
-        async with self.sessions.begin() as session:
-            ids = list(
-                await session.scalars(
-                    select(Notification.id)
-                    .where(due)
-                    .order_by(Notification.next_attempt_at)
-                    .limit(self.policy.batch)
-                )
-            )
-            if not ids:
+        async with self.sessions() as session:  # idle polls stay read-only
+            if await session.scalar(select(Notification.id).where(due).limit(1)) is None:
                 return []
-            await session.execute(
+        wanted = (
+            select(Notification.id)
+            .where(due)
+            .order_by(Notification.next_attempt_at)
+            .limit(self.policy.batch)
+            .with_for_update(skip_locked=True)
+            .cte("wanted")  # a CTE, so PostgreSQL locks and limits once (a subquery may be re-run per row)
+        )
+        async with self.sessions.begin() as session:
+            rows = await session.scalars(
                 update(Notification)
-                .where(Notification.id.in_(ids), due)
+                .where(Notification.id.in_(select(wanted.c.id)), due)
                 .values(
                     status=_SENDING,
-                    claim=token,
+                    claim=uuid.uuid4().hex,
                     lease_until=now + self.policy.lease,
                     attempts=Notification.attempts + 1,
                 )
+                .returning(Notification)
                 .execution_options(synchronize_session=False)
             )
-            return list(await session.scalars(select(Notification).where(Notification.claim == token)))
+            return sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
 
     def _sender(self, receiver: str, channel: str) -> Sender:
         key = (receiver, channel)
@@ -175,7 +184,7 @@ class Outbox:
                 bucket = self._buckets.get((row.receiver, row.channel))
                 wait = bucket.take() if bucket else 0.0
                 if wait > 0:
-                    return _Outcome(row.id, row.attempts, "throttled", wait=wait)
+                    return _Outcome(row.id, row.attempts, row.receiver, row.channel, "throttled", wait=wait)
                 envelope = Envelope(
                     notification_id=row.id,
                     idempotency_key=row.idempotency_key,
@@ -188,13 +197,22 @@ class Outbox:
                 await sender.send(envelope)
             except DeliveryError as exc:
                 dead = exc.permanent or row.attempts >= self.policy.max_attempts
-                return _Outcome(row.id, row.attempts, "dead" if dead else "failed", error=exc.message)
+                return _Outcome(
+                    row.id, row.attempts, row.receiver, row.channel, "dead" if dead else "failed", exc.message
+                )
             except Exception as exc:  # a sender bug: retry like any failure, keep the traceback in the log
                 log.exception("notification %s: sender raised", row.id)
                 dead = row.attempts >= self.policy.max_attempts
-                return _Outcome(row.id, row.attempts, "dead" if dead else "failed", error=type(exc).__name__)
+                return _Outcome(
+                    row.id,
+                    row.attempts,
+                    row.receiver,
+                    row.channel,
+                    "dead" if dead else "failed",
+                    type(exc).__name__,
+                )
             elapsed = int((self.clock.monotonic() - started) * 1000)
-            return _Outcome(row.id, row.attempts, "delivered", duration_ms=elapsed)
+            return _Outcome(row.id, row.attempts, row.receiver, row.channel, "delivered", duration_ms=elapsed)
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
         now = self.clock.now()
@@ -224,6 +242,10 @@ class Outbox:
                         "next_attempt_at": now + timedelta(seconds=delay),
                     }
                 self.counts[o.outcome] += 1
+                if self.metrics is not None:
+                    self.metrics.attempts.labels(o.receiver, o.channel, o.outcome).inc()
+                    if o.outcome == "delivered":
+                        self.metrics.send_seconds.labels(o.channel).observe(o.duration_ms / 1000)
                 # only the row as this claim left it (a row re-claimed after its lease is the new claim's)
                 await session.execute(
                     update(Notification)
