@@ -42,7 +42,10 @@ class EventRuleConfig(BaseModel):
     )
     summary: str = Field(
         default="{rule}: {event} on {contract}",
-        description="Template; {args.value}, {tx.from}, {block.number}... are filled in.",
+        description=(
+            "Template; {args.value}, {tx.from}, {block.number}... are filled in. Filters: "
+            "{args.value|units:18} (base units as whole tokens), {args.to|short} (0x1234…abcd)."
+        ),
     )
     labels: dict[str, str] = Field(
         default_factory=dict, description="Extra labels (part of the fingerprint)."
