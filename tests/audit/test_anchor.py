@@ -4,6 +4,7 @@ against the chain (a wrong anchored root is caught); the contract's rules and cu
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,6 +159,13 @@ def test_cli_anchor_and_verify(node: AnvilNode, tmp_path: Path, monkeypatch: pyt
     )
     again = runner.invoke(audit.app, ["anchor"])  # the recorded anchor, nothing new to send
     assert again.exit_code == 0 and again.stdout.strip().endswith("(already on chain)"), again.output
+    shown = runner.invoke(audit.app, ["show", "--action", "audit.*", "--json"])
+    recorded = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert [(e["index"], e["action"], e["target"]) for e in recorded] == [
+        (5, "audit.anchor", "checkpoint:1"),
+        (4, "audit.anchor_deploy", f"anchor:{load_anchor(data).address}"),  # type: ignore[union-attr]
+    ]
+    assert recorded[0]["actor"].startswith("cli:") and recorded[0]["after"]["tree_size"] == 4
     ok = runner.invoke(audit.app, ["verify"])
     assert ok.exit_code == 0 and ok.stdout.strip().endswith("1 checkpoint verified, 1 anchored on chain")
     config = load_anchor(data)

@@ -230,19 +230,43 @@ def anchor_cmd(
 ) -> None:
     """Anchor the latest checkpoint's root on chain (AuditAnchor; deployed on first use)."""
     from fictra.audit.anchor import AnchorClient, anchor_latest, deploy_anchor, load_anchor
+    from fictra.audit.service import record
+    from fictra.auth.actor import cli_actor
 
     data_dir = _data_dir()
     clock = SystemClock()
     config = None if deploy else load_anchor(data_dir)
+    deployed = config is None
     if config is None:
         url = rpc_url or _devnet_rpc(data_dir)
         config = asyncio.run(deploy_anchor(rpc_url=url, data_dir=data_dir, clock=clock))
         typer.echo(f"deployed AuditAnchor at {config.address} (chain {config.chain_id})")
 
     async def run(session: Any) -> tuple[int, int, str | None]:
+        actor = cli_actor()
+        where = {"address": config.address, "chain_id": config.chain_id}
+        if deployed:
+            await record(
+                session,
+                actor=actor,
+                action="audit.anchor_deploy",
+                target=f"anchor:{config.address}",
+                after={**where, "block": config.deployed_block, "by": config.deployed_by},
+                clock=clock,
+            )
         async with AnchorClient(config, rpc_url=rpc_url) as client:
             done = await anchor_latest(session, client=client, clock=clock)
-            return done.checkpoint.id, done.checkpoint.tree_size, done.sent_tx
+        cp = done.checkpoint
+        if done.sent_tx is not None:
+            await record(
+                session,
+                actor=actor,
+                action="audit.anchor",
+                target=f"checkpoint:{cp.id}",
+                after={**where, "tree_size": cp.tree_size, "root_hash": cp.root_hash, "tx": done.sent_tx},
+                clock=clock,
+            )
+        return cp.id, cp.tree_size, done.sent_tx
 
     cid, size, tx = _run(run, write=True)
     sent = f" in tx {tx}" if tx else " (already on chain)"
