@@ -17,11 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.clock import FakeClock
+from fictra.db.engine import migrate
 from fictra.notify.channels.webhook import sign, verify_signature
 from fictra.notify.models import Notification, NotificationStatus
 
 from .helpers import config, outbox, put
 from .receiver import Received
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only here: channels do not touch the database (the outbox is tested on both backends)."""
+    url = f"sqlite:///{tmp_path / 'channels.db'}"
+    migrate(url)
+    return url
 
 
 class _Inbox:
