@@ -212,3 +212,14 @@ async def test_tampering_under_a_checkpoint_names_the_entry(
     report = await _verify(engine, signer)
     _caught(report, K, "reordered")
     assert [(p.kind, p.index) for p in report.problems] == [("reordered", K), ("root", K)]
+
+
+async def test_entry_moved_outside_the_chain(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    await seed(engine, clock, N)
+    await sql(engine, "UPDATE audit_entries SET idx = -5 WHERE idx = :k", k=N - 1)
+    report = await _verify(engine, signer)
+    _caught(report, N - 1, "deleted")
+    assert ("unexpected", None) in [(p.kind, p.index) for p in report.problems]
+    assert report.entries == N

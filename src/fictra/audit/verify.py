@@ -84,10 +84,16 @@ async def verify_log(
     """Check everything; ``verifier`` None skips signatures (there is no key yet: no checkpoint either)."""
     report = VerifyReport()
     report.head_size, head_hash = await head(session)
-    report.entries, fault = await walk(session)
+    _, fault = await walk(session)
     if fault is not None:
         report.problems.append(Problem(fault.kind, fault.message, fault.index))
     stored = int((await session.execute(select(func.count()).select_from(AuditEntry))).scalar_one())
+    report.entries = stored
+    outside = (await session.execute(select(func.count()).where(AuditEntry.idx < 0))).scalar_one()
+    if outside:
+        report.problems.append(
+            Problem("unexpected", f"{outside} stored entries have a negative index (outside the chain).")
+        )
     last = (await session.execute(select(func.max(AuditEntry.idx)))).scalar_one()
     top = -1 if last is None else int(last)
     if top + 1 < report.head_size:
