@@ -252,3 +252,30 @@ async def test_concurrent_workers_never_claim_the_same_row(
     ids = [row.id for rows in claimed for row in rows]
     assert len(ids) == len(set(ids)) == 28  # 4 x 7, each row once
     assert {row.claim for rows in claimed for row in rows} == {rows[0].claim for rows in claimed}
+
+
+class _Stuck:
+    """A sender stuck in a library call that ignores its own timeouts."""
+
+    async def send(self, envelope: object) -> None:
+        import asyncio
+
+        await asyncio.Event().wait()
+
+
+async def test_a_stuck_send_is_cut_off_and_retried(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock, base_dir: Path
+) -> None:
+    cfg = config({"type": "log"})
+    await put(sessions, clock, "k", channel="log")
+    box = outbox(sessions, cfg, clock, base_dir)
+    try:
+        box._sender("ops", "log")
+        box._senders[("ops", "log")] = _Stuck()  # type: ignore[assignment]
+        box._limits[("ops", "log")] = 0.05
+        assert await box.run_once() == 1
+    finally:
+        await box.aclose()
+    [row] = await _rows(sessions)
+    assert row.status == NotificationStatus.PENDING and row.attempts == 1
+    assert row.last_error == "sending took longer than 0.05s; gave up this attempt"

@@ -74,6 +74,7 @@ class Outbox:
         self.http = http or httpx.AsyncClient()
         self.concurrency = asyncio.Semaphore(concurrency)
         self._senders: dict[tuple[str, str], Sender] = {}
+        self._limits: dict[tuple[str, str], float] = {}  # seconds a send may take in all
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._wake = asyncio.Event()
         self.metrics = metrics
@@ -172,6 +173,9 @@ class Outbox:
             self._senders[key] = build_sender(
                 receiver=receiver, channel=ch, base_dir=self.base_dir, http=self.http, clock=self.clock
             )
+            # a channel's own timeouts apply per step (connect, send...); this bounds the whole send so a
+            # stuck library cannot hold a claim past its lease
+            self._limits[key] = 2 * ch.timeout.total_seconds() + 1
             if ch.rate_limit is not None:
                 self._buckets[key] = TokenBucket(ch.rate_limit, clock=self.clock)
         return self._senders[key]
@@ -194,7 +198,14 @@ class Outbox:
                     attempt=row.attempts,
                     console_url=self.config.console_url,
                 )
-                await sender.send(envelope)
+                limit = self._limits[(row.receiver, row.channel)]
+                try:
+                    async with asyncio.timeout(limit):
+                        await sender.send(envelope)
+                except TimeoutError:
+                    raise DeliveryError(
+                        f"sending took longer than {limit:g}s; gave up this attempt"
+                    ) from None
             except DeliveryError as exc:
                 dead = exc.permanent or row.attempts >= self.policy.max_attempts
                 return _Outcome(
