@@ -252,3 +252,30 @@ async def test_checkpoint_loop_survives_a_broken_database(
     failed = [r for r in caplog.records if "audit checkpoint failed" in r.getMessage()]
     assert len(failed) == 1 and "retrying next round" in failed[0].getMessage()
     assert (tmp_path / "keys" / "audit-signing.json").is_file()  # the key was made from data_dir
+
+
+async def test_checkpoint_race_keeps_the_first(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers checkpoint the same size at once: the loser's insert hits the unique tree size, it gets
+    the winner's checkpoint, and its own transaction carries on (a savepoint took the failure)."""
+    from fictra.audit import checkpoints
+
+    await seed(engine, clock, 3)
+    sessions = session_factory(engine)
+    async with sessions.begin() as theirs:
+        first = await create_checkpoint(theirs, signer=signer, clock=clock)
+    real = checkpoints.latest_checkpoint
+
+    async def stale_read(session: object) -> None:  # the loser read "no checkpoint" just before
+        monkeypatch.setattr(checkpoints, "latest_checkpoint", real)
+        return None
+
+    monkeypatch.setattr(checkpoints, "latest_checkpoint", stale_read)
+    async with sessions.begin() as mine:
+        second = await create_checkpoint(mine, signer=AuditSigner.generate(), clock=clock)
+        assert first is not None and second is not None and second.id == first.id
+        assert (await mine.execute(text("SELECT count(*) FROM audit_checkpoints"))).scalar() == 1
+    async with sessions() as session:
+        (only,) = await list_checkpoints(session)
+    assert only.key_id == signer.key_id

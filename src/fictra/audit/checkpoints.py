@@ -129,8 +129,11 @@ async def create_checkpoint(
         key_id=signer.key_id,
         signature=signer.sign(statement(tree_size=size, root_hash=root_hash, created_at=created_at)),
     )
-    session.add(checkpoint)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # a savepoint: losing a race does not end the caller's transaction
+            session.add(checkpoint)
+    except IntegrityError:  # another writer signed this very size a moment ago: theirs stands
+        return await checkpoint_of_size(session, size)
     return checkpoint
 
 
