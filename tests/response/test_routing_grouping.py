@@ -127,3 +127,10 @@ def test_resolved_alerts_flush_once_and_empty_groups_go_away() -> None:
     [done] = d.flush_due(now=T0 + timedelta(minutes=6))
     assert done.firing == [] and [a.alert_id for a in done.resolved] == [1]
     assert d.groups == {} and d.next_due() is None
+
+
+def test_a_resolved_alert_never_announced_is_not_notified() -> None:
+    [opts] = match_routes(TREE.route, {"monitor": "oracle"})
+    d = Dispatcher()
+    assert d.add(opts, _alert(9, "oracle", firing=False), now=T0) is None
+    assert d.groups == {} and d.flush_due(now=T0 + timedelta(hours=1)) == []

@@ -57,9 +57,13 @@ class Dispatcher:
     def __init__(self) -> None:
         self.groups: dict[tuple[str, tuple[tuple[str, str], ...]], AggrGroup] = {}
 
-    def add(self, opts: RouteOpts, alert: GroupedAlert, *, now: datetime) -> AggrGroup:
+    def add(self, opts: RouteOpts, alert: GroupedAlert, *, now: datetime) -> AggrGroup | None:
+        """Put an alert (or its new state) in its group. A resolved alert the group does not hold is
+        ignored (nobody was told it fired: it was muted, or fired before a restart)."""
         key = (opts.route_id, opts.group_labels(alert.labels))
         group = self.groups.get(key)
+        if not alert.firing and (group is None or alert.alert_id not in group.alerts):
+            return None
         if group is None:
             group = AggrGroup(opts, key[1], now, next_flush=now + opts.group_wait)
             self.groups[key] = group
