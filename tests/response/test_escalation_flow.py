@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fictra.alerting.findings import Severity
 from fictra.alerting.models import Alert
 from fictra.clock import FakeClock
-from fictra.response.models import OncallOverride
+from fictra.monitors.base import MonitorOutput
+from fictra.response.models import AlertResponse, OncallOverride
 
 from .helpers import Harness, finding, levels, make_config, oncall
 
@@ -261,3 +262,32 @@ async def test_escalate_now_after_acknowledgement_moves_up_once(sessions, clock)
             await actions.snooze(
                 session, alert_id=alert_id, actor=cli_actor("a"), ctx=h.ctx, duration=timedelta(minutes=1)
             )
+
+
+async def test_retracted_alert_stops_escalating(sessions, clock) -> None:
+    from fictra.alerting.findings import BlockRef, Finding
+    from fictra.chain.types import Reorg
+
+    h = Harness(sessions, clock, make_config())
+    anchored = Finding(
+        monitor="test-tx",
+        severity=Severity.P0,
+        summary="suspicious transfer",
+        labels={"tx": "0x1"},
+        block=BlockRef(10, "0x" + "aa" * 32),
+        confirmations=5,
+    )
+    async with sessions.begin() as session:
+        changes = await h.alerts.ingest(
+            session, MonitorOutput(findings=[anchored]), network="devnet", head=10
+        )
+    [alert_id] = [c.alert_id for c in changes]
+    assert len(await h.steps(alert_id)) == 1  # provisional alerts are escalated too
+    async with sessions.begin() as session:
+        await h.alerts.on_reorg(Reorg("devnet", 9, 2, ("0x" + "aa" * 32, "0x" + "bb" * 32)), session)
+    clock.advance(60 * MIN)
+    assert (await h.tick()).escalated == []
+    assert len(await h.steps(alert_id)) == 1
+    async with sessions() as session:
+        row = await session.get(AlertResponse, alert_id)
+        assert row is not None and row.active is False
