@@ -132,3 +132,42 @@ async def test_changing_filters_updates_the_address_bar(lead: httpx.AsyncClient)
         "/ui/alerts?severity=P1", headers={"HX-Request": "true", "HX-Trigger": "alerts-table"}
     )
     assert "HX-Replace-Url" not in polled.headers
+
+
+async def test_lead_escalates_snoozes_and_assigns_and_sees_the_sla_clocks(
+    rig: ApiRig, lead: httpx.AsyncClient
+) -> None:
+    alert_id = rig.alert_ids[0]
+    page = await lead.get(f"/alerts/{alert_id}")
+    for button in ("btn-escalate", "btn-snooze", "btn-assign"):
+        assert f'id="{button}"' in page.text
+    token = csrf_of(page.text)
+    post = lambda **data: lead.post(f"/alerts/{alert_id}/action", data={"csrf_token": token, **data})  # noqa: E731
+    # nobody in this rig's on-call directory: every level is skipped, and the page says so
+    escalated = await post(action="escalate", note="paging the architect")
+    assert escalated.status_code == 409
+    assert "no higher escalation level to reach" in escalated.text
+    assert (await post(action="snooze", duration="1h", note="waiting for the vendor")).status_code == 303
+    assert (await post(action="assign", assignee=LEAD)).status_code == 303
+    after = await lead.get(f"/alerts/{alert_id}")
+    assert "SLA and escalation" in after.text
+    assert f'<dd id="assignee">{LEAD}</dd>' in after.text
+    assert "Snoozed until" in after.text
+    assert "<b>snoozed</b>" in after.text and "waiting for the vendor" in after.text
+    assert f"<b>assigned</b> by {LEAD} — to {LEAD}" in after.text
+    bad = await post(action="snooze", duration="forever")
+    assert bad.status_code == 422 and "is not one of" in bad.text
+    nobody = await post(action="assign", assignee=" ")
+    assert nobody.status_code == 422 and "Assign to whom" in nobody.text
+
+
+async def test_viewer_cannot_escalate_snooze_or_assign(rig: ApiRig, viewer: httpx.AsyncClient) -> None:
+    alert_id = rig.alert_ids[0]
+    page = await viewer.get(f"/alerts/{alert_id}")
+    assert "btn-escalate" not in page.text and "btn-snooze" not in page.text and "btn-assign" not in page.text
+    for action in ("escalate", "snooze", "assign"):
+        response = await viewer.post(
+            f"/alerts/{alert_id}/action",
+            data={"action": action, "duration": "1h", "assignee": "x", "csrf_token": csrf_of(page.text)},
+        )
+        assert response.status_code == 403, action

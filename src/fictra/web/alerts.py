@@ -17,6 +17,7 @@ from fictra.api.deps import app_context
 from fictra.auth.actor import Actor
 from fictra.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
 from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.escalation import RESPONSE_ACTIONS, SNOOZES, response_for, run_response_action
 from fictra.web.evidence import evidence_rows, timeline
 from fictra.web.health import AREA_TITLES, area_of
 from fictra.web.overview import areas_map
@@ -24,7 +25,12 @@ from fictra.web.templating import SEVERITIES, render
 
 router = APIRouter(include_in_schema=False)
 LIST_LIMIT = 500
-ACTIONS = {"acknowledge": "alerts.acknowledge", "resolve": "alerts.resolve", "note": "alerts.note"}
+ACTIONS = {
+    "acknowledge": "alerts.acknowledge",
+    "resolve": "alerts.resolve",
+    "note": "alerts.note",
+    **RESPONSE_ACTIONS,
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ async def _detail(
     try:
         async with context.sessions() as session:
             alert = await get_alert(session, str(alert_id))
+            response = await response_for(request, session, alert_id)
     except NotFoundError as exc:
         return page(
             request,
@@ -139,6 +146,8 @@ async def _detail(
         alert=alert,
         evidence_rows=evidence_rows(alert.evidence),
         timeline=timeline(alert),
+        response=response,
+        SNOOZES=SNOOZES,
         action_error=extra.pop("action_error", None),
         **extra,
     )
@@ -193,7 +202,7 @@ async def alert_action(request: Request, alert_id: int) -> Response:
             alert_id,
             "alert_detail.html",
             status_code=422,
-            action_error=f"Unknown action '{action}'; use acknowledge, resolve or note.",
+            action_error=f"Unknown action '{action}'; use one of {', '.join(ACTIONS)}.",
         )
     if not actor.can(permission):
         return forbidden(request, actor, permission)
@@ -206,9 +215,20 @@ async def alert_action(request: Request, alert_id: int) -> Response:
                 )
             elif action == "resolve":
                 await actions.resolve(session, alert_id=alert_id, actor=actor, clock=context.clock, note=note)
-            else:
+            elif action == "note":
                 await actions.add_note(
                     session, alert_id=alert_id, actor=actor, clock=context.clock, text=note
+                )
+            else:
+                await run_response_action(
+                    request,
+                    session,
+                    action=action,
+                    alert_id=alert_id,
+                    actor=actor,
+                    note=note or None,
+                    duration=str(form.get("duration") or ""),
+                    assignee=str(form.get("assignee") or ""),
                 )
     except NotFoundError:
         return await _detail(request, actor, alert_id, "alert_detail.html")

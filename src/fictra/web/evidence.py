@@ -63,7 +63,14 @@ def timeline(alert: AlertDetail) -> list[TimelineItem]:
     for event in alert.events:
         details = event.details or {}
         who = details.get("by") or details.get("actor")
-        text = details.get("text") or details.get("note") or details.get("reason")
+        parts = [
+            f"to {details['to']}" if details.get("to") else None,  # assigned
+            f"level {details['level']}" if details.get("level") else None,  # escalated
+            f"notified {', '.join(map(str, details['people']))}" if details.get("people") else None,
+            f"until {details['until']}" if details.get("until") else None,  # snoozed
+            details.get("text") or details.get("note") or details.get("reason"),
+        ]
+        text = " · ".join(str(p) for p in parts if p)
         items.append(
             TimelineItem(
                 at=event.at,
