@@ -60,7 +60,8 @@ def _router(module_name: str, *, optional: bool) -> APIRouter | None:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated schema, with the one error shape documented on every guarded operation."""
+    """The generated schema, with the one error shape documented on every API operation (any of them can
+    meet a missing session, a missing object, a state conflict or invalid input)."""
     if app.openapi_schema is not None:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
@@ -69,14 +70,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.update(error_schema.pop("$defs", {}))
     components["ErrorResponse"] = error_schema
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
-    for path_item in schema.get("paths", {}).values():
+    for path, path_item in schema.get("paths", {}).items():
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            guarded = PERMISSION_KEY in operation
+            documented = PERMISSION_KEY in operation or path.startswith("/api/v1/")
             for status, description in _ERRORS.items():
-                if guarded or (status == "422" and status in responses):
+                if documented or (status == "422" and status in responses):
                     responses[status] = {"description": description, "content": ref}
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
