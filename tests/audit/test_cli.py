@@ -17,7 +17,7 @@ from fictra.audit.signing import load_signer
 from fictra.cli import audit
 from fictra.clock import FakeClock
 from fictra.db.engine import make_engine, migrate
-from fictra.errors import ConflictError, NotFoundError, UsageError
+from fictra.errors import ChainError, ConflictError, NotFoundError, UsageError
 
 from .helpers import seed, sql
 
@@ -65,40 +65,44 @@ def _tamper(url: str, statement: str) -> None:
     asyncio.run(go())
 
 
-def test_verify_exit_codes(tmp_path: Path) -> None:
+def test_exit_codes_and_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """0 intact, 1 tampered (naming the first bad index), 2 cannot check; errors on one line."""
     data = tmp_path / "data"
     url = _populate(data, 6)
     ok = fictra(data, "audit", "verify", "--no-anchor")
     assert ok.returncode == 0 and ok.stdout.strip() == "audit log intact: 6 entries, 0 checkpoints verified"
-    made = fictra(data, "audit", "checkpoint")
-    assert made.returncode == 0 and made.stdout.startswith("checkpoint #1: tree size 6, root "), made.stderr
-    key, passfile = data / "keys" / "audit-signing.json", data / "keys" / "audit-signing.pass"
-    for path in (key, passfile):
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    passphrase = passfile.read_text().strip()
-    assert passphrase not in key.read_text() and passphrase not in made.stdout + made.stderr
+    monkeypatch.setenv("FICTRA_DATABASE_URL", url)
+    monkeypatch.setenv("FICTRA_DATA_DIR", str(data))
+    monkeypatch.setenv("FICTRA_AUDIT_KEY_PASSPHRASE", "right")
+    made = CliRunner().invoke(audit.app, ["checkpoint"])
+    assert made.exit_code == 0 and made.stdout.startswith("checkpoint #1: tree size 6, root "), made.output
+    key = data / "keys" / "audit-signing.json"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and "right" not in key.read_text()
     _tamper(url, "UPDATE audit_entries SET reason = 'edited' WHERE idx = 3")
     bad = fictra(data, "audit", "verify")
     assert bad.returncode == 1, bad.stderr
     first = bad.stdout.strip().splitlines()[0]
     assert first.startswith("audit log TAMPERED — first bad index 3: Entry 3 was modified"), first
     assert "Traceback" not in bad.stderr
+    wrong = fictra(data, "audit", "checkpoint", env={"FICTRA_AUDIT_KEY_PASSPHRASE": "wrong"})
+    _one_line_error(wrong, 2, "wrong passphrase")
+    assert "right" not in wrong.stderr
 
 
-def test_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generated_passphrase_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = tmp_path / "data"
-    _populate(data, 3)
-    _one_line_error(fictra(data, "audit", "prove", "1"), 2, "No audit checkpoint yet")
-    monkeypatch.setenv("FICTRA_AUDIT_KEY_PASSPHRASE", "right")
-    load_signer(data)  # creates the key under that passphrase
-    _one_line_error(
-        fictra(data, "audit", "checkpoint", env={"FICTRA_AUDIT_KEY_PASSPHRASE": "wrong"}),
-        2,
-        "wrong passphrase",
-    )
-    _one_line_error(
-        fictra(data, "audit", "anchor", "--rpc-url", "http://127.0.0.1:9"), 1, "Cannot reach the chain at"
-    )
+    _populate(data, 2)
+    monkeypatch.delenv("FICTRA_AUDIT_KEY_PASSPHRASE", raising=False)
+    monkeypatch.delenv("FICTRA_DATABASE_URL", raising=False)
+    monkeypatch.setenv("FICTRA_DATA_DIR", str(data))
+    made = CliRunner().invoke(audit.app, ["checkpoint"])
+    assert made.exit_code == 0, made.output
+    key, passfile = data / "keys" / "audit-signing.json", data / "keys" / "audit-signing.pass"
+    for path in (key, passfile):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    passphrase = passfile.read_text().strip()
+    assert len(passphrase) >= 32 and passphrase not in key.read_text() and passphrase not in made.output
+    load_signer(data)  # reloads with the file's passphrase
 
 
 def test_show_prove_consistency_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,3 +140,6 @@ def test_show_prove_consistency_in_process(tmp_path: Path, monkeypatch: pytest.M
     assert report.exit_code == 0 and json.loads(report.stdout)["checkpoints"] == 2
     no_devnet = runner.invoke(audit.app, ["anchor"])
     assert isinstance(no_devnet.exception, UsageError) and "No devnet is running" in str(no_devnet.exception)
+    unreachable = runner.invoke(audit.app, ["anchor", "--rpc-url", "http://127.0.0.1:9"])
+    assert isinstance(unreachable.exception, ChainError)
+    assert "Cannot reach the chain at http://127.0.0.1:9" in unreachable.exception.user_message
