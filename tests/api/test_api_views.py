@@ -238,3 +238,21 @@ async def test_series_over_http(sqlite_url: str) -> None:
             await c.get("/api/v1/series/tx_count?from=2026-01-01T00:00:00", headers=h), 422, "invalid"
         )
         assert (await c.get("/api/v1/series/nothing", headers=h)).json()["points"] == []
+
+
+def test_optional_router_absent_is_skipped_but_a_broken_one_raises(tmp_path, monkeypatch) -> None:
+    from fictra.api.app import _router
+    from fictra.api.deps import guarded
+
+    assert _router("fictra_absent_domain.views", optional=True) is None
+    with pytest.raises(ModuleNotFoundError):
+        _router("fictra_absent_domain.views", optional=False)
+    package = tmp_path / "fictra_broken_domain"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "views.py").write_text("import fictra_no_such_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError, match="fictra_no_such_dependency"):
+        _router("fictra_broken_domain.views", optional=True)
+    with pytest.raises(ValueError, match=r"Unknown permission 'alerts\.delete'"):
+        guarded("alerts.delete")

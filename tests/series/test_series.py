@@ -129,3 +129,20 @@ async def test_bucketed_query(engine: AsyncEngine) -> None:
         ):
             with pytest.raises(UsageError, match=message):
                 await query_series(db, network="devnet", name="tx_count", **bad)
+
+
+async def test_old_samples_are_pruned(engine: AsyncEngine) -> None:
+    rec = SeriesRecorder(network="devnet", retention_blocks=10, prune_every=5)
+    sessions = session_factory(engine)
+    for start in range(0, 30, 3):
+        async with sessions.begin() as db:
+            blocks = tuple(block(n, ()) for n in range(start, start + 3))
+            await rec.on_batch(BlockBatch("devnet", blocks, head=start + 2, at_head=True), db)
+    async with sessions() as db:
+        kept = sorted(
+            (
+                await db.execute(select(SeriesSample.block_number).where(SeriesSample.name == "tx_count"))
+            ).scalars()
+        )
+    # the last prune ran at block 26 (at least 5 blocks after the one at 20): blocks <= 16 deleted
+    assert kept == list(range(17, 30))

@@ -7,7 +7,8 @@ transaction waits to be confirmed, as far as the chain itself shows it). Per pri
 ``oracle.<SYMBOL>.node.<address>`` from each node's ``SubmissionReceived``, in feed units.
 
 It never raises findings. On the hot path it costs one bulk INSERT per batch; a reorg deletes the samples
-of the removed blocks.
+of the removed blocks. Samples older than ``retention_blocks`` behind the newest block are deleted every
+``prune_every`` blocks (one indexed DELETE), so the table stays bounded.
 """
 
 from __future__ import annotations
@@ -57,12 +58,21 @@ class SeriesRecorder:
     """A :class:`~fictra.monitors.base.Monitor` that records the chart series (no findings)."""
 
     def __init__(
-        self, *, network: str, feeds: Mapping[str, FeedInfo] | None = None, name: str = "series"
+        self,
+        *,
+        network: str,
+        feeds: Mapping[str, FeedInfo] | None = None,
+        name: str = "series",
+        retention_blocks: int = 250_000,
+        prune_every: int = 1_000,
     ) -> None:
         self.name = name
         self.network = network
         self.feeds = {addr.lower(): info for addr, info in (feeds or {}).items()}
+        self.retention_blocks = retention_blocks
+        self.prune_every = prune_every
         self._last_timestamp: tuple[int, int] | None = None  # (block number, timestamp)
+        self._pruned_at: int | None = None  # block number of the last prune
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> SeriesRecorder:
@@ -119,7 +129,20 @@ class SeriesRecorder:
             rows.extend(self.samples(block))
         if rows:
             await session.execute(_TABLE.insert(), rows)
+        if batch.blocks:
+            await self._prune(session, newest=batch.last)
         return MonitorOutput()
+
+    async def _prune(self, session: AsyncSession, *, newest: int) -> None:
+        if self._pruned_at is not None and newest - self._pruned_at < self.prune_every:
+            return
+        self._pruned_at = newest
+        await session.execute(
+            delete(SeriesSample).where(
+                SeriesSample.network == self.network,
+                SeriesSample.block_number <= newest - self.retention_blocks,
+            )
+        )
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
         await session.execute(
