@@ -157,8 +157,12 @@ async def test_overview_at_1024_and_logout(console: Console) -> None:
     width = await page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1024, f"the overview scrolls sideways at 1024 px ({width} px wide)"
     await page.screenshot(path=ARTIFACTS / "overview-1024.png", full_page=True)
-    await page.click("text=Log out")
-    await expect(page).to_have_url(f"{console.base_url}/login")
+    other = await page.context.new_page()  # a second tab of the same browser
+    await other.goto(f"{console.base_url}/alerts")
+    await other.click("text=Log out")
+    await expect(other).to_have_url(f"{console.base_url}/login")
+    # the first tab's next refresh finds the session gone and goes to the login form by itself
+    await expect(page).to_have_url(re.compile(r"/login"), timeout=10_000)
     await page.goto(f"{console.base_url}/")
     await expect(page).to_have_url(re.compile(r"/login"))
     await page.context.close()
