@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,6 +54,30 @@ def smtp() -> Iterator[tuple[_Inbox, int]]:
     inbox = _Inbox()
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+logins: list[tuple[bytes, bytes]] = []
+
+
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    if not isinstance(auth_data, LoginPassword):
+        return AuthResult(success=False)
+    logins.append((auth_data.login, auth_data.password))
+    return AuthResult(success=(auth_data.login, auth_data.password) == (b"ops", b"pw-from-env"))
+
+
+@pytest.fixture
+def smtp_auth() -> Iterator[tuple[_Inbox, int]]:
+    inbox = _Inbox()
+    port = _free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=_authenticator, auth_require_tls=False
+    )
     controller.start()
     try:
         yield inbox, port
@@ -395,3 +420,26 @@ async def test_errors_never_show_the_secret_parts_of_urls(
     [(status, error)] = await _statuses(sessions)
     assert status == NotificationStatus.PENDING and error is not None
     assert "hunter2" not in error and "abc123" not in error and "127.0.0.1" in error
+
+
+async def test_email_logs_in_with_credentials_from_the_environment(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    base_dir: Path,
+    smtp_auth: tuple[_Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, port = smtp_auth
+    channel = {"type": "email", "host": "127.0.0.1", "port": port, "security": "none", "sender": "a@b.c",
+               "to": ["x@y.z"], "username": "ops", "password": "env:FICTRA_TEST_SMTP_PW"}  # fmt: skip
+    cfg = config({**channel, "name": "good"})
+    monkeypatch.setenv("FICTRA_TEST_SMTP_PW", "pw-from-env")
+    await put(sessions, clock, "k1", channel="good")
+    box = outbox(sessions, cfg, clock, base_dir)
+    try:
+        await box.run_once()
+    finally:
+        await box.aclose()
+    assert await _statuses(sessions) == [(NotificationStatus.DELIVERED, None)]
+    assert [m["X-Fictra-Idempotency-Key"] for _, _, m in inbox.mails] == ["k1"]
+    assert logins == [(b"ops", b"pw-from-env")]
