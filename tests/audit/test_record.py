@@ -101,6 +101,8 @@ async def test_list_filters_and_pages(engine: AsyncEngine, clock: FakeClock) -> 
         ({"actor": object(), "action": "a.b", "target": "x"}, "has no username"),
         ({"actor": "a", "action": " ", "target": "x"}, "'action' is empty"),
         ({"actor": "a", "action": "a.b", "target": "x" * 301}, "'target' is 301 characters"),
+        ({"actor": "a", "action": "a.b", "target": "x\x00y"}, "'target' contains a NUL"),
+        ({"actor": "a", "action": "a.b", "target": "x", "reason": "\x00"}, "'reason' contains a NUL"),
     ],
 )
 async def test_bad_fields_are_usage_errors(

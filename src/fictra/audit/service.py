@@ -39,6 +39,8 @@ def actor_name(actor: object) -> str:
 def _check(field: str, value: str) -> str:
     if not value or not value.strip():
         raise UsageError(f"Audit entry field '{field}' is empty; every entry names its {field}.")
+    if "\x00" in value:
+        raise UsageError(f"Audit entry field '{field}' contains a NUL character; remove it.")
     if len(value) > _LIMITS[field]:
         raise UsageError(
             f"Audit entry field '{field}' is {len(value)} characters ('{value[:40]}…'); "
@@ -67,6 +69,8 @@ async def record(
     name = _check("actor", actor_name(actor))
     _check("action", action)
     _check("target", target)
+    if reason is not None and "\x00" in reason:
+        raise UsageError("Audit entry field 'reason' contains a NUL character; remove it.")
     before_doc = None if before is None else jsonable(before)
     after_doc = None if after is None else jsonable(after)
     at = clock.now()
