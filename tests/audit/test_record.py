@@ -111,3 +111,49 @@ async def test_bad_fields_are_usage_errors(
     async with session_factory(engine).begin() as session:
         with pytest.raises(UsageError, match=message):
             await record(session, clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+def test_jsonable_normalises_what_json_cannot_hold() -> None:
+    from enum import Enum
+
+    from pydantic import BaseModel
+
+    from fictra.audit.canonical import dumps, jsonable
+
+    class Color(Enum):
+        RED = "red"
+
+    class Model(BaseModel):
+        when: datetime
+
+    @dataclass
+    class Point:
+        x: int
+
+    value = {
+        1: float("nan"),
+        "inf": float("-inf"),
+        "set": {3, 1, 2},
+        "tuple": (1, "a"),
+        "enum": Color.RED,
+        "bytes": b"\x01\xff",
+        "naive": datetime(2026, 1, 1, 12, 0),
+        "aware": datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
+        "date": datetime(2026, 1, 1, tzinfo=UTC).date(),
+        "decimal": Decimal("0.10"),
+        "model": Model(when=datetime(2026, 1, 1, tzinfo=UTC)),
+        "dataclass": Point(2),
+        "other": object,
+    }
+    out = jsonable(value)
+    assert out["1"] == "nan" and out["inf"] == "-inf" and out["set"] == [1, 2, 3] and out["tuple"] == [1, "a"]
+    assert out["enum"] == "red" and out["bytes"] == "0x01ff" and out["decimal"] == "0.10"
+    assert out["naive"] == "2026-01-01T12:00:00" and out["aware"] == "2026-01-01T12:00:00.000000Z"
+    assert out["date"] == "2026-01-01" and out["model"] == {"when": "2026-01-01T00:00:00Z"}
+    assert out["dataclass"] == {"x": 2} and out["other"] == "<class 'object'>"
+    assert dumps({"b": 1, "a": [True, None]}) == '{"a":[true,null],"b":1}'
+    with pytest.raises(ValueError, match="timezone-aware"):
+        entry_hash(
+            index=0, at=datetime(2026, 1, 1), actor="a", action="b", target="c", before=None, after=None,
+            reason=None, prev_hash=GENESIS_HASH,
+        )  # fmt: skip
