@@ -198,7 +198,8 @@ async def _up(
         )
         app = create_app(context=context)
         extra.append(lambda st: serve(app, host=s.http_host, port=s.http_port, stop=st))
-        state.where.append(("HTTP", f"http://{s.http_host}:{s.http_port}/metrics  /api/v1/status"))
+        base = f"http://{s.http_host}:{s.http_port}"
+        state.where.append(("HTTP", f"{base}/ (console)  {base}/api/docs (API)  {base}/metrics"))
     if duration is not None:
 
         async def stopper(st: asyncio.Event) -> None:
