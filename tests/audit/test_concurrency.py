@@ -44,3 +44,21 @@ async def test_concurrent_appends_keep_one_chain(engine: AsyncEngine, clock: Fak
     # interleaved, not one writer after another: the lock serialised real concurrency
     switches = sum(1 for a, b in itertools.pairwise(writers_seen) if a != b)
     assert switches > TASKS
+
+
+async def test_an_open_append_holds_back_the_next(engine: AsyncEngine, clock: FakeClock) -> None:
+    """While one transaction has appended and not committed, another append waits (it would otherwise
+    take the same index); it goes on as soon as the first commits, and chains onto it."""
+    sessions = session_factory(engine)
+    async with sessions.begin() as first:
+        mine = await record(first, actor="a", action="test.first", target="t:1", clock=clock)
+
+        async def second() -> tuple[int, str]:
+            async with sessions.begin() as other:
+                entry = await record(other, actor="b", action="test.second", target="t:2", clock=clock)
+                return entry.idx, entry.prev_hash
+
+        waiting = asyncio.create_task(second())
+        done, _ = await asyncio.wait({waiting}, timeout=0.3)
+        assert not done, "the second append did not wait for the first transaction"
+    assert await asyncio.wait_for(waiting, 10) == (1, mine.entry_hash)
