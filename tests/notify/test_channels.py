@@ -302,7 +302,7 @@ def _validate_opsgenie(req: Received) -> str | None:
         if len(body.get("tags", [])) > 20:
             return "tags"
         return None
-    if req.path.startswith("/v2/alerts/") and req.path.endswith("/close"):
+    if req.path.startswith("/v2/alerts/") and req.path.endswith(("/close", "/acknowledge")):
         return None if req.query.get("identifierType") == "alias" else "identifierType"
     return f"unknown path {req.path}"
 
@@ -315,14 +315,18 @@ async def test_opsgenie_create_then_close_by_alias(
         {"type": "opsgenie", "name": "og", "api_key": "og-key-123", "url": rcv.url, "tags": ["fictra"]}
     )
     await put(sessions, clock, "a-fired", channel="og", group_key="fictra-alert-42", subject="x" * 200)
+    await put(sessions, clock, "a-acked", channel="og", group_key="fictra-alert-42", status="acknowledged")
     await put(sessions, clock, "a-resolved", channel="og", group_key="fictra-alert-42", status="resolved")
     box = outbox(sessions, cfg, clock, base_dir)
     try:
         await box.run_once()
     finally:
         await box.aclose()
-    assert await _statuses(sessions) == [(NotificationStatus.DELIVERED, None)] * 2
-    create, close = rcv.requests
+    assert await _statuses(sessions) == [(NotificationStatus.DELIVERED, None)] * 3
+    create, ack, close = sorted(
+        rcv.requests, key=lambda r: ("/acknowledge" in r.path) + 2 * ("/close" in r.path)
+    )
+    assert ack.path == "/v2/alerts/fictra-alert-42/acknowledge"
     assert create.json["alias"] == "fictra-alert-42" and create.json["priority"] == "P1"
     assert create.json["details"]["console"] == "http://console.test/alerts/42"
     assert create.json["tags"] == ["fictra", "P0"]

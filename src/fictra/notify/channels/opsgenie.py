@@ -1,4 +1,5 @@
-"""Opsgenie Alert API: create (POST /v2/alerts) and close by alias (POST /v2/alerts/{alias}/close)."""
+"""Opsgenie Alert API: create (POST /v2/alerts); close or acknowledge by alias
+(POST /v2/alerts/{alias}/close | /acknowledge ?identifierType=alias)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ class OpsgenieSender:
         headers = {"Authorization": f"GenieKey {self.secrets.get('api_key', ch.api_key)}"}
         base = self.secrets.get("url", ch.url).rstrip("/")
         timeout = ch.timeout.total_seconds()
-        if envelope.message.status == "resolved":
+        status = envelope.message.status
+        if status in ("resolved", "acknowledged"):
             alias = quote(envelope.group_key[:512], safe="")
-            url = f"{base}/v2/alerts/{alias}/close?identifierType=alias"
+            verb = "close" if status == "resolved" else "acknowledge"
+            url = f"{base}/v2/alerts/{alias}/{verb}?identifierType=alias"
             body = {"source": "FICTRA Ops", "note": envelope.message.subject[:25000]}
             await post_json(self.http, url=url, body=body, headers=headers, seconds=timeout, ok=(202,))
             return
