@@ -97,7 +97,17 @@ async def test_unexpected_error_is_500_with_request_id_and_logged(
         rid = response.headers["x-request-id"]
         assert rid in message and "hunter2" not in response.text
         (record,) = [r for r in caplog.records if rid in r.getMessage()]
-        assert record.exc_info is not None and "RuntimeError" in caplog.text
+        logged = record.getMessage()
+        assert "Traceback" in logged and "RuntimeError: password=*** leaked" in logged
+        assert "hunter2" not in caplog.text
+
+
+def test_scrub_hides_credentials() -> None:
+    from fictra.api.errors import scrub
+
+    text = scrub("postgresql://ops:s3cret@db:5432/x token=abc123 Authorization: Bearer fictra_XYZ api_key: k")
+    assert "s3cret" not in text and "abc123" not in text and "fictra_XYZ" not in text and " k" not in text
+    assert "postgresql://***:***@db:5432/x" in text
 
 
 async def test_alert_list_filters_and_detail(sqlite_url: str) -> None:

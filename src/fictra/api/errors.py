@@ -5,13 +5,14 @@
 Domain errors map to statuses here and only here: NotFoundError 404, ConflictError 409,
 PermissionDeniedError 403, UsageError/ConfigError 422 (and invalid requests 422), unauthenticated 401.
 Anything unexpected becomes 500 ``internal`` with the request id; the traceback goes to the log under
-that id (never the exception text to the client: it may hold a secret).
+that id, with anything that looks like a credential scrubbed (and never to the client).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
 import uuid
 from typing import Any, Literal
 
@@ -72,6 +73,23 @@ class ErrorResponse(BaseModel):
     """The body of every error answer of the API."""
 
     error: ErrorDetail
+
+
+_SECRETS = (
+    (re.compile(r"//[^/@\s:]+:[^/@\s]+@"), "//***:***@"),  # credentials in URLs
+    (re.compile(r"(?i)\b(bearer)\s+\S+"), r"\1 ***"),
+    (
+        re.compile(r"(?i)\b(password|passwd|secret|token|api_key|apikey)(\s*[=:]\s*)\S+"),
+        r"\1\2***",
+    ),
+)
+
+
+def scrub(text: str) -> str:
+    """Hide what looks like a credential (URL userinfo, password=..., Bearer ...) before logging."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def request_id(request: Request) -> str:
@@ -163,12 +181,13 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception(
-                "Unexpected error answering %s %s (request id %s)",
+        except Exception as exc:
+            log.error(
+                "Unexpected error answering %s %s (request id %s)\n%s",
                 scope.get("method"),
                 scope.get("path"),
                 rid,
+                scrub("".join(traceback.format_exception(exc))).rstrip(),
             )
             if started:
                 raise
