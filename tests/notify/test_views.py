@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from api.rig import ApiRig, api_rig
 from fictra.alerting.models import Alert
+from fictra.audit.models import AuditEntry
 from fictra.db.engine import migrate
 from fictra.notify.models import Notification, NotificationStatus
 from fictra.notify.service import enqueue
@@ -219,12 +220,11 @@ async def test_dead_letters_listed_and_retried_with_permissions(rig: ApiRig) -> 
 
 
 async def test_retry_is_audited(rig: ApiRig) -> None:
-    audit = pytest.importorskip("fictra.audit.models", reason="the audit domain is not installed")
     dead = await _dead(rig, "dead-2")
     r = await rig.client.post(f"/api/v1/notifications/{dead}/retry", json={"reason": "fixed"},
                               headers=rig.auth("technical_lead"))  # fmt: skip
     assert r.status_code == 200
     async with rig.sessions() as s:
-        entries = list(await s.scalars(select(audit.AuditEntry)))
+        entries = list(await s.scalars(select(AuditEntry)))
     mine = [e for e in entries if e.action == "notification.retry" and e.target == f"notification:{dead}"]
     assert len(mine) == 1 and mine[0].reason == "fixed"

@@ -6,7 +6,6 @@ notification twice (a replayed alert change, a restarted escalation) is a no-op 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.audit.service import record
+from fictra.auth.actor import Actor
 from fictra.clock import Clock, SystemClock
 from fictra.errors import ConflictError, NotFoundError, UsageError
 from fictra.notify.message import Message
@@ -115,7 +116,12 @@ async def list_attempts(session: AsyncSession, *, notification_id: int) -> Seque
 
 
 async def retry(
-    session: AsyncSession, *, notification_id: int, actor: Any, clock: Clock, reason: str | None = None
+    session: AsyncSession,
+    *,
+    notification_id: int,
+    actor: Actor | str,
+    clock: Clock,
+    reason: str | None = None,
 ) -> Notification:
     """Put a dead notification back in the queue, due now, with a fresh attempt budget. Audited."""
     row = await get_notification(session, notification_id=notification_id)
@@ -130,7 +136,7 @@ async def retry(
     row.lease_until = None
     row.claim = None
     await session.flush()
-    await _audit(
+    await record(
         session,
         actor=actor,
         action="notification.retry",
@@ -141,12 +147,3 @@ async def retry(
         clock=clock,
     )
     return row
-
-
-async def _audit(session: AsyncSession, **kwargs: Any) -> None:
-    """Record in the audit log when the audit domain is installed (it lands in parallel)."""
-    try:
-        audit = importlib.import_module("fictra.audit.service")
-    except ModuleNotFoundError:  # the audit domain lands in parallel; until then nothing to record
-        return
-    await audit.record(session, **kwargs)
