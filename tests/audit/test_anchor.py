@@ -25,6 +25,7 @@ from fictra.devnet.anvil import AnvilNode
 from fictra.errors import ChainError, ConfigError, ConflictError, DevnetError
 
 from .helpers import seed
+from .helpers import sql as sql_exec
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,24 @@ async def test_anchor_then_verify_against_the_chain(
             (5, config.deployed_by),
             (8, config.deployed_by),
         ]
+    # the devnet restarted, say: a new anchor holds none of the old roots; that is no finding, and the
+    # latest checkpoint can be anchored again there
+    fresh = await deploy_anchor(rpc_url=node.rpc_url, data_dir=tmp_path, clock=SystemClock())
+    async with AnchorClient(fresh) as client:
+        async with sessions() as session:
+            report = await verify_log(session, verifier=signer.verifier, anchor=client)
+        assert report.ok and report.anchors_checked == 0, report.problems
+        async with sessions.begin() as session:
+            assert (await anchor_latest(session, client=client, clock=clock)).sent_tx is not None
+        async with sessions() as session:
+            report = await verify_log(session, verifier=signer.verifier, anchor=client)
+        assert report.ok and report.anchors_checked == 1, report.problems
+        await sql_exec(engine, "UPDATE audit_checkpoints SET anchor_address = :a", a=fresh.address)
+        async with sessions() as session:  # now every checkpoint claims this anchor: the first is missing
+            report = await verify_log(session, verifier=signer.verifier, anchor=client)
+        assert [p.kind for p in report.problems] == [
+            "anchor"
+        ] and "holds no root for tree size 5" in report.summary()
 
 
 async def test_wrong_anchored_root_fails_verification(

@@ -130,6 +130,10 @@ class AnchorClient:
         )
 
     @property
+    def address(self) -> str:
+        return self.config.address
+
+    @property
     def where(self) -> str:
         return f"the AuditAnchor at {self.config.address} (chain {self.config.chain_id})"
 
