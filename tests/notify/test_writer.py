@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fictra.alerting.findings import Clear, Finding, Severity
 from fictra.alerting.models import Alert
@@ -65,10 +65,20 @@ async def test_order_within_one_batch_is_kept(
 
 
 async def test_a_race_with_another_process_is_retried_and_deduplicated(
-    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     inserted = asyncio.Event()
     go_on = asyncio.Event()
+    second_inserting = asyncio.Event()
+    inserts: list[str] = []
+
+    def watch(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("INSERT INTO alerts "):
+            inserts.append(statement)
+            if len(inserts) == 2:  # the second writer read "no such alert" and now inserts it too
+                second_inserting.set()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", watch)
 
     async def pause(changes: list[AlertChange], session: AsyncSession) -> None:
         inserted.set()
@@ -79,9 +89,10 @@ async def test_a_race_with_another_process_is_retried_and_deduplicated(
     first = asyncio.create_task(slow.submit(findings=[fnd("r")], clears=[]))
     await inserted.wait()
     second = asyncio.create_task(fast.submit(findings=[fnd("r")], clears=[]))
-    await asyncio.sleep(0.05)  # let the second writer read "no such alert" and block on the insert
+    await asyncio.wait_for(second_inserting.wait(), 30)
     go_on.set()
     a, b = await asyncio.gather(first, second)
+    event.remove(engine.sync_engine, "before_cursor_execute", watch)
     assert await _alerts(sessions) == {"test/r": ("firing", 2)}
     assert (a.fired, b.fired, b.updated) == (1, 0, 1)
     assert (slow.retries, fast.retries) == (0, 1)
