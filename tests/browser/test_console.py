@@ -75,6 +75,13 @@ async def test_scenario_alert_appears_without_reload_and_lead_acknowledges(conso
     await expect(page.locator(".countdown")).to_contain_text(re.compile(r"\d+m \d\ds"))
     await page.screenshot(path=ARTIFACTS / "alert-detail.png", full_page=True)
 
+    await page.click("#block-link")  # the block as the chain has it, with this alert anchored on it
+    await expect(page.locator("#block-hash")).to_have_text(alert.block_hash or "")
+    await expect(page.locator("#reorged")).to_have_count(0)
+    await expect(page.locator(f"a[href='/alerts/{alert.id}']")).to_be_visible()
+    await page.screenshot(path=ARTIFACTS / "block.png", full_page=True)
+    await page.go_back()
+
     await page.fill("textarea[name=note]", "Pause confirmed with the issuer; investigating.")
     await page.click("#btn-acknowledge")
     await expect(page.locator("#alert-ack")).to_contain_text("by lead")

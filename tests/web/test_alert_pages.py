@@ -171,3 +171,14 @@ async def test_viewer_cannot_escalate_snooze_or_assign(rig: ApiRig, viewer: http
             data={"action": action, "duration": "1h", "assignee": "x", "csrf_token": csrf_of(page.text)},
         )
         assert response.status_code == 403, action
+
+
+async def test_block_page_lists_the_alerts_anchored_on_it(rig: ApiRig, viewer: httpx.AsyncClient) -> None:
+    detail = await viewer.get(f"/alerts/{rig.alert_ids[1]}")
+    assert 'id="block-link" href="/blocks/101?hash=0x' in detail.text
+    page = await viewer.get("/blocks/101")
+    assert page.status_code == 200
+    assert "no chain connection" in page.text  # this rig runs the app without the platform
+    assert f'href="/alerts/{rig.alert_ids[1]}"' in page.text
+    assert "No alert is anchored on block 99." in (await viewer.get("/blocks/99")).text
+    assert "is negative" in (await viewer.get("/blocks/-1")).text

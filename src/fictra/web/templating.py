@@ -103,6 +103,7 @@ def environment() -> Environment:
     )
     env.filters.update(iso=iso, hhmmss=hhmmss, short_hash=short_hash, as_text=as_text)
     env.globals.update(changes=changes, when=when)
+    env.filters["unix"] = lambda t: hhmmss(datetime.fromtimestamp(int(t), UTC))
     env.globals.update(
         countdown=countdown, SEVERITIES=SEVERITIES, SEVERITY_NAMES=SEVERITY_NAMES, static_version=_version()
     )

@@ -12,7 +12,7 @@ import mimetypes
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from fictra.web import alerts, insight, login, overview
+from fictra.web import alerts, blocks, insight, login, overview
 from fictra.web.access import forbidden, page, signed_in, to_login
 from fictra.web.templating import STATIC
 
@@ -21,6 +21,7 @@ router.include_router(login.router)
 router.include_router(overview.router)
 router.include_router(alerts.router)
 router.include_router(insight.router)
+router.include_router(blocks.router)
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
 
