@@ -112,3 +112,24 @@ def test_when_is_short_for_today_and_dated_before() -> None:
     assert when(T0 + timedelta(hours=16, minutes=43, seconds=20), T0 + timedelta(hours=20)) == "16:43:20"
     assert when(T0 - timedelta(hours=1), T0 + timedelta(hours=1)) == "2025-12-31 23:00"
     assert when(None, T0) == "-"
+
+
+def test_block_page_warns_when_the_alerts_block_was_reorged_out() -> None:
+    from fictra.auth.actor import SYSTEM
+    from fictra.web.templating import render
+
+    block = SimpleNamespace(
+        hash="0x" + "b" * 64, parent_hash="0x" + "a" * 64, timestamp=1_767_225_600, gas_used=1, gas_limit=2,
+        base_fee_per_gas=7, miner="0x" + "0" * 40, txs=(),
+    )  # fmt: skip
+
+    def page(expected: str | None) -> str:
+        return render(
+            "block.html", actor=SYSTEM, csrf="t", now=T0, page="alerts", number=5, block=block, problem=None,
+            expected=expected, alerts=[], highlight=set(),
+        )  # fmt: skip
+
+    assert 'id="reorged"' in page("0x" + "c" * 64)
+    assert 'id="reorged"' not in page("0x" + "b" * 64)
+    assert 'id="reorged"' not in page(None)
+    assert "2026-01-01 00:00:00 UTC" in page(None)
