@@ -291,3 +291,19 @@ async def test_retracted_alert_stops_escalating(sessions, clock) -> None:
     async with sessions() as session:
         row = await session.get(AlertResponse, alert_id)
         assert row is not None and row.active is False
+
+
+async def test_clocks_stop_as_soon_as_the_alert_store_records_the_acknowledgement(sessions, clock) -> None:
+    from fictra.response.queries import response_of
+
+    h = Harness(sessions, clock, make_config())
+    [alert_id] = await h.fire(finding())
+    clock.advance(5 * MIN)
+    await _ack(sessions, alert_id, clock)  # e.g. the alerts API's acknowledge, not this package
+    async with sessions.begin() as session:
+        view = await response_of(session, h.ctx, alert_id=alert_id)
+    assert view.clocks.acknowledge.state == "met" and view.clocks.acknowledge.remaining_seconds == 600.0
+    assert view.clocks.resolve.state == "running" and view.next_escalation_at is None
+    async with sessions() as session:
+        row = await session.get(AlertResponse, alert_id)
+        assert row is not None and row.acknowledged_at is None  # the read wrote nothing

@@ -46,7 +46,7 @@ class ResponseView(BaseModel):
 async def response_of(session: AsyncSession, ctx: ResponseContext, *, alert_id: int) -> ResponseView:
     found = (
         await session.execute(
-            select(AlertResponse, Alert.resolved_at)
+            select(AlertResponse, Alert.resolved_at, Alert.acknowledged_at)
             .join(Alert, Alert.id == AlertResponse.alert_id)
             .where(AlertResponse.alert_id == alert_id)
             .execution_options(populate_existing=True)
@@ -54,7 +54,13 @@ async def response_of(session: AsyncSession, ctx: ResponseContext, *, alert_id: 
     ).first()
     if found is None:
         raise NotFoundError(f"Alert {alert_id} has no response record (it never fired while response ran).")
-    row, resolved_at = found
+    row, resolved_at, acknowledged_at = found
+    if acknowledged_at is not None and row.acknowledged_at is None:
+        # acknowledged through the alert store directly (console/API): the tick syncs the row later; the
+        # view already shows the clock stopped and no escalation pending (on a detached copy: reading
+        # writes nothing)
+        session.expunge(row)
+        row.acknowledged_at, row.next_escalation_at = acknowledged_at, None
     steps = (
         await session.execute(
             select(EscalationStep).where(EscalationStep.alert_id == alert_id).order_by(EscalationStep.id)
