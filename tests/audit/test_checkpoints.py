@@ -143,6 +143,8 @@ async def test_checkpoint_root_not_matching_entries(
     report = await _verify(engine, signer)
     assert [p.kind for p in report.problems] == ["root"]
     assert "root does not match entries [0, 8)" in report.problems[0].message
+    async with session_factory(engine)() as session:  # proofs against the forged root do not check out
+        assert not (await prove_inclusion(session, index=3)).valid
 
 
 async def test_rewritten_chain_is_caught_by_the_checkpoints(
@@ -181,6 +183,8 @@ async def test_deleted_tail_covered_by_a_checkpoint(
     async with session_factory(engine).begin() as session:
         with pytest.raises(ConflictError, match="entries were deleted"):
             await create_checkpoint(session, signer=signer, clock=clock)
+        with pytest.raises(ConflictError, match="covers 6 entries but only 4 are stored"):
+            await prove_inclusion(session, index=1)
 
 
 async def test_no_checkpoint_over_a_tampered_log(
@@ -279,3 +283,18 @@ async def test_checkpoint_race_keeps_the_first(
     async with sessions() as session:
         (only,) = await list_checkpoints(session)
     assert only.key_id == signer.key_id
+
+
+async def test_consistency_proof_against_a_forged_root(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
+) -> None:
+    await seed(engine, clock, 4)
+    await _checkpoint(engine, signer, clock)
+    await seed(engine, clock, 3, start=4)
+    await _checkpoint(engine, signer, clock)
+    await sql(engine, "UPDATE audit_checkpoints SET root_hash = :r WHERE tree_size = 4", r="cd" * 32)
+    async with session_factory(engine)() as session:
+        assert not (await prove_consistency(session, first=4, second=7)).valid
+        assert (await prove_consistency(session, first=7, second=7)).valid
+        with pytest.raises(ConflictError, match="from the older tree to the newer: 7 > 4"):
+            await prove_consistency(session, first=7, second=4)
