@@ -43,7 +43,7 @@ async def test_kill_9_during_delivery_then_restart_delivers_everything(
     receivers.write_text(
         "receivers:\n"
         "  - name: ops\n"
-        f"    channels: [{{type: webhook, name: hook, url: '{rcv.url}/hook', timeout: 60s}}]\n"
+        f"    channels: [{{type: webhook, name: hook, url: '{rcv.url}/hook', timeout: 10s}}]\n"
         "delivery: {batch: 2, lease: 30s, poll_interval: 50ms}\n"
     )
     engine = make_engine(database_url)

@@ -94,3 +94,17 @@ def test_no_receivers_yaml_means_no_receivers(tmp_path: Path) -> None:
     settings = load_settings(config_dir=tmp_path, data_dir=tmp_path / "data")
     box = build_outbox(settings=settings, sessions=None, clock=FakeClock())  # type: ignore[arg-type]
     assert box.config.receivers == []
+
+
+def test_a_lease_shorter_than_a_send_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "receivers.yaml").write_text(
+        "receivers:\n  - name: ops\n    channels: [{type: webhook, url: 'http://h/x', timeout: 30s}]\n"
+        "delivery: {lease: 1m}\n"
+    )
+    settings = load_settings(config_dir=tmp_path, data_dir=tmp_path / "data")
+    with pytest.raises(ConfigError) as err:
+        build_outbox(settings=settings, sessions=None, clock=FakeClock())  # type: ignore[arg-type]
+    assert (
+        "receivers.yaml:(top): delivery.lease (60s) must exceed the longest send of receiver 'ops' channel "
+        "'webhook' (2 x timeout + 1 s = 61s)"
+    ) in err.value.user_message

@@ -100,6 +100,13 @@ ChannelConfig = Annotated[
     LogChannel | EmailChannel | WebhookChannel | AppriseChannel | PagerDutyChannel | OpsgenieChannel,
     Field(discriminator="type"),
 ]
+
+
+def send_limit(channel: _Channel) -> float:
+    """Seconds one send may take in all (its timeout applies per step: connect, send, read)."""
+    return 2 * channel.timeout.total_seconds() + 1
+
+
 CHANNEL_TYPES = ("log", "email", "webhook", "apprise", "pagerduty", "opsgenie")
 
 
@@ -147,6 +154,15 @@ class ReceiversConfig(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"receiver name(s) {', '.join(dupes)} used more than once")
+        lease = self.delivery.lease.total_seconds()
+        for r in self.receivers:
+            for ch in r.channels:
+                limit = send_limit(ch)
+                if limit >= lease:
+                    raise ValueError(
+                        f"delivery.lease ({lease:g}s) must exceed the longest send of receiver '{r.name}' "
+                        f"channel '{ch.key}' (2 x timeout + 1 s = {limit:g}s), or a slow send is sent twice"
+                    )
         return self
 
     def receiver(self, name: str) -> Receiver | None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fictra.clock import Clock
 from fictra.notify.backoff import TokenBucket, backoff_seconds
 from fictra.notify.channels import DeliveryError, Sender, build_sender
-from fictra.notify.config import ReceiversConfig
+from fictra.notify.config import ReceiversConfig, send_limit
 from fictra.notify.message import Message
 from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.models import DeliveryAttempt, Notification, NotificationStatus
@@ -175,7 +175,7 @@ class Outbox:
             )
             # a channel's own timeouts apply per step (connect, send...); this bounds the whole send so a
             # stuck library cannot hold a claim past its lease
-            self._limits[key] = 2 * ch.timeout.total_seconds() + 1
+            self._limits[key] = send_limit(ch)
             if ch.rate_limit is not None:
                 self._buckets[key] = TokenBucket(ch.rate_limit, clock=self.clock)
         return self._senders[key]
