@@ -266,3 +266,16 @@ def test_optional_router_absent_is_skipped_but_a_broken_one_raises(tmp_path, mon
         _router("fictra_broken_domain.views", optional=True)
     with pytest.raises(ValueError, match=r"Unknown permission 'alerts\.delete'"):
         guarded("alerts.delete")
+
+
+async def test_session_actions_need_the_csrf_token(sqlite_url: str) -> None:
+    async with api_rig(sqlite_url, roles=["technical_lead"], alerts=1) as rig:
+        headers = await rig.session_headers("technical_lead")
+        url = f"/api/v1/alerts/{rig.alert_ids[0]}/acknowledge"
+        without = {k: v for k, v in headers.items() if k != "X-CSRF-Token"}
+        assert "CSRF" in error_of(await rig.client.post(url, headers=without), 403, "forbidden")
+        forged = {**headers, "X-CSRF-Token": "forged"}
+        assert "CSRF" in error_of(await rig.client.post(url, headers=forged), 403, "forbidden")
+        assert (await rig.client.get("/api/v1/alerts", headers=without)).status_code == 200  # safe method
+        done = await rig.client.post(url, headers=headers)
+        assert done.status_code == 200 and done.json()["acknowledged_by"] == "u-technical-lead"
