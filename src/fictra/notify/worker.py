@@ -73,6 +73,8 @@ class Outbox:
         self._own_http = http is None
         self.http = http or httpx.AsyncClient()
         self.concurrency = asyncio.Semaphore(concurrency)
+        # every claimed row is sent at once, so none waits for a free slot while its lease runs down
+        self.claim_size = min(self.policy.batch, concurrency)
         self._senders: dict[tuple[str, str], Sender] = {}
         self._limits: dict[tuple[str, str], float] = {}  # seconds a send may take in all
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
@@ -92,7 +94,7 @@ class Outbox:
         try:
             while not stop.is_set():
                 try:
-                    busy = await self.run_once() >= self.policy.batch
+                    busy = await self.run_once() >= self.claim_size
                 except Exception:  # a database hiccup must not end the worker; log and retry
                     log.exception("notification outbox pass failed; retrying")
                     busy = False
@@ -126,7 +128,7 @@ class Outbox:
         return len(rows)
 
     async def claim(self) -> list[Notification]:
-        """Mark up to ``batch`` due rows as ours (one UPDATE ... RETURNING, so concurrent workers split
+        """Mark up to ``claim_size`` due rows as ours (one UPDATE ... RETURNING, so concurrent workers split
         the due rows between them: SQLite runs the statement under its write lock, PostgreSQL skips rows
         another worker's subquery has locked)."""
         now = self.clock.now()
@@ -141,7 +143,7 @@ class Outbox:
             select(Notification.id)
             .where(due)
             .order_by(Notification.next_attempt_at)
-            .limit(self.policy.batch)
+            .limit(self.claim_size)
             .with_for_update(skip_locked=True)
             .cte("wanted")  # a CTE, so PostgreSQL locks and limits once (a subquery may be re-run per row)
         )
