@@ -5,6 +5,16 @@ GET  /api/v1/notifications/{id}             (with its delivery attempts) notific
 POST /api/v1/notifications/{id}/retry       {"reason": "..."}            notifications.retry
 POST /api/v1/inbound/alertmanager           Alertmanager webhook v4      inbound.write
 POST /api/v1/inbound/alerts                 {"alerts": [...]}            inbound.write
+
+Alertmanager set-up (alertmanager.yml), with an API token scoped to inbound.write:
+
+    receivers:
+      - name: fictra
+        webhook_configs:
+          - url: http://fictra-ops:8000/api/v1/inbound/alertmanager
+            send_resolved: true
+            http_config:
+              authorization: {type: Bearer, credentials_file: /etc/alertmanager/fictra.token}
 """
 
 from __future__ import annotations
