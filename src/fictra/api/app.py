@@ -2,9 +2,12 @@
 web console, bound to 127.0.0.1 by default.
 
 :func:`create_app` composes the domains' routers (each domain's ``views.py`` exposes ``router``); the
-OpenAPI schema is published at ``/api/openapi.json`` (docs at ``/api/docs``). Every route except
-``/healthz`` and the login endpoint is behind a permission (:func:`fictra.api.deps.guarded`); every
-error has one shape (:mod:`fictra.api.errors`) and every response an ``X-Request-ID``.
+OpenAPI schema is published at ``/api/openapi.json`` (docs at ``/api/docs``). Every route is behind a
+permission (:func:`fictra.api.deps.guarded`) except these, which hold no data: ``/healthz``, the login
+endpoints (``POST /api/v1/auth/login``, the console's ``/login``), the schema and its docs page, and the
+console's static assets. ``/metrics`` needs ``metrics.read`` (Prometheus: ``authorization: {credentials:
+<token>}`` in the scrape config). Every error has one shape (:mod:`fictra.api.errors`) and every response
+an ``X-Request-ID``.
 """
 
 from __future__ import annotations
