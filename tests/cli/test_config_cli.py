@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fictra.devnet.manifest import ContractEntry, Manifest
 from fictra.rules.docs import render
+from monitors.test_config_support import devnet_manifest
 
 from .clirun import fictra
 
@@ -29,16 +29,7 @@ def test_check_ok_counts_monitors_and_rules(tmp_path: Path, config_dir: Path) ->
 
 
 def _manifest(path: Path) -> Path:
-    names = {
-        "PaymentToken": "PaymentToken", "FoundationToken": "FoundationToken", "Reserve": "Reserve",
-        "EmergencyController": "EmergencyController", "Timelock": "FictraTimelock",
-        "Governor": "FictraGovernor", "Pool:PT-CASH": "UniswapV2Pair",
-        **{f"Feed:{s}": "CommodityFeed" for s in ("BRENT", "WTI", "GOLD", "WHEAT", "COPPER", "NATGAS")},
-    }  # fmt: skip
-    contracts = {
-        n: ContractEntry(address="0x" + f"{i + 1:040x}", artifact=a) for i, (n, a) in enumerate(names.items())
-    }
-    Manifest(chain_id=31337, rpc_url="http://127.0.0.1:8545", contracts=contracts).save(path)
+    devnet_manifest().save(path)  # the names the devnet deployer gives (one fake for every config test)
     return path
 
 
@@ -56,7 +47,7 @@ def test_check_with_a_manifest_checks_contract_and_event_names(tmp_path: Path, c
     )
     assert bad.returncode == 2
     assert (
-        "  rules/x.yaml:rules.0.contract: unknown contract 'Resrve'; known: EmergencyController,"
+        "  rules/x.yaml:rules.0.contract: unknown contract 'Resrve'; known: Asset:CASH, Asset:GOLD,"
         in bad.stderr
     )
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from fictra.devnet.anvil import free_port
-from fictra.devnet.manifest import ContractEntry, Manifest
+from monitors.test_config_support import devnet_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 FICTRA = [sys.executable, "-m", "fictra.cli"]
@@ -34,46 +34,7 @@ def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def fake_manifest(path: Path, rpc_url: str) -> None:
     """Enough of a manifest to check config references against (no chain needed)."""
-    names = [
-        "PaymentToken",
-        "Reserve",
-        "FoundationToken",
-        "EmergencyController",
-        "Timelock",
-        "Governor",
-        "Feed:BRENT",
-        "Feed:WTI",
-        "Feed:GOLD",
-        "Feed:WHEAT",
-        "Feed:COPPER",
-        "Feed:NATGAS",
-        "Feed:CASH",
-        "Feed:TBILL",
-        "Asset:CASH",
-        "Asset:TBILL",
-        "Asset:GOLD",
-        "UniswapV2Factory",
-        "Pool:PT-CASH",
-    ]
-    artifacts = {
-        "PaymentToken": "PaymentToken",
-        "Reserve": "Reserve",
-        "FoundationToken": "FoundationToken",
-        "EmergencyController": "EmergencyController",
-        "Timelock": "FictraTimelock",
-        "Governor": "FictraGovernor",
-        "UniswapV2Factory": "UniswapV2Factory",
-        "Pool:PT-CASH": "UniswapV2Pair",
-    }
-    contracts = {
-        name: ContractEntry(
-            address=f"0x{i + 1:040x}",
-            artifact=artifacts.get(name, "CommodityFeed" if name.startswith("Feed:") else "ReserveAsset"),
-            meta={"heartbeat": 3600, "deviation_bps": 200} if name.startswith("Feed:") else {},
-        )
-        for i, name in enumerate(names)
-    }
-    Manifest(chain_id=31337, rpc_url=rpc_url, contracts=contracts).save(path)
+    devnet_manifest().model_copy(update={"rpc_url": rpc_url}).save(path)
 
 
 @pytest.fixture
