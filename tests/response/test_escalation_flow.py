@@ -307,3 +307,16 @@ async def test_clocks_stop_as_soon_as_the_alert_store_records_the_acknowledgemen
     async with sessions() as session:
         row = await session.get(AlertResponse, alert_id)
         assert row is not None and row.acknowledged_at is None  # the read wrote nothing
+
+
+async def test_a_severity_raised_by_the_store_tightens_the_deadlines(sessions, clock) -> None:
+    h = Harness(sessions, clock, make_config())
+    [alert_id] = await h.fire(finding("drift", Severity.P2))
+    clock.advance(60)
+    await h.fire(finding("drift", Severity.P0))  # same condition, now critical: no new event
+    clock.advance(14 * MIN - 1)
+    assert (await h.tick()).escalated == []
+    clock.advance(1)
+    result = await h.tick()  # P0's 15 minutes from when it fired, not P2's 4 hours
+    assert result.escalated == [alert_id] and result.ack_breaches == [alert_id]
+    assert [b.severity for b in await h.breaches()] == ["P0"]

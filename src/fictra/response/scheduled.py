@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,9 +53,32 @@ def _still_firing(alert: Alert) -> bool:
     return alert.status == AlertStatus.FIRING.value and alert.confirmation != Confirmation.RETRACTED.value
 
 
+async def _follow_severity(session: AsyncSession, ctx: ResponseContext, now: datetime) -> None:
+    """An alert the store raised to a worse severity (a more severe finding of the same condition, which
+    is no new event) gets that severity's deadlines; its next level comes no later than the new
+    acknowledgement deadline."""
+    stmt = (
+        select(AlertResponse, Alert)
+        .join(Alert, Alert.id == AlertResponse.alert_id)
+        .where(AlertResponse.active.is_(True), AlertResponse.severity != Alert.severity)
+        .limit(BATCH)
+    )
+    for row, alert in [(r[0], r[1]) for r in (await session.execute(stmt)).all()]:
+        row.severity = alert.severity
+        row.ack_deadline = alert.ack_deadline
+        row.resolve_deadline = min(
+            row.resolve_deadline, alert.fired_at + ctx.resolve_deadline(alert.severity)
+        )
+        if row.next_escalation_at is not None:
+            row.next_escalation_at = min(row.next_escalation_at, max(now, alert.ack_deadline))
+        row.updated_at = now
+    await session.flush()
+
+
 async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
     now = ctx.clock.now()
     result = TickResult()
+    await _follow_severity(session, ctx, now)
     due = and_(AlertResponse.active.is_(True))
     stmt = (
         select(AlertResponse, Alert)
