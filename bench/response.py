@@ -33,6 +33,7 @@ from fictra.response import actions
 from fictra.response.context import ResponseContext
 from fictra.response.loader import ResponseConfig
 from fictra.response.models import AlertResponse
+from fictra.response.scheduled import tick
 
 TARGET_MS = 20.0
 CHUNK = 20_000
@@ -84,12 +85,12 @@ def _rows(start: int, stop: int, now: datetime) -> tuple[list[dict[str, Any]], l
                 "level": 0,
                 "loop": 0,
                 "fired_at": fired,
-                "ack_deadline": fired + timedelta(minutes=15),
-                "resolve_deadline": fired + timedelta(hours=4),
+                "ack_deadline": now + timedelta(minutes=15),  # steady state: nothing due yet
+                "resolve_deadline": now + timedelta(hours=4),
                 "acknowledged_at": None,
                 "ack_breached": False,
                 "resolve_breached": False,
-                "next_escalation_at": fired + timedelta(minutes=15) if firing else None,
+                "next_escalation_at": now + timedelta(minutes=15) if firing else None,
                 "snoozed_until": None,
                 "assignee": None,
                 "muted_by": None,
@@ -151,6 +152,16 @@ async def _measure(url: str, size: int, ops: int, rng: random.Random, used: set[
                     await actions.resolve(session, alert_id=alert_id, actor=who, ctx=ctx)
             if n >= warmup:
                 timings[kind].append((time.perf_counter() - began) * 1000)
+    except BaseException:
+        await engine.dispose()
+        raise
+    ticks = []
+    try:
+        for _ in range(20):  # the escalation/SLA tick when nothing is due (its steady state)
+            began = time.perf_counter()
+            async with sessions.begin() as session:
+                await tick(session, ctx)
+            ticks.append((time.perf_counter() - began) * 1000)
     finally:
         await engine.dispose()
     every = timings["acknowledge"] + timings["resolve"]
@@ -162,6 +173,8 @@ async def _measure(url: str, size: int, ops: int, rng: random.Random, used: set[
         "max_ms": round(max(every), 2),
         "acknowledge_p99_ms": round(_pct(timings["acknowledge"], 0.99), 2),
         "resolve_p99_ms": round(_pct(timings["resolve"], 0.99), 2),
+        "idle_tick_p50_ms": round(statistics.median(ticks), 2),
+        "idle_tick_max_ms": round(max(ticks), 2),
     }
 
 
@@ -202,6 +215,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results.append(row)
             print(
                 f"response: {size:>9,} alerts  p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms  "
+                f"idle tick {row['idle_tick_p50_ms']:.1f} ms  "
                 f"(fill {fill_s:.0f}s)",
                 flush=True,
             )

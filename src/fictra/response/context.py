@@ -59,6 +59,7 @@ class ResponseContext:
     dispatcher: Dispatcher = field(default_factory=Dispatcher)
     link_base: str = "http://127.0.0.1:8000"
     mute_recheck: timedelta = timedelta(minutes=1)
+    last_tick: datetime | None = None  # when the escalation tick last ran (this process)
 
     def __post_init__(self) -> None:
         if self.notifier is None:

@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.models import Alert, AlertStatus, Confirmation
@@ -57,10 +57,13 @@ async def _follow_severity(session: AsyncSession, ctx: ResponseContext, now: dat
     """An alert the store raised to a worse severity (a more severe finding of the same condition, which
     is no new event) gets that severity's deadlines; its next level comes no later than the new
     acknowledgement deadline."""
-    stmt = (
+    since = ctx.last_tick - timedelta(seconds=1) if ctx.last_tick else now - timedelta(days=1)
+    stmt = (  # raised only by a new finding, so only alerts seen since the last tick (last_seen index)
         select(AlertResponse, Alert)
-        .join(Alert, Alert.id == AlertResponse.alert_id)
-        .where(AlertResponse.active.is_(True), AlertResponse.severity != Alert.severity)
+        .join(AlertResponse, AlertResponse.alert_id == Alert.id)
+        .where(
+            Alert.last_seen >= since, AlertResponse.active.is_(True), AlertResponse.severity != Alert.severity
+        )
         .limit(BATCH)
     )
     for row, alert in [(r[0], r[1]) for r in (await session.execute(stmt)).all()]:
@@ -79,24 +82,25 @@ async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
     now = ctx.clock.now()
     result = TickResult()
     await _follow_severity(session, ctx, now)
-    due = and_(AlertResponse.active.is_(True))
+    active = AlertResponse.active.is_(True)
+    due_ids: set[int] = set()
+    for condition in (  # one index range each (an OR of the three makes SQLite scan the table)
+        (AlertResponse.next_escalation_at <= now,),
+        (
+            AlertResponse.ack_breached.is_(False),
+            AlertResponse.ack_deadline <= now,
+            AlertResponse.acknowledged_at.is_(None),
+        ),
+        (AlertResponse.resolve_breached.is_(False), AlertResponse.resolve_deadline <= now),
+    ):
+        found = await session.execute(select(AlertResponse.alert_id).where(active, *condition).limit(BATCH))
+        due_ids.update(found.scalars())
+    ids = sorted(due_ids)[:BATCH]
     stmt = (
         select(AlertResponse, Alert)
         .join(Alert, Alert.id == AlertResponse.alert_id)
-        .where(
-            due,
-            or_(
-                AlertResponse.next_escalation_at <= now,
-                and_(
-                    AlertResponse.ack_breached.is_(False),
-                    AlertResponse.acknowledged_at.is_(None),
-                    AlertResponse.ack_deadline <= now,
-                ),
-                and_(AlertResponse.resolve_breached.is_(False), AlertResponse.resolve_deadline <= now),
-            ),
-        )
+        .where(AlertResponse.alert_id.in_(ids))
         .order_by(AlertResponse.alert_id)
-        .limit(BATCH)
         .execution_options(populate_existing=True)
     )
     pairs = [(r[0], r[1]) for r in (await session.execute(stmt)).all()]
@@ -157,6 +161,7 @@ async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
         )
         if step is not None:
             result.escalated.append(alert.id)
+    ctx.last_tick = now
     groups = ctx.dispatcher.flush_due(now=now)
     await send_groups(session, ctx, groups)
     result.groups_sent = len(groups)
