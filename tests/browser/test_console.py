@@ -97,13 +97,19 @@ async def test_scenario_alert_appears_without_reload_and_lead_acknowledges(conso
 
 
 async def test_acknowledgement_is_in_the_audit_log(console: Console) -> None:
+    """The technical lead who acknowledged sees it on the record (the issue's acceptance flow)."""
     alert_id = state["alert_id"]
-    page = await console.signed_in("auditor")
+    page = await console.signed_in("lead")
     await page.goto(f"{console.base_url}/audit")
     row = page.locator("#audit-table tr", has_text="alert.acknowledge")
     await expect(row).to_have_count(1)
     await expect(row).to_contain_text("lead")
     await expect(row).to_contain_text(f"alert:{alert_id}")
+    await page.context.close()
+    # verifying the chain is the auditors' permission (audit.verify): the security officer sees it intact
+    page = await console.signed_in("auditor")
+    await page.goto(f"{console.base_url}/audit")
+    await expect(page.locator("#audit-table tr", has_text="alert.acknowledge")).to_have_count(1)
     await expect(page.locator("#verify-status")).to_have_text("intact")
     await page.screenshot(path=ARTIFACTS / "audit.png", full_page=True)
     await page.context.close()

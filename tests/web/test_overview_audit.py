@@ -51,11 +51,11 @@ async def test_overview_with_nothing_firing_says_so(rig: ApiRig, lead: httpx.Asy
     assert 'data-area="oracles" data-state="green"' in page.text
 
 
-async def test_audit_page_needs_audit_read(rig: ApiRig, lead: httpx.AsyncClient) -> None:
-    page = await lead.get("/audit")
+async def test_audit_page_needs_audit_read(rig: ApiRig, viewer: httpx.AsyncClient) -> None:
+    page = await viewer.get("/audit")
     assert page.status_code == 403
     assert "audit.read" in page.text
-    assert 'href="/audit"' not in (await lead.get("/")).text  # not offered in the navigation either
+    assert 'href="/audit"' not in (await viewer.get("/")).text  # not offered in the navigation either
 
 
 async def test_audit_page_lists_entries_with_filters(rig: ApiRig, lead: httpx.AsyncClient) -> None:

@@ -126,8 +126,8 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     "first_level_support": [
         *_READ, "alerts.acknowledge", "alerts.note", "silences.read", "oncall.read", "notifications.read",
     ],
-    "technical_lead": [*_RESPONDER, "notifications.retry"],
-    "system_architect": [*_RESPONDER, "notifications.retry"],
+    "technical_lead": [*_RESPONDER, "notifications.retry", "audit.read"],
+    "system_architect": [*_RESPONDER, "notifications.retry", "audit.read"],
     "security_officer": [*_RESPONDER, "audit.read", "audit.verify", "users.read"],
     "operations_manager": [
         *_RESPONDER, "oncall.manage", "escalations.manage", "notifications.retry", "users.read",
