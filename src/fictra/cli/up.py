@@ -135,7 +135,7 @@ async def _up(
         link = f"http://{s.http_host}:{s.http_port}"
         extra.append(attach_response(platform, config=response_config, link_base=link)[1])
         # notifications from the persisted outbox; receivers.yaml is checked here, before anything runs
-        extra.append(outbox_task(settings=s, sessions=platform.sessions, clock=clock))
+        extra.append(outbox_task(settings=s, sessions=platform.sessions, clock=clock, metrics=metrics))
         signer = load_signer(s.data_dir)  # the audit signing key (a wrong passphrase stops the start-up)
         extra.append(
             lambda st: checkpoint_loop(platform.sessions, clock, st, signer=signer)  # signed audit heads

@@ -221,8 +221,8 @@ class ContractStatusCheck:
                 labels = {"contract": name, "condition": condition}
                 if on:
                     severity = sev.paused if kind == "paused" else sev.trading_halted
-                    word = "paused" if kind == "paused" else "has halted trading"
-                    summary = f"{name} is {word} at block {last.number}"
+                    word = "is paused" if kind == "paused" else "has halted trading"
+                    summary = f"{name} {word} at block {last.number}"
                     self.conditions.hold(
                         self._finding(severity, summary, labels, at, {"observed": True, "expected": False}),
                         out,
