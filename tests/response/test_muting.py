@@ -150,3 +150,19 @@ async def test_silenced_alert_still_breaches_its_sla_but_wakes_nobody(sessions, 
     assert await h.steps(muted) == []
     clock.advance(16 * 60)
     assert (await h.tick()).ack_breaches == []  # recorded once
+
+
+def test_inhibit_sources_are_narrowed_to_named_monitors_only_when_every_rule_names_one() -> None:
+    from fictra.response.pipeline import _source_monitors
+
+    named = InhibitConfig.model_validate(NODE_RULES).inhibit_rules
+    assert _source_monitors(named) == {"test-node_down"}
+    regex = InhibitConfig.model_validate(
+        {
+            "inhibit_rules": [
+                *NODE_RULES["inhibit_rules"],
+                {"source_matchers": ['monitor=~"x.*"'], "target_matchers": ["a=b"]},
+            ]
+        }
+    ).inhibit_rules
+    assert _source_monitors(regex) is None

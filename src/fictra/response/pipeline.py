@@ -21,6 +21,7 @@ from fictra.alerting.models import Alert, AlertStatus, Confirmation, EventKind
 from fictra.alerting.values import AlertChange
 from fictra.notify.message import Message
 from fictra.response import engine
+from fictra.response.config import InhibitRule
 from fictra.response.context import ResponseContext
 from fictra.response.grouping import GroupedAlert, GroupNotification
 from fictra.response.inhibit import Inhibitor, Source
@@ -63,12 +64,28 @@ class Run:
 Stage = Callable[[Run], Awaitable[None]]
 
 
-async def firing_sources(session: AsyncSession) -> list[Source]:
-    rows = await session.execute(
-        select(Alert.id, Alert.labels, Alert.severity, Alert.monitor, Alert.network).where(
-            Alert.status == AlertStatus.FIRING.value, Alert.confirmation != Confirmation.RETRACTED.value
-        )
+def _source_monitors(rules: Sequence[InhibitRule]) -> set[str] | None:
+    """The monitors every rule's sources must come from (``monitor="x"`` matchers), or None when some
+    rule takes sources from any monitor."""
+    names: set[str] = set()
+    for rule in rules:
+        exact = [m.value for m in rule.source_matchers if m.name == "monitor" and m.op == "="]
+        if not exact:
+            return None
+        names.add(exact[0])
+    return names
+
+
+async def firing_sources(session: AsyncSession, rules: Sequence[InhibitRule] = ()) -> list[Source]:
+    """Firing alerts that may inhibit others (only those of the rules' source monitors when they name
+    them, so the query stays small however many alerts fire)."""
+    stmt = select(Alert.id, Alert.labels, Alert.severity, Alert.monitor, Alert.network).where(
+        Alert.status == AlertStatus.FIRING.value, Alert.confirmation != Confirmation.RETRACTED.value
     )
+    monitors = _source_monitors(rules) if rules else None
+    if monitors is not None:
+        stmt = stmt.where(Alert.monitor.in_(sorted(monitors)))
+    rows = await session.execute(stmt)
     return [
         Source(i, alert_labels(labels=lb or {}, severity=s, monitor=m, network=n)) for i, lb, s, m, n in rows
     ]
@@ -103,7 +120,7 @@ def mute_stage(name: str, load: Callable[[Run], Awaitable[Muter | None]]) -> Sta
 
 async def _inhibitor(run: Run) -> Muter | None:
     rules = run.ctx.config.inhibit.inhibit_rules
-    return Inhibitor(rules, await firing_sources(run.session)) if rules else None
+    return Inhibitor(rules, await firing_sources(run.session, rules)) if rules else None
 
 
 async def _silences(run: Run) -> Muter | None:

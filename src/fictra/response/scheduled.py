@@ -107,7 +107,7 @@ async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
     directory: Directory | None = None
     silences = await SilenceMuter.load(session, now=now) if pairs else None
     rules = ctx.config.inhibit.inhibit_rules
-    inhibitor = Inhibitor(rules, await firing_sources(session)) if pairs and rules else None
+    inhibitor = Inhibitor(rules, await firing_sources(session, rules)) if pairs and rules else None
     for row, alert in pairs:
         if not _still_firing(alert):
             engine.stop(row, now=now)
