@@ -126,7 +126,6 @@ class EscalationConfig(_Strict):
 
 
 class Person(_Strict):
-    email: str | None = None
     roles: list[str] = Field(default_factory=list)
     receiver: str = Field(
         default="ops-log", description="Receiver of receivers.yaml this person is notified through."
