@@ -147,3 +147,36 @@ async def test_silences_and_oncall_over_http(database_url) -> None:
             "oncall.override",
             "oncall.import",
         ]
+
+
+async def test_bad_requests_name_the_problem(database_url) -> None:
+    async with api_rig(database_url, roles=["admin"], alerts=0) as rig:
+        rig.app.state.response_context = ResponseContext(config=make_config(), clock=rig.clock)
+        admin, c = rig.auth("admin"), rig.client
+        r = await c.post(
+            "/api/v1/silences",
+            json={"matchers": ["a=b"], "ends_at": "2026-01-01T03:00:00", "comment": "x"},
+            headers=admin,
+        )
+        assert r.status_code == 422 and "without a time zone" in r.json()["error"]["message"]
+        later = (rig.clock.now() + timedelta(hours=1)).isoformat()
+        body = {
+            "schedule": "nope",
+            "person": "bob",
+            "starts_at": rig.clock.now().isoformat(),
+            "ends_at": later,
+        }
+        r = await c.post("/api/v1/oncall/overrides", json=body, headers=admin)
+        assert r.status_code == 404 and "No on-call schedule 'nope'" in r.json()["error"]["message"]
+        r = await c.post(
+            "/api/v1/oncall/overrides",
+            json={**body, "schedule": "first-line", "person": "zed"},
+            headers=admin,
+        )
+        assert r.status_code == 422 and "Person 'zed'" in r.json()["error"]["message"]
+        r = await c.delete("/api/v1/silences/424242", headers=admin)
+        assert r.status_code == 404
+        r = await c.get("/api/v1/alerts/424242/response", headers=admin)
+        assert r.status_code == 404 and "no response record" in r.json()["error"]["message"]
+        r = await c.get("/api/v1/sla/breaches?since=2026-01-01T00:00:00", headers=admin)
+        assert r.status_code == 422 and "'since'" in r.json()["error"]["message"]
