@@ -24,8 +24,8 @@ async def _large_transfer(platform: Running, sender_index: int) -> tuple[int, st
     """A PT transfer above the large-pt-transfer threshold from a trader used by no other test."""
     traders = platform.chain.role("traders")
     sender, receiver = traders[sender_index], traders[-1]
-    tx_hash = await platform.chain.send(sender, "PaymentToken", "transfer", receiver, 60_000 * E18)
-    return await platform.head(), str(tx_hash)
+    receipt = await platform.chain.send(sender, "PaymentToken", "transfer", receiver, 60_000 * E18)
+    return int(receipt["blockNumber"]), receipt["transactionHash"].to_0x_hex()
 
 
 async def _alert_for(platform: Running, sender: str) -> AlertView:
@@ -48,7 +48,7 @@ async def _assert_on_new_branch(platform: Running) -> None:
 async def test_dropped_transaction_retracts_its_alert(platform: Running, depth: int) -> None:
     sender = platform.chain.role("traders")[depth]
     await platform.settle()
-    block, _ = await _large_transfer(platform, depth)
+    block, tx_hash = await _large_transfer(platform, depth)
     await platform.mine(depth - 1)  # the transfer block is the oldest block the reorg replaces
     await platform.settle()
     alert = await _alert_for(platform, sender)
@@ -57,12 +57,15 @@ async def test_dropped_transaction_retracts_its_alert(platform: Running, depth: 
     assert alert.confirmation == ("confirmed" if depth >= 2 else "provisional")
     reorgs_before = platform.platform.follower.status().counters["reorgs"]
 
-    attacker = platform.chain.role("attacker")[0]
-    marker = {"from": attacker, "to": attacker, "value": "0x1", "gas": hex(21_000)}
-    await platform.chain.rpc.call("anvil_reorg", [depth, [[marker, 0]]])  # the new branch drops it
+    # the new branch spends the transfer's nonce on a 0-value self-transfer: the transfer can never come
+    # back (Anvil returns dropped transactions to its mempool, and the next block would re-include them)
+    nonce = (await platform.chain.rpc.call("eth_getTransactionByHash", [tx_hash]))["nonce"]
+    conflict = {"from": sender, "to": sender, "value": "0x0", "nonce": nonce, "gas": hex(21_000)}
+    await platform.chain.rpc.call("anvil_reorg", [depth, [[conflict, 0]]])
     await platform.mine()
     await platform.settle()
 
+    assert await platform.chain.rpc.call("eth_getTransactionReceipt", [tx_hash]) is None  # gone for good
     alert = await _alert_for(platform, sender)
     assert alert.confirmation == "retracted"
     assert alert.retraction_reason
