@@ -97,7 +97,11 @@ async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Con
     _require_chromium()
     from playwright.async_api import async_playwright
 
-    running = await start(tmp_path_factory.mktemp("browser"))
+    port = _free_port()
+    # alert response runs as under `fictra up`: SLA clocks and the escalation path on the shipped config
+    running = await start(
+        tmp_path_factory.mktemp("browser"), response=True, link_base=f"http://127.0.0.1:{port}"
+    )
     stop = asyncio.Event()
     server: asyncio.Task[None] | None = None
     try:
@@ -123,7 +127,6 @@ async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Con
             platform=platform,
             roles=roles,
         )
-        port = _free_port()
         server = asyncio.create_task(
             serve(create_app(context=context), host="127.0.0.1", port=port, stop=stop)
         )

@@ -72,7 +72,21 @@ async def test_scenario_alert_appears_without_reload_and_lead_acknowledges(conso
     await row.locator("a").click()
     await expect(page).to_have_url(f"{console.base_url}/alerts/{alert.id}")
     await expect(page.locator("#alert-status")).to_have_text("firing")
-    await expect(page.locator(".countdown")).to_contain_text(re.compile(r"\d+m \d\ds"))
+    await expect(page.locator("#alert-ack .countdown")).to_contain_text(re.compile(r"\d+m \d\ds"))
+    # issue 5: the P0's SLA clock runs and the first level of the runbook's path was notified, with when
+    ack_clock = page.locator("#sla-acknowledge")
+    await expect(ack_clock).to_have_attribute("data-state", "running")
+    countdown = ack_clock.locator(".countdown")
+    await expect(countdown).to_have_text(re.compile(r"^1[45]m \d\ds$"))  # P0: 15 minutes to acknowledge
+    shown = await countdown.text_content()
+    await expect(countdown).not_to_have_text(shown or "", timeout=5_000)  # it counts down live
+    steps = page.locator("#escalation-steps tbody tr")
+    await expect(steps).to_have_count(1)
+    await expect(steps.first).to_have_attribute("data-level", "0")
+    await expect(steps.first).to_contain_text("first_level_support")
+    await expect(steps.first).to_contain_text(re.compile(r"support-[12]"))
+    await expect(steps.first.locator("time")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
+    await expect(page.locator("#next-escalation .countdown")).to_have_count(1)  # level 2 is scheduled
     await page.screenshot(path=ARTIFACTS / "alert-detail.png", full_page=True)
 
     await page.click("#block-link")  # the block as the chain has it, with this alert anchored on it
@@ -87,6 +101,14 @@ async def test_scenario_alert_appears_without_reload_and_lead_acknowledges(conso
     await expect(page.locator("#alert-ack")).to_contain_text("by lead")
     await expect(page.locator("#btn-acknowledge")).to_have_count(0)
     await expect(page.locator(".timeline")).to_contain_text("Pause confirmed with the issuer")
+    # the acknowledgement clock stopped (met, no countdown), no further level is scheduled, and the
+    # escalation timeline still shows who was notified when
+    await expect(ack_clock).to_have_attribute("data-state", "met")
+    await expect(ack_clock.locator(".countdown")).to_have_count(0)
+    await expect(page.locator("#next-escalation .countdown")).to_have_count(0)
+    await expect(page.locator("#sla-resolve")).to_have_attribute("data-state", "running")
+    await expect(steps).to_have_count(1)
+    await expect(steps.first).to_contain_text(re.compile(r"support-[12]"))
     await page.screenshot(path=ARTIFACTS / "alert-acknowledged.png", full_page=True)
 
     # the overview shows it acknowledged instead of counting down

@@ -125,10 +125,20 @@ class Running:
             self.node.stop()
 
 
-async def start(tmp: Path, *, node: AnvilNode | None = None, urls: list[str] | None = None) -> Running:
+async def start(
+    tmp: Path,
+    *,
+    node: AnvilNode | None = None,
+    urls: list[str] | None = None,
+    response: bool = False,
+    link_base: str = "http://127.0.0.1:8000",
+) -> Running:
     """Deploy on ``node`` (a fresh Anvil by default) and run the platform against ``urls`` (default:
-    the node itself) with the shipped config."""
+    the node itself) with the shipped config. ``response=True`` also runs alert response as ``fictra up``
+    does (the shipped escalation/on-call/routing config: SLA clocks, escalation steps, the tick every
+    0.5 s), so a P0 gets its response record and its level-1 notification."""
     from fictra.devnet.deploy import deploy_system
+    from fictra.response.wiring import attach
 
     node = node or AnvilNode().start()
     try:
@@ -136,11 +146,12 @@ async def start(tmp: Path, *, node: AnvilNode | None = None, urls: list[str] | N
         config_dir = devnet_config(tmp / "config", urls or [node.rpc_url])
         settings = load_settings(data_dir=tmp / "data", config_dir=config_dir)
         platform = await assemble(settings=settings, clock=SystemClock(), manifest=manifest)
+        extra = [attach(platform, link_base=link_base, interval=0.5)[1]] if response else []
     except BaseException:
         node.stop()
         raise
     stop = asyncio.Event()
-    task = asyncio.create_task(run(platform, stop=stop))
+    task = asyncio.create_task(run(platform, stop=stop, extra=extra))
     chain = DevChain(node.rpc_url, manifest)
     ctx = ScenarioContext(
         chain=chain,
