@@ -1,0 +1,108 @@
+"""Operations pages of alert response: the notification outbox's dead letters with a Retry button
+(``notifications.read`` to look, ``notifications.retry`` to act; the notify service audits the retry), and
+who is on call now and next per schedule (``oncall.read``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fictra.api.deps import app_context
+from fictra.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
+from fictra.notify import service
+from fictra.notify.models import NotificationStatus
+from fictra.response.queries import oncall_now
+from fictra.response.views import response_context
+from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+LIST_LIMIT = 200
+STATUSES = [s.value for s in NotificationStatus]
+
+
+async def _notifications(
+    request: Request, *, status_code: int = 200, flash: str | None = None, flash_kind: str = "ok"
+) -> Response:
+    actor = await signed_in(request)
+    if actor is None:
+        return to_login(request)
+    if not actor.can("notifications.read"):
+        return forbidden(request, actor, "notifications.read")
+    status = (request.query_params.get("status") or NotificationStatus.DEAD.value).strip()
+    problem = None
+    if status not in STATUSES:
+        problem = f"Status '{status}' is not one of {', '.join(STATUSES)}."
+    context = app_context(request)
+    async with context.sessions() as session:
+        counts = await service.count_by_status(session)
+        rows = [] if problem else await service.list_notifications(session, status=status, limit=LIST_LIMIT)
+    retried = request.query_params.get("retried")
+    if flash is None and retried and retried.isdigit():
+        flash = f"Notification {retried} is queued again; the outbox sends it on its next pass."
+    return page(
+        request,
+        actor,
+        "notifications.html",
+        status_code=status_code,
+        page="notifications",
+        rows=rows,
+        counts=counts,
+        status=status,
+        STATUSES=STATUSES,
+        problem=problem,
+        truncated=len(rows) >= LIST_LIMIT,
+        flash=flash,
+        flash_kind=flash_kind,
+    )
+
+
+@router.get("/notifications")
+async def notifications_page(request: Request) -> Response:
+    return await _notifications(request)
+
+
+@router.post("/notifications/{notification_id}/retry")
+async def notification_retry(request: Request, notification_id: int) -> Response:
+    """The dead-letter list's Retry button: back in the queue, due now (audited by the notify service)."""
+    try:
+        actor = await signed_in(request)  # with a session cookie this checks the form's CSRF token
+    except PermissionDeniedError:
+        html = render(
+            "error.html",
+            actor=None,
+            csrf="",
+            page="",
+            heading="Form expired",
+            message="The form's security token did not match your session. Reload the page and try again.",
+        )
+        return HTMLResponse(html, status_code=403)
+    if actor is None:
+        return to_login(request)
+    if not actor.can("notifications.retry"):
+        return forbidden(request, actor, "notifications.retry")
+    form = await request.form()
+    reason = str(form.get("reason") or "").strip() or None
+    context = app_context(request)
+    try:
+        async with context.sessions() as session, session.begin():
+            await service.retry(
+                session, notification_id=notification_id, actor=actor, clock=context.clock, reason=reason
+            )
+    except (NotFoundError, ConflictError, UsageError) as exc:
+        code = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, ConflictError) else 422
+        return await _notifications(request, status_code=code, flash=exc.user_message, flash_kind="error")
+    return RedirectResponse(f"/notifications?retried={notification_id}", status_code=303)
+
+
+@router.get("/oncall")
+async def oncall_page(request: Request) -> Response:
+    actor = await signed_in(request)
+    if actor is None:
+        return to_login(request)
+    if not actor.can("oncall.read"):
+        return forbidden(request, actor, "oncall.read")
+    context = app_context(request)
+    async with context.sessions() as session:
+        schedules = await oncall_now(session, response_context(request))
+    return page(request, actor, "oncall.html", page="oncall", schedules=schedules)
