@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fictra.api.deps import app_context
+from fictra.api.deps import PERMISSION_KEY, app_context
 from fictra.auth.actor import Actor
 from fictra.errors import AuthenticationError
 from fictra.web.templating import render
@@ -60,6 +60,17 @@ def page(
     context.setdefault("now", ctx.clock.now())
     html = render(name, actor=actor, csrf=csrf_for(request), **context)
     return HTMLResponse(html, status_code=status_code)
+
+
+def needs(permission: str) -> dict[str, Any]:
+    """Route keyword arguments declaring the permission a console route checks in its handler (it answers
+    with the console's HTML login redirect / "Not allowed" page rather than the API's JSON errors), so
+    the permission matrix holds every role to it: ``@router.get("/charts", **needs("metrics.read"))``."""
+    from fictra.auth.permissions import PERMISSIONS
+
+    if permission not in PERMISSIONS:
+        raise ValueError(f"Unknown permission '{permission}': add it to fictra.auth.permissions.PERMISSIONS.")
+    return {"openapi_extra": {PERMISSION_KEY: permission}}
 
 
 def forbidden(request: Request, actor: Actor, permission: str) -> HTMLResponse:

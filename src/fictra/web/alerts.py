@@ -16,7 +16,7 @@ from fictra.alerting.schemas import AlertView
 from fictra.api.deps import app_context
 from fictra.auth.actor import Actor
 from fictra.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
-from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.access import forbidden, needs, page, signed_in, to_login
 from fictra.web.escalation import RESPONSE_ACTIONS, SNOOZES, response_for, run_response_action
 from fictra.web.evidence import evidence_rows, timeline
 from fictra.web.health import AREA_TITLES, area_of
@@ -104,12 +104,12 @@ async def _list(request: Request, template: str) -> Response:
     return page(request, actor, template, page="alerts", **data)
 
 
-@router.get("/alerts")
+@router.get("/alerts", **needs("alerts.read"))
 async def alerts_page(request: Request) -> Response:
     return await _list(request, "alerts.html")
 
 
-@router.get("/ui/alerts")
+@router.get("/ui/alerts", **needs("alerts.read"))
 async def alerts_fragment(request: Request) -> Response:
     response = await _list(request, "partials/alerts_table.html")
     if request.headers.get("HX-Trigger") == "alert-filters" and response.status_code == 200:
@@ -153,7 +153,7 @@ async def _detail(
     )
 
 
-@router.get("/alerts/{alert_id}")
+@router.get("/alerts/{alert_id}", **needs("alerts.read"))
 async def alert_page(request: Request, alert_id: int) -> Response:
     actor = await signed_in(request)
     if actor is None:
@@ -163,7 +163,7 @@ async def alert_page(request: Request, alert_id: int) -> Response:
     return await _detail(request, actor, alert_id, "alert_detail.html")
 
 
-@router.get("/ui/alerts/{alert_id}")
+@router.get("/ui/alerts/{alert_id}", **needs("alerts.read"))
 async def alert_fragment(request: Request, alert_id: int, part: str = "state") -> Response:
     actor = await signed_in(request)
     if actor is None:
@@ -174,9 +174,10 @@ async def alert_fragment(request: Request, alert_id: int, part: str = "state") -
     return await _detail(request, actor, alert_id, template)
 
 
-@router.post("/alerts/{alert_id}/action")
+@router.post("/alerts/{alert_id}/action", **needs("alerts.read"))
 async def alert_action(request: Request, alert_id: int) -> Response:
-    """The detail page's form: ``action`` is acknowledge, resolve or note; ``note`` the optional text."""
+    """The detail page's form: ``action`` is one of :data:`ACTIONS` (each needs its own permission, on top
+    of the declared ``alerts.read``); ``note`` the optional text."""
     try:
         actor = await signed_in(request)  # with a session cookie this checks the form's CSRF token
     except PermissionDeniedError:
@@ -191,6 +192,8 @@ async def alert_action(request: Request, alert_id: int) -> Response:
         return HTMLResponse(html, status_code=403)
     if actor is None:
         return to_login(request)
+    if not actor.can("alerts.read"):  # the declared floor; each action then needs its own (ACTIONS)
+        return forbidden(request, actor, "alerts.read")
     form = await request.form()
     action = str(form.get("action") or "")
     note = str(form.get("note") or "")

@@ -13,13 +13,13 @@ from fictra.alerting.models import Alert
 from fictra.api.deps import app_context
 from fictra.chain.fetch import fetch_blocks
 from fictra.errors import FictraError
-from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.access import forbidden, needs, page, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
 ALERTS_SHOWN = 50
 
 
-@router.get("/blocks/{number}")
+@router.get("/blocks/{number}", **needs("networks.read"))
 async def block_page(request: Request, number: int) -> Response:
     actor = await signed_in(request)
     if actor is None:

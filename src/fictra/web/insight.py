@@ -17,7 +17,7 @@ from fictra.audit.service import count_entries, list_entries
 from fictra.audit.signing import AuditVerifier, load_verifier
 from fictra.audit.verify import verify_log
 from fictra.errors import ConfigError, FictraError
-from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.access import forbidden, needs, page, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -62,7 +62,7 @@ async def _audit_data(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/audit")
+@router.get("/audit", **needs("audit.read"))
 async def audit_page(request: Request) -> Response:
     actor = await signed_in(request)
     if actor is None:
@@ -72,7 +72,7 @@ async def audit_page(request: Request) -> Response:
     return page(request, actor, "audit.html", page="audit", **await _audit_data(request))
 
 
-@router.get("/ui/audit")
+@router.get("/ui/audit", **needs("audit.read"))
 async def audit_fragment(request: Request) -> Response:
     actor = await signed_in(request)
     if actor is None:
@@ -102,7 +102,7 @@ async def verification(request: Request, *, anchor: bool) -> VerifyView:
             return VerifyView.of(await verify_log(session, verifier=verifier, anchor=client))
 
 
-@router.get("/ui/audit/verify")
+@router.get("/ui/audit/verify", **needs("audit.read"))
 async def audit_verify_fragment(request: Request) -> Response:
     actor = await signed_in(request)
     if actor is None:

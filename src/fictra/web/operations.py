@@ -13,7 +13,7 @@ from fictra.notify import service
 from fictra.notify.models import NotificationStatus
 from fictra.response.queries import oncall_now
 from fictra.response.views import response_context
-from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.access import forbidden, needs, page, signed_in, to_login
 from fictra.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,12 +57,12 @@ async def _notifications(
     )
 
 
-@router.get("/notifications")
+@router.get("/notifications", **needs("notifications.read"))
 async def notifications_page(request: Request) -> Response:
     return await _notifications(request)
 
 
-@router.post("/notifications/{notification_id}/retry")
+@router.post("/notifications/{notification_id}/retry", **needs("notifications.retry"))
 async def notification_retry(request: Request, notification_id: int) -> Response:
     """The dead-letter list's Retry button: back in the queue, due now (audited by the notify service)."""
     try:
@@ -95,7 +95,7 @@ async def notification_retry(request: Request, notification_id: int) -> Response
     return RedirectResponse(f"/notifications?retried={notification_id}", status_code=303)
 
 
-@router.get("/oncall")
+@router.get("/oncall", **needs("oncall.read"))
 async def oncall_page(request: Request) -> Response:
     actor = await signed_in(request)
     if actor is None:

@@ -15,7 +15,7 @@ from fictra.alerting.schemas import AlertView
 from fictra.api.context import AppContext
 from fictra.api.deps import app_context
 from fictra.chain.models import ChainReorg
-from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.access import forbidden, needs, page, signed_in, to_login
 from fictra.web.health import area_health, monitor_areas
 from fictra.web.templating import SEVERITIES
 
@@ -73,11 +73,11 @@ async def _render(request: Request, template: str) -> Response:
     return page(request, actor, template, page="overview", **data)
 
 
-@router.get("/")
+@router.get("/", **needs("alerts.read"))
 async def overview(request: Request) -> Response:
     return await _render(request, "overview.html")
 
 
-@router.get("/ui/overview")
+@router.get("/ui/overview", **needs("alerts.read"))
 async def overview_fragment(request: Request) -> Response:
     return await _render(request, "partials/overview_live.html")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from fictra.web import alerts, blocks, insight, login, operations, overview
-from fictra.web.access import forbidden, page, signed_in, to_login
+from fictra.web.access import forbidden, needs, page, signed_in, to_login
 from fictra.web.templating import STATIC
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +39,7 @@ async def static(path: str) -> Response:
     return FileResponse(target, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/charts")
+@router.get("/charts", **needs("metrics.read"))
 async def charts(request: Request) -> Response:
     actor = await signed_in(request)
     if actor is None:
