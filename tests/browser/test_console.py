@@ -1,6 +1,8 @@
 """The operations console in a real browser against a live devnet: log in, live overview, a scenario's
 alert appearing without a reload, acknowledgement by the technical lead, the audit log, and a viewer who
-can look but not act (no button, and the API answers 403).
+can look but not act (no button, and the API answers 403). Alert response runs too (issue 5): the P0's SLA
+countdown stops on acknowledgement and the escalation timeline shows who was notified when; a dead letter
+is retried from the console; who is on call now and next.
 
 The tests run in order on one platform (module fixture): each builds on the state the previous left.
 """
@@ -183,6 +185,46 @@ async def test_charts_draw_the_recorded_series(console: Console) -> None:
         await expect(card.locator(".legend-note")).not_to_contain_text("No samples")
     await expect(page.locator("#chart-error")).to_be_hidden()
     await page.screenshot(path=ARTIFACTS / "charts.png", full_page=True)
+    await page.context.close()
+
+
+async def test_dead_letter_retried_from_the_console_and_who_is_on_call(console: Console) -> None:
+    from fictra.notify import service
+    from fictra.notify.message import Message
+    from fictra.notify.models import Notification
+
+    platform = console.running.platform
+    async with platform.sessions.begin() as session:
+        found = await service.enqueue(
+            session,
+            receiver="ops-webhook",
+            channel="webhook",
+            message=Message(subject="Reserve paused (browser dead letter)", severity="P0"),
+            idempotency_key="browser-dead-letter",
+            clock=platform.clock,
+        )
+        assert found is not None
+        row = await session.get(Notification, found)
+        assert row is not None
+        row.status, row.attempts, row.last_error = "dead", 8, "HTTP 500 from receiver"
+    page = await console.signed_in("lead")
+    await page.click(".topbar nav >> text=Notifications")
+    row_el = page.locator(f"#notifications-table tr[data-notification-id='{found}']")
+    await expect(row_el).to_contain_text("HTTP 500 from receiver")
+    await page.screenshot(path=ARTIFACTS / "dead-letters.png", full_page=True)
+    await page.click(f"#btn-retry-{found}")
+    await expect(page.locator(".flash")).to_contain_text(f"Notification {found} is queued again")
+    await expect(row_el).to_have_count(0)
+    await page.click(".topbar nav >> text=On call")
+    schedule = page.locator("[data-schedule='first-line']")
+    await expect(schedule.locator(".oncall-now")).to_contain_text(re.compile(r"support-[12] until"))
+    await expect(schedule.locator(".oncall-next")).to_contain_text(re.compile(r"support-[12] from"))
+    await page.screenshot(path=ARTIFACTS / "oncall.png", full_page=True)
+    await page.context.close()
+    page = await console.signed_in("viewer")  # no notifications.read: not in the menu, and refused
+    await expect(page.locator(".topbar nav")).not_to_contain_text("Notifications")
+    await page.goto(f"{console.base_url}/notifications")
+    await expect(page.locator("h1")).to_have_text("Not allowed")
     await page.context.close()
 
 
