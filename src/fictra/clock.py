@@ -54,3 +54,20 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self.advance(seconds)
         await asyncio.sleep(0)
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float, clock: Clock) -> bool:
+    """Sleep on ``clock`` for ``seconds`` unless ``stop`` is set first; True when stopping.
+
+    The one way periodic platform tasks (polled monitors, gauges, escalation tick, audit checkpoints)
+    wait, so a fake clock drives them in tests and a stop ends them at once."""
+    if stop.is_set():
+        return True
+    stopper = asyncio.ensure_future(stop.wait())
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    try:
+        await asyncio.wait({stopper, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (stopper, sleeper):
+            task.cancel()
+    return stop.is_set()

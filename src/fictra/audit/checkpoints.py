@@ -25,7 +25,7 @@ from fictra.audit.chain import walk
 from fictra.audit.models import AuditCheckpoint, AuditEntry
 from fictra.audit.service import head
 from fictra.audit.signing import AuditSigner, load_signer
-from fictra.clock import Clock
+from fictra.clock import Clock, wait_or_stop
 from fictra.errors import ConflictError, NotFoundError, UsageError
 
 log = logging.getLogger(__name__)
@@ -268,18 +268,5 @@ async def checkpoint_loop(
         if problem and problem != last_problem:
             log.error("%s", problem)
         last_problem = problem
-        if await _wait(stop, every, clock):
+        if await wait_or_stop(stop, every, clock):
             return
-
-
-async def _wait(stop: asyncio.Event, seconds: float, clock: Clock) -> bool:
-    if stop.is_set():
-        return True
-    stopper = asyncio.ensure_future(stop.wait())
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    try:
-        await asyncio.wait({stopper, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (stopper, sleeper):
-            task.cancel()
-    return stop.is_set()

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fictra.audit.service import record as audit
 from fictra.auth.actor import Actor
-from fictra.auth.audit_hook import audit
 from fictra.auth.models import AccessAttempt, ApiToken, AuthSession, User
 from fictra.auth.passwords import ahash, averify, check_strength
 from fictra.auth.permissions import RoleMap

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.audit.service import record as audit
 from fictra.auth.actor import Actor
-from fictra.auth.audit_hook import audit
 from fictra.auth.models import ApiToken, User
 from fictra.auth.permissions import ALL, PERMISSIONS, RoleMap
 from fictra.auth.policy import AuthPolicy, digest, new_secret

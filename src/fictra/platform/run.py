@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.models import Alert
-from fictra.clock import Clock
+from fictra.clock import wait_or_stop
 from fictra.monitors.base import PolledMonitor
 from fictra.platform.assemble import Platform
 
@@ -34,20 +34,6 @@ class AlertSummary:
     @property
     def total_firing(self) -> int:
         return sum(self.firing.values())
-
-
-async def wait_or_stop(stop: asyncio.Event, seconds: float, clock: Clock) -> bool:
-    """Sleep on the clock for ``seconds`` unless ``stop`` is set first; True when stopping."""
-    if stop.is_set():
-        return True
-    stopper = asyncio.ensure_future(stop.wait())
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    try:
-        await asyncio.wait({stopper, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (stopper, sleeper):
-            task.cancel()
-    return stop.is_set()
 
 
 async def poll_loop(platform: Platform, monitor: PolledMonitor, stop: asyncio.Event) -> None:

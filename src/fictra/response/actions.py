@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting import actions as base
 from fictra.alerting.models import Alert, AlertEvent, AlertStatus, Confirmation
+from fictra.audit.service import record as audit
 from fictra.auth.actor import Actor
 from fictra.auth.models import User
 from fictra.errors import ConflictError, NotFoundError, UsageError
 from fictra.response import engine
-from fictra.response.audit import audit
 from fictra.response.context import ResponseContext
 from fictra.response.models import AlertResponse
 

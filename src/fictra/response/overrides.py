@@ -8,10 +8,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.audit.service import record as audit
 from fictra.auth.actor import Actor
 from fictra.clock import Clock
 from fictra.errors import NotFoundError, UsageError
-from fictra.response.audit import audit
 from fictra.response.loader import ResponseConfig
 from fictra.response.models import OncallOverride
 from fictra.response.oncall import ical_shifts

@@ -176,7 +176,7 @@ async def tick_loop(
     interval: float = 5.0,
 ) -> None:
     """Run :func:`tick` every ``interval`` seconds (on the injected clock) until ``stop``."""
-    from fictra.platform.run import wait_or_stop
+    from fictra.clock import wait_or_stop
 
     while not stop.is_set():
         async with sessions.begin() as session:

@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.audit.service import actor_name
+from fictra.audit.service import record as audit
 from fictra.clock import Clock
 from fictra.errors import ConflictError, NotFoundError, UsageError
-from fictra.response.audit import actor_name, audit
 from fictra.response.matchers import Matcher, matches_all, parse_matcher
 from fictra.response.models import Silence
 
