@@ -99,12 +99,24 @@ class RpcPool:
 
     async def start(self) -> None:
         """Check every endpoint (reachable, right chain id). Raises ChainError if none is usable."""
+        if self.chain_id is None:
+            self.chain_id = await self._reference_chain_id()
         await self.refresh_heads()
         if not any(self._usable(ep) for ep in self.endpoints):
             problems = "; ".join(
                 f"'{ep.health.url}': {ep.health.bad_reason or ep.health.last_error}" for ep in self.endpoints
             )
             raise ChainError(f"No usable RPC endpoint for network '{self.network}': {problems}")
+
+    async def _reference_chain_id(self) -> int | None:
+        """Without a configured chain id, the first *listed* endpoint that answers is authoritative —
+        never whichever happens to answer first (the probes run concurrently)."""
+        for ep in self.endpoints:
+            try:
+                return int(await ep.client.call("eth_chainId"), 16)
+            except (RpcError, ValueError, TypeError):
+                continue
+        return None
 
     async def aclose(self) -> None:
         for ep in self.endpoints:
