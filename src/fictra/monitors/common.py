@@ -10,15 +10,41 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
 
-from fictra.alerting.findings import BlockRef
+from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain import artifacts
 from fictra.chain.types import Block, Log, Tx
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError, RpcError
+from fictra.monitors.config import MonitorBase
 from fictra.rules.decode import DecodeError, EventDecoder, event_decoders, function_decoders
 
 FEED_PREFIX = "Feed:"
 ZERO_ROLE = "0x" + "00" * 32
+
+
+def block_finding(
+    config: MonitorBase,
+    *,
+    network: str,
+    severity: Severity,
+    summary: str,
+    labels: dict[str, str],
+    block: BlockRef,
+    evidence: dict[str, object],
+    tx_hashes: tuple[str, ...] = (),
+) -> Finding:
+    """A finding of monitor ``config`` anchored on ``block``, with the confirmations the monitor wants."""
+    return Finding(
+        monitor=config.name,
+        severity=severity,
+        summary=summary,
+        labels=labels,
+        network=network,
+        block=block,
+        tx_hashes=tx_hashes,
+        evidence=evidence,
+        confirmations=config.confirmations,
+    )
 
 
 def ref(block: Block) -> BlockRef:

@@ -26,6 +26,7 @@ from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import (
     ContractIndex,
     Watched,
+    block_finding,
     decode_word,
     has_data,
     ref,
@@ -178,16 +179,15 @@ class ContractStatusCheck:
         evidence: dict[str, object],
         tx_hashes: tuple[str, ...] = (),
     ) -> Finding:
-        return Finding(
-            monitor=self.name,
+        return block_finding(
+            self.config,
+            network=self.network,
             severity=severity,
             summary=summary,
             labels=labels,
-            network=self.network,
             block=block,
-            tx_hashes=tx_hashes,
             evidence=evidence,
-            confirmations=self.config.confirmations,
+            tx_hashes=tx_hashes,
         )
 
     def _event(self, w: Watched, log: Log, block: Block, out: MonitorOutput) -> None:

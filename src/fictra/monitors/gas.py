@@ -17,7 +17,7 @@ from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import ContractIndex, ref
+from fictra.monitors.common import ContractIndex, block_finding, ref
 from fictra.monitors.config import GasMonitor
 from fictra.monitors.state import BaselineStore, Conditions
 from fictra.rules.anomaly import BaselineSet, signal
@@ -56,15 +56,14 @@ class GasCheck:
         block: Block,
         evidence: dict[str, object],
     ) -> Finding:
-        return Finding(
-            monitor=self.name,
+        return block_finding(
+            self.config,
+            network=self.network,
             severity=severity,
             summary=summary,
             labels=labels,
-            network=self.network,
             block=ref(block),
             evidence=evidence,
-            confirmations=self.config.confirmations,
         )
 
     def _limit(

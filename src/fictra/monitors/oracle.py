@@ -26,7 +26,16 @@ from fictra.chain.types import Block, BlockBatch, Log, Reorg
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import ContractIndex, Watched, decode_word, has_data, ref, selector, topic
+from fictra.monitors.common import (
+    ContractIndex,
+    Watched,
+    block_finding,
+    decode_word,
+    has_data,
+    ref,
+    selector,
+    topic,
+)
 from fictra.monitors.config import OracleMonitor
 from fictra.monitors.state import Conditions
 
@@ -118,16 +127,15 @@ class OracleCheck:
         evidence: dict[str, object],
         tx_hashes: tuple[str, ...] = (),
     ) -> Finding:
-        return Finding(
-            monitor=self.name,
+        return block_finding(
+            self.config,
+            network=self.network,
             severity=severity,
             summary=summary,
             labels=labels,
-            network=self.network,
             block=block,
-            tx_hashes=tx_hashes,
             evidence=evidence,
-            confirmations=self.config.confirmations,
+            tx_hashes=tx_hashes,
         )
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:

@@ -14,7 +14,7 @@ from fictra.alerting.findings import BlockRef, Clear, Finding, Severity
 from fictra.chain.types import Log
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import ZERO_ROLE, ContractIndex, Watched, topic
+from fictra.monitors.common import ZERO_ROLE, ContractIndex, Watched, block_finding, topic
 from fictra.monitors.config import ContractStatusMonitor
 
 ROLE_GRANTED = topic("RoleGranted(bytes32,address,address)")
@@ -54,16 +54,15 @@ class RoleEvents:
         evidence: dict[str, object],
         log: Log,
     ) -> Finding:
-        return Finding(
-            monitor=self.config.name,
+        return block_finding(
+            self.config,
+            network=self.network,
             severity=severity,
             summary=summary,
             labels=labels,
-            network=self.network,
             block=at,
-            tx_hashes=(log.tx_hash,),
             evidence=evidence,
-            confirmations=self.config.confirmations,
+            tx_hashes=(log.tx_hash,),
         )
 
     def event(self, w: Watched, log: Log, at: BlockRef) -> MonitorOutput | None:

@@ -21,7 +21,7 @@ from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.common import ContractIndex, lower_all, ref, top, topic
+from fictra.monitors.common import ContractIndex, block_finding, lower_all, ref, top, topic
 from fictra.monitors.config import TransactionsMonitor
 from fictra.monitors.state import Conditions
 
@@ -160,15 +160,14 @@ class TransactionsCheck:
         block: BlockRef,
         evidence: dict[str, object],
     ) -> Finding:
-        return Finding(
-            monitor=self.name,
+        return block_finding(
+            self.config,
+            network=self.network,
             severity=severity,
             summary=summary,
             labels=labels,
-            network=self.network,
             block=block,
             evidence={"window_s": self.window.seconds, **evidence},
-            confirmations=self.config.confirmations,
         )
 
     def _confirmations(
