@@ -35,11 +35,17 @@ typecheck: setup
 pytest: setup browser-deps
 	$(BIN)/pytest
 
-# Debian's Chromium for the browser tests (tests/browser drive /usr/bin/chromium with Playwright).
+# Debian packages the tests use: Chromium (tests/browser drive /usr/bin/chromium with Playwright), Pango
+# (WeasyPrint renders incident reports to PDF) and poppler-utils (tests convert a PDF page to PNG).
 browser-deps:
-	@test -x /usr/bin/chromium || { \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium; }
+	@missing=""; \
+	  test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	  test -x /usr/bin/pdftoppm || missing="$$missing poppler-utils"; \
+	  /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	  if [ -n "$$missing" ]; then \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	  fi
 
 test: lint typecheck pytest
 
