@@ -38,6 +38,10 @@ PERMISSIONS: dict[str, str] = {
     "users.manage": "Create and disable users.",
     "tokens.manage": "Create and revoke API tokens of any user.",
     "inbound.write": "Post inbound webhooks (alerts from other systems).",
+    "incidents.read": "List and show incidents: phases, outputs, timeline, evidence, report.",
+    "incidents.declare": "Declare an incident (from alerts or from scratch).",
+    "incidents.manage": "Run an incident: phases, outputs, roles, notes, tasks, evidence, close.",
+    "incidents.communicate": "Send incident status updates and schedule emergency meetings.",
 }
 
 ALL = "*"
@@ -119,8 +123,9 @@ _RESPONDER = [
     "alerts.read", "alerts.acknowledge", "alerts.resolve", "alerts.note", "alerts.escalate", "alerts.assign",
     "alerts.snooze", "silences.read", "silences.manage", "oncall.read", "notifications.read",
     "networks.read", "monitors.read", "metrics.read",
+    "incidents.read", "incidents.declare", "incidents.manage", "incidents.communicate",
 ]  # fmt: skip
-_READ = ["alerts.read", "networks.read", "monitors.read", "metrics.read"]
+_READ = ["alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read"]
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [*_READ, "silences.read", "oncall.read"],
     "first_level_support": [
