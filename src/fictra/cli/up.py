@@ -109,7 +109,7 @@ async def _up(
     urls = endpoint_urls(config)
     state = ViewState()
     stop = asyncio.Event()
-    extra = []
+    extra: list[Any] = []
     handle = None
     if devnet and config.network.name == "devnet":
         handle = await ensure_devnet(
@@ -123,7 +123,7 @@ async def _up(
             def on_stats(stats: Any) -> None:
                 state.simulator = f"{stats.sent} tx sent, {stats.failed} failed, {stats.blocks} blocks"
 
-            extra.append(simulator_task(handle, rate=rate, seed=seed, on_stats=on_stats))
+            extra.append(("simulator", simulator_task(handle, rate=rate, seed=seed, on_stats=on_stats)))
     else:
         manifest = Manifest.load(manifest_path(s, config, devnet=False))
     metrics = new_registry()
@@ -133,12 +133,17 @@ async def _up(
             settings=s, clock=clock, manifest=manifest, config=config, urls=urls, metrics=metrics
         )
         link = f"http://{s.http_host}:{s.http_port}"
-        extra.append(attach_response(platform, config=response_config, link_base=link)[1])
+        extra.append(("response", attach_response(platform, config=response_config, link_base=link)[1]))
         # notifications from the persisted outbox; receivers.yaml is checked here, before anything runs
-        extra.append(outbox_task(settings=s, sessions=platform.sessions, clock=clock, metrics=metrics))
+        extra.append(
+            ("notify", outbox_task(settings=s, sessions=platform.sessions, clock=clock, metrics=metrics))
+        )
         signer = load_signer(s.data_dir)  # the audit signing key (a wrong passphrase stops the start-up)
         extra.append(
-            lambda st: checkpoint_loop(platform.sessions, clock, st, signer=signer)  # signed audit heads
+            (
+                "audit-checkpoints",
+                lambda st: checkpoint_loop(platform.sessions, clock, st, signer=signer),  # signed audit heads
+            )
         )
     except BaseException:
         if handle is not None and handle.started_here:  # leave nothing half-started
@@ -197,7 +202,7 @@ async def _up(
             platform=platform,
         )
         app = create_app(context=context)
-        extra.append(lambda st: serve(app, host=s.http_host, port=s.http_port, stop=st))
+        extra.append(("http", lambda st: serve(app, host=s.http_host, port=s.http_port, stop=st)))
         base = f"http://{s.http_host}:{s.http_port}"
         state.where.append(("HTTP", f"{base}/ (console)  {base}/api/docs (API)  {base}/metrics"))
     if duration is not None:
@@ -207,7 +212,7 @@ async def _up(
                 await asyncio.wait_for(st.wait(), timeout=duration)
             st.set()
 
-        extra.append(stopper)
+        extra.append(("duration", stopper))
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -243,7 +248,7 @@ async def _up(
                 tick()
                 console.print(one_line(state))
 
-    extra.append(refresher)
+    extra.append(("view", refresher))
     try:
         await run(platform, stop=stop, extra=extra, on_summary=on_summary)
     except* FictraError as group:

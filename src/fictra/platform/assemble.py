@@ -21,6 +21,7 @@ from fictra.devnet.manifest import Manifest
 from fictra.errors import ChainError, ConfigError
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.base import Monitor, PolledMonitor
+from fictra.platform.supervisor import Supervisor
 from fictra.rules.loader import LoadedConfig, load_config
 from fictra.rules.network import resolve_secret
 from fictra.series.recorder import SeriesRecorder
@@ -41,6 +42,7 @@ class Platform:
     block_monitors: list[Monitor]
     polled_monitors: list[PolledMonitor]
     clock: Clock
+    supervisor: Supervisor
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -156,5 +158,6 @@ async def assemble(
         block_monitors=block_monitors,
         polled_monitors=polled_monitors,
         clock=clock,
+        supervisor=Supervisor(clock=clock),
         notes=list(config.notes),
     )

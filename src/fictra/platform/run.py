@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -91,14 +91,21 @@ async def gauge_loop(
             return
 
 
+Named = tuple[str, Callable[[asyncio.Event], Awaitable[None]]]
+
+
 async def run(
     platform: Platform,
     *,
     stop: asyncio.Event,
-    extra: list[Callable[[asyncio.Event], Awaitable[None]]] | None = None,
+    extra: Sequence[Callable[[asyncio.Event], Awaitable[None]] | Named] | None = None,
     on_summary: Callable[[AlertSummary], None] | None = None,
 ) -> None:
-    """Run until ``stop`` is set or a task fails (then stop the rest and raise the first error)."""
+    """Run until ``stop`` is set or a task fails (then stop the rest and raise the first error).
+
+    Every task is a component of ``platform.supervisor`` (restartable by name: ``follower``,
+    ``alert-gauges``, ``monitor:<name>``, and each ``extra`` given as ``(name, task)``; unnamed extras
+    are ``task-<n>``)."""
 
     async def guarded(coro: Awaitable[None]) -> None:
         try:
@@ -106,12 +113,19 @@ async def run(
         finally:
             stop.set()  # one task ending (error or not) ends the platform
 
-    coros: list[Awaitable[None]] = [
-        platform.follower.run(stop),
-        gauge_loop(platform, stop, on_summary),
-        *(poll_loop(platform, m, stop) for m in platform.polled_monitors),
-        *(task(stop) for task in extra or []),
+    supervisor = platform.supervisor
+    tasks: list[Named] = [
+        ("follower", platform.follower.run),
+        ("alert-gauges", lambda st: gauge_loop(platform, st, on_summary)),
+        *((f"monitor:{m.name}", _poller(platform, m)) for m in platform.polled_monitors),
     ]
+    for i, item in enumerate(extra or []):
+        tasks.append(item if isinstance(item, tuple) else (f"task-{i}", item))
+    coros = [supervisor.component(name, task)(stop) for name, task in tasks]
     async with asyncio.TaskGroup() as group:
         for coro in coros:
             group.create_task(guarded(coro))
+
+
+def _poller(platform: Platform, monitor: PolledMonitor) -> Callable[[asyncio.Event], Awaitable[None]]:
+    return lambda st: poll_loop(platform, monitor, st)
