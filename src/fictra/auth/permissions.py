@@ -42,6 +42,11 @@ PERMISSIONS: dict[str, str] = {
     "incidents.declare": "Declare an incident (from alerts or from scratch).",
     "incidents.manage": "Run an incident: phases, outputs, roles, notes, tasks, evidence, close.",
     "incidents.communicate": "Send incident status updates and schedule emergency meetings.",
+    "actions.read": "List and show emergency actions, their approvals, dry runs and transactions.",
+    "actions.propose": "Propose (and amend or cancel) an emergency or recovery action.",
+    "actions.approve": "Approve an emergency action (the action's approval rule decides whose counts).",
+    "actions.execute": "Dry-run and execute an approved emergency action.",
+    "policies.manage": "Propose enabling or disabling an automatic-response policy.",
 }
 
 ALL = "*"
@@ -124,8 +129,9 @@ _RESPONDER = [
     "alerts.snooze", "silences.read", "silences.manage", "oncall.read", "notifications.read",
     "networks.read", "monitors.read", "metrics.read",
     "incidents.read", "incidents.declare", "incidents.manage", "incidents.communicate",
+    "actions.read", "actions.propose", "actions.approve", "actions.execute",
 ]  # fmt: skip
-_READ = ["alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read"]
+_READ = ["alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read"]
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [*_READ, "silences.read", "oncall.read"],
     "first_level_support": [
@@ -133,9 +139,10 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     ],
     "technical_lead": [*_RESPONDER, "notifications.retry", "audit.read"],
     "system_architect": [*_RESPONDER, "notifications.retry", "audit.read"],
-    "security_officer": [*_RESPONDER, "audit.read", "audit.verify", "users.read"],
+    "security_officer": [*_RESPONDER, "audit.read", "audit.verify", "users.read", "policies.manage"],
     "operations_manager": [
         *_RESPONDER, "oncall.manage", "escalations.manage", "notifications.retry", "users.read",
+        "policies.manage",
     ],
     "compliance_officer": [*_READ, "silences.read", "oncall.read", "audit.read", "audit.verify"],
     "product_owner": [*_READ, "silences.read", "oncall.read"],
