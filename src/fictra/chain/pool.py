@@ -55,6 +55,7 @@ class Endpoint:
         self.client = client
         self.health = health
         self.block_receipts = True  # eth_getBlockReceipts supported, until the node says otherwise
+        self.isolated = False  # set by the emergency 'isolate' action: never used while set
 
 
 class RpcPool:
@@ -128,8 +129,17 @@ class RpcPool:
 
     # -- health bookkeeping -----------------------------------------------------------------------
 
+    def set_isolated(self, index: int, isolated: bool) -> None:
+        """Stop (or resume) using endpoint ``index`` (the emergency action "isolate a component")."""
+        self.endpoints[index].isolated = isolated
+
     def _usable(self, ep: Endpoint) -> bool:
-        return ep.health.bad_reason is None and ep.health.chain_verified and ep.health.state != "down"
+        return (
+            ep.health.bad_reason is None
+            and ep.health.chain_verified
+            and ep.health.state != "down"
+            and not ep.isolated
+        )
 
     def _backoff(self, errors: int) -> float:
         return float(min(self._backoff_base * 2 ** max(errors - 1, 0), self._backoff_max))
@@ -215,7 +225,11 @@ class RpcPool:
     async def refresh_heads(self) -> int:
         """Ask every endpoint (except bad ones and resting ones) for its head; return the best head."""
         now = self._clock.monotonic()
-        targets = [ep for ep in self.endpoints if ep.health.bad_reason is None and ep.health.retry_at <= now]
+        targets = [
+            ep
+            for ep in self.endpoints
+            if ep.health.bad_reason is None and ep.health.retry_at <= now and not ep.isolated
+        ]
         await asyncio.gather(*(self._probe(ep) for ep in targets))
         for ep in self.endpoints:
             self._mark_lag(ep)
@@ -233,6 +247,7 @@ class RpcPool:
             if ep.health.bad_reason is None
             and ep.health.chain_verified
             and id(ep) not in tried
+            and not ep.isolated
             and (ep.health.state != EndpointState.DOWN or ep.health.retry_at <= now)
         ]
         return sorted(ready, key=lambda ep: (_STATE_RANK[ep.health.state], ep.health.latency_ewma or 0.0))
