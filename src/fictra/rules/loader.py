@@ -36,7 +36,14 @@ _MONITOR = TypeAdapter[MonitorConfig](MonitorConfig)
 MONITOR_TYPE_NAMES = sorted(str(get_args(m.model_fields["type"].annotation)[0]) for m in MONITOR_TYPES)
 
 
-_TOP_FILES = ("network.yaml", "alerting.yaml", "roles.yaml", "receivers.yaml", *RESPONSE_FILES)
+_TOP_FILES = (
+    "network.yaml",
+    "alerting.yaml",
+    "roles.yaml",
+    "receivers.yaml",
+    "incidents.yaml",
+    *RESPONSE_FILES,
+)
 
 
 class ConfigProblems(ConfigError):
@@ -223,6 +230,9 @@ def load_config(config_dir: Path, *, manifest: Manifest | None = None) -> Loaded
     from fictra.response.loader import response_problems  # imports this module
 
     problems.extend(response_problems(config_dir))
+    from fictra.incidents.config import incidents_problems  # imports this module
+
+    problems.extend(incidents_problems(config_dir))
     for entry in sorted(config_dir.iterdir()):
         unknown_yaml = entry.is_file() and entry.suffix in {".yaml", ".yml"} and entry.name not in _TOP_FILES
         unknown_dir = (
