@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from fictra.incidents.phases import CATEGORIES, SEVERITIES
 from fictra.rules.fields import Duration
@@ -138,6 +138,27 @@ class IncidentsConfig(BaseModel):
     )
     tick_interval: Duration = Field(default=timedelta(seconds=15), description="Cadence/evidence tick.")
     auto_declare: AutoDeclare = Field(default_factory=AutoDeclare)
+    # resolved from the neighbouring files by the loader: receiver -> channels (receivers.yaml) and
+    # person -> receiver (oncall.yaml people)
+    _channels: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+    _people: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def with_directory(self, channels: dict[str, list[str]], people: dict[str, str]) -> IncidentsConfig:
+        """This config bound to the receivers' channels and the people's receivers (tests, loader)."""
+        self._channels = dict(channels)
+        self._people = dict(people)
+        return self
+
+    def channels_of(self, receiver: str) -> list[str]:
+        """The outbox channels of a receiver (``log`` when unknown: delivery makes it visible)."""
+        return list(self._channels.get(receiver) or ["log"])
+
+    def receiver_of_person(self, person: str) -> str | None:
+        return self._people.get(person)
+
+    @property
+    def people(self) -> list[str]:
+        return sorted(self._people)
 
     @field_validator("cadence")
     @classmethod
@@ -164,7 +185,7 @@ class IncidentsConfig(BaseModel):
         return self.cadence.get(severity, _DEFAULT_CADENCE.get(severity, timedelta(hours=24)))
 
 
-def _receiver_names(config_dir: Path) -> set[str] | None:
+def _channels(config_dir: Path) -> dict[str, list[str]] | None:
     from fictra.errors import ConfigError
     from fictra.notify.config import load_receivers
 
@@ -172,9 +193,24 @@ def _receiver_names(config_dir: Path) -> set[str] | None:
     if not path.is_file():
         return None
     try:
-        return {r.name for r in load_receivers(path).receivers}
+        return {r.name: [c.key for c in r.channels] for r in load_receivers(path).receivers}
     except ConfigError:
         return None  # receivers.yaml reports its own problems
+
+
+def _people(config_dir: Path) -> dict[str, str]:
+    from fictra.response.config import OncallConfig
+
+    path = config_dir / "oncall.yaml"
+    if not path.is_file():
+        return {}
+    problems: list[str] = []
+    raw = _read_yaml(path, "oncall.yaml", problems)
+    try:
+        oncall = OncallConfig.model_validate({} if raw is None else raw)
+    except ValidationError:
+        return {}  # oncall.yaml reports its own problems
+    return {name: person.receiver for name, person in oncall.people.items()}
 
 
 def check_references(cfg: IncidentsConfig, receivers: set[str] | None) -> list[str]:
@@ -209,10 +245,11 @@ def load_incidents_config(config_dir: Path) -> IncidentsConfig:
             cfg = IncidentsConfig.model_validate({} if raw is None else raw)
         except ValidationError as exc:
             raise ConfigProblems(config_dir, _problems(FILE, [], exc)) from None
-    problems = check_references(cfg, _receiver_names(config_dir))
+    channels = _channels(config_dir)
+    problems = check_references(cfg, None if channels is None else set(channels))
     if problems:
         raise ConfigProblems(config_dir, problems)
-    return cfg
+    return cfg.with_directory(channels or {}, _people(config_dir))
 
 
 def incidents_problems(config_dir: Path) -> list[str]:
