@@ -77,5 +77,5 @@ def evaluate(
         missing.append(f"{rule.count - len(people)} more approval(s) from {' or '.join(rule.roles)}")
     for role in rule.must_include:
         if not any(role in roles for roles in people.values()):
-            missing.append(f"an approval from a {role}")
+            missing.append(f"an approval from {'an' if role[0] in 'aeiou' else 'a'} {role}")
     return Verdict(not missing, tuple(sorted(people)), "; ".join(missing) or None)

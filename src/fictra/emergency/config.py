@@ -1,0 +1,222 @@
+"""``config/emergency.yaml``: the signers' keystores, approval-rule overrides, confirmations and the
+automatic-response policies.
+
+Paths may start with ``${data_dir}`` or ``${devnet_dir}`` (the platform's data directory and its
+devnet directory), so the shipped config points at the keystores ``fictra devnet up`` writes and
+``make run`` works from a fresh clone. Passphrases are secret references (``env:VAR``, ``file:path``),
+never plain values. Problems are reported like every config file: ``emergency.yaml:key.path: message``,
+every one at once (:class:`fictra.rules.loader.ConfigProblems`, exit 2).
+
+A policy's *enabled* state is not configured here: it lives in the database and changes only through
+an approved ``policy_enable``/``policy_disable`` action, so every policy starts disabled.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fictra.emergency.definitions import DEFINITIONS, ApprovalRule, validate_params
+from fictra.errors import FictraError
+from fictra.rules.fields import Duration
+from fictra.rules.loader import ConfigProblems, _problems, _read_yaml
+
+__all__ = [
+    "EmergencyConfig",
+    "PolicyConfig",
+    "SignerConfig",
+    "emergency_problems",
+    "expand_path",
+    "load_emergency_config",
+]
+
+FILE = "emergency.yaml"
+Trigger = Literal["fired", "confirmed"]
+_ROLES = (
+    "security_officer", "technical_lead", "system_architect", "operations_manager", "compliance_officer",
+    "first_level_support", "product_owner", "legal", "executive", "viewer", "admin",
+)  # fmt: skip
+
+
+class SignerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keystore: str = Field(
+        min_length=1, description="V3 keystore JSON; may start with ${data_dir}/${devnet_dir}."
+    )
+    passphrase: str = Field(description="Secret reference to the passphrase: env:VAR or file:path.")
+    role: str | None = Field(default=None, description="Manifest role whose address the key must hold.")
+    address: str | None = Field(default=None, description="Or the expected address itself.")
+
+    @field_validator("passphrase")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        if not value.startswith(("env:", "file:")) or len(value) < 6:
+            raise ValueError("must be a secret reference: env:VAR or file:path (never the passphrase itself)")
+        return value
+
+
+class RuleConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=1, le=10)
+    roles: list[str] = Field(min_length=1)
+    must_include: list[str] = Field(default_factory=list)
+    ttl: Duration = Field(default=timedelta(hours=1))
+    proposer_counts: bool = False
+
+    @field_validator("roles", "must_include")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        for role in value:
+            if role not in _ROLES:
+                raise ValueError(f"unknown role '{role}'; expected one of: {', '.join(_ROLES)}")
+        return value
+
+    def rule(self) -> ApprovalRule:
+        return ApprovalRule(
+            count=self.count,
+            roles=tuple(self.roles),
+            must_include=tuple(self.must_include),
+            ttl=self.ttl,
+            proposer_counts=self.proposer_counts,
+        )
+
+
+class PolicyMatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    monitor: str = Field(min_length=1, description="Monitor name of the alert (e.g. contract-status).")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels the alert must carry.")
+    severity: Literal["P0", "P1", "P2", "P3"] = "P0"
+    on: list[Trigger] = Field(
+        default_factory=lambda: list[Trigger](["fired"]),
+        description="Alert events that trigger (fired: speed first).",
+    )
+
+
+class PolicyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    when: PolicyMatch
+    action: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confirmations: int = Field(default=2, ge=0, le=64, description="Blocks on top of the inclusion block.")
+    receipt_timeout_blocks: int = Field(default=50, ge=1, description="Blocks to wait for inclusion.")
+    signers: dict[Literal["guardian", "governance"], SignerConfig] = Field(default_factory=dict)
+    approvals: dict[str, RuleConfig] = Field(default_factory=dict)
+    policies: list[PolicyConfig] = Field(default_factory=list)
+
+
+class EmergencyConfig(BaseModel):
+    """The validated file (defaults when it is absent)."""
+
+    confirmations: int = 2
+    receipt_timeout_blocks: int = 50
+    signers: dict[str, SignerConfig] = Field(default_factory=dict)
+    rules: dict[str, ApprovalRule] = Field(default_factory=dict)
+    policies: dict[str, PolicyConfig] = Field(default_factory=dict)
+    config_dir: Path = Path()
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    def policy(self, name: str) -> PolicyConfig:
+        found = self.policies.get(name)
+        if found is None:
+            from fictra.errors import NotFoundError
+
+            known = ", ".join(self.policies) or "none configured"
+            raise NotFoundError(f"No automatic-response policy named '{name}' in {FILE}; known: {known}.")
+        return found
+
+
+def expand_path(value: str, *, config_dir: Path, data_dir: Path) -> Path:
+    """``${data_dir}``/``${devnet_dir}`` expanded; relative paths are relative to the config directory."""
+    text = value.replace("${devnet_dir}", str(data_dir / "devnet")).replace("${data_dir}", str(data_dir))
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else config_dir / path
+
+
+def _check(parsed: _File, problems: list[str]) -> None:
+    for kind in parsed.approvals:
+        if kind not in DEFINITIONS:
+            problems.append(
+                f"{FILE}:approvals.{kind}: unknown action kind; expected one of: {', '.join(DEFINITIONS)}"
+            )
+    for kind, rule in parsed.approvals.items():
+        for role in rule.must_include:
+            if role not in rule.roles:
+                problems.append(f"{FILE}:approvals.{kind}.must_include: '{role}' is not among roles")
+        if rule.count < len(rule.must_include):
+            problems.append(f"{FILE}:approvals.{kind}.count: {rule.count} is less than must_include's roles")
+    seen: set[str] = set()
+    for i, pol in enumerate(parsed.policies):
+        where = f"{FILE}:policies.{i}"
+        if pol.name in seen:
+            problems.append(f"{where}.name: policy name '{pol.name}' is used twice")
+        seen.add(pol.name)
+        defn = DEFINITIONS.get(pol.action)
+        if defn is None:
+            problems.append(
+                f"{where}.action: unknown action kind '{pol.action}'; expected one of: "
+                + ", ".join(DEFINITIONS)
+            )
+            continue
+        if defn.mode not in ("direct", "platform"):
+            problems.append(
+                f"{where}.action: '{pol.action}' cannot be automatic (only immediate containment actions: "
+                "pause_all, halt_trading, emergency_shutdown, isolate, restart)"
+            )
+        try:
+            validate_params(defn, pol.params)
+        except FictraError as exc:
+            problems.append(f"{where}.params: {exc.user_message}")
+        if not pol.when.on:
+            problems.append(f"{where}.when.on: give at least one of fired, confirmed")
+
+
+def emergency_problems(config_dir: Path) -> tuple[EmergencyConfig | None, list[str]]:
+    """Parse ``config_dir/emergency.yaml``; (config, []) or (None, problems). Defaults when absent."""
+    path = config_dir / FILE
+    if not path.is_file():
+        return EmergencyConfig(config_dir=config_dir), []
+    problems: list[str] = []
+    raw = _read_yaml(path, FILE, problems)
+    if problems:
+        return None, problems
+    try:
+        parsed = _File.model_validate({} if raw is None else raw)
+    except ValidationError as exc:
+        return None, _problems(FILE, [], exc)
+    _check(parsed, problems)
+    if problems:
+        return None, problems
+    return (
+        EmergencyConfig(
+            confirmations=parsed.confirmations,
+            receipt_timeout_blocks=parsed.receipt_timeout_blocks,
+            signers=dict(parsed.signers),
+            rules={kind: rule.rule() for kind, rule in parsed.approvals.items()},
+            policies={p.name: p for p in parsed.policies},
+            config_dir=config_dir,
+        ),
+        [],
+    )
+
+
+def load_emergency_config(config_dir: Path) -> EmergencyConfig:
+    """Load and check ``emergency.yaml``; raise :class:`ConfigProblems` naming every problem."""
+    loaded, problems = emergency_problems(config_dir)
+    if loaded is None:
+        raise ConfigProblems(config_dir, problems)
+    return loaded
