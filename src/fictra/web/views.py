@@ -1,6 +1,6 @@
 """The web console's router (included by :func:`fictra.api.app.create_app`): login, overview, alerts,
-charts, audit log, notifications (dead letters), on call, and the static files (our CSS/JS and the
-vendored htmx and uPlot).
+charts, audit log, notifications (dead letters), on call, incidents and emergency actions, and the static
+files (our CSS/JS and the vendored htmx and uPlot).
 
 Pages are server-rendered with Jinja2; htmx refreshes their live parts by polling ``/ui/...`` fragments.
 Nothing here is in the OpenAPI schema: the JSON API is the contract, the console is its client.
@@ -13,7 +13,7 @@ import mimetypes
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from fictra.web import alerts, blocks, insight, login, operations, overview
+from fictra.web import actions, alerts, blocks, incidents, insight, login, operations, overview
 from fictra.web.access import forbidden, needs, page, signed_in, to_login
 from fictra.web.templating import STATIC
 
@@ -24,6 +24,8 @@ router.include_router(alerts.router)
 router.include_router(insight.router)
 router.include_router(blocks.router)
 router.include_router(operations.router)
+router.include_router(incidents.router)
+router.include_router(actions.router)
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
 
