@@ -92,7 +92,7 @@ class PolicyMatch(BaseModel):
     monitor: str = Field(min_length=1, description="Monitor name of the alert (e.g. contract-status).")
     labels: dict[str, str] = Field(default_factory=dict, description="Labels the alert must carry.")
     severity: Literal["P0", "P1", "P2", "P3"] = "P0"
-    on: list[Trigger] = Field(
+    events: list[Trigger] = Field(
         default_factory=lambda: list[Trigger](["fired"]),
         description="Alert events that trigger (fired: speed first).",
     )
@@ -181,8 +181,8 @@ def _check(parsed: _File, problems: list[str]) -> None:
             validate_params(defn, pol.params)
         except FictraError as exc:
             problems.append(f"{where}.params: {exc.user_message}")
-        if not pol.when.on:
-            problems.append(f"{where}.when.on: give at least one of fired, confirmed")
+        if not pol.when.events:
+            problems.append(f"{where}.when.events: give at least one of fired, confirmed")
 
 
 def emergency_problems(config_dir: Path) -> tuple[EmergencyConfig | None, list[str]]:

@@ -70,7 +70,7 @@ async def list_policies(session: AsyncSession, config: EmergencyConfig) -> list[
 
 def matches(policy: PolicyConfig, alert: Alert, change: AlertChange) -> bool:
     trigger = _TRIGGERS.get(change.kind)
-    if trigger is None or trigger not in policy.when.on:
+    if trigger is None or trigger not in policy.when.events:
         return False
     if change.confirmation == "retracted":
         return False

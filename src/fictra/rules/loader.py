@@ -42,6 +42,7 @@ _TOP_FILES = (
     "roles.yaml",
     "receivers.yaml",
     "incidents.yaml",
+    "emergency.yaml",
     *RESPONSE_FILES,
 )
 
@@ -233,6 +234,9 @@ def load_config(config_dir: Path, *, manifest: Manifest | None = None) -> Loaded
     from fictra.incidents.config import incidents_problems  # imports this module
 
     problems.extend(incidents_problems(config_dir))
+    from fictra.emergency.config import emergency_problems  # imports this module
+
+    problems.extend(emergency_problems(config_dir)[1])
     for entry in sorted(config_dir.iterdir()):
         unknown_yaml = entry.is_file() and entry.suffix in {".yaml", ".yml"} and entry.name not in _TOP_FILES
         unknown_dir = (
