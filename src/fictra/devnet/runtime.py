@@ -113,7 +113,18 @@ async def deploy_onto(
             if state.block_time:
                 await MiningMode(automine=False, interval=state.block_time).apply(rpc)
     manifest.save(paths.manifest)
+    write_keystores(paths)
     return manifest
+
+
+def write_keystores(paths: DevnetPaths) -> None:
+    """The guardian's and the governance proposer's keys as V3 keystores under ``<devnet>/keys/`` with
+    random passphrases in 0600 files: config/emergency.yaml signs with them, as it would in production."""
+    from fictra.devnet.accounts import one
+    from fictra.emergency.keystore import write_devnet_keystores
+
+    keys = {role: one(role).private_key for role in ("guardian", "proposer")}
+    write_devnet_keystores(paths.root / "keys", keys)
 
 
 def require_running(paths: DevnetPaths) -> tuple[DevnetState, str | None]:
