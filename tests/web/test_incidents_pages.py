@@ -302,3 +302,37 @@ async def test_unknown_incident_and_signed_out(rig: ApiRig, lead: httpx.AsyncCli
         assert (await anon.get("/incidents")).headers["location"].startswith("/login?next=")
         htmx = await anon.get("/ui/incidents/1/timeline", headers={"HX-Request": "true"})
         assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/login"
+
+
+async def test_evidence_listed_with_its_hash_and_document(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    from fictra.incidents.evidence import document_hash
+    from fictra.incidents.models import IncidentEvidence
+
+    incident_id = await declare(lead)
+    page = await lead.get(f"/incidents/{incident_id}")
+    assert 'id="incident-evidence-empty"' in page.text
+    # without the platform (no RPC pool) "collect now" explains instead of failing
+    refused = await lead.post(f"/incidents/{incident_id}/evidence", data={"csrf_token": csrf_of(page.text)})
+    assert refused.status_code == 409 and "Evidence needs the chain" in refused.text
+    document = '{"blocks":[],"state":{"paused":true}}'
+    async with rig.sessions.begin() as session:
+        row = IncidentEvidence(
+            incident_id=incident_id,
+            collected_at=rig.clock.now(),
+            collected_by=LEAD,
+            trigger="declaration",
+            sha256=document_hash(document),
+            document=document,
+            summary={"blocks": 0, "paused": True},
+        )
+        session.add(row)
+        await session.flush()
+        evidence_id = row.id
+    page = await lead.get(f"/incidents/{incident_id}")
+    assert f'data-evidence-id="{evidence_id}"' in page.text
+    assert f'data-copy="{document_hash(document)}"' in page.text and "paused=True" in page.text
+    body = await lead.get(f"/incidents/{incident_id}/evidence/{evidence_id}")
+    assert body.status_code == 200 and body.text == document
+    assert body.headers["content-type"].startswith("application/json")
+    other = await lead.get(f"/incidents/{incident_id}/evidence/{evidence_id + 1}")
+    assert other.status_code == 404 and f"has no evidence {evidence_id + 1}" in other.text

@@ -29,7 +29,7 @@ from fictra.api.context import AppContext
 from fictra.api.deps import app_context
 from fictra.auth.actor import Actor
 from fictra.errors import ConflictError, FictraError, NotFoundError, PermissionDeniedError, UsageError
-from fictra.incidents import service
+from fictra.incidents import evidence, service
 from fictra.incidents.config import IncidentsConfig, load_incidents_config
 from fictra.incidents.phases import CATEGORIES, PHASES, SEVERITIES, Phase, next_phase, output_spec
 from fictra.incidents.schemas import IncidentSummary, IncidentView
@@ -388,15 +388,10 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-async def _evidence(session: AsyncSession, incident_id: int) -> list[Any]:
-    from fictra.incidents.models import IncidentEvidence
-
-    rows = await session.execute(
-        select(IncidentEvidence)
-        .where(IncidentEvidence.incident_id == incident_id)
-        .order_by(IncidentEvidence.id.desc())
-    )
-    return list(rows.scalars())
+async def _evidence(session: AsyncSession, incident_id: int) -> list[evidence.EvidenceRecord]:
+    """Newest first."""
+    found = await evidence.list_evidence(session, incident_id=incident_id)
+    return sorted(found, key=lambda r: r["id"], reverse=True)
 
 
 async def _usernames(session: AsyncSession) -> list[str]:
@@ -621,11 +616,10 @@ async def task_done(request: Request, incident_id: int, task_id: int) -> Respons
 
 @router.post("/incidents/{incident_id}/evidence", **needs("incidents.manage"))
 async def collect_evidence(request: Request, incident_id: int) -> Response:
-    evidence = import_module("fictra.incidents.evidence")  # Part B's module (lands separately)
 
     async def step(session: AsyncSession, actor: Actor, form: FormData, ctx: AppContext) -> None:
         platform = ctx.platform
-        if platform is None or getattr(platform, "pool", None) is None:
+        if platform is None:
             raise ConflictError(
                 "Evidence needs the chain: this console runs without the platform's RPC pool "
                 "(start it with `fictra up`)."
@@ -711,6 +705,35 @@ async def close(request: Request, incident_id: int) -> Response:
         )
 
     return await _act(request, incident_id, "incidents.manage", "close", step, section="outputs")
+
+
+@router.get("/incidents/{incident_id}/evidence/{evidence_id}", **needs("incidents.read"))
+async def evidence_document(request: Request, incident_id: int, evidence_id: int) -> Response:
+    """One evidence document exactly as hashed (canonical JSON): its SHA-256 is the page's."""
+    actor = await gate(request, "incidents.read")
+    if not isinstance(actor, Actor):
+        return actor
+    context = app_context(request)
+    try:
+        async with context.sessions() as session:
+            document = await evidence.get_document(session, incident_id=incident_id, evidence_id=evidence_id)
+    except FictraError as exc:
+        return page(
+            request,
+            actor,
+            "error.html",
+            status_code=error_status(exc),
+            page="incidents",
+            heading="No such evidence",
+            message=exc.user_message,
+        )
+    return Response(
+        document,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'inline; filename="incident-{incident_id}-evidence-{evidence_id}.json"'
+        },
+    )
 
 
 REPORT_TYPES = {
