@@ -336,3 +336,12 @@ async def test_evidence_listed_with_its_hash_and_document(rig: ApiRig, lead: htt
     assert body.headers["content-type"].startswith("application/json")
     other = await lead.get(f"/incidents/{incident_id}/evidence/{evidence_id + 1}")
     assert other.status_code == 404 and f"has no evidence {evidence_id + 1}" in other.text
+
+
+async def test_alert_page_offers_declare_incident_to_who_may(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    alert_id = rig.alert_ids[0]
+    page = await lead.get(f"/alerts/{alert_id}")
+    assert f'id="declare-incident" href="/incidents/new?alert={alert_id}"' in page.text
+    async with client_for(rig) as viewer:
+        assert (await sign_in(viewer, "u-viewer")).status_code == 303
+        assert 'id="declare-incident"' not in (await viewer.get(f"/alerts/{alert_id}")).text
