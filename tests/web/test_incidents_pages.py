@@ -345,3 +345,27 @@ async def test_alert_page_offers_declare_incident_to_who_may(rig: ApiRig, lead: 
     async with client_for(rig) as viewer:
         assert (await sign_in(viewer, "u-viewer")).status_code == 303
         assert 'id="declare-incident"' not in (await viewer.get(f"/alerts/{alert_id}")).text
+
+
+async def test_reports_in_three_formats_and_who_records_them(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    incident_id = await declare(lead, title="Oracle stale for GOLD")
+    page = await lead.get(f"/incidents/{incident_id}")
+    for fmt in ("md", "html", "pdf"):
+        assert f'href="/incidents/{incident_id}/report.{fmt}"' in page.text
+    md = await lead.get(f"/incidents/{incident_id}/report.md")
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert "Oracle stale for GOLD" in md.text
+    assert md.headers["content-disposition"] == f'attachment; filename="incident-{incident_id}.md"'
+    html = await lead.get(f"/incidents/{incident_id}/report.html")
+    assert html.status_code == 200 and "<h1" in html.text and "Oracle stale for GOLD" in html.text
+    pdf = await lead.get(f"/incidents/{incident_id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    timeline = (await lead.get(f"/ui/incidents/{incident_id}/timeline")).text
+    assert timeline.count('data-kind="incident.report"') == 3  # the responder's downloads are on record
+    async with client_for(rig) as viewer:  # a reader gets the document; nothing is recorded
+        assert (await sign_in(viewer, "u-viewer")).status_code == 303
+        assert (await viewer.get(f"/incidents/{incident_id}/report.md")).status_code == 200
+    timeline = (await lead.get(f"/ui/incidents/{incident_id}/timeline")).text
+    assert timeline.count('data-kind="incident.report"') == 3
+    missing = await lead.get("/incidents/424242/report.md")
+    assert missing.status_code == 404 and "No incident with id 424242" in missing.text
