@@ -99,6 +99,9 @@ class ActionRunner:
         self._signer_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._requested = self._handled = 0
+        self._progress = asyncio.Event()
         self._plans: dict[tuple[int, str], list[PlannedCall]] = {}
 
     @classmethod
@@ -329,10 +332,13 @@ class ActionRunner:
             )
 
     async def _drive(self, action_id: int) -> None:
-        try:
-            await self._drive_inner(action_id)
-        except FictraError as exc:
-            await self._fail(action_id, exc.user_message)
+        """One driver per action at a time (execute and the run loop may both get to it)."""
+        lock = self._locks.setdefault(action_id, asyncio.Lock())
+        async with lock:
+            try:
+                await self._drive_inner(action_id)
+            except FictraError as exc:
+                await self._fail(action_id, exc.user_message)
 
     async def _fail(self, action_id: int, message: str) -> None:
         async with self.sessions.begin() as s:
@@ -705,7 +711,20 @@ class ActionRunner:
 
     def wake(self) -> None:
         """Look at pending work now (an automatic action was created, an action started)."""
+        self._requested += 1
         self._wake.set()
+
+    async def settle(self) -> None:
+        """Wait until every wake-up so far has been handled by :meth:`run` and the actions it started
+        have stopped moving (tests and tools; needs :meth:`run` running)."""
+        while True:
+            if self._handled < self._requested:
+                self._progress.clear()
+                await self._progress.wait()
+                continue
+            if not self._inflight:
+                return
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
     async def _pending(self) -> list[tuple[int, bool]]:
         async with self.sessions() as s:
@@ -739,9 +758,12 @@ class ActionRunner:
         and execute scheduled Timelock operations once ready. Woken by :meth:`wake`."""
         try:
             while not stop.is_set():
+                generation = self._requested
                 self._wake.clear()
                 for action_id, automatic in await self._pending():
                     self._spawn(action_id, self.execute_automatic if automatic else self._drive)
+                self._handled = generation
+                self._progress.set()
                 waker = asyncio.ensure_future(self._wake.wait())
                 sleeper = asyncio.ensure_future(wait_or_stop(stop, self.loop_interval, self.clock))
                 try:
