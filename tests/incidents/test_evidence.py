@@ -231,3 +231,38 @@ async def test_unreachable_node_stores_nothing(
     async with sessions() as s:
         assert await evidence.list_evidence(s, incident_id=iid) == []
     assert await audit(sessions, "incident.evidence") == []
+
+
+async def test_auto_declared_incident_gets_evidence_from_the_tick(
+    sessions: Sessions, clock: FakeClock, paused: Paused
+) -> None:
+    from fictra.alerting.pipeline import AlertPipeline
+    from fictra.incidents.config import IncidentsConfig
+    from fictra.incidents.wiring import IncidentsContext, tick
+    from fictra.monitors.base import MonitorOutput
+
+    pool = await _pool(paused.node.rpc_url, clock)
+    ctx = IncidentsContext(config=IncidentsConfig(), clock=clock, pool=pool, manifest=paused.manifest)
+    alerts = AlertPipeline(monitors=[], clock=clock, on_changes=ctx.on_changes)
+    number = int(paused.block["number"], 16)
+    finding = Finding(
+        monitor="contract-status",
+        severity=Severity.P0,
+        summary="PaymentToken paused",
+        labels={"contract": "PaymentToken", "condition": "paused"},
+        network="devnet",
+        block=BlockRef(number, str(paused.block["hash"])),
+        tx_hashes=(paused.tx,),
+    )
+    try:
+        async with sessions.begin() as s:
+            await alerts.ingest(s, MonitorOutput(findings=[finding]), network="devnet", head=number)
+        assert await tick(sessions, ctx) == {"jobs": 1, "reminded": 0}
+    finally:
+        await pool.aclose()
+    [iid] = ctx.declared
+    async with sessions() as s:
+        [record] = await evidence.list_evidence(s, incident_id=iid)
+        assert (await evidence.verify(s, incident_id=iid, evidence_id=record["id"]))["verified"] is True
+    assert record["trigger"] == "declaration" and record["collected_by"] == "system"
+    assert record["summary"]["transactions"] == [paused.tx] and record["summary"]["traces"] == ["offered"]

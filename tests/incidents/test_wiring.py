@@ -1,0 +1,240 @@
+"""Auto-declare on the alert store's changes (through the real alert pipeline): every new P0 declares an
+incident with its initial notification and an evidence job, a matching alert joins the open auto-declared
+incident of its category within the window; the tick retries evidence jobs and reminds; a verified
+containment action records containment; attach chains after an existing hook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fictra.alerting.findings import Finding, Severity
+from fictra.alerting.pipeline import AlertPipeline
+from fictra.alerting.values import AlertChange
+from fictra.clock import FakeClock
+from fictra.emergency import service as emergency
+from fictra.emergency.types import ActionEventView
+from fictra.incidents import service
+from fictra.incidents.config import IncidentsConfig
+from fictra.incidents.models import IncidentJob
+from fictra.incidents.wiring import MAX_JOB_ATTEMPTS, IncidentsContext, attach, tick
+from fictra.monitors.base import MonitorOutput
+from fictra.notify.models import Notification
+from fictra.rules.loader import load_config
+
+from .helpers import LEAD, audit, events
+
+Sessions = async_sessionmaker[AsyncSession]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _finding(monitor: str, condition: str, severity: Severity = Severity.P0) -> Finding:
+    return Finding(
+        monitor=monitor,
+        severity=severity,
+        summary=f"{monitor}: {condition}",
+        labels={"condition": condition},
+    )
+
+
+class Rig:
+    def __init__(self, sessions: Sessions, clock: FakeClock, config: IncidentsConfig | None = None) -> None:
+        self.sessions = sessions
+        self.ctx = IncidentsContext(
+            config=config or IncidentsConfig(), clock=clock, console_url="http://c.test"
+        )
+        self.alerts = AlertPipeline(monitors=[], clock=clock, on_changes=self.ctx.on_changes)
+
+    async def fire(self, *findings: Finding) -> list[int]:
+        async with self.sessions.begin() as session:
+            changes = await self.alerts.ingest(
+                session, MonitorOutput(findings=list(findings)), network="devnet", head=None
+            )
+        return [c.alert_id for c in changes]
+
+
+async def test_p0_declares_joins_and_splits_by_category_and_window(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    rig = Rig(sessions, clock)
+    [paused] = await rig.fire(_finding("contract-status", "paused"))
+    async with sessions() as s:
+        [incident] = await service.list_incidents(s)
+        view = await service.get_incident(s, incident.id)
+        outbox = (await s.execute(select(Notification).order_by(Notification.id))).scalars().all()
+        jobs = (await s.execute(select(IncidentJob))).scalars().all()
+    assert view.source == "auto" and view.category == "smart_contract" and view.severity == "P0"
+    assert view.alert_ids == [paused] and view.declared_by == "system"
+    assert view.title == "contract-status: paused"
+    assert view.output("initial_notification").status == "done"
+    assert [(n.receiver, n.message["fields"]["group"]) for n in outbox] == [
+        ("ops-log", "technical_team"),
+        ("ops-log", "business_team"),
+    ]
+    assert outbox[0].message["link"] == f"http://c.test/incidents/{view.id}"
+    assert [(j.kind, j.params) for j in jobs] == [
+        ("evidence", {"alert_ids": [paused], "trigger": "declaration"})
+    ]
+
+    clock.advance(600)
+    [breach] = await rig.fire(_finding("contract-status", "reserve_breach"))
+    [p1] = await rig.fire(_finding("contract-status", "code_changed", Severity.P1))
+    [oracle] = await rig.fire(_finding("commodity-oracles", "stale"))
+    async with sessions() as s:
+        incidents = await service.list_incidents(s)
+        first = await service.get_incident(s, view.id)
+        assert await service.incident_for_alert(s, p1) is None
+        assert await service.incident_for_alert(s, oracle) != view.id
+    assert first.alert_ids == sorted([paused, breach])  # joined, no second incident of the category
+    assert sorted(i.category for i in incidents) == ["oracle", "smart_contract"]
+    clock.advance(3600)
+    [late] = await rig.fire(_finding("contract-status", "trading_halted_again"))
+    async with sessions() as s:
+        assert len(await service.list_incidents(s)) == 3  # outside the window: a new incident
+        assert await service.incident_for_alert(s, late) not in (None, view.id)
+    assert [k for k, _ in await events(sessions, view.id)].count("alerts_linked") == 1
+
+
+async def test_refire_of_a_handled_alert_and_disabled_policy(sessions: Sessions, clock: FakeClock) -> None:
+    rig = Rig(sessions, clock)
+    f = _finding("contract-status", "paused")
+    await rig.fire(f)
+    from fictra.alerting.findings import Clear
+
+    async with sessions.begin() as session:
+        await rig.alerts.ingest(
+            session,
+            MonitorOutput(clears=[Clear(f.monitor, f.labels, f.network)]),
+            network="devnet",
+            head=None,
+        )
+    await rig.fire(f)  # refired while its incident is open
+    async with sessions() as s:
+        assert len(await service.list_incidents(s)) == 1
+    off = Rig(sessions, clock, IncidentsConfig.model_validate({"auto_declare": {"enabled": False}}))
+    await off.fire(_finding("contract-status", "other"))
+    async with sessions() as s:
+        assert len(await service.list_incidents(s)) == 1
+
+
+async def test_a_failing_declaration_never_fails_the_alert_transaction(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    cfg = IncidentsConfig.model_validate({"auto_declare": {"notify_groups": ["regulators"]}})
+    rig = Rig(sessions, clock, cfg)
+
+    async def broken(*_: Any, **__: Any) -> None:
+        from fictra.errors import UsageError
+
+        raise UsageError("boom")
+
+    rig.ctx._queue_evidence = broken  # type: ignore[method-assign]
+    [alert_id] = await rig.fire(_finding("contract-status", "paused"))
+    async with sessions() as s:
+        assert await service.list_incidents(s) == []  # rolled back to the savepoint
+        from fictra.alerting.models import Alert
+
+        assert (await s.get(Alert, alert_id)) is not None  # the alert itself is stored
+
+
+async def test_tick_retries_evidence_then_gives_up_and_reminds(sessions: Sessions, clock: FakeClock) -> None:
+    rig = Rig(sessions, clock)  # no pool/manifest: evidence cannot be collected
+    await rig.fire(_finding("contract-status", "paused"))
+    for attempt in range(1, MAX_JOB_ATTEMPTS + 1):
+        assert (await tick(sessions, rig.ctx))["jobs"] == 1
+        async with sessions() as s:
+            [job] = (await s.execute(select(IncidentJob))).scalars().all()
+        assert job.attempts == attempt and "no RPC pool" in (job.error or "")
+    assert job.done_at is not None
+    assert (await tick(sessions, rig.ctx))["jobs"] == 0
+    texts = [t for k, t in await events(sessions, job.incident_id) if k == "evidence"]
+    assert texts == [
+        f"Evidence collection gave up after {MAX_JOB_ATTEMPTS} attempts: "
+        "no RPC pool and manifest to collect evidence with"
+    ]
+    clock.advance(31 * 60)
+    assert (await tick(sessions, rig.ctx))["reminded"] == 1
+
+
+async def test_verified_containment_action_records_containment(sessions: Sessions, clock: FakeClock) -> None:
+    rig = Rig(sessions, clock)
+    [alert_id] = await rig.fire(_finding("contract-status", "reserve_breach"))
+    async with sessions.begin() as s:
+        iid = await service.incident_for_alert(s, alert_id)
+        assert iid is not None
+        action = await emergency.propose(
+            s, kind="pause_all", params={}, actor=LEAD, clock=clock, incident_id=iid
+        )
+        event = ActionEventView(
+            id=1,
+            action_id=action.id,
+            at=clock.now(),
+            kind="verified",
+            actor="runner",
+            text="every target reports paused()",
+            details={},
+        )
+        await rig.ctx.on_action_event(s, event.model_copy(update={"kind": "confirmed"}))  # ignored
+        assert (await service.get_incident(s, iid)).output("containment").status == "missing"
+        await rig.ctx.on_action_event(s, event)
+        view = await service.get_incident(s, iid)
+    containment = view.output("containment")
+    assert containment.status == "done" and containment.source == f"action:{action.id}"
+    assert "every target reports paused()" in (containment.text or "")
+    async with sessions() as s:
+        subjects = [n.message["subject"] for n in (await s.execute(select(Notification))).scalars()]
+    assert sum(1 for x in subjects if "update" in x) == 2  # status update to both groups
+    assert any(
+        e["after"].get("containment", {}).get("source") == f"action:{action.id}"
+        for e in await audit(sessions, "incident.output")
+    )
+
+
+@dataclass
+class _Platform:
+    """The parts of fictra.platform.assemble.Platform that attach uses."""
+
+    config: Any
+    clock: FakeClock
+    pipeline: AlertPipeline
+    sessions: Sessions
+    pool: Any = None
+    manifest: Any = None
+
+
+async def test_attach_chains_after_the_existing_hook(sessions: Sessions, clock: FakeClock) -> None:
+    seen: list[list[AlertChange]] = []
+
+    async def earlier(changes: list[AlertChange], session: AsyncSession) -> None:
+        seen.append(changes)
+
+    pipeline = AlertPipeline(monitors=[], clock=clock, on_changes=earlier)
+    platform = _Platform(
+        config=load_config(REPO / "config"), clock=clock, pipeline=pipeline, sessions=sessions
+    )
+    task = attach(platform, interval=60)  # type: ignore[arg-type]
+    assert isinstance(getattr(platform, "incidents"), IncidentsContext)
+    async with sessions.begin() as session:
+        await pipeline.ingest(
+            session,
+            MonitorOutput(findings=[_finding("contract-status", "paused")]),
+            network="devnet",
+            head=None,
+        )
+    assert len(seen) == 1
+    async with sessions() as s:
+        assert len(await service.list_incidents(s)) == 1
+    import asyncio
+
+    stop = asyncio.Event()
+    stop.set()
+    await task(stop)  # one round, then stops
+    async with sessions() as s:
+        [job] = (await s.execute(select(IncidentJob))).scalars().all()
+    assert job.attempts == 1
+    assert clock.now() == datetime(2026, 1, 1, tzinfo=UTC)
