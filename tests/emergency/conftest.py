@@ -63,3 +63,9 @@ async def rig(em_snapshot: str, em_manifest: Manifest, tmp_path: Path) -> AsyncI
     finally:
         await pool.aclose()
         await engine.dispose()
+
+
+@pytest.fixture
+def rig_url(em_snapshot: str) -> str:
+    """The devnet's URL inside this test's snapshot."""
+    return em_snapshot
