@@ -35,6 +35,8 @@ OPTIONAL_ROUTERS = (
     "fictra.audit.views",
     "fictra.response.views",
     "fictra.notify.views",
+    "fictra.emergency.views",
+    "fictra.incidents.views",
     "fictra.web.views",
 )
 _ERRORS = {
