@@ -271,3 +271,24 @@ async def test_policies_start_disabled_and_enabling_is_an_action(
     (rig.context.settings.config_dir / "emergency.yaml").write_text("policies: [{name: x}]\n")
     broken = await auditor.get("/actions")
     assert broken.status_code == 200 and "emergency.yaml:policies.0" in broken.text
+
+
+async def test_a_role_the_rule_does_not_take_sees_why_and_is_refused(
+    rig: ApiRig, lead: httpx.AsyncClient, ops: httpx.AsyncClient
+) -> None:
+    # pause_all takes a security officer or technical lead: the operations manager may propose it, but
+    # their approval does not count, so the page says so instead of offering Approve
+    token = csrf_of((await ops.get("/actions")).text)
+    action_id = await propose(ops, token, kind="pause_all", reason="reserve drained")
+    page = await ops.get(f"/actions/{action_id}")
+    assert 'id="rule-state">not yet satisfied<' in page.text and 'id="btn-approve"' not in page.text
+    assert "this rule takes security_officer or technical_lead" in page.text
+    refused = await ops.post(
+        f"/actions/{action_id}/approve", data={"csrf_token": token, "params_hash": _hash(page.text)}
+    )
+    assert refused.status_code == 409
+    assert f"&#39;{OPS}&#39; cannot approve pause_all (action {action_id})" in refused.text
+    lead_page = await lead.get(f"/actions/{action_id}")
+    assert 'id="btn-approve"' in lead_page.text
+    async with rig.sessions() as session:
+        assert (await service.get_action(session, action_id)).status == "proposed"

@@ -26,6 +26,7 @@ from fictra.api.context import AppContext
 from fictra.api.deps import app_context
 from fictra.auth.actor import Actor
 from fictra.emergency import service
+from fictra.emergency.approvals import canonical_roles
 from fictra.emergency.definitions import DEFINITIONS, definition
 from fictra.emergency.types import ACTIVE_STATUSES, FINAL_STATUSES, ActionView
 from fictra.errors import ConflictError, FictraError, NotFoundError, UsageError
@@ -117,6 +118,16 @@ def execute_blockers(action: ActionView, *, runner: Any | None) -> list[str]:
     return problems
 
 
+def receipts(action: ActionView) -> dict[str, str]:
+    """tx hash -> the receipt's status (success / reverted) from the action's "included" events."""
+    out: dict[str, str] = {}
+    for event in action.events:
+        tx_hash, status = event.details.get("tx_hash"), event.details.get("status")
+        if event.kind in ("included", "failed") and isinstance(tx_hash, str) and isinstance(status, str):
+            out[tx_hash] = status
+    return out
+
+
 def _already_approved(action: ActionView, actor: Actor) -> bool:
     return any(a.approver == actor.username and a.valid for a in action.approvals)
 
@@ -126,11 +137,16 @@ async def _action_data(
 ) -> dict[str, Any]:
     context = app_context(request)
     action = await service.get_action(session, action_id, clock=context.clock)
+    rule = service.rule_of(await service.load_action(session, action_id))
     runner = runner_of(context)
     return {
+        "approver_roles": rule.roles,
+        "may_count": bool(set(canonical_roles(actor.roles)) & set(rule.roles))
+        and not (actor.username == action.proposed_by and not rule.proposer_counts),
         "action": action,
         "defn": definition(action.kind),
         "steps": tracking(action),
+        "receipts": receipts(action),
         "dry_current": dry_run_current(action),
         "blockers": execute_blockers(action, runner=runner),
         "already_approved": _already_approved(action, actor),
