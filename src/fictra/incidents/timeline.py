@@ -53,8 +53,9 @@ def _alert_actor(alert: Alert, details: dict[str, Any]) -> str:
 
 
 async def timeline(session: AsyncSession, incident_id: int) -> list[TimelineItem]:
-    """Everything that happened to the incident and what it is linked to, oldest first (ties keep the
-    source's own order: incident events, then alert events, then actions)."""
+    """Everything that happened to the incident and what it is linked to, oldest first. Ties (one
+    transaction, one timestamp) put alert events first — an alert fires before an incident is declared
+    from it — then incident events, then actions, each in its own order."""
     await get_incident(session, incident_id)  # NotFoundError for an unknown id
     items: list[tuple[int, int, TimelineItem]] = []
     own = (
@@ -70,7 +71,7 @@ async def timeline(session: AsyncSession, incident_id: int) -> list[TimelineItem
     )
     for e in own:
         items.append(
-            (0, e.id, TimelineItem(e.at, f"incident.{e.kind}", e.actor, e.text, e.ref, dict(e.details or {})))
+            (1, e.id, TimelineItem(e.at, f"incident.{e.kind}", e.actor, e.text, e.ref, dict(e.details or {})))
         )
     linked = select(IncidentAlert.alert_id).where(IncidentAlert.incident_id == incident_id)
     rows = await session.execute(
@@ -83,7 +84,7 @@ async def timeline(session: AsyncSession, incident_id: int) -> list[TimelineItem
         details = dict(event.details or {})
         items.append(
             (
-                1,
+                0,
                 event.id,
                 TimelineItem(
                     event.at,
