@@ -37,6 +37,7 @@ OPTIONAL_ROUTERS = (
     "fictra.notify.views",
     "fictra.emergency.views",
     "fictra.incidents.views",
+    "fictra.incidents.views",
     "fictra.web.views",
 )
 _ERRORS = {
