@@ -37,7 +37,6 @@ OPTIONAL_ROUTERS = (
     "fictra.notify.views",
     "fictra.emergency.views",
     "fictra.incidents.views",
-    "fictra.incidents.views",
     "fictra.web.views",
 )
 _ERRORS = {
