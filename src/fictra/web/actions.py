@@ -27,7 +27,9 @@ from fictra.api.deps import app_context
 from fictra.auth.actor import Actor
 from fictra.emergency import service
 from fictra.emergency.approvals import canonical_roles
+from fictra.emergency.config import EmergencyConfig, load_emergency_config
 from fictra.emergency.definitions import DEFINITIONS, definition
+from fictra.emergency.runner import ActionRunner
 from fictra.emergency.types import ACTIVE_STATUSES, FINAL_STATUSES, ActionView
 from fictra.errors import ConflictError, FictraError, NotFoundError, UsageError
 from fictra.web.access import needs, page
@@ -46,23 +48,23 @@ TRACK = ("submitted", "included", "confirmed", "verified")
 # -- the runner and the config ----------------------------------------------------------------------
 
 
-def runner_of(context: AppContext) -> Any | None:
-    """The platform's action runner (None when the console runs without a platform, or the platform was
-    started without emergency actions)."""
-    platform = context.platform
-    if platform is None:
-        return None
-    for name in ("emergency", "runner", "action_runner", "actions"):
-        found = getattr(platform, name, None)
-        if found is not None and hasattr(found, "dry_run") and hasattr(found, "execute"):
-            return found
-    return None
+def runner_of(request: Request) -> ActionRunner | None:
+    """The platform's action runner, found where the emergency API looks (``app.state.emergency_runner``,
+    else ``platform.emergency``); None when the console runs without one."""
+    found = getattr(request.app.state, "emergency_runner", None)
+    if isinstance(found, ActionRunner):
+        return found
+    platform = app_context(request).platform
+    found = getattr(platform, "emergency", None) if platform is not None else None
+    return found if isinstance(found, ActionRunner) else None
 
 
-def _config(context: AppContext) -> Any:
-    from fictra.emergency.config import load_emergency_config
-
-    return load_emergency_config(context.settings.config_dir)
+def _config(request: Request) -> EmergencyConfig:
+    """The runner's config when it runs (the one in force), else config/emergency.yaml as it is now."""
+    runner = runner_of(request)
+    if runner is not None:
+        return runner.config
+    return load_emergency_config(app_context(request).settings.config_dir)
 
 
 def no_runner() -> ConflictError:
@@ -138,7 +140,7 @@ async def _action_data(
     context = app_context(request)
     action = await service.get_action(session, action_id, clock=context.clock)
     rule = service.rule_of(await service.load_action(session, action_id))
-    runner = runner_of(context)
+    runner = runner_of(request)
     return {
         "approver_roles": rule.roles,
         "may_count": bool(set(canonical_roles(actor.roles)) & set(rule.roles))
@@ -210,12 +212,12 @@ DONE = {
 }
 
 
-async def _policies(session: AsyncSession, context: AppContext) -> tuple[list[dict[str, Any]], str | None]:
+async def _policies(session: AsyncSession, request: Request) -> tuple[list[dict[str, Any]], str | None]:
     """Each configured automatic-response policy with its state (off until an approved policy_enable)."""
     from fictra.emergency.models import EmergencyAction, ResponsePolicyState
 
     try:
-        config = _config(context)
+        config = _config(request)
     except FictraError as exc:
         return [], exc.user_message
     rows = {r.name: r for r in (await session.execute(select(ResponsePolicyState))).scalars()}
@@ -260,7 +262,7 @@ async def _list(request: Request, actor: Actor, template: str, **extra: Any) -> 
         actions = await service.list_actions(
             session, status=status or None, limit=LIST_LIMIT, clock=context.clock
         )
-        policies, policy_problem = await _policies(session, context)
+        policies, policy_problem = await _policies(session, request)
     return page(
         request,
         actor,
@@ -347,7 +349,7 @@ async def propose(request: Request) -> Response:
     context = app_context(request)
     incident_id = as_int(form.get("incident_id"))
     try:
-        config = _config(context)
+        config = _config(request)
         params = parse_params(str(form.get("params") or ""))
         kind = str(form.get("kind") or "")
         if kind in ("policy_enable", "policy_disable"):
@@ -388,14 +390,14 @@ async def propose(request: Request) -> Response:
             flash=exc.user_message,
             flash_kind="error",
         )
-    await _dry_run_quietly(context, view.id, actor)
+    await _dry_run_quietly(request, view.id, actor)
     return RedirectResponse(f"/actions/{view.id}?done=proposed", status_code=303)
 
 
-async def _dry_run_quietly(context: AppContext, action_id: int, actor: Actor) -> None:
+async def _dry_run_quietly(request: Request, action_id: int, actor: Actor) -> None:
     """The first dry run right after proposing; a failure here is shown by the action page (no dry run,
     or its failed result), never as an error of the proposal itself."""
-    runner = runner_of(context)
+    runner = runner_of(request)
     if runner is None:
         return
     try:
@@ -431,12 +433,12 @@ async def _act_on(request: Request, action_id: int, permission: str, verb: str) 
                 )
         elif verb == "dry_run":
             await _known(context, action_id)
-            runner = runner_of(context)
+            runner = runner_of(request)
             if runner is None:
                 raise no_runner()
             await runner.dry_run(action_id, actor=actor)
         else:
-            await _execute(context, action_id, actor, str(form.get("params_hash") or ""))
+            await _execute(request, action_id, actor, str(form.get("params_hash") or ""))
     except FictraError as exc:
         return await _detail(request, actor, action_id, status_code=error_status(exc), error=exc.user_message)
     return RedirectResponse(f"/actions/{action_id}?done={verb}", status_code=303)
@@ -447,18 +449,19 @@ async def _known(context: AppContext, action_id: int) -> ActionView:
         return await service.get_action(session, action_id, clock=context.clock)
 
 
-async def _execute(context: AppContext, action_id: int, actor: Actor, seen_hash: str) -> None:
+async def _execute(request: Request, action_id: int, actor: Actor, seen_hash: str) -> None:
     """Execute the parameters the page showed: the runner checks the approvals and the dry run, opens
     the signer's keystore, marks the action executing and returns; its platform task then sends, tracks
     and verifies while the page follows live (tracking takes blocks, a request should not wait for them).
     Every refusal comes back as the service's message."""
+    context = app_context(request)
     action = await _known(context, action_id)
     if seen_hash and seen_hash != action.params_hash:
         raise ConflictError(
             f"Action {action_id}'s parameters changed since you loaded the page (hash {seen_hash[:12]} -> "
             f"{action.params_hash[:12]}); review them and their dry run again."
         )
-    runner = runner_of(context)
+    runner = runner_of(request)
     if runner is None:
         if action.status in ("proposed", "approved"):
             async with context.sessions() as session:
@@ -498,7 +501,7 @@ async def propose_policy_change(request: Request, name: str) -> Response:
     context = app_context(request)
     kind = "policy_enable" if form.get("enable") in ("1", "true", "on") else "policy_disable"
     try:
-        config = _config(context)
+        config = _config(request)
         config.policy(name)  # NotFoundError naming the known policies
         async with context.sessions() as session, session.begin():
             view = await service.propose(
