@@ -369,3 +369,36 @@ async def test_reports_in_three_formats_and_who_records_them(rig: ApiRig, lead: 
     assert timeline.count('data-kind="incident.report"') == 3
     missing = await lead.get("/incidents/424242/report.md")
     assert missing.status_code == 404 and "No incident with id 424242" in missing.text
+
+
+async def test_emergency_meeting_for_a_market_event(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    incident_id = await declare(lead, title="Trading halted", category="market")
+    page = await lead.get(f"/incidents/{incident_id}")
+    assert re.search(r"<details open>\s*<summary>Emergency meeting \(market event\)", page.text)
+    token = csrf_of(page.text)
+    starts = (rig.clock.now() + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")
+    done = await lead.post(
+        f"/incidents/{incident_id}/meetings",
+        data={
+            "csrf_token": token,
+            "starts_at": starts,
+            "bridge": "https://bridge.example/fictra",
+            "attendees": "technical_team, market_participants",
+            "agenda": "Resume criteria",
+        },
+    )
+    assert done.status_code == 303, done.text
+    page = await lead.get(done.headers["location"])
+    meetings = re.search(r'<ul id="incident-meetings">(.*?)</ul>', page.text, re.S)
+    assert meetings and "https://bridge.example/fictra" in meetings.group(1)
+    assert "technical_team, market_participants" in meetings.group(1)
+    unknown = await lead.post(
+        f"/incidents/{incident_id}/meetings",
+        data={"csrf_token": token, "bridge": "tel:123", "attendees": "nobody-here"},
+    )
+    assert unknown.status_code == 422 and "Unknown attendee &#39;nobody-here&#39;" in unknown.text
+    bad_time = await lead.post(
+        f"/incidents/{incident_id}/meetings",
+        data={"csrf_token": token, "starts_at": "tomorrow", "bridge": "tel:1", "attendees": "technical_team"},
+    )
+    assert bad_time.status_code == 422 and "is not a date and time" in bad_time.text
