@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from fictra.cli import alert_actions as _alert_actions  # noqa: F401  (registers on alerts.app)
-from fictra.cli import alerts, audit, config, devnet, oncall, silences, up, users
+from fictra.cli import actions, alerts, audit, config, devnet, incidents, oncall, silences, up, users
 from fictra.errors import FictraError
 
 app = typer.Typer(
@@ -31,6 +31,9 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="users")
 app.add_typer(oncall.app, name="oncall")
 app.add_typer(silences.app, name="silences")
+app.add_typer(incidents.app, name="incidents")
+app.add_typer(actions.app, name="actions")
+app.add_typer(actions.keystore_app, name="keystore")
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
