@@ -166,3 +166,15 @@ async def test_cancel_and_closed_actions(
             await service.get_action(s, 12345)
         listed = await service.list_actions(s, status="cancelled")
         assert [a.id for a in listed] == [view.id]
+
+
+async def test_link_incident_puts_the_whole_timeline_on_the_incident(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    async with sessions.begin() as s:
+        view = await service.propose(s, kind="halt_trading", params={}, actor=LEAD, clock=clock)
+        assert await service.events_for_incident(s, 3) == []
+        await service.link_incident(s, action_id=view.id, incident_id=3, actor=OPS, clock=clock)
+        items = await service.events_for_incident(s, 3)
+    assert [i.kind for i in items] == ["action.proposed", "action.approved", "action.linked"]
+    assert items[-1].text.endswith("olga linked the action to incident 3")

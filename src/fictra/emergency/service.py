@@ -54,6 +54,7 @@ __all__ = [
     "cancel",
     "events_for_incident",
     "get_action",
+    "link_incident",
     "list_actions",
     "load_action",
     "propose",
@@ -426,6 +427,31 @@ async def cancel(
         session, action, kind="cancelled", actor=name,
         text=f"{name} cancelled the action" + (f": {reason}" if reason else ""),
         clock=clock, before={"status": before}, on_event=on_event,
+    )  # fmt: skip
+    return await get_action(session, action.id, clock=clock)
+
+
+async def link_incident(
+    session: AsyncSession,
+    *,
+    action_id: int,
+    incident_id: int,
+    actor: object,
+    clock: Clock,
+    on_event: OnEvent | None = None,
+) -> ActionView:
+    """Link an action to an incident (e.g. an automatic action proposed before its incident was
+    declared); its whole timeline then appears in :func:`events_for_incident`."""
+    action = await load_action(session, action_id, lock=True)
+    if action.incident_id == incident_id:
+        return await get_action(session, action.id, clock=clock)
+    before = action.incident_id
+    action.incident_id = incident_id
+    name = actor_name(actor)
+    await add_event(
+        session, action, kind="linked", actor=name,
+        text=f"{name} linked the action to incident {incident_id}", clock=clock,
+        details={"incident_id": incident_id}, before={"incident_id": before}, on_event=on_event,
     )  # fmt: skip
     return await get_action(session, action.id, clock=clock)
 
