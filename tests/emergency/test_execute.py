@@ -135,3 +135,37 @@ async def test_an_isolated_contract_gets_no_actions(rig: Rig) -> None:
     with pytest.raises(ConflictError, match="'EmergencyController' is isolated"):
         await rig.runner.execute(pause.id, SECURITY)
     assert (await rig.view(pause.id)).status == "approved" and not any((await rig.paused()).values())
+
+
+async def test_upgrade_follows_the_governance_proposal_to_the_implementation_slot(rig: Rig) -> None:
+    from fictra.chain import artifacts
+    from fictra.devnet.accounts import role
+
+    deployer = rig.dev.role("deployer")[0]
+    tx = await rig.dev.rpc.call(
+        "eth_sendTransaction",
+        [{"from": deployer, "data": artifacts.load("PaymentToken").bytecode, "gas": hex(8_000_000)}],
+    )
+    implementation = str((await rig.dev.receipt(tx))["contractAddress"])
+    params = {"proxy": "PaymentToken", "implementation": implementation, "description": "PT v2"}
+    view = await rig.propose("upgrade", LEAD, params=params)
+    view = await rig.approve(view, SECURITY)
+    dry = await rig.runner.dry_run(view.id)
+    assert dry.ok, dry.summary
+    assert any(e["event"] == "Upgraded" for e in dry.steps[0]["effect"]["events"])
+    started = await rig.runner.execute(view.id, LEAD)
+    assert started.status == "scheduled" and [t.status for t in started.txs] == ["confirmed"]
+    proposal_id = int(started.events[-1].details["proposal_id"])
+    await rig.dev.mine(2)  # past the voting delay
+    for sovereign in role("sovereigns"):
+        await rig.dev.send(sovereign.address, "Governor", "castVote", proposal_id, 1)
+    assert (await rig.runner.advance(view.id)).status == "scheduled"  # voting still open
+    await rig.dev.mine(31)
+    queued = await rig.runner.advance(view.id)
+    assert queued.status == "scheduled" and len(queued.txs) == 2, queued.error
+    await rig.dev.increase_time(61)
+    done = await rig.runner.advance(view.id)
+    assert done.status == "verified", done.error
+    assert done.verification and done.verification["implementation"].lower() == implementation.lower()
+    states = [e.details.get("proposal_state") for e in done.events if e.kind == "proposal"]
+    assert states[0] in ("Pending", "Active") and "Succeeded" in states and "Queued" in states

@@ -22,7 +22,17 @@ from fictra.devnet.manifest import Manifest
 from fictra.emergency.abi import decode_output, encode_call, function_names
 from fictra.errors import ConfigError
 
-__all__ = ["ChainReader", "Observation", "PlannedCall", "allow_lists", "observe", "plan", "timelock_op_id"]
+PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
+__all__ = [
+    "PROPOSAL_STATES",
+    "ChainReader",
+    "Observation",
+    "PlannedCall",
+    "allow_lists",
+    "observe",
+    "plan",
+    "timelock_op_id",
+]
 
 ZERO32 = b"\x00" * 32
 ONCHAIN = frozenset(
@@ -73,6 +83,7 @@ class PlannedCall:
     to: str
     data: str
     wait_ready: bytes | None = None  # a Timelock operation id that must be ready first
+    wait_proposal: tuple[int, str] | None = None  # (Governor proposal id, state it must be in first)
     effect: tuple[str, str, str] | None = None  # (from, to, data) simulated as the eventual effect
 
 
@@ -143,20 +154,29 @@ async def plan(
             to_checksum_address(str(params["implementation"])),
             bytes.fromhex(str(params.get("data", "0x"))[2:]),
         )
-        data = encode_call(
-            "FictraGovernor", "propose", [proxy], [0], [bytes.fromhex(inner[2:])], str(params["description"])
-        )
-        timelock = reader.address("Timelock")
+        description = str(params["description"])
+        desc_hash = keccak(text=description)
+        batch = ([proxy], [0], [bytes.fromhex(inner[2:])])
+        (proposal_id,) = await reader.read("Governor", "hashProposal", *batch, desc_hash)
+        governor = reader.address("Governor")
+        what = f"{params['proxy']}.upgradeToAndCall({params['implementation']})"
         return [
             PlannedCall(
-                0,
-                f"Governor.propose({params['proxy']}.upgradeToAndCall({params['implementation']}))",
-                "governance",
-                reader.address("Governor"),
-                data,
-                effect=(timelock, proxy, inner),
-            )
-        ]
+                0, f"Governor.propose({what})", "governance", governor,
+                encode_call("FictraGovernor", "propose", *batch, description),
+                effect=(reader.address("Timelock"), proxy, inner),
+            ),
+            PlannedCall(
+                1, f"Governor.queue({what})", "governance", governor,
+                encode_call("FictraGovernor", "queue", *batch, desc_hash),
+                wait_proposal=(int(proposal_id), "Succeeded"),
+            ),
+            PlannedCall(
+                2, f"Governor.execute({what})", "governance", governor,
+                encode_call("FictraGovernor", "execute", *batch, desc_hash),
+                wait_proposal=(int(proposal_id), "Queued"),
+            ),
+        ]  # fmt: skip
     raise ConfigError(f"Action kind '{kind}' sends no transactions.")
 
 

@@ -105,12 +105,14 @@ async def simulate(
     traced = True
     for call in calls:
         step: dict[str, Any] = {"step": call.step, "label": call.label, "signer": call.signer}
-        if call.wait_ready is not None:
+        if call.wait_ready is not None or call.wait_proposal is not None:
             step.update(
                 ok=True,
                 deferred=True,
                 note="sent once the Timelock operation is ready (after the minimum delay); its effect is "
-                "simulated with the schedule step",
+                "simulated with the first step"
+                if call.wait_ready is not None
+                else f"sent once the governance proposal is {(call.wait_proposal or (0, ''))[1]}",
             )
             steps.append(step)
             continue

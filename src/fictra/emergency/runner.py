@@ -32,7 +32,15 @@ from fictra.chain.rpc import CallReverted
 from fictra.clock import Clock, wait_or_stop
 from fictra.devnet.manifest import Manifest
 from fictra.emergency import service
-from fictra.emergency.calls import ONCHAIN, ChainReader, PlannedCall, allow_lists, observe, plan
+from fictra.emergency.calls import (
+    ONCHAIN,
+    PROPOSAL_STATES,
+    ChainReader,
+    PlannedCall,
+    allow_lists,
+    observe,
+    plan,
+)
 from fictra.emergency.config import EmergencyConfig, expand_path
 from fictra.emergency.controls import PlatformControls
 from fictra.emergency.dryrun import DryRunResult, simulate
@@ -375,6 +383,8 @@ class ActionRunner:
             if tx is None:
                 if call.wait_ready is not None and not await self._ready(action_id, call):
                     return  # scheduled; run() comes back when the Timelock operation is ready
+                if call.wait_proposal is not None and not await self._proposal_ready(action_id, call):
+                    return  # the proposal is still being voted on (or failed: the action failed)
                 tx = await self._send(action_id, call)
                 if tx is None:
                     return
@@ -403,6 +413,40 @@ class ActionRunner:
                     operation=f"0x{op.hex()}", ready_at=ready_at.isoformat(),
                 )  # fmt: skip
         return False
+
+    async def _proposal_ready(self, action_id: int, call: PlannedCall) -> bool:
+        """Is the Governor proposal in the state this step needs (Queued also needs its eta passed)?
+        A proposal that can no longer get there fails the action; each new state is a timeline event."""
+        assert call.wait_proposal is not None
+        proposal_id, wanted = call.wait_proposal
+        (raw,) = await self.reader.read("Governor", "state", proposal_id)
+        state = PROPOSAL_STATES[int(raw)]
+        ready = state == wanted
+        eta = None
+        if ready and wanted == "Queued":
+            (eta,) = await self.reader.read("Governor", "proposalEta", proposal_id)
+            block = await self.pool.call("eth_getBlockByNumber", ["latest", False])
+            ready = int(block["timestamp"], 16) >= int(eta)
+        async with self.sessions.begin() as s:
+            action = await service.load_action(s, action_id, lock=True)
+            seen = dict(action.timelock_op or {})
+            if seen.get("proposal_state") != state:
+                action.timelock_op = {**seen, "proposal_id": str(proposal_id), "proposal_state": state}
+                if state in ("Canceled", "Defeated", "Expired"):
+                    action.status, action.error = "failed", f"governance proposal {state.lower()}"
+                    await self._event(
+                        s, action, "failed", f"Governance proposal {state.lower()}", proposal_state=state
+                    )
+                    return False
+                if not ready and action.status != "scheduled":
+                    action.status = "scheduled"
+                await self._event(
+                    s, action, "proposal", f"Governance proposal {str(proposal_id)[:12]}… is {state}",
+                    proposal_id=str(proposal_id), proposal_state=state, eta=int(eta) if eta else None,
+                )  # fmt: skip
+            if eta and not ready and action.scheduled_ready_at is None:
+                action.scheduled_ready_at = datetime.fromtimestamp(int(eta), UTC)
+        return ready
 
     async def _fees(self) -> tuple[int, int]:
         block = await self.pool.call("eth_getBlockByNumber", ["latest", False])
