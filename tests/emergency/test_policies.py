@@ -122,3 +122,36 @@ async def test_policy_is_off_by_default_then_enabled_by_approval_then_pauses(rig
     finally:
         stop.set()
         await loop
+
+
+async def test_an_automatic_action_that_cannot_run_fails_once_with_the_reason(rig: Rig) -> None:
+    rig.runner.config.policies = {
+        "breach-halt": PolicyConfig(
+            name="breach-halt",
+            when=PolicyMatch(monitor="contract-status", labels={"condition": "reserve_breach"}),
+            action="halt_trading",
+        )
+    }  # fmt: skip
+    enable = await rig.propose("policy_enable", OPS, params={"policy": "breach-halt"})
+    enable = await rig.approve(enable, LEAD)
+    await rig.runner.dry_run(enable.id)
+    assert (await rig.runner.execute(enable.id, OPS)).status == "verified"
+    await rig.dev.send(rig.dev.role("guardian")[0], "EmergencyController", "haltTrading")  # already halted
+
+    pipeline = AlertPipeline(monitors=[], clock=rig.clock)
+    platform = cast(Platform, SimpleNamespace(pipeline=pipeline, clock=rig.clock))
+    stop = asyncio.Event()
+    loop = asyncio.ensure_future(attach(platform, runner=rig.runner)(stop))
+    try:
+        await _fire(rig, pipeline, BREACH)
+        await rig.runner.settle()
+        rig.runner.wake()  # another pass of the loop: a failed action is not retried
+        await rig.runner.settle()
+    finally:
+        stop.set()
+        await loop
+    async with rig.sessions() as s:
+        auto = (await service.list_actions(s, limit=1))[0]
+    assert auto.kind == "halt_trading" and auto.status == "failed"
+    assert auto.error and "EmergencyControllerTradingAlreadyHalted" in auto.error
+    assert [e.kind for e in auto.events].count("dry_run") == 1 and auto.txs == []

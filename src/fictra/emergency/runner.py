@@ -319,9 +319,16 @@ class ActionRunner:
             return await service.get_action(s, action_id, clock=self.clock)
 
     async def execute_automatic(self, action_id: int) -> ActionView:
-        """The automatic path: a policy-approved action is dry-run and executed at once."""
-        await self.dry_run(action_id)
-        return await self.execute(action_id, SYSTEM)
+        """The automatic path: a policy-approved action is dry-run and executed at once. When it cannot
+        start (the dry run fails, a keystore cannot be opened) the action fails, saying why, rather
+        than being retried on every loop."""
+        try:
+            await self.dry_run(action_id)
+            return await self.execute(action_id, SYSTEM)
+        except FictraError as exc:
+            await self._fail(action_id, exc.user_message)
+            async with self.sessions() as s:
+                return await service.get_action(s, action_id, clock=self.clock)
 
     async def advance(self, action_id: int) -> ActionView:
         """Carry an executing or scheduled action as far as it can go now (the run loop's step)."""
