@@ -11,8 +11,8 @@ import sys
 import typer
 from rich.console import Console
 
-from fictra.cli import alert_actions as _alert_actions  # noqa: F401  (registers on alerts.app)
 from fictra.cli import actions, alerts, audit, config, devnet, incidents, oncall, silences, up, users
+from fictra.cli import alert_actions as _alert_actions  # noqa: F401  (registers on alerts.app)
 from fictra.errors import FictraError
 
 app = typer.Typer(

@@ -39,7 +39,9 @@ def upgrade() -> None:
         sa.Column(
             "trigger_alert_id",
             sa.Integer(),
-            sa.ForeignKey("alerts.id", ondelete="SET NULL", name="fk_emergency_actions_trigger_alert_id_alerts"),
+            sa.ForeignKey(
+                "alerts.id", ondelete="SET NULL", name="fk_emergency_actions_trigger_alert_id_alerts"
+            ),
             nullable=True,
         ),
         sa.Column("trigger_at", UTCDateTime(), nullable=True),
