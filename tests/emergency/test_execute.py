@@ -169,3 +169,15 @@ async def test_upgrade_follows_the_governance_proposal_to_the_implementation_slo
     assert done.verification and done.verification["implementation"].lower() == implementation.lower()
     states = [e.details.get("proposal_state") for e in done.events if e.kind == "proposal"]
     assert states[0] in ("Pending", "Active") and "Succeeded" in states and "Queued" in states
+
+
+async def test_two_actions_of_one_key_at_once_get_distinct_nonces(rig: Rig) -> None:
+    pause = await rig.propose("pause_all", SECURITY)
+    halt = await rig.propose("halt_trading", LEAD)
+    for view in (pause, halt):
+        await rig.runner.dry_run(view.id)
+    done = await asyncio.gather(rig.runner.execute(pause.id, SECURITY), rig.runner.execute(halt.id, LEAD))
+    assert [d.status for d in done] == ["verified", "verified"], [d.error for d in done]
+    first, second = sorted(d.txs[0].nonce or 0 for d in done)
+    assert second == first + 1
+    assert all((await rig.paused()).values()) and await rig.halted()

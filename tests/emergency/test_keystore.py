@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from emergency.people import SECURITY
 from emergency.rig import Rig
+from fictra.audit.models import AuditEntry
 from fictra.devnet.accounts import one
 from fictra.devnet.runtime import write_keystores
 from fictra.devnet.state import DevnetPaths
@@ -65,6 +67,10 @@ async def test_wrong_passphrase_names_the_file_and_nothing_secret_leaks(
     )
     captured = capsys.readouterr()
     seen += captured.out + captured.err + done.model_dump_json()
+    async with rig.sessions() as s:
+        entries = (await s.execute(select(AuditEntry))).scalars().all()
+    assert entries
+    seen += "\n".join(json.dumps([e.before, e.after, e.reason], default=str) for e in entries)
     assert caplog.records  # DEBUG logging really was on
     for secret in secrets:
         assert secret not in seen

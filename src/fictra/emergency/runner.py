@@ -108,6 +108,7 @@ class ActionRunner:
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._nonce_locks: dict[str, asyncio.Lock] = {}
         self._requested = self._handled = 0
         self._progress = asyncio.Event()
         self._plans: dict[tuple[int, str], list[PlannedCall]] = {}
@@ -482,7 +483,17 @@ class ActionRunner:
             ) from None
         return int(estimate * GAS_MARGIN) + 25_000
 
-    async def _send(self, action_id: int, call: PlannedCall) -> ActionTx | None:
+    async def _send(self, action_id: int, call: PlannedCall, *, broadcast: bool = True) -> ActionTx | None:
+        """Sign the step's transaction, record it, broadcast it — under the signer's lock, so two
+        actions of one key never pick the same pending nonce."""
+        lock = self._nonce_locks.setdefault(call.signer, asyncio.Lock())
+        async with lock:
+            row = await self._sign_and_record(action_id, call)
+            if broadcast and row is not None:
+                await self._broadcast(action_id, row.id)
+            return row
+
+    async def _sign_and_record(self, action_id: int, call: PlannedCall) -> ActionTx | None:
         signer = await self.signer(call.signer)
         self._check_isolation(call)
         nonce = int(await self.pool.call("eth_getTransactionCount", [signer.address, "pending"]), 16)
