@@ -171,6 +171,12 @@ async def test_refusals(rig: ApiRig) -> None:
             await c.post(BASE, headers=lead, json={"title": "t", "severity": "P2", "category": "oracle"}), 201
         )
     )["id"]
+    same = await c.post(f"{BASE}/{iid}/classification", headers=lead, json={"severity": "P2"})
+    assert same.status_code == 409 and "nothing to change" in same.text
+    moved = await c.post(
+        f"{BASE}/{iid}/classification", headers=lead, json={"severity": "P1", "reason": "wider"}
+    )
+    assert moved.status_code == 200 and moved.json()["severity"] == "P1"
     skip = await c.post(f"{BASE}/{iid}/advance", headers=lead, json={"to_phase": "recovery"})
     assert skip.status_code == 409 and "it can only advance to response" in skip.text
     naive = await c.post(

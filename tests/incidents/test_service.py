@@ -328,3 +328,39 @@ async def test_link_alerts_and_list_filters(sessions: Sessions, clock: FakeClock
         assert [i.id for i in await service.list_incidents(s)] == [other.id, iid]
         with pytest.raises(UsageError, match=r"Status 'pending' is not one of: open, closed\."):
             await service.list_incidents(s, status="pending")
+
+
+async def test_reclassify_moves_the_cadence_and_rerecords_classification(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    iid = await _declare(sessions, clock)  # P0 smart_contract, next update in 30 min
+    clock.advance(60)
+    async with sessions.begin() as s:
+        view = await service.reclassify(
+            s,
+            incident_id=iid,
+            severity="P2",
+            reason="only the test token is affected",
+            actor=LEAD,
+            clock=clock,
+        )
+    assert view.severity == "P2" and view.category == "smart_contract"
+    assert view.next_update_due == view.declared_at + timedelta(hours=4)
+    classification = view.output("classification")
+    assert classification.source == "reclassified"
+    assert (
+        classification.text
+        == "P2 / smart_contract (was P0 / smart_contract): only the test token is affected"
+    )
+    [entry] = await audit(sessions, "incident.classify")
+    assert (
+        entry["before"] == {"severity": "P0", "category": "smart_contract"}
+        and entry["after"]["severity"] == "P2"
+    )
+    async with sessions.begin() as s:
+        with pytest.raises(ConflictError, match="is already P2 / smart_contract; nothing to change"):
+            await service.reclassify(s, incident_id=iid, severity="P2", actor=LEAD, clock=clock)
+        with pytest.raises(UsageError, match="Nothing to change"):
+            await service.reclassify(s, incident_id=iid, actor=LEAD, clock=clock)
+        with pytest.raises(UsageError, match="Category 'weather' is not one of"):
+            await service.reclassify(s, incident_id=iid, category="weather", actor=LEAD, clock=clock)

@@ -1,4 +1,5 @@
-"""`fictra incidents list|show|declare|advance|output|role|note|task|update|meeting|evidence|report|close`.
+"""`fictra incidents ...`: list, show, declare, classify, advance, output, role, note, task, update, meeting,
+evidence, report, close.
 
 Each change is audited under ``cli:<OS user>`` (or ``--as USER``), exactly like the same change from the
 console or the API; refusals (a missing output, an unknown user) print one line and exit 2.
@@ -182,6 +183,33 @@ def advance_cmd(
 
     view = _run(run)
     say(f"Incident {incident_id} is in phase {view.phase}.")
+
+
+@app.command("classify")
+def classify_cmd(
+    incident_id: int = typer.Argument(...),
+    severity: str | None = typer.Option(None, "--severity", help="P0, P1, P2 or P3"),
+    category: str | None = typer.Option(None, "--category"),
+    reason: str | None = typer.Option(None, "--reason"),
+    as_user: str | None = AS,
+) -> None:
+    """Change an open incident's severity and/or category."""
+    cfg = _config()
+
+    async def run(session: AsyncSession) -> IncidentView:
+        return await service.reclassify(
+            session,
+            incident_id=incident_id,
+            actor=actor(as_user),
+            clock=_clock(),
+            severity=severity.upper() if severity else None,
+            category=category,
+            reason=reason,
+            config=cfg,
+        )
+
+    view = _run(run)
+    say(f"Incident {incident_id} is now {view.severity} / {view.category}.")
 
 
 @app.command("output")

@@ -54,6 +54,7 @@ __all__ = [
     "link_alerts",
     "list_incidents",
     "log_event",
+    "reclassify",
     "record_output",
 ]
 
@@ -618,6 +619,76 @@ async def advance(
         before={"phase": current},
         after={"phase": target},
         reason=reason,
+    )
+    return await get_incident(session, incident_id)
+
+
+async def reclassify(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    actor: object,
+    clock: Clock,
+    severity: str | None = None,
+    category: str | None = None,
+    reason: str | None = None,
+    config: IncidentsConfig | None = None,
+) -> IncidentView:
+    """Change the severity and/or category of an open incident (triage found it worse or milder). The
+    classification output is re-recorded and the next update is due by the new severity's cadence."""
+    if severity is None and category is None:
+        raise UsageError("Nothing to change: give a severity and/or a category.")
+    if severity is not None:
+        _check_choice(severity, SEVERITIES, "Severity")
+    if category is not None:
+        _check_choice(category, CATEGORIES, "Category")
+    why = _text(reason, what="reason") if reason and reason.strip() else None
+    incident = await _load(session, incident_id)
+    _require_open(incident, "reclassified")
+    before = {"severity": incident.severity, "category": incident.category}
+    after = {"severity": severity or incident.severity, "category": category or incident.category}
+    if after == before:
+        raise ConflictError(
+            f"Incident {incident_id} is already {before['severity']} / {before['category']}; "
+            "nothing to change."
+        )
+    now = clock.now()
+    incident.severity, incident.category = after["severity"], after["category"]
+    if after["severity"] != before["severity"]:
+        since = incident.last_update_at or incident.declared_at
+        incident.next_update_due = since + (config or IncidentsConfig()).cadence_of(incident.severity)
+        incident.reminded_for = None
+    incident.updated_at = now
+    await session.flush()
+    text = f"{after['severity']} / {after['category']} (was {before['severity']} / {before['category']})"
+    await _put_output(
+        session,
+        incident=incident,
+        spec=_spec("classification"),
+        status="done",
+        text=text + (f": {why}" if why else ""),
+        source="reclassified",
+        actor=actor,
+        clock=clock,
+    )
+    await log_event(
+        session,
+        incident_id=incident_id,
+        kind="classified",
+        actor=actor,
+        clock=clock,
+        text=f"Reclassified {text}" + (f": {why}" if why else ""),
+        details={"before": before, "after": after},
+    )
+    await _audit(
+        session,
+        actor=actor,
+        action="incident.classify",
+        incident_id=incident_id,
+        clock=clock,
+        before=before,
+        after=after,
+        reason=why,
     )
     return await get_incident(session, incident_id)
 

@@ -5,6 +5,7 @@ POST   /incidents                                 declare {title,severity,catego
 GET    /incidents/{id}                            outputs, roles, tasks, timeline        incidents.read
 GET    /incidents/{id}/timeline                   the merged timeline                    incidents.read
 POST   /incidents/{id}/advance                    {to_phase, note}                       incidents.manage
+POST   /incidents/{id}/classification             {severity, category, reason}           incidents.manage
 POST   /incidents/{id}/outputs                    {key, text, not_required}              incidents.manage
 POST   /incidents/{id}/roles                      {role, username, remove}               incidents.manage
 POST   /incidents/{id}/notes                      {text}                                 incidents.manage
@@ -102,6 +103,14 @@ class DeclareBody(BaseModel):
 class AdvanceBody(BaseModel):
     to_phase: Literal["response", "recovery", "post_incident", "closed"]
     note: str | None = Field(default=None, max_length=4000)
+
+
+class ClassifyBody(BaseModel):
+    severity: Literal["P0", "P1", "P2", "P3"] | None = None
+    category: (
+        Literal["smart_contract", "security", "market", "infrastructure", "oracle", "compliance"] | None
+    ) = None
+    reason: str | None = Field(default=None, max_length=4000)
 
 
 class OutputBody(BaseModel):
@@ -259,6 +268,24 @@ async def incidents_advance(
         actor=actor,
         clock=ictx.clock,
         note=body.note,
+    )
+
+
+@router.post(
+    "/{incident_id}/classification", summary="Change severity or category", **guarded("incidents.manage")
+)
+async def incidents_classify(
+    session: DbSession, ictx: Incidents, actor: CurrentActor, incident_id: Id, body: ClassifyBody
+) -> IncidentView:
+    return await service.reclassify(
+        session,
+        incident_id=incident_id,
+        actor=actor,
+        clock=ictx.clock,
+        severity=body.severity,
+        category=body.category,
+        reason=body.reason,
+        config=ictx.config,
     )
 
 
