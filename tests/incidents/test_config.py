@@ -74,3 +74,22 @@ def test_bad_config_names_every_problem(tmp_path: Path, text: str, problems: lis
         load_incidents_config(tmp_path)
     assert exc.value.problems == problems
     assert incidents_problems(tmp_path) == problems
+
+
+def test_auto_declare_roles_name_known_schedules(tmp_path: Path) -> None:
+    for name in ("receivers.yaml", "oncall.yaml"):
+        shutil.copy(REPO / "config" / name, tmp_path / name)
+    (tmp_path / "incidents.yaml").write_text(
+        "auto_declare: {roles: {commander: first-line, responder: nights}}\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigProblems) as exc:
+        load_incidents_config(tmp_path)
+    assert exc.value.problems == [
+        "incidents.yaml:auto_declare.roles.responder: unknown on-call schedule 'nights' "
+        "(oncall.yaml has: first-line)"
+    ]
+    (tmp_path / "incidents.yaml").write_text("auto_declare: {roles: {boss: first-line}}\n", encoding="utf-8")
+    assert incidents_problems(tmp_path) == [
+        "incidents.yaml:auto_declare.roles: unknown incident role boss; expected one of: commander, scribe, "
+        "liaison, responder"
+    ]

@@ -238,3 +238,62 @@ async def test_attach_chains_after_the_existing_hook(sessions: Sessions, clock: 
         [job] = (await s.execute(select(IncidentJob))).scalars().all()
     assert job.attempts == 1
     assert clock.now() == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _oncall_config(roles: dict[str, str], person: str) -> IncidentsConfig:
+    from fictra.response.config import OncallConfig
+
+    oncall = OncallConfig.model_validate(
+        {
+            "people": {person: {"roles": ["technical_lead"]}},
+            "schedules": [
+                {
+                    "name": "first-line",
+                    "rotations": [
+                        {
+                            "name": "weekly",
+                            "people": [person],
+                            "start": "2025-12-29T09:00:00+00:00",
+                            "shift": "7d",
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    cfg = IncidentsConfig.model_validate({"auto_declare": {"roles": roles}})
+    return cfg.with_directory({"ops-log": ["log"]}, {person: "ops-log"}, oncall)
+
+
+async def test_on_call_person_takes_the_configured_roles(sessions: Sessions, clock: FakeClock) -> None:
+    from .helpers import add_users
+
+    await add_users(sessions, clock, "alice")
+    rig = Rig(
+        sessions, clock, _oncall_config({"commander": "first-line", "responder": "first-line"}, "alice")
+    )
+    [alert_id] = await rig.fire(_finding("contract-status", "paused"))
+    async with sessions() as s:
+        iid = await service.incident_for_alert(s, alert_id)
+        assert iid is not None
+        view = await service.get_incident(s, iid)
+    assert view.commander == "alice" and view.responders == ["alice"]
+    assert (
+        view.output("team_activation").status == "done" and view.output("team_activation").source == "roles"
+    )
+
+
+async def test_on_call_person_who_is_no_user_is_named_on_the_timeline(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    rig = Rig(sessions, clock, _oncall_config({"commander": "first-line"}, "bob"))
+    [alert_id] = await rig.fire(_finding("contract-status", "paused"))
+    async with sessions() as s:
+        iid = await service.incident_for_alert(s, alert_id)
+        assert iid is not None
+        assert (await service.get_incident(s, iid)).commander is None
+    texts = [t for k, t in await events(sessions, iid) if k == "role"]
+    assert texts == [
+        "No commander from on-call schedule 'first-line': on call now bob, none of them a user; "
+        "assign the role by hand"
+    ]

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from fictra.incidents.phases import CATEGORIES, SEVERITIES
+from fictra.response.config import OncallConfig
 from fictra.rules.fields import Duration
 from fictra.rules.loader import ConfigProblems, _problems, _read_yaml
 
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 FILE = "incidents.yaml"
+ROLES = ("commander", "scribe", "liaison", "responder")
 GROUPS = ("technical_team", "business_team", "sovereign_participants", "market_participants", "regulators")
 _DEFAULT_CADENCE = {
     "P0": timedelta(minutes=30),
@@ -93,6 +95,19 @@ class AutoDeclare(BaseModel):
     default_category: str = "infrastructure"
     collect_evidence: bool = True
     notify_groups: list[str] = Field(default_factory=lambda: ["technical_team", "business_team"])
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Incident role (commander, scribe, liaison, responder) -> on-call schedule of "
+        "oncall.yaml whose person takes it at declaration (when that person is a user).",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [r for r in value if r not in ROLES]
+        if bad:
+            raise ValueError(f"unknown incident role {', '.join(bad)}; expected one of: {', '.join(ROLES)}")
+        return value
 
     @field_validator("severities")
     @classmethod
@@ -142,12 +157,21 @@ class IncidentsConfig(BaseModel):
     # person -> receiver (oncall.yaml people)
     _channels: dict[str, list[str]] = PrivateAttr(default_factory=dict)
     _people: dict[str, str] = PrivateAttr(default_factory=dict)
+    _oncall: OncallConfig | None = PrivateAttr(default=None)
 
-    def with_directory(self, channels: dict[str, list[str]], people: dict[str, str]) -> IncidentsConfig:
-        """This config bound to the receivers' channels and the people's receivers (tests, loader)."""
+    def with_directory(
+        self, channels: dict[str, list[str]], people: dict[str, str], oncall: OncallConfig | None = None
+    ) -> IncidentsConfig:
+        """This config bound to the receivers' channels, the people's receivers and the on-call schedules
+        (tests, loader)."""
         self._channels = dict(channels)
         self._people = dict(people)
+        self._oncall = oncall
         return self
+
+    @property
+    def oncall(self) -> OncallConfig | None:
+        return self._oncall
 
     def channels_of(self, receiver: str) -> list[str]:
         """The outbox channels of a receiver (``log`` when unknown: delivery makes it visible)."""
@@ -198,19 +222,16 @@ def _channels(config_dir: Path) -> dict[str, list[str]] | None:
         return None  # receivers.yaml reports its own problems
 
 
-def _people(config_dir: Path) -> dict[str, str]:
-    from fictra.response.config import OncallConfig
-
+def _oncall(config_dir: Path) -> OncallConfig | None:
     path = config_dir / "oncall.yaml"
     if not path.is_file():
-        return {}
+        return None
     problems: list[str] = []
     raw = _read_yaml(path, "oncall.yaml", problems)
     try:
-        oncall = OncallConfig.model_validate({} if raw is None else raw)
+        return OncallConfig.model_validate({} if raw is None else raw)
     except ValidationError:
-        return {}  # oncall.yaml reports its own problems
-    return {name: person.receiver for name, person in oncall.people.items()}
+        return None  # oncall.yaml reports its own problems
 
 
 def check_references(cfg: IncidentsConfig, receivers: set[str] | None) -> list[str]:
@@ -249,7 +270,18 @@ def load_incidents_config(config_dir: Path) -> IncidentsConfig:
     problems = check_references(cfg, None if channels is None else set(channels))
     if problems:
         raise ConfigProblems(config_dir, problems)
-    return cfg.with_directory(channels or {}, _people(config_dir))
+    oncall = _oncall(config_dir)
+    people = {name: p.receiver for name, p in oncall.people.items()} if oncall else {}
+    schedules = {s.name for s in oncall.schedules} if oncall else set()
+    problems = [
+        f"{FILE}:auto_declare.roles.{role}: unknown on-call schedule '{name}' "
+        f"(oncall.yaml has: {', '.join(sorted(schedules)) or 'none'})"
+        for role, name in cfg.auto_declare.roles.items()
+        if name not in schedules
+    ]
+    if problems:
+        raise ConfigProblems(config_dir, problems)
+    return cfg.with_directory(channels or {}, people, oncall)
 
 
 def incidents_problems(config_dir: Path) -> list[str]:

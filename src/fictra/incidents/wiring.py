@@ -117,6 +117,7 @@ class IncidentsContext:
             config=self.config,
         )
         self.declared.append(view.id)
+        await self._fill_roles(session, view.id)
         await self._queue_evidence(session, view.id, [alert_id])
         if rules.notify_groups:
             await communications.send_update(
@@ -130,6 +131,53 @@ class IncidentsContext:
                 console_url=self.console_url,
                 dedupe="declared",
             )
+
+    async def _fill_roles(self, session: AsyncSession, incident_id: int) -> None:
+        """Whoever is on call on the configured schedules takes the incident roles (users only; anyone
+        else is named on the timeline for a person to assign by hand)."""
+        from fictra.auth.models import User
+        from fictra.response.models import OncallOverride
+        from fictra.response.oncall import OverrideSpan, on_call
+
+        wanted = self.config.auto_declare.roles
+        oncall = self.config.oncall
+        if not wanted or oncall is None:
+            return
+        now = self.clock.now()
+        rows = await session.execute(
+            select(OncallOverride).where(OncallOverride.starts_at <= now, OncallOverride.ends_at > now)
+        )
+        spans = [OverrideSpan(o.schedule, o.person, o.starts_at, o.ends_at, o.source) for o in rows.scalars()]
+        schedules = {s.name: s for s in oncall.schedules}
+        users = {
+            u.username
+            for u in (await session.execute(select(User).where(User.disabled.is_(False)))).scalars()
+        }
+        for role, name in wanted.items():
+            schedule = schedules.get(name)
+            people = [shift.person for shift in on_call(schedule, now, spans)] if schedule else []
+            usable = [p for p in people if p in users]
+            if not usable:
+                await service.log_event(
+                    session,
+                    incident_id=incident_id,
+                    kind="role",
+                    actor=SYSTEM,
+                    clock=self.clock,
+                    text=f"No {role} from on-call schedule '{name}': on call now "
+                    f"{', '.join(people) or 'nobody'}, none of them a user; assign the role by hand",
+                    details={"role": role, "schedule": name, "on_call": people},
+                )
+                continue
+            for person in usable if role == "responder" else usable[:1]:
+                await service.assign_role(
+                    session,
+                    incident_id=incident_id,
+                    role=role,
+                    username=person,
+                    actor=SYSTEM,
+                    clock=self.clock,
+                )
 
     async def _queue_evidence(self, session: AsyncSession, incident_id: int, alert_ids: list[int]) -> None:
         if not self.config.auto_declare.collect_evidence:
