@@ -292,3 +292,43 @@ async def test_a_role_the_rule_does_not_take_sees_why_and_is_refused(
     assert 'id="btn-approve"' in lead_page.text
     async with rig.sessions() as session:
         assert (await service.get_action(session, action_id)).status == "proposed"
+
+
+async def test_changed_parameters_void_the_approvals(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    token = csrf_of((await lead.get("/actions")).text)
+    action_id = await propose(lead, token, kind="isolate", params='{"endpoint": "node0"}')
+    page = await lead.get(f"/actions/{action_id}")
+    old_hash = _hash(page.text)
+    assert 'id="amend-form"' in page.text and 'id="rule-state">rule satisfied<' in page.text
+    same = await lead.post(
+        f"/actions/{action_id}/amend", data={"csrf_token": token, "params": '{"endpoint": "node0"}'}
+    )
+    assert same.status_code == 422 and "already has these parameters" in same.text
+    changed = await lead.post(
+        f"/actions/{action_id}/amend",
+        data={"csrf_token": token, "params": '{"endpoint": "node1"}', "reason": "wrong node"},
+    )
+    assert changed.status_code == 303
+    page = await lead.get(changed.headers["location"])
+    assert "earlier approvals no longer count" in page.text
+    new_hash = _hash(page.text)
+    assert new_hash != old_hash and 'id="rule-state">not yet satisfied<' in page.text
+    voided = re.search(rf'data-approver="{LEAD}" data-valid="no">(.*?)</tr>', page.text, re.S)
+    assert voided and f"approved parameters {old_hash[:12]} but they are now {new_hash[:12]}" in voided.group(
+        1
+    )
+    assert 'id="btn-approve"' in page.text  # their old approval no longer counts: they may approve again
+    stale = await lead.post(
+        f"/actions/{action_id}/approve", data={"csrf_token": token, "params_hash": old_hash}
+    )
+    assert stale.status_code == 409 and f"you approved hash {old_hash[:12]}" in stale.text
+    fresh = await lead.post(
+        f"/actions/{action_id}/approve", data={"csrf_token": token, "params_hash": new_hash}
+    )
+    assert fresh.status_code == 303
+    async with rig.sessions() as session:
+        view = await service.get_action(session, action_id, clock=rig.clock)
+    assert view.params == {"endpoint": "node1"} and view.rule_satisfied
+    assert [a.valid for a in view.approvals] == [False, True]
+    no_params = await propose(lead, token, kind="halt_trading")
+    assert 'id="amend-form"' not in (await lead.get(f"/actions/{no_params}")).text

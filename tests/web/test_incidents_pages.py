@@ -402,3 +402,38 @@ async def test_emergency_meeting_for_a_market_event(rig: ApiRig, lead: httpx.Asy
         data={"csrf_token": token, "starts_at": "tomorrow", "bridge": "tel:1", "attendees": "technical_team"},
     )
     assert bad_time.status_code == 422 and "is not a date and time" in bad_time.text
+
+
+async def test_reclassify_and_link_more_alerts(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    incident_id = await declare(lead, alert=[str(rig.alert_ids[0])])
+    token = csrf_of((await lead.get(f"/incidents/{incident_id}")).text)
+    same = await lead.post(
+        f"/incidents/{incident_id}/classification",
+        data={"csrf_token": token, "severity": "P0", "category": "smart_contract"},
+    )
+    assert same.status_code == 422 and "Nothing to change" in same.text
+    done = await lead.post(
+        f"/incidents/{incident_id}/classification",
+        data={"csrf_token": token, "severity": "P2", "category": "oracle", "reason": "only one feed"},
+    )
+    assert done.status_code == 303, done.text
+    page = await lead.get(done.headers["location"])
+    assert "Classification changed." in page.text and '<span class="sev P2">P2</span>' in page.text
+    assert re.search(r'data-output="classification" data-status="done">.*?P2 / oracle', page.text, re.S)
+    linked = await lead.post(
+        f"/incidents/{incident_id}/alerts",
+        data={"csrf_token": token, "alert_ids": f"#{rig.alert_ids[1]}, {rig.alert_ids[2]}"},
+    )
+    assert linked.status_code == 303
+    page = await lead.get(f"/incidents/{incident_id}")
+    for alert_id in rig.alert_ids:
+        assert f'href="/alerts/{alert_id}"' in page.text
+    words = await lead.post(f"/incidents/{incident_id}/alerts", data={"csrf_token": token, "alert_ids": "x"})
+    assert words.status_code == 422 and "are not numbers" in words.text
+    unknown = await lead.post(
+        f"/incidents/{incident_id}/alerts", data={"csrf_token": token, "alert_ids": "999999"}
+    )
+    assert unknown.status_code == 404 and "No alert with id 999999" in unknown.text
+    async with rig.sessions() as session:
+        view = await service.get_incident(session, incident_id)
+    assert (view.severity, view.category, view.alert_ids) == ("P2", "oracle", sorted(rig.alert_ids))

@@ -154,6 +154,7 @@ async def _action_data(
         "already_approved": _already_approved(action, actor),
         "is_open": action.status in ("proposed", "approved"),
         "has_runner": runner is not None,
+        "has_params": bool(definition(action.kind).params.model_fields),
         "pretty": pretty,
     }
 
@@ -209,6 +210,7 @@ DONE = {
     "dry_run": "Dry run done against the current chain state.",
     "executing": "Execution started: the transactions are signed and sent; this page follows them.",
     "cancelled": "Action cancelled.",
+    "amended": "Parameters changed: earlier approvals no longer count; approve the new ones.",
 }
 
 
@@ -422,6 +424,17 @@ async def _act_on(request: Request, action_id: int, permission: str, verb: str) 
                     clock=context.clock,
                     params_hash=str(form.get("params_hash") or ""),
                 )
+        elif verb == "amended":
+            async with context.sessions() as session, session.begin():
+                await service.amend(
+                    session,
+                    action_id=action_id,
+                    params=parse_params(str(form.get("params") or "")),
+                    actor=actor,
+                    clock=context.clock,
+                    reason=str(form.get("reason") or "").strip() or None,
+                )
+            await _dry_run_quietly(request, action_id, actor)
         elif verb == "cancelled":
             async with context.sessions() as session, session.begin():
                 await service.cancel(
@@ -484,6 +497,13 @@ async def dry_run(request: Request, action_id: int) -> Response:
 @router.post("/actions/{action_id}/execute", **needs("actions.execute"))
 async def execute(request: Request, action_id: int) -> Response:
     return await _act_on(request, action_id, "actions.execute", "executing")
+
+
+@router.post("/actions/{action_id}/amend", **needs("actions.propose"))
+async def amend(request: Request, action_id: int) -> Response:
+    """New parameters for an open action: a new hash, so earlier approvals and the dry run stop counting
+    (a fresh dry run follows at once when the runner is here)."""
+    return await _act_on(request, action_id, "actions.propose", "amended")
 
 
 @router.post("/actions/{action_id}/cancel", **needs("actions.propose"))

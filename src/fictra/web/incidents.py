@@ -456,6 +456,8 @@ async def render_detail(
 
 DONE = {
     "output": "Output recorded.",
+    "classification": "Classification changed.",
+    "alerts": "Alerts linked.",
     "advance": "Phase changed.",
     "role": "Role updated.",
     "note": "Note added.",
@@ -526,6 +528,50 @@ async def record_output(request: Request, incident_id: int) -> Response:
         )
 
     return await _act(request, incident_id, "incidents.manage", "output", step, section="outputs")
+
+
+@router.post("/incidents/{incident_id}/classification", **needs("incidents.manage"))
+async def reclassify(request: Request, incident_id: int) -> Response:
+    """Severity and/or category changed after triage (only what differs from the incident's)."""
+
+    async def step(session: AsyncSession, actor: Actor, form: FormData, ctx: AppContext) -> None:
+        current = await service.get_incident(session, incident_id)
+        severity = str(form.get("severity") or "").strip() or None
+        category = str(form.get("category") or "").strip() or None
+        await service.reclassify(
+            session,
+            incident_id=incident_id,
+            actor=actor,
+            clock=ctx.clock,
+            severity=severity if severity != current.severity else None,
+            category=category if category != current.category else None,
+            reason=str(form.get("reason") or "").strip() or None,
+            config=_incidents_config(ctx),
+        )
+
+    return await _act(request, incident_id, "incidents.manage", "classification", step, section="incident")
+
+
+@router.post("/incidents/{incident_id}/alerts", **needs("incidents.manage"))
+async def link_alerts(request: Request, incident_id: int) -> Response:
+    """Attach more alerts (ids, comma or space separated) to an open incident."""
+
+    async def step(session: AsyncSession, actor: Actor, form: FormData, ctx: AppContext) -> None:
+        raw = str(form.get("alert_ids") or "").replace(",", " ").split()
+        bad = [v for v in raw if not v.lstrip("#").isdigit()]
+        if bad or not raw:
+            raise UsageError(
+                f"Alert ids '{' '.join(bad) or '(none)'}' are not numbers; give alert ids like 12, 15."
+            )
+        await service.link_alerts(
+            session,
+            incident_id=incident_id,
+            alert_ids=[int(v.lstrip("#")) for v in raw],
+            actor=actor,
+            clock=ctx.clock,
+        )
+
+    return await _act(request, incident_id, "incidents.manage", "alerts", step, section="incident")
 
 
 @router.post("/incidents/{incident_id}/advance", **needs("incidents.manage"))
