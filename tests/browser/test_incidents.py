@@ -302,5 +302,9 @@ async def test_viewer_reads_the_incident_but_has_no_forms(rig: Rig) -> None:
     await page.goto(f"{rig.base_url}/actions/{action_id}")
     await expect(page.locator("#action-status")).to_have_attribute("data-status", "verified")
     await expect(page.locator("#btn-approve")).to_have_count(0)
+    width = await page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1024, f"the action page scrolls sideways at 1024 px ({width} px wide)"
+    approvals = await page.locator("#approvals").evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert approvals, "the approvals table is wider than its card at 1024 px"
     await page.screenshot(path=ARTIFACTS / "incident-viewer-1024.png", full_page=True)
     await page.context.close()
