@@ -258,12 +258,18 @@ async def test_pause_proposed_from_the_incident_dry_run_then_approved_and_execut
     await expect(tx_row.locator(".receipt")).to_have_text("success")
     await expect(tx_row.locator(".tx-hash")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
     await expect(page.locator("#verification-state")).to_have_text("verified")
+    # proposed against the incident's alert: the time from that alert firing to the confirmed pause
+    await expect(page.locator("#alert-to-confirmed")).to_contain_text(
+        re.compile(rf"^[\d.]+ s from alert #{state['alert_id']} firing to the confirmed transaction")
+    )
     await page.screenshot(path=ARTIFACTS / "incident-action-verified.png", full_page=True)
     await page.context.close()
 
     async with running.platform.sessions() as session:
         view = await actions_service.get_action(session, action_id)
     assert view.status == "verified" and view.txs and view.txs[0].tx_hash
+    assert view.trigger_alert_id == state["alert_id"] and view.alert_to_confirmed_seconds is not None
+    assert 0 < view.alert_to_confirmed_seconds < 120
     assert await running.chain.call("Reserve", "paused")  # the chain itself says so
     hashes["tx"] = view.txs[0].tx_hash
 

@@ -332,3 +332,25 @@ async def test_changed_parameters_void_the_approvals(rig: ApiRig, lead: httpx.As
     assert [a.valid for a in view.approvals] == [False, True]
     no_params = await propose(lead, token, kind="halt_trading")
     assert 'id="amend-form"' not in (await lead.get(f"/actions/{no_params}")).text
+
+
+async def test_proposed_against_the_incidents_alert(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    alert_id = rig.alert_ids[2]
+    incident_id = await declare(lead, alert=[str(alert_id)])
+    page = await lead.get(f"/incidents/{incident_id}")
+    assert re.search(
+        rf'<select name="trigger_alert_id" id="propose-trigger"[^>]*>\s*<option value="{alert_id}">',
+        page.text,
+    )
+    action_id = await propose(
+        lead,
+        csrf_of(page.text),
+        kind="pause_all",
+        incident_id=str(incident_id),
+        trigger_alert_id=str(alert_id),
+    )
+    shown = await lead.get(f"/actions/{action_id}")
+    assert f'href="/alerts/{alert_id}">alert #{alert_id}</a>' in shown.text
+    assert re.search(r'id="alert-to-confirmed"><span class="muted">not confirmed yet<', shown.text)
+    async with rig.sessions() as session:
+        assert (await service.get_action(session, action_id)).trigger_alert_id == alert_id
