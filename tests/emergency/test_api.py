@@ -43,9 +43,19 @@ async def test_propose_approve_and_each_refusal(database_url: str) -> None:
         # the same person twice
         r = await c.post(f"{url}/approve", json={"params_hash": h}, headers=lead)
         assert r.status_code == 409 and "already approved" in r.json()["error"]["message"]
-        # wrong role: the viewer lacks the permission (403); a role without eligibility is a 409 elsewhere
+        # wrong role: the viewer lacks the permission (403); an approver whose role the rule does not
+        # accept is a 409 naming both
         r = await c.post(f"{url}/approve", json={"params_hash": h}, headers=viewer)
         assert r.status_code == 403
+        r = await c.post("/api/v1/actions", json={"kind": "pause_all"}, headers=sec)
+        pause = r.json()
+        r = await c.post(
+            f"/api/v1/actions/{pause['id']}/approve", json={"params_hash": pause["params_hash"]}, headers=arch
+        )
+        assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+        message = r.json()["error"]["message"]
+        assert "'u-system-architect' cannot approve pause_all" in message
+        assert "security_officer or technical_lead" in message and "roles are system_architect" in message
         # parameters changed after approval (stale hash)
         r = await c.post(f"{url}/approve", json={"params_hash": "0" * 64}, headers=ops)
         assert r.status_code == 409 and "parameters changed" in r.json()["error"]["message"]
@@ -75,6 +85,7 @@ async def test_propose_approve_and_each_refusal(database_url: str) -> None:
         r = await c.post(f"/api/v1/actions/{iso['id']}/cancel", json={"reason": "wrong one"}, headers=lead)
         assert r.json()["status"] == "cancelled"
         r = await c.get("/api/v1/actions?status=cancelled", headers=viewer)
+        assert r.status_code == 200
         assert [a["id"] for a in r.json()] == [iso["id"]]
         assert (await c.get("/api/v1/actions/999", headers=viewer)).status_code == 404
 
