@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from emergency.people import ARCHITECT, LEAD, OPS, SECURITY
+from emergency.people import ARCHITECT, LEAD, OPS, SECURITY, VIEWER
 from emergency.rig import Rig
 from fictra.audit.models import AuditEntry
-from fictra.errors import ConflictError
+from fictra.errors import ConflictError, PermissionDeniedError
 
 
 async def test_pause_all_dry_run_then_execute_verifies_every_target_paused(rig: Rig) -> None:
@@ -110,6 +110,8 @@ async def test_execute_needs_a_dry_run_of_the_current_parameters(rig: Rig) -> No
     with pytest.raises(ConflictError, match="has no dry run of its current parameters"):
         await rig.runner.execute(view.id, ARCHITECT)
     await rig.runner.dry_run(view.id)
+    with pytest.raises(PermissionDeniedError, match=r"'vic' lacks the permission 'actions\.execute'"):
+        await rig.runner.execute(view.id, VIEWER)
     async with rig.sessions.begin() as s:
         from fictra.emergency import service
 

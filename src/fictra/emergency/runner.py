@@ -48,7 +48,7 @@ from fictra.emergency.keystore import KeystoreError, Signer, inspect_keystore, o
 from fictra.emergency.models import ActionDryRun, ActionTx, EmergencyAction, ResponsePolicyState
 from fictra.emergency.service import OnEvent
 from fictra.emergency.types import ACTIVE_STATUSES, FINAL_STATUSES, ActionView, DryRunView
-from fictra.errors import ConfigError, ConflictError, FictraError, RpcError
+from fictra.errors import ConfigError, ConflictError, FictraError, PermissionDeniedError, RpcError
 from fictra.rules.network import resolve_secret
 
 if TYPE_CHECKING:
@@ -292,6 +292,12 @@ class ActionRunner:
         """Execute an approved action whose current parameters were dry-run. With ``wait`` (default),
         return once it is verified, failed or scheduled on the Timelock; otherwise return once it has
         started and let :meth:`run` carry on."""
+        can = getattr(actor, "can", None)
+        if callable(can) and not can("actions.execute"):
+            raise PermissionDeniedError(
+                f"'{actor_name(actor)}' lacks the permission 'actions.execute' (roles: "
+                f"{', '.join(getattr(actor, 'roles', ())) or 'none'})."
+            )
         async with self.sessions.begin() as s:
             action = await service.load_action(s, action_id, lock=True)
             if action.status not in service.OPEN:
