@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -132,21 +133,54 @@ async def start(
     urls: list[str] | None = None,
     response: bool = False,
     link_base: str = "http://127.0.0.1:8000",
+    incidents: bool = False,
+    emergency: bool = False,
+    notify: bool = False,
+    configure: Callable[[Path], None] | None = None,
 ) -> Running:
     """Deploy on ``node`` (a fresh Anvil by default) and run the platform against ``urls`` (default:
     the node itself) with the shipped config. ``response=True`` also runs alert response as ``fictra up``
     does (the shipped escalation/on-call/routing config: SLA clocks, escalation steps, the tick every
-    0.5 s), so a P0 gets its response record and its level-1 notification."""
+    0.5 s), so a P0 gets its response record and its level-1 notification.
+
+    ``incidents=True`` runs incident management as ``fictra up`` does (auto-declare, evidence jobs,
+    cadence; tick every 0.2 s); ``emergency=True`` the emergency action runner and the automatic-response
+    policies, signing with V3 keystores written under the data dir like ``fictra devnet up`` does;
+    ``notify=True`` the outbox worker. ``configure(config_dir)`` may edit the copied config first."""
     from fictra.devnet.deploy import deploy_system
+    from fictra.devnet.runtime import write_keystores
+    from fictra.devnet.state import DevnetPaths
     from fictra.response.wiring import attach
 
     node = node or AnvilNode().start()
     try:
         manifest = await deploy_system(node.rpc_url)
         config_dir = devnet_config(tmp / "config", urls or [node.rpc_url])
+        if configure is not None:
+            configure(config_dir)
         settings = load_settings(data_dir=tmp / "data", config_dir=config_dir)
         platform = await assemble(settings=settings, clock=SystemClock(), manifest=manifest)
-        extra = [attach(platform, link_base=link_base, interval=0.5)[1]] if response else []
+        extra: list[Any] = []
+        if response:
+            extra.append(("response", attach(platform, link_base=link_base, interval=0.5)[1]))
+        if incidents:
+            from fictra.incidents.wiring import attach as attach_incidents
+
+            extra.append(("incidents", attach_incidents(platform, console_url=link_base, interval=0.2)))
+        if emergency:
+            from fictra.emergency.runner import ActionRunner
+            from fictra.emergency.wiring import attach as attach_emergency
+
+            write_keystores(DevnetPaths(settings.devnet_dir))
+            on_event = getattr(getattr(platform, "incidents", None), "on_action_event", None)
+            runner = ActionRunner.from_platform(platform, on_event=on_event)
+            extra.append(("emergency", attach_emergency(platform, runner=runner)))
+        if notify:
+            from fictra.notify.runner import outbox_task
+
+            extra.append(
+                ("notify", outbox_task(settings=settings, sessions=platform.sessions, clock=platform.clock))
+            )
     except BaseException:
         node.stop()
         raise
