@@ -93,6 +93,9 @@ async def _up(
     from fictra.audit.signing import load_signer
     from fictra.auth.bootstrap import ensure_admin
     from fictra.devnet.manifest import Manifest
+    from fictra.emergency.runner import ActionRunner
+    from fictra.emergency.wiring import attach as attach_emergency
+    from fictra.incidents.wiring import attach as attach_incidents
     from fictra.metrics import new_registry
     from fictra.notify.runner import outbox_task
     from fictra.platform.assemble import assemble, endpoint_urls, manifest_path
@@ -134,6 +137,13 @@ async def _up(
         )
         link = f"http://{s.http_host}:{s.http_port}"
         extra.append(("response", attach_response(platform, config=response_config, link_base=link)[1]))
+        # incidents (auto-declare, evidence, cadence) then emergency actions (automatic policies, runner);
+        # the runner tells incidents about verified containment actions
+        incidents_task = attach_incidents(platform, console_url=link)
+        incidents_ctx = platform.incidents  # type: ignore[attr-defined]  # set by attach_incidents
+        runner = ActionRunner.from_platform(platform, on_event=incidents_ctx.on_action_event)
+        extra.append(("incidents", incidents_task))
+        extra.append(("emergency", attach_emergency(platform, runner=runner)))
         # notifications from the persisted outbox; receivers.yaml is checked here, before anything runs
         extra.append(
             ("notify", outbox_task(settings=s, sessions=platform.sessions, clock=clock, metrics=metrics))

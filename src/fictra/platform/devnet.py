@@ -50,6 +50,7 @@ async def ensure_devnet(
                 f"A devnet is running at {state.rpc_url}, but config/network.yaml expects port "
                 f"{wanted_port}. Stop it with `fictra devnet down`, or point the endpoint at it."
             )
+        runtime.write_keystores(paths)  # a devnet started before keystores existed gets them now
         return DevnetHandle(state.rpc_url, Manifest.load(paths.manifest), False, paths)
     result = await runtime.up(paths=paths, port=wanted_port, block_time=1, progress=progress)
     if result.manifest is None:  # pragma: no cover - up() deploys by default
