@@ -100,7 +100,8 @@ async def trigger(
     on_event: OnEvent | None = None,
 ) -> list[int]:
     """Propose the pre-approved action of every enabled policy a change matches (once per policy and
-    alert); returns the new action ids. Runs inside the alert store's transaction."""
+    firing of the alert: an alert that resolved and fires again triggers again); returns the new action
+    ids. Runs inside the alert store's transaction."""
     if not config.policies or not changes:
         return []
     enabled = await enabled_policies(session)
@@ -119,7 +120,9 @@ async def trigger(
                 continue
             exists = await session.execute(
                 select(EmergencyAction.id).where(
-                    EmergencyAction.trigger_alert_id == alert.id, EmergencyAction.policy == policy.name
+                    EmergencyAction.trigger_alert_id == alert.id,
+                    EmergencyAction.policy == policy.name,
+                    EmergencyAction.trigger_at == alert.fired_at,
                 )
             )
             if exists.first() is not None:
