@@ -28,13 +28,13 @@ from fictra.incidents.models import Incident, IncidentEvent, IncidentMeeting
 from fictra.incidents.schemas import IncidentView, MeetingView
 from fictra.incidents.service import (
     OPEN,
-    _audit,
-    _load,
-    _require_open,
-    _text,
+    audit_change,
+    clean_text,
     get_incident,
+    load_incident,
     log_event,
     mark_output,
+    require_open,
 )
 from fictra.notify.message import Message
 from fictra.notify.service import enqueue
@@ -151,7 +151,7 @@ def _clean_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
             raise UsageError(f"Update field '{key}' is not one of: {', '.join(EXTRA_FIELDS)}.")
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise UsageError(f"Update field '{key}' must be text or a number.")
-        out[key] = _text(str(value), what=f"update field '{key}'", limit=4000)
+        out[key] = clean_text(str(value), what=f"update field '{key}'", limit=4000)
     return out
 
 
@@ -180,9 +180,9 @@ async def send_update(
     wanted = _check_groups(groups)
     fields = _clean_extra(extra)
     cfg = config or IncidentsConfig()
-    incident = await _load(session, incident_id)
+    incident = await load_incident(session, incident_id)
     if template != "resolution":
-        _require_open(incident, "sent updates other than the resolution")
+        require_open(incident, "sent updates other than the resolution")
     now = clock.now()
     first = incident.last_update_at is None
     if incident.status == OPEN:
@@ -268,7 +268,7 @@ async def send_update(
             actor=actor,
             clock=clock,
         )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.update",
@@ -300,8 +300,8 @@ async def schedule_meeting(
     """An emergency meeting (market events): time, bridge (URL or dial-in) and attendees — people of
     oncall.yaml or stakeholder groups — each notified through their receiver(s)."""
     cfg = config or IncidentsConfig()
-    where = _text(bridge, what="meeting bridge (URL or dial-in)", limit=500)
-    about = _text(agenda, what="meeting agenda", limit=4000) if agenda and agenda.strip() else None
+    where = clean_text(bridge, what="meeting bridge (URL or dial-in)", limit=500)
+    about = clean_text(agenda, what="meeting agenda", limit=4000) if agenda and agenda.strip() else None
     if starts_at.tzinfo is None:
         raise UsageError(f"Meeting time '{starts_at.isoformat()}' has no time zone; add Z or +00:00.")
     names = list(dict.fromkeys(a.strip() for a in attendees if a.strip()))
@@ -319,8 +319,8 @@ async def schedule_meeting(
                 f"Unknown attendee '{name}'; expected a person of oncall.yaml or a group: {known}."
             )
         targets.append((name, [receiver]))
-    incident = await _load(session, incident_id)
-    _require_open(incident, "given a meeting")
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "given a meeting")
     now = clock.now()
     meeting = IncidentMeeting(
         incident_id=incident_id,
@@ -369,7 +369,7 @@ async def schedule_meeting(
         ref=f"meeting:{meeting.id}",
         details={"meeting_id": meeting.id, "attendees": names, "bridge": where, "notifications": sent},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.meeting",
@@ -456,7 +456,7 @@ async def remind_overdue(
             f"{incident.liaison or 'the communications receiver'} via {receiver}",
             details={"due": due.isoformat(), "receiver": receiver, "liaison": incident.liaison},
         )
-        await _audit(
+        await audit_change(
             session,
             actor="system",
             action="incident.reminder",

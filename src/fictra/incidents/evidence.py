@@ -32,7 +32,7 @@ from fictra.clock import Clock
 from fictra.devnet.manifest import Manifest
 from fictra.errors import ConflictError, NotFoundError, RpcError
 from fictra.incidents.models import IncidentAlert, IncidentEvidence
-from fictra.incidents.service import _audit, _load, log_event
+from fictra.incidents.service import audit_change, load_incident, log_event
 
 __all__ = ["EvidenceRecord", "chain_state", "collect", "document_hash", "list_evidence", "verify"]
 
@@ -340,7 +340,7 @@ async def collect(
 
     RPC calls happen before anything is written, so a failing node leaves nothing half-stored; the
     caller's transaction then holds the row, the timeline entry and the audit entry together."""
-    incident = await _load(session, incident_id)
+    incident = await load_incident(session, incident_id)
     document = dumps(
         await gather(
             session, incident_id=incident_id, pool=pool, manifest=manifest, clock=clock, alert_ids=alert_ids
@@ -390,7 +390,7 @@ async def collect(
         ref=f"evidence:{row.id}",
         details={"evidence_id": row.id, "sha256": digest, **summary},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.evidence",
@@ -408,7 +408,7 @@ def _name(actor: object) -> str:
 
 
 async def list_evidence(session: AsyncSession, *, incident_id: int) -> list[EvidenceRecord]:
-    await _load(session, incident_id)
+    await load_incident(session, incident_id)
     rows = await session.execute(
         select(IncidentEvidence)
         .where(IncidentEvidence.incident_id == incident_id)

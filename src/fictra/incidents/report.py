@@ -26,7 +26,7 @@ from fictra.errors import UsageError
 from fictra.incidents.communications import CATEGORY_TITLES
 from fictra.incidents.models import IncidentEvent
 from fictra.incidents.phases import Phase
-from fictra.incidents.service import OPEN, _audit, _load, get_incident, log_event, mark_output
+from fictra.incidents.service import OPEN, audit_change, get_incident, load_incident, log_event, mark_output
 from fictra.incidents.timeline import timeline
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "generate", "render"]
@@ -130,7 +130,7 @@ async def render(session: AsyncSession, incident_id: int, fmt: str, *, clock: Cl
     text = await _markdown_text(session, incident_id, now)
     if fmt == "md":
         return text.encode("utf-8")
-    incident = await _load(session, incident_id)
+    incident = await load_incident(session, incident_id)
     html = _html(text, incident.id, incident.title)
     if fmt == "html":
         return html.encode("utf-8")
@@ -142,7 +142,7 @@ async def generate(
 ) -> bytes:
     """Render the report and, in the post-incident phase, record the ``report`` output; audited."""
     data = await render(session, incident_id, fmt, clock=clock)
-    incident = await _load(session, incident_id)
+    incident = await load_incident(session, incident_id)
     recorded = False
     if incident.status == OPEN and incident.phase == Phase.POST_INCIDENT.value:
         recorded = await mark_output(
@@ -164,7 +164,7 @@ async def generate(
             text=f"Incident report generated ({fmt}, {len(data)} bytes)",
             details={"format": fmt, "bytes": len(data)},
         )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.report",

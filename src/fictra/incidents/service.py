@@ -47,15 +47,21 @@ __all__ = [
     "add_note",
     "advance",
     "assign_role",
+    "audit_change",
+    "check_user",
+    "clean_text",
     "close",
     "declare",
     "get_incident",
     "incident_for_alert",
     "link_alerts",
     "list_incidents",
+    "load_incident",
     "log_event",
+    "mark_output",
     "reclassify",
     "record_output",
+    "require_open",
 ]
 
 OPEN, CLOSED = "open", "closed"
@@ -67,7 +73,8 @@ TITLE_MAX = 300
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _text(value: str | None, *, what: str, limit: int = TEXT_MAX) -> str:
+def clean_text(value: str | None, *, what: str, limit: int = TEXT_MAX) -> str:
+    """Stripped text for the record; UsageError naming ``what`` when empty, too long or with NUL."""
     text = (value or "").strip()
     if not text:
         raise UsageError(f"The {what} is empty; write it out (it goes on the incident's record).")
@@ -84,7 +91,8 @@ def _check_choice(value: str, choices: Sequence[str], what: str) -> str:
     return value
 
 
-async def _load(session: AsyncSession, incident_id: int) -> Incident:
+async def load_incident(session: AsyncSession, incident_id: int) -> Incident:
+    """The incident row, fresh from the database; NotFoundError saying how to list incidents."""
     incident = await session.get(Incident, incident_id, populate_existing=True)
     if incident is None:
         raise NotFoundError(
@@ -94,7 +102,8 @@ async def _load(session: AsyncSession, incident_id: int) -> Incident:
     return incident
 
 
-def _require_open(incident: Incident, verb: str) -> None:
+def require_open(incident: Incident, verb: str) -> None:
+    """ConflictError (naming when it closed) unless the incident is open; ``verb`` completes the sentence."""
     if incident.status != OPEN:
         when = incident.closed_at.isoformat() if incident.closed_at else "?"
         raise ConflictError(
@@ -145,7 +154,7 @@ async def log_event(
     )
 
 
-async def _audit(
+async def audit_change(
     session: AsyncSession,
     *,
     actor: object,
@@ -156,6 +165,7 @@ async def _audit(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
+    """The audit entry of an incident change (target ``incident:<id>``), in the caller's transaction."""
     await record(
         session,
         actor=actor,
@@ -179,7 +189,8 @@ async def _check_alerts(session: AsyncSession, alert_ids: Iterable[int]) -> list
     return wanted
 
 
-async def _check_user(session: AsyncSession, username: str) -> str:
+async def check_user(session: AsyncSession, username: str) -> str:
+    """The name of an existing, enabled user (roles and task owners are users)."""
     from fictra.auth.models import User
 
     name = username.strip()
@@ -209,10 +220,10 @@ async def declare(
 ) -> IncidentView:
     """Open an incident in the detection phase, linked to ``alert_ids`` (may be empty: from scratch).
     Classification is recorded at once; the first status update is due after the severity's cadence."""
-    name = _text(title, what="incident title", limit=TITLE_MAX)
+    name = clean_text(title, what="incident title", limit=TITLE_MAX)
     _check_choice(severity, SEVERITIES, "Severity")
     _check_choice(category, CATEGORIES, "Category")
-    body = _text(summary, what="incident summary") if summary and summary.strip() else None
+    body = clean_text(summary, what="incident summary") if summary and summary.strip() else None
     alerts = await _check_alerts(session, alert_ids)
     now = clock.now()
     due = now + (config or IncidentsConfig()).cadence_of(severity)
@@ -259,7 +270,7 @@ async def declare(
         actor=actor,
         clock=clock,
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.declare",
@@ -275,8 +286,8 @@ async def link_alerts(
     session: AsyncSession, *, incident_id: int, alert_ids: Iterable[int], actor: object, clock: Clock
 ) -> IncidentView:
     """Attach more alerts to an open incident (already linked ones are ignored)."""
-    incident = await _load(session, incident_id)
-    _require_open(incident, "linked to alerts")
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "linked to alerts")
     wanted = await _check_alerts(session, alert_ids)
     have = set(
         (
@@ -303,7 +314,7 @@ async def link_alerts(
         text=f"Alert(s) {', '.join(map(str, new))} joined the incident",
         details={"alert_ids": new},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.link",
@@ -391,7 +402,7 @@ async def record_output(
     ("action:12" for a verified emergency action); ``not_required`` is allowed where the runbook makes
     the step conditional (escalation), and ``text`` is then the reason."""
     spec = _spec(key)
-    body = _text(text, what=f"'{key}' output" + (" reason" if not_required else ""))
+    body = clean_text(text, what=f"'{key}' output" + (" reason" if not_required else ""))
     if spec.derived:
         raise ConflictError(f"Output '{key}' cannot be typed in: {how_to(spec)}.")
     if not_required and not spec.may_skip:
@@ -402,8 +413,8 @@ async def record_output(
         )
     if not source or len(source) > 100:
         raise UsageError(f"Output source '{source[:40]}' must be 1-100 characters (e.g. 'action:12').")
-    incident = await _load(session, incident_id)
-    _require_open(incident, "changed")
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "changed")
     status = "not_required" if not_required else "done"
     before = await _put_output(
         session,
@@ -416,7 +427,7 @@ async def record_output(
         clock=clock,
     )
     incident.updated_at = clock.now()
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.output",
@@ -475,8 +486,8 @@ async def assign_role(
     """Set the commander, scribe or communications liaison, or add/remove a responder. Team activation
     is recorded once a commander and at least one responder are assigned."""
     _check_choice(role, ROLES, "Incident role")
-    incident = await _load(session, incident_id)
-    _require_open(incident, "changed")
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "changed")
     name = username.strip()
     if not name:
         raise UsageError("The user name is empty; name the user who takes the role.")
@@ -492,7 +503,7 @@ async def assign_role(
             setattr(incident, role, None)
         text = f"{name} removed as {role}"
     else:
-        name = await _check_user(session, name)
+        name = await check_user(session, name)
         if role == "responder":
             if name in (incident.responders or []):
                 raise ConflictError(f"'{name}' is already a responder on incident {incident_id}.")
@@ -522,7 +533,7 @@ async def assign_role(
             actor=actor,
             clock=clock,
         )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.role",
@@ -541,10 +552,10 @@ async def add_note(
     session: AsyncSession, *, incident_id: int, text: str, actor: object, clock: Clock
 ) -> IncidentView:
     """A note on the incident's timeline (also allowed after closing: late findings)."""
-    body = _text(text, what="note")
-    await _load(session, incident_id)
+    body = clean_text(text, what="note")
+    await load_incident(session, incident_id)
     await log_event(session, incident_id=incident_id, kind="note", actor=actor, clock=clock, text=body)
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.note",
@@ -576,8 +587,8 @@ async def advance(
     target = _check_choice(to_phase, [p.value for p in PHASES], "Phase")
     if target == Phase.CLOSED.value:
         return await close(session, incident_id=incident_id, actor=actor, clock=clock, note=note)
-    incident = await _load(session, incident_id)
-    _require_open(incident, "advanced")
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "advanced")
     current = incident.phase
     expected = next_phase(current)
     if expected is None or expected.value != target:
@@ -589,7 +600,7 @@ async def advance(
     missing = [o for o in view.outputs if o.phase == current and o.status == "missing"]
     if missing:
         raise _refusal(incident_id, f"leave phase {current}", missing)
-    reason = _text(note, what="note") if note and note.strip() else None
+    reason = clean_text(note, what="note") if note and note.strip() else None
     now = clock.now()
     result = await session.execute(
         update(Incident)
@@ -610,7 +621,7 @@ async def advance(
         text=f"Phase {current} -> {target}" + (f": {reason}" if reason else ""),
         details={"from": current, "to": target},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.advance",
@@ -642,9 +653,9 @@ async def reclassify(
         _check_choice(severity, SEVERITIES, "Severity")
     if category is not None:
         _check_choice(category, CATEGORIES, "Category")
-    why = _text(reason, what="reason") if reason and reason.strip() else None
-    incident = await _load(session, incident_id)
-    _require_open(incident, "reclassified")
+    why = clean_text(reason, what="reason") if reason and reason.strip() else None
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "reclassified")
     before = {"severity": incident.severity, "category": incident.category}
     after = {"severity": severity or incident.severity, "category": category or incident.category}
     if after == before:
@@ -680,7 +691,7 @@ async def reclassify(
         text=f"Reclassified {text}" + (f": {why}" if why else ""),
         details={"before": before, "after": after},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.classify",
@@ -697,13 +708,13 @@ async def close(
     session: AsyncSession, *, incident_id: int, actor: object, clock: Clock, note: str | None = None
 ) -> IncidentView:
     """Close the incident. Refused while any required output of any phase is missing (naming each)."""
-    incident = await _load(session, incident_id)
-    _require_open(incident, "closed again")
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "closed again")
     view = await get_incident(session, incident_id)
     missing = [o for o in view.outputs if o.status == "missing"]
     if missing:
         raise _refusal(incident_id, "close", missing)
-    reason = _text(note, what="note") if note and note.strip() else None
+    reason = clean_text(note, what="note") if note and note.strip() else None
     now = clock.now()
     current = incident.phase
     result = await session.execute(
@@ -723,7 +734,7 @@ async def close(
         text="Incident closed" + (f": {reason}" if reason else ""),
         details={"from": current},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.close",
@@ -782,7 +793,7 @@ def _outputs(rows: Sequence[IncidentOutput], tasks: Sequence[IncidentTask]) -> l
 async def get_incident(session: AsyncSession, incident_id: int) -> IncidentView:
     """The incident with its outputs (every phase; ``missing`` lists the current phase's gaps), roles,
     alerts, tasks and meetings. The timeline is :func:`fictra.incidents.timeline.timeline`."""
-    incident = await _load(session, incident_id)
+    incident = await load_incident(session, incident_id)
     alert_ids = list(
         (
             await session.execute(

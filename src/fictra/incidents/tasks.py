@@ -16,7 +16,14 @@ from fictra.clock import Clock
 from fictra.errors import NotFoundError, UsageError
 from fictra.incidents.models import IncidentTask
 from fictra.incidents.schemas import TaskView
-from fictra.incidents.service import _audit, _check_user, _load, _require_open, _text, log_event
+from fictra.incidents.service import (
+    audit_change,
+    check_user,
+    clean_text,
+    load_incident,
+    log_event,
+    require_open,
+)
 
 __all__ = ["TASK_STATUSES", "add_task", "delete_task", "list_tasks", "update_task"]
 
@@ -60,10 +67,10 @@ async def add_task(
     clock: Clock,
 ) -> TaskView:
     """Add a corrective-action task owned by an existing user, due in the future."""
-    name = _text(title, what="task title", limit=500)
-    incident = await _load(session, incident_id)
-    _require_open(incident, "given new tasks")
-    who = await _check_user(session, owner)
+    name = clean_text(title, what="task title", limit=500)
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "given new tasks")
+    who = await check_user(session, owner)
     now = clock.now()
     task = IncidentTask(
         incident_id=incident_id,
@@ -86,7 +93,7 @@ async def add_task(
         ref=f"task:{task.id}",
         details={"task_id": task.id, "change": "added", **_state(task)},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.task.add",
@@ -120,14 +127,14 @@ async def update_task(
         raise UsageError("Nothing to change: give a status, owner, due date or title.")
     if status is not None and status not in TASK_STATUSES:
         raise UsageError(f"Task status '{status}' is not one of: {', '.join(TASK_STATUSES)}.")
-    await _load(session, incident_id)
+    await load_incident(session, incident_id)
     task = await _task(session, incident_id, task_id)
     before = _state(task)
     now = clock.now()
     if title is not None:
-        task.title = _text(title, what="task title", limit=500)
+        task.title = clean_text(title, what="task title", limit=500)
     if owner is not None:
-        task.owner = await _check_user(session, owner)
+        task.owner = await check_user(session, owner)
     if due_at is not None:
         task.due_at = _due(due_at, now)
     if status is not None and status != task.status:
@@ -149,7 +156,7 @@ async def update_task(
         ref=f"task:{task.id}",
         details={"task_id": task.id, "change": "updated", **changed},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.task.update",
@@ -171,8 +178,8 @@ async def delete_task(
     reason: str | None = None,
 ) -> None:
     """Remove a task added by mistake (open incidents only)."""
-    incident = await _load(session, incident_id)
-    _require_open(incident, "changed")
+    incident = await load_incident(session, incident_id)
+    require_open(incident, "changed")
     task = await _task(session, incident_id, task_id)
     before = _state(task)
     await session.delete(task)
@@ -187,7 +194,7 @@ async def delete_task(
         ref=f"task:{task_id}",
         details={"task_id": task_id, "change": "removed"},
     )
-    await _audit(
+    await audit_change(
         session,
         actor=actor,
         action="incident.task.delete",
@@ -199,7 +206,7 @@ async def delete_task(
 
 
 async def list_tasks(session: AsyncSession, *, incident_id: int) -> list[TaskView]:
-    await _load(session, incident_id)
+    await load_incident(session, incident_id)
     rows = await session.execute(
         select(IncidentTask).where(IncidentTask.incident_id == incident_id).order_by(IncidentTask.id)
     )
