@@ -266,3 +266,33 @@ async def test_auto_declared_incident_gets_evidence_from_the_tick(
         assert (await evidence.verify(s, incident_id=iid, evidence_id=record["id"]))["verified"] is True
     assert record["trigger"] == "declaration" and record["collected_by"] == "system"
     assert record["summary"]["transactions"] == [paused.tx] and record["summary"]["traces"] == ["offered"]
+
+
+async def test_evidence_over_http(database_url: str, paused: Paused) -> None:
+    from api.rig import api_rig
+    from fictra.incidents.config import IncidentsConfig
+    from fictra.incidents.wiring import IncidentsContext
+
+    async with api_rig(database_url, roles=["security_officer", "viewer"], alerts=0) as rig:
+        pool = await _pool(paused.node.rpc_url, rig.clock)
+        rig.app.state.incidents_context = IncidentsContext(
+            config=IncidentsConfig(), clock=rig.clock, pool=pool, manifest=paused.manifest
+        )
+        try:
+            iid, _ = await _incident(rig.sessions, rig.clock, paused)
+            base = f"/api/v1/incidents/{iid}/evidence"
+            denied = await rig.client.post(base, headers=rig.auth("viewer"))
+            assert denied.status_code == 403
+            created = await rig.client.post(base, headers=rig.auth("security_officer"))
+            assert created.status_code == 201, created.text
+            record = created.json()
+            assert record["collected_by"] == "u-security-officer" and record["trigger"] == "on_demand"
+        finally:
+            await pool.aclose()
+        document = await rig.client.get(f"{base}/{record['id']}", headers=rig.auth("viewer"))
+        assert document.headers["content-type"] == "application/json"
+        assert evidence.document_hash(document.text) == record["sha256"]
+        verified = await rig.client.get(f"{base}/{record['id']}/verify", headers=rig.auth("viewer"))
+        assert verified.json() == {"evidence_id": record["id"], "sha256": record["sha256"], "verified": True}
+        listed = await rig.client.get(base, headers=rig.auth("viewer"))
+        assert [r["sha256"] for r in listed.json()] == [record["sha256"]]
