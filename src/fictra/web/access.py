@@ -84,3 +84,23 @@ def forbidden(request: Request, actor: Actor, permission: str) -> HTMLResponse:
         message=f"Your role ({', '.join(actor.roles)}) does not have the permission '{permission}'. "
         "Ask an administrator if you need it.",
     )
+
+
+def form_expired() -> HTMLResponse:
+    """A POST whose CSRF token does not match the session (an old tab, a forged form)."""
+    html = render(
+        "error.html",
+        actor=None,
+        csrf="",
+        page="",
+        heading="Form expired",
+        message="The form's security token did not match your session. Reload the page and try again.",
+    )
+    return HTMLResponse(html, status_code=403)
+
+
+def not_found(request: Request, actor: Actor, *, page_name: str, heading: str, message: str) -> HTMLResponse:
+    """The console's 404 page for an object that does not exist (``message``: the service's words)."""
+    return page(
+        request, actor, "error.html", status_code=404, page=page_name, heading=heading, message=message
+    )

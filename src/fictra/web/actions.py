@@ -32,7 +32,7 @@ from fictra.emergency.definitions import DEFINITIONS, definition
 from fictra.emergency.runner import ActionRunner
 from fictra.emergency.types import ACTIVE_STATUSES, FINAL_STATUSES, ActionView
 from fictra.errors import ConflictError, FictraError, NotFoundError, UsageError
-from fictra.web.access import needs, page
+from fictra.web.access import needs, not_found, page
 from fictra.web.incidents import as_int, error_status, gate
 
 router = APIRouter(include_in_schema=False)
@@ -180,14 +180,8 @@ async def _detail(
         async with context.sessions() as session:
             data = await _action_data(request, session, actor, action_id)
     except NotFoundError as exc:
-        return page(
-            request,
-            actor,
-            "error.html",
-            status_code=404,
-            page="actions",
-            heading="No such action",
-            message=exc.user_message,
+        return not_found(
+            request, actor, page_name="actions", heading="No such action", message=exc.user_message
         )
     done = request.query_params.get("done")
     if live and data["action"].status in FINAL_STATUSES:

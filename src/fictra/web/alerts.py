@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from fictra.alerting import actions
 from fictra.alerting.queries import get_alert, list_alerts
@@ -16,12 +16,12 @@ from fictra.alerting.schemas import AlertView
 from fictra.api.deps import app_context
 from fictra.auth.actor import Actor
 from fictra.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
-from fictra.web.access import forbidden, needs, page, signed_in, to_login
+from fictra.web.access import forbidden, form_expired, needs, not_found, page, signed_in, to_login
 from fictra.web.escalation import RESPONSE_ACTIONS, SNOOZES, response_for, run_response_action
 from fictra.web.evidence import evidence_rows, timeline
 from fictra.web.health import AREA_TITLES, area_of
 from fictra.web.overview import areas_map
-from fictra.web.templating import SEVERITIES, render
+from fictra.web.templating import SEVERITIES
 
 router = APIRouter(include_in_schema=False)
 LIST_LIMIT = 500
@@ -128,14 +128,8 @@ async def _detail(
             alert = await get_alert(session, str(alert_id))
             response = await response_for(request, session, alert_id)
     except NotFoundError as exc:
-        return page(
-            request,
-            actor,
-            "error.html",
-            status_code=404,
-            page="alerts",
-            heading="No such alert",
-            message=exc.user_message,
+        return not_found(
+            request, actor, page_name="alerts", heading="No such alert", message=exc.user_message
         )
     return page(
         request,
@@ -181,15 +175,7 @@ async def alert_action(request: Request, alert_id: int) -> Response:
     try:
         actor = await signed_in(request)  # with a session cookie this checks the form's CSRF token
     except PermissionDeniedError:
-        html = render(
-            "error.html",
-            actor=None,
-            csrf="",
-            page="",
-            heading="Form expired",
-            message="The form's security token did not match your session. Reload the page and try again.",
-        )
-        return HTMLResponse(html, status_code=403)
+        return form_expired()
     if actor is None:
         return to_login(request)
     if not actor.can("alerts.read"):  # the declared floor; each action then needs its own (ACTIONS)

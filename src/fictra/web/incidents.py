@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -33,8 +33,7 @@ from fictra.incidents import report as report_module
 from fictra.incidents.config import IncidentsConfig, load_incidents_config
 from fictra.incidents.phases import CATEGORIES, PHASES, SEVERITIES, Phase, next_phase, output_spec
 from fictra.incidents.schemas import IncidentSummary, IncidentView
-from fictra.web.access import forbidden, needs, page, signed_in, to_login
-from fictra.web.templating import render
+from fictra.web.access import forbidden, form_expired, needs, not_found, page, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
 LIST_LIMIT = 200
@@ -63,18 +62,6 @@ ROLE_TITLES = {
 
 
 # -- who may do what --------------------------------------------------------------------------------
-
-
-def form_expired() -> HTMLResponse:
-    html = render(
-        "error.html",
-        actor=None,
-        csrf="",
-        page="",
-        heading="Form expired",
-        message="The form's security token did not match your session. Reload the page and try again.",
-    )
-    return HTMLResponse(html, status_code=403)
 
 
 async def gate(request: Request, permission: str) -> Actor | Response:
@@ -431,14 +418,8 @@ async def render_detail(
         async with context.sessions() as session:
             data = await _detail_data(request, session, actor, incident_id)
     except NotFoundError as exc:
-        return page(
-            request,
-            actor,
-            "error.html",
-            status_code=404,
-            page="incidents",
-            heading="No such incident",
-            message=exc.user_message,
+        return not_found(
+            request, actor, page_name="incidents", heading="No such incident", message=exc.user_message
         )
     done = request.query_params.get("done")
     return page(

@@ -5,7 +5,7 @@ who is on call now and next per schedule (``oncall.read``)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from fictra.api.deps import app_context
 from fictra.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
@@ -13,8 +13,7 @@ from fictra.notify import service
 from fictra.notify.models import NotificationStatus
 from fictra.response.queries import oncall_now
 from fictra.response.views import response_context
-from fictra.web.access import forbidden, needs, page, signed_in, to_login
-from fictra.web.templating import render
+from fictra.web.access import forbidden, form_expired, needs, page, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
 LIST_LIMIT = 200
@@ -68,15 +67,7 @@ async def notification_retry(request: Request, notification_id: int) -> Response
     try:
         actor = await signed_in(request)  # with a session cookie this checks the form's CSRF token
     except PermissionDeniedError:
-        html = render(
-            "error.html",
-            actor=None,
-            csrf="",
-            page="",
-            heading="Form expired",
-            message="The form's security token did not match your session. Reload the page and try again.",
-        )
-        return HTMLResponse(html, status_code=403)
+        return form_expired()
     if actor is None:
         return to_login(request)
     if not actor.can("notifications.retry"):
