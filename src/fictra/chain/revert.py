@@ -46,10 +46,11 @@ class ErrorDef:
         return f"{self.name}({','.join(self.arg_types)})"
 
 
-def _abi_type(param: dict[str, Any]) -> str:
+def abi_type(param: dict[str, Any]) -> str:
+    """The canonical ABI type of a JSON-ABI parameter (tuples spelled out: ``(uint256,address)[]``)."""
     kind = str(param["type"])
     if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in param.get("components", []))
+        inner = ",".join(abi_type(c) for c in param.get("components", []))
         return f"({inner}){kind[len('tuple') :]}"
     return kind
 
@@ -66,7 +67,7 @@ def known_errors() -> dict[str, ErrorDef]:
             definition = ErrorDef(
                 name=str(entry["name"]),
                 arg_names=tuple(str(p.get("name") or f"arg{i}") for i, p in enumerate(inputs)),
-                arg_types=tuple(_abi_type(p) for p in inputs),
+                arg_types=tuple(abi_type(p) for p in inputs),
             )
             selector = "0x" + keccak(text=definition.signature)[:4].hex()
             table.setdefault(selector, definition)

@@ -17,17 +17,10 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from fictra.chain import artifacts
+from fictra.chain.revert import abi_type
 from fictra.errors import ConfigError
 
 __all__ = ["decode_log", "decode_output", "encode_call", "function_names", "selector"]
-
-
-def _type(param: dict[str, Any]) -> str:
-    kind = str(param["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_type(c) for c in param.get("components", []))
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
 
 
 @cache
@@ -40,7 +33,7 @@ def _function(artifact: str, fn: str) -> dict[str, Any]:
 
 def selector(artifact: str, fn: str) -> str:
     entry = _function(artifact, fn)
-    signature = f"{fn}({','.join(_type(p) for p in entry.get('inputs', []))})"
+    signature = f"{fn}({','.join(abi_type(p) for p in entry.get('inputs', []))})"
     return "0x" + keccak(text=signature)[:4].hex()
 
 
@@ -51,13 +44,13 @@ def function_names(artifact: str, fns: tuple[str, ...]) -> dict[str, str]:
 
 def encode_call(artifact: str, fn: str, *args: Any) -> str:
     entry = _function(artifact, fn)
-    types = [_type(p) for p in entry.get("inputs", [])]
+    types = [abi_type(p) for p in entry.get("inputs", [])]
     return selector(artifact, fn) + abi_encode(types, list(args)).hex()
 
 
 def decode_output(artifact: str, fn: str, data: str) -> tuple[Any, ...]:
     entry = _function(artifact, fn)
-    types = [_type(p) for p in entry.get("outputs", [])]
+    types = [abi_type(p) for p in entry.get("outputs", [])]
     raw = bytes.fromhex(data.removeprefix("0x"))
     return tuple(abi_decode(types, raw))
 
@@ -67,7 +60,7 @@ def _events() -> dict[str, tuple[str, dict[str, Any]]]:
     table: dict[str, tuple[str, dict[str, Any]]] = {}
     for name in artifacts.names():
         for entry in artifacts.load(name).entries("event"):
-            signature = f"{entry['name']}({','.join(_type(p) for p in entry.get('inputs', []))})"
+            signature = f"{entry['name']}({','.join(abi_type(p) for p in entry.get('inputs', []))})"
             table.setdefault("0x" + keccak(text=signature).hex(), (name, entry))
     return table
 
@@ -96,15 +89,15 @@ def decode_log(topics: list[str], data: str) -> tuple[str, dict[str, Any]] | Non
     args: dict[str, Any] = {}
     try:
         for param, topic in zip(indexed, topics[1:], strict=False):
-            kind = _type(param)
+            kind = abi_type(param)
             if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
                 args[param["name"]] = topic  # hashed in the topic
             else:
                 (value,) = abi_decode([kind], bytes.fromhex(topic.removeprefix("0x")))
                 args[param["name"]] = _show(value, kind)
-        values = abi_decode([_type(p) for p in plain], bytes.fromhex(data.removeprefix("0x")))
+        values = abi_decode([abi_type(p) for p in plain], bytes.fromhex(data.removeprefix("0x")))
     except (DecodingError, ValueError):
         return str(entry["name"]), {"undecoded": data}
     for param, value in zip(plain, values, strict=True):
-        args[param["name"]] = _show(value, _type(param))
+        args[param["name"]] = _show(value, abi_type(param))
     return str(entry["name"]), args
