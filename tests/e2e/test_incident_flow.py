@@ -243,6 +243,18 @@ async def _flow(flow: Flow, receiver: Receiver, tmp_path: Path) -> None:
     paused = await flow.paused()
     assert paused and all(paused.values()), paused
 
+    # the pause's own P0 alerts (Paused events, contracts paused) are its expected effects: they join this
+    # incident rather than declaring new ones
+    def pause_effect(a: AlertView) -> bool:
+        return a.monitor == "pt-paused" or a.labels.get("condition") == "paused"
+
+    effects = [a for a in await flow.running.alerts() if pause_effect(a)]
+    assert effects, "the pause raised no alert"
+    async with flow.sessions() as s:
+        assert [i.id for i in await incidents.list_incidents(s)] == [incident_id]
+        for effect in effects:
+            assert await incidents.incident_for_alert(s, effect.id) == incident_id, effect
+
     # -- stakeholders notified: the initial notification and the containment update, over HTTP -------------
     async def deliveries() -> list[str] | None:
         texts = [r.body.decode() for r in receiver.requests]

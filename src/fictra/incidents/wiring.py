@@ -17,9 +17,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.models import Alert, Confirmation, EventKind
@@ -82,6 +83,11 @@ class IncidentsContext:
         alert = await session.get(Alert, alert_id)
         if alert is None:
             return
+        cause = await _caused_by_action(session, alert, now=self.clock.now())
+        if cause is not None:  # the expected effect of our own emergency action: no new incident
+            action_id, incident_id = cause
+            await self._join_action_incident(session, alert, action_id, incident_id)
+            return
         rules = self.config.auto_declare
         category = rules.category_of(alert.monitor, dict(alert.labels or {}))
         now = self.clock.now()
@@ -131,6 +137,30 @@ class IncidentsContext:
                 console_url=self.console_url,
                 dedupe="declared",
             )
+
+    async def _join_action_incident(
+        self, session: AsyncSession, alert: Alert, action_id: int, incident_id: int | None
+    ) -> None:
+        incident = await session.get(Incident, incident_id) if incident_id is not None else None
+        if incident is None or incident.status != service.OPEN:
+            log.info(
+                "alert %s (%s) is the effect of emergency action %s: no incident declared",
+                alert.id, alert.monitor, action_id,
+            )  # fmt: skip
+            return
+        await service.link_alerts(
+            session, incident_id=incident.id, alert_ids=[alert.id], actor=SYSTEM, clock=self.clock
+        )
+        await service.log_event(
+            session,
+            incident_id=incident.id,
+            kind="note",
+            actor=SYSTEM,
+            clock=self.clock,
+            text=f"Alert {alert.id} ({alert.monitor}: {alert.summary[:200]}) is the expected effect of "
+            f"emergency action #{action_id}; linked here instead of declaring a new incident",
+            details={"alert_id": alert.id, "action_id": action_id},
+        )
 
     async def _fill_roles(self, session: AsyncSession, incident_id: int) -> None:
         """Whoever is on call on the configured schedules takes the incident roles (users only; anyone
@@ -235,6 +265,58 @@ class IncidentsContext:
                 console_url=self.console_url,
                 dedupe=f"action-{action.id}-verified",
             )
+
+
+# conditions an emergency action causes on purpose -> the action kinds that cause them
+_EFFECTS = {
+    "paused": ("pause_all", "emergency_shutdown"),
+    "trading_halted": ("halt_trading", "emergency_shutdown"),
+}
+EFFECT_WINDOW = timedelta(minutes=10)
+
+
+async def _caused_by_action(
+    session: AsyncSession, alert: Alert, *, now: datetime
+) -> tuple[int, int | None] | None:
+    """(action id, its incident id) when ``alert`` is the effect of one of the platform's own emergency
+    actions: it carries the action's transaction hash (an event rule on the Paused log), or it reports a
+    condition the action causes (a contract paused, trading halted) while such an action's transaction is
+    on its way or landed within the last minutes. Else None."""
+    from fictra.emergency.models import ActionTx, EmergencyAction
+
+    hashes = [h.lower() for h in alert.tx_hashes or [] if h]
+    if hashes:
+        row = (
+            await session.execute(
+                select(EmergencyAction.id, EmergencyAction.incident_id)
+                .join(ActionTx, ActionTx.action_id == EmergencyAction.id)
+                .where(func.lower(ActionTx.tx_hash).in_(hashes), ActionTx.status != "failed")
+                .limit(1)
+            )
+        ).first()
+        if row is not None:
+            return int(row[0]), row[1]
+    kinds = _EFFECTS.get(str((alert.labels or {}).get("condition", "")))
+    if not kinds:
+        return None
+    row = (
+        await session.execute(
+            select(EmergencyAction.id, EmergencyAction.incident_id)
+            .join(ActionTx, ActionTx.action_id == EmergencyAction.id)
+            .where(
+                EmergencyAction.kind.in_(kinds),
+                ActionTx.tx_hash.is_not(None),
+                ActionTx.status != "failed",
+                or_(  # signed, being sent right now, or sent within the window
+                    and_(ActionTx.submitted_at.is_(None), ActionTx.status == "signed"),
+                    ActionTx.submitted_at >= now - EFFECT_WINDOW,
+                ),
+            )
+            .order_by(ActionTx.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return (int(row[0]), row[1]) if row is not None else None
 
 
 async def _run_job(sessions: async_sessionmaker[AsyncSession], ctx: IncidentsContext, job_id: int) -> None:
