@@ -62,11 +62,15 @@ class SignerConfig(BaseModel):
 class RuleConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    count: int = Field(ge=1, le=10)
-    roles: list[str] = Field(min_length=1)
-    must_include: list[str] = Field(default_factory=list)
-    ttl: Duration = Field(default=timedelta(hours=1))
-    proposer_counts: bool = False
+    count: int = Field(ge=1, le=10, description="Approvals needed, from distinct people.")
+    roles: list[str] = Field(min_length=1, description="Roles whose approval counts.")
+    must_include: list[str] = Field(
+        default_factory=list, description="Roles at least one approver must hold (e.g. operations_manager)."
+    )
+    ttl: Duration = Field(default=timedelta(hours=1), description="How long an approval stays valid.")
+    proposer_counts: bool = Field(
+        default=False, description="The proposer's own approval counts (speed first, e.g. a pause)."
+    )
 
     @field_validator("roles", "must_include")
     @classmethod
@@ -101,21 +105,25 @@ class PolicyMatch(BaseModel):
 class PolicyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    when: PolicyMatch
-    action: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$", description="Unique name.")
+    description: str = Field(default="", description="What it does, shown in the console and CLI.")
+    when: PolicyMatch = Field(description="The alert that triggers it.")
+    action: str = Field(description="The action kind it runs, pre-approved (e.g. pause_all).")
+    params: dict[str, Any] = Field(default_factory=dict, description="The action's parameters.")
 
 
-class _File(BaseModel):
+class EmergencyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     confirmations: int = Field(default=2, ge=0, le=64, description="Blocks on top of the inclusion block.")
     receipt_timeout_blocks: int = Field(default=50, ge=1, description="Blocks to wait for inclusion.")
-    signers: dict[Literal["guardian", "governance"], SignerConfig] = Field(default_factory=dict)
-    approvals: dict[str, RuleConfig] = Field(default_factory=dict)
-    policies: list[PolicyConfig] = Field(default_factory=list)
+    signers: dict[Literal["guardian", "governance"], SignerConfig] = Field(
+        default_factory=dict, description="The keys the platform signs with."
+    )
+    approvals: dict[str, RuleConfig] = Field(
+        default_factory=dict, description="Approval rule per action kind, replacing the built-in one."
+    )
+    policies: list[PolicyConfig] = Field(default_factory=list, description="Automatic-response policies.")
 
 
 class EmergencyConfig(BaseModel):
@@ -147,7 +155,7 @@ def expand_path(value: str, *, config_dir: Path, data_dir: Path) -> Path:
     return path if path.is_absolute() else config_dir / path
 
 
-def _check(parsed: _File, problems: list[str]) -> None:
+def _check(parsed: EmergencyFile, problems: list[str]) -> None:
     for kind in parsed.approvals:
         if kind not in DEFINITIONS:
             problems.append(
@@ -195,7 +203,7 @@ def emergency_problems(config_dir: Path) -> tuple[EmergencyConfig | None, list[s
     if problems:
         return None, problems
     try:
-        parsed = _File.model_validate({} if raw is None else raw)
+        parsed = EmergencyFile.model_validate({} if raw is None else raw)
     except ValidationError as exc:
         return None, _problems(FILE, [], exc)
     _check(parsed, problems)

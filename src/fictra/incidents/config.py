@@ -52,7 +52,7 @@ class CategoryRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     monitor: str = Field(default="*", min_length=1, description="Monitor name or glob ('contract-*').")
     labels: dict[str, str] = Field(default_factory=dict, description="Labels the alert must carry.")
-    category: str
+    category: str = Field(description="smart_contract, security, market, infrastructure, oracle, compliance.")
 
     @field_validator("category")
     @classmethod
@@ -88,13 +88,20 @@ class AutoDeclare(BaseModel):
     joins the open auto-declared incident of the same category declared within ``window``."""
 
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
-    severities: list[str] = Field(default_factory=lambda: ["P0"], min_length=1)
+    enabled: bool = Field(default=True, description="Declare incidents from alerts at all.")
+    severities: list[str] = Field(
+        default_factory=lambda: ["P0"], min_length=1, description="New alerts of these severities declare."
+    )
     window: Duration = Field(default=timedelta(hours=1), description="Join an open incident this recent.")
-    categories: list[CategoryRule] = Field(default_factory=_default_rules)
-    default_category: str = "infrastructure"
-    collect_evidence: bool = True
-    notify_groups: list[str] = Field(default_factory=lambda: ["technical_team", "business_team"])
+    categories: list[CategoryRule] = Field(
+        default_factory=_default_rules, description="Alert -> category; the first matching rule wins."
+    )
+    default_category: str = Field(default="infrastructure", description="When no rule matches.")
+    collect_evidence: bool = Field(default=True, description="Collect evidence at declaration.")
+    notify_groups: list[str] = Field(
+        default_factory=lambda: ["technical_team", "business_team"],
+        description="Stakeholder groups sent the initial notification.",
+    )
     roles: dict[str, str] = Field(
         default_factory=dict,
         description="Incident role (commander, scribe, liaison, responder) -> on-call schedule of "

@@ -14,6 +14,8 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from fictra.alerting.config import AckDeadlines, AlertingConfig
+from fictra.emergency import config as emergency
+from fictra.incidents import config as incidents
 from fictra.monitors import config as monitors
 from fictra.rules.config import EventRuleConfig
 from fictra.rules.fields import format_duration
@@ -34,6 +36,13 @@ SECTIONS: list[tuple[str, str, list[type[BaseModel]]]] = [
      [monitors.OracleMonitor, monitors.OracleSeverity, monitors.OracleThresholds, monitors.FeedBounds]),
     ("monitors/*.yaml: anomaly", "`monitors:` list item.", [monitors.AnomalyMonitor]),
     ("rules/*.yaml: event_rule", "`rules:` list item (`type` may be omitted).", [EventRuleConfig]),
+    ("emergency.yaml", "Emergency actions: signers (V3 keystores), approval rules per kind, "
+     "automatic-response policies (always disabled until an approved `policy_enable`). "
+     "See docs/emergency.md.",
+     [emergency.EmergencyFile, emergency.SignerConfig, emergency.RuleConfig, emergency.PolicyConfig,
+      emergency.PolicyMatch]),
+    ("incidents.yaml", "Incident management: update cadence, stakeholder groups, auto-declare. See "
+     "docs/incidents.md.", [incidents.IncidentsConfig, incidents.AutoDeclare, incidents.CategoryRule]),
 ]  # fmt: skip
 
 HEADER = """# Configuration reference
@@ -41,7 +50,8 @@ HEADER = """# Configuration reference
 Generated from the Pydantic models by `fictra config docs` — do not edit by hand.
 
 The config directory (`--config-dir`, `FICTRA_CONFIG_DIR`, default `config/`) holds `network.yaml`,
-`alerting.yaml`, `monitors/*.yaml` (a `monitors:` list) and `rules/*.yaml` (a `rules:` list). Every
+`alerting.yaml`, `monitors/*.yaml` (a `monitors:` list), `rules/*.yaml` (a `rules:` list),
+`emergency.yaml` and `incidents.yaml`. Every
 model rejects unknown keys; monitors are selected by `type`. Durations are seconds or `500ms`, `30s`,
 `15m`, `1h`, `2d`. Secrets are references: `env:VAR`, `file:path` or a plain value. Check a directory
 with `fictra config check [--manifest PATH]`; it lists every problem as `file:key.path: message`.
@@ -87,6 +97,15 @@ def _default(info: FieldInfo) -> str:
         return f"`{value.value}`"
     if value in ([], {}):
         return "empty"
+    if isinstance(value, list) and all(isinstance(v, BaseModel) for v in value):
+        return f"{len(value)} built-in rules (see the shipped config)"
+    if isinstance(value, dict) and any(isinstance(v, timedelta) for v in value.values()):
+        shown = ", ".join(
+            f"{k}: {format_duration(v) if isinstance(v, timedelta) else v}" for k, v in value.items()
+        )
+        return f"`{shown}`"
+    if isinstance(value, dict):
+        return f"`{', '.join(f'{k}: {v}' for k, v in value.items())}`"
     return f"`{value}`"
 
 
