@@ -104,3 +104,28 @@ def test_missing_manifest(remote: Path) -> None:
     (remote / "config" / "manifest.json").unlink()
     result = run(remote, "--no-devnet")
     assert_clean_failure(result, remote, "manifest")
+
+
+def test_a_wrong_keystore_passphrase_stops_the_start(tmp_path: Path) -> None:
+    """The emergency keys are opened at start-up: a wrong passphrase is one clear line (naming the
+    keystore, never the passphrase) and exit 2 — not a surprise in the middle of an emergency — and the
+    devnet started for this run is stopped again."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    port = free_port()
+    network = yaml.safe_load((tmp_path / "config" / "network.yaml").read_text())
+    network["endpoints"][0]["url"] = f"http://127.0.0.1:{port}"
+    (tmp_path / "config" / "network.yaml").write_text(yaml.safe_dump(network))
+    emergency = yaml.safe_load((tmp_path / "config" / "emergency.yaml").read_text())
+    emergency["signers"]["guardian"]["passphrase"] = "env:FICTRA_TEST_GUARDIAN_PASSPHRASE"
+    (tmp_path / "config" / "emergency.yaml").write_text(yaml.safe_dump(emergency))
+    os.environ["FICTRA_TEST_GUARDIAN_PASSPHRASE"] = "not-the-passphrase-4711"
+    try:
+        result = run(tmp_path, "--no-simulate")
+    finally:
+        del os.environ["FICTRA_TEST_GUARDIAN_PASSPHRASE"]
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "guardian.json" in result.stderr and "passphrase" in result.stderr.lower(), result.stderr
+    assert "not-the-passphrase-4711" not in result.stderr + result.stdout
+    assert "stopped again" in result.stdout, result.stdout
+    assert not (tmp_path / "data" / "devnet" / "state.json").exists()

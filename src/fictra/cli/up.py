@@ -142,6 +142,7 @@ async def _up(
         incidents_task = attach_incidents(platform, console_url=link)
         incidents_ctx = platform.incidents  # type: ignore[attr-defined]  # set by attach_incidents
         runner = ActionRunner.from_platform(platform, on_event=incidents_ctx.on_action_event)
+        await runner.check_signers()  # the emergency keys open now, not in the middle of an emergency
         extra.append(("incidents", incidents_task))
         extra.append(("emergency", attach_emergency(platform, runner=runner)))
         # notifications from the persisted outbox; receivers.yaml is checked here, before anything runs

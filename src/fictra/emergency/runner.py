@@ -179,6 +179,15 @@ class ActionRunner:
             )
         return info.address
 
+    async def check_signers(self) -> list[str]:
+        """Open every configured signer's keystore now (start-up): a missing file, a wrong passphrase or
+        a key that is not the role holder stops the start with its message, instead of surfacing in the
+        middle of an emergency — and the first pause does not pay for the key derivation. Returns the
+        signer names."""
+        for role in self.config.signers:
+            await self.signer(role)
+        return list(self.config.signers)
+
     async def signer(self, role: str) -> Signer:
         """The ``role`` key, decrypted once and limited to what that role may sign."""
         async with self._signer_lock:
