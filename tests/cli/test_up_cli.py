@@ -129,3 +129,23 @@ def test_a_wrong_keystore_passphrase_stops_the_start(tmp_path: Path) -> None:
     assert "not-the-passphrase-4711" not in result.stderr + result.stdout
     assert "stopped again" in result.stdout, result.stdout
     assert not (tmp_path / "data" / "devnet" / "state.json").exists()
+
+
+def test_up_with_the_default_relative_data_dir_signs_with_the_devnet_keystores(tmp_path: Path) -> None:
+    """What `make run` does on a fresh clone: data dir `.fictra` relative to the working directory, config
+    in `config/`. The devnet's keystores (${devnet_dir} in emergency.yaml) are found and open."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    network = yaml.safe_load((tmp_path / "config" / "network.yaml").read_text())
+    network["endpoints"][0]["url"] = f"http://127.0.0.1:{free_port()}"
+    (tmp_path / "config" / "network.yaml").write_text(yaml.safe_dump(network))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FICTRA_")}
+    env["FICTRA_HTTP_PORT"] = str(free_port())
+    try:
+        result = subprocess.run(
+            [*FICTRA, "up", "--no-view", "--no-simulate", "--duration", "2"],
+            capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / ".fictra" / "devnet" / "keys" / "guardian.json").is_file()
+    finally:
+        subprocess.run([*FICTRA, "devnet", "down"], env=env, cwd=tmp_path, capture_output=True, timeout=60)

@@ -148,10 +148,17 @@ class EmergencyConfig(BaseModel):
         return found
 
 
+def expand_dirs(value: str, *, data_dir: Path) -> str:
+    """``${data_dir}``/``${devnet_dir}`` replaced by absolute paths (a relative data dir — the default
+    ``.fictra`` — is the working directory's, not the config directory's)."""
+    root = data_dir.expanduser().resolve()
+    return value.replace("${devnet_dir}", str(root / "devnet")).replace("${data_dir}", str(root))
+
+
 def expand_path(value: str, *, config_dir: Path, data_dir: Path) -> Path:
-    """``${data_dir}``/``${devnet_dir}`` expanded; relative paths are relative to the config directory."""
-    text = value.replace("${devnet_dir}", str(data_dir / "devnet")).replace("${data_dir}", str(data_dir))
-    path = Path(text).expanduser()
+    """``${data_dir}``/``${devnet_dir}`` expanded; other relative paths are relative to the config
+    directory."""
+    path = Path(expand_dirs(value, data_dir=data_dir)).expanduser()
     return path if path.is_absolute() else config_dir / path
 
 

@@ -41,7 +41,7 @@ from fictra.emergency.calls import (
     observe,
     plan,
 )
-from fictra.emergency.config import EmergencyConfig, expand_path
+from fictra.emergency.config import EmergencyConfig, expand_dirs, expand_path
 from fictra.emergency.controls import PlatformControls
 from fictra.emergency.dryrun import DryRunResult, simulate
 from fictra.emergency.keystore import KeystoreError, Signer, inspect_keystore, open_keystore
@@ -195,9 +195,7 @@ class ActionRunner:
                 path, expected = self._signer_config(role)
                 cfg = self.config.signers[role]
                 where = f"emergency.yaml:signers.{role}.passphrase"
-                ref = cfg.passphrase.replace("${devnet_dir}", str(self.data_dir / "devnet")).replace(
-                    "${data_dir}", str(self.data_dir)
-                )
+                ref = expand_dirs(cfg.passphrase, data_dir=self.data_dir)
                 secret = resolve_secret(ref, base_dir=self.config.config_dir, where=where)
                 key = await open_keystore(
                     path,
