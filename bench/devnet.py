@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fictra.chain.manifest import Manifest
 from fictra.devnet import runtime
 from fictra.devnet.fill import fill
-from fictra.devnet.manifest import Manifest
 from fictra.devnet.state import DevnetPaths
 
 DEFAULT_FILL = 20_000

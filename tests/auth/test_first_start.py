@@ -17,9 +17,9 @@ from fictra.auth.bootstrap import ensure_admin
 from fictra.auth.models import User
 from fictra.auth.passwords import verify_password
 from fictra.auth.permissions import RoleMap
+from fictra.chain.manifest import Manifest
 from fictra.clock import FakeClock
 from fictra.devnet.anvil import AnvilNode
-from fictra.devnet.manifest import Manifest
 
 PROMPT = "First start: user 'admin', one-time password: "
 

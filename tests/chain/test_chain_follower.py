@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fictra.chain.checkpoint import load_checkpoint, load_hashes
 from fictra.chain.follower import Follower
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import SystemClock
 from fictra.devnet.anvil import AnvilNode
-from fictra.devnet.manifest import Manifest
 from fictra.metrics import new_registry
 
 

@@ -14,9 +14,9 @@ from web3.contract import AsyncContract
 from web3.logs import DISCARD as _DISCARD
 
 from fictra.chain import artifacts
+from fictra.chain.manifest import Manifest
 from fictra.chain.revert import decode_revert, revert_data_from
 from fictra.devnet.anvil import AnvilNode
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ContractError
 
 GAS = 2_000_000

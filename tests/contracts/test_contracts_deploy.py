@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from contractkit import Actors, System
 
+from fictra.chain.manifest import Manifest
 from fictra.clock import FakeClock
 from fictra.devnet import deploy as deploy_module
 from fictra.devnet.accounts import ROLES, role
 from fictra.devnet.anvil import AnvilNode, free_port, rpc_call
 from fictra.devnet.deploy import deploy_system
-from fictra.devnet.manifest import Manifest
 from fictra.errors import DevnetError
 
 E18 = 10**18

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from fictra.chain.manifest import Manifest
 from fictra.devnet.anvil import AnvilNode, rpc_call
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.deploy import deploy_system
-from fictra.devnet.manifest import Manifest
 from fictra.devnet.scenarios import ScenarioContext, ScenarioOptions, ScenarioStore
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from fictra.chain.manifest import Manifest
 from fictra.clock import FakeClock
 from fictra.devnet import runtime
 from fictra.devnet.anvil import free_port, port_in_use, rpc_call
-from fictra.devnet.manifest import Manifest
 from fictra.devnet.state import DevnetPaths, DevnetState, load_state, process_alive, save_state
 from fictra.errors import DevnetError
 

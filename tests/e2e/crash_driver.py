@@ -9,8 +9,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from fictra.chain.manifest import Manifest
 from fictra.clock import SystemClock
-from fictra.devnet.manifest import Manifest
 from fictra.platform.assemble import assemble
 from fictra.platform.run import run
 from fictra.settings import load_settings

@@ -18,10 +18,10 @@ import yaml
 
 from fictra.alerting.queries import list_alerts
 from fictra.alerting.schemas import AlertView
+from fictra.chain.manifest import Manifest
 from fictra.clock import SystemClock
 from fictra.devnet.anvil import AnvilNode
 from fictra.devnet.chainutil import DevChain
-from fictra.devnet.manifest import Manifest
 from fictra.devnet.scenarios import ScenarioContext, ScenarioOptions, ScenarioStore, run_scenario
 from fictra.platform.assemble import Platform, assemble
 from fictra.platform.run import run

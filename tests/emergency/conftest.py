@@ -11,12 +11,12 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from emergency.rig import Rig, make_rig
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import FakeClock
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.devnet.anvil import AnvilNode, rpc_call
 from fictra.devnet.deploy import deploy_system
-from fictra.devnet.manifest import Manifest
 
 
 @pytest.fixture

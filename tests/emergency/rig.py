@@ -13,11 +13,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import FakeClock
 from fictra.devnet.accounts import one
 from fictra.devnet.chainutil import DevChain
-from fictra.devnet.manifest import Manifest
 from fictra.emergency import service
 from fictra.emergency.config import EmergencyConfig, SignerConfig
 from fictra.emergency.controls import MemoryControls

@@ -10,9 +10,9 @@ from prometheus_client import CollectorRegistry
 
 from api.rig import CONFIG_DIR, api_rig
 from emergency.rig import emergency_config
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.devnet.accounts import one
-from fictra.devnet.manifest import Manifest
 from fictra.emergency.controls import MemoryControls
 from fictra.emergency.keystore import write_devnet_keystores
 from fictra.emergency.runner import ActionRunner

@@ -19,10 +19,10 @@ from cli.clirun import CLI
 from fictra.auth.actor import SYSTEM
 from fictra.auth.permissions import load_roles
 from fictra.auth.service import create_user
+from fictra.chain.manifest import Manifest
 from fictra.clock import SystemClock
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.devnet.accounts import one
-from fictra.devnet.manifest import Manifest
 from fictra.emergency.keystore import write_devnet_keystores
 from fictra.settings import load_settings
 

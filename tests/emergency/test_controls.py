@@ -9,8 +9,8 @@ import pytest
 
 from emergency.people import ARCHITECT, LEAD, SECURITY
 from emergency.rig import Rig
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
-from fictra.devnet.manifest import Manifest
 from fictra.emergency.calls import plan
 from fictra.emergency.controls import PoolControls
 from fictra.emergency.runner import ActionRunner

@@ -18,12 +18,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import FakeClock
 from fictra.devnet.anvil import AnvilNode, rpc_call
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.deploy import deploy_system
-from fictra.devnet.manifest import Manifest
 from fictra.devnet.scenarios import ScenarioContext, ScenarioStore, run_scenario
 from fictra.errors import ConflictError, NotFoundError
 from fictra.incidents import evidence, service

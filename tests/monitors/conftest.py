@@ -10,13 +10,13 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import SystemClock
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.devnet.anvil import AnvilNode, rpc_call
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.deploy import deploy_system
-from fictra.devnet.manifest import Manifest
 from monitors.rig import Rig
 
 

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import Finding
 from fictra.chain.fetch import fetch_blocks
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.types import BlockBatch
 from fictra.devnet.accounts import one, role
 from fictra.devnet.chainutil import DevChain
-from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import Monitor, MonitorOutput
 
 E18 = 10**18

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fictra.alerting.findings import Severity
-from fictra.devnet.manifest import Manifest
+from fictra.chain.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.config import MONITOR_TYPES, AnomalyMonitor, ContractStatusMonitor, NodeHealthMonitor
 from fictra.rules.docs import render

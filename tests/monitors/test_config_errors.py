@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fictra.devnet.manifest import Manifest
+from fictra.chain.manifest import Manifest
 from fictra.rules.loader import ConfigProblems, load_config
 
 from .test_config_support import copy_config, devnet_manifest

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from fictra.devnet.manifest import ContractEntry, Manifest
+from fictra.chain.manifest import ContractEntry, Manifest
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 ARTIFACTS = {

@@ -9,9 +9,9 @@ from eth_utils.crypto import keccak
 
 from fictra.alerting.findings import Severity
 from fictra.chain import artifacts
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import Reorg
 from fictra.clock import SystemClock
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.config import ContractStatusMonitor
 from fictra.monitors.contracts import ContractStatusCheck

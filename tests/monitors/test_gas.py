@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from fictra.alerting.findings import Severity
+from fictra.chain.manifest import Manifest
 from fictra.clock import SystemClock
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.config import GasMonitor
 from fictra.monitors.gas import GasCheck

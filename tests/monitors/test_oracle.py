@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from fictra.alerting.findings import Severity
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import Reorg
 from fictra.devnet.feeds import FeedInfo, feed, submit_round
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.config import OracleMonitor

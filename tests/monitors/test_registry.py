@@ -9,9 +9,9 @@ import pytest
 
 from fictra.alerting.findings import Severity
 from fictra.chain.fetch import fetch_blocks
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import BlockBatch, Reorg
 from fictra.clock import SystemClock
-from fictra.devnet.manifest import Manifest
 from fictra.devnet.simulate import SimConfig, Simulator
 from fictra.errors import ConfigError
 from fictra.monitors.anomaly import AnomalyCheck

@@ -27,11 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fictra.chain import checkpoint as cp
 from fictra.chain.fetch import fetch_blocks, fetch_hashes
 from fictra.chain.heads import watch_new_heads, ws_url_for
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import EndpointHealth, RpcPool
 from fictra.chain.reorg import find_reorg
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ChainError, ConfigError, RpcError
 from fictra.metrics import Metrics
 

@@ -239,9 +239,9 @@ def cancel_cmd(
 
 async def _with_runner(fn: Callable[[Any, Any], Awaitable[T]], as_user: str) -> T:
     """Build a runner on the configured network (no platform controls: isolate/restart need `fictra up`)."""
+    from fictra.chain.manifest import Manifest
     from fictra.chain.pool import RpcPool
     from fictra.db.engine import make_engine, migrate, session_factory
-    from fictra.devnet.manifest import Manifest
     from fictra.emergency.runner import ActionRunner
     from fictra.platform.assemble import endpoint_urls, manifest_path
     from fictra.rules.loader import load_config

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 import yaml
 
+from fictra.chain.manifest import Manifest
 from fictra.cli._common import settings
-from fictra.devnet.manifest import Manifest
 from fictra.rules.docs import render
 from fictra.rules.loader import LoadedConfig, load_config
 

@@ -165,9 +165,9 @@ def simulate(
 
 
 def _simulate(paths: DevnetPaths, *, rate: float, duration: float | None, seed: int) -> None:
+    from fictra.chain.manifest import Manifest
     from fictra.devnet.activities import KINDS
     from fictra.devnet.chainutil import DevChain
-    from fictra.devnet.manifest import Manifest
     from fictra.devnet.scenarios import ScenarioStore
     from fictra.devnet.simulate import SimConfig, SimStats, Simulator
 
@@ -213,9 +213,9 @@ def fill(
 
     Examples: `fictra devnet fill --transactions 100000`; `fictra devnet fill -n 5000 --batch-size 100`.
     """
+    from fictra.chain.manifest import Manifest
     from fictra.devnet.fill import check_fill_args
     from fictra.devnet.fill import fill as do_fill
-    from fictra.devnet.manifest import Manifest
 
     check_fill_args(transactions=transactions, batch_size=batch_size, pt_share=pt_share)
     paths = _paths()
@@ -283,8 +283,8 @@ def scenario(
 
 
 async def _scenario(paths: DevnetPaths, name: str, *, undo: bool, options: ScenarioOptions) -> str:
+    from fictra.chain.manifest import Manifest
     from fictra.devnet.chainutil import DevChain
-    from fictra.devnet.manifest import Manifest
     from fictra.devnet.scenarios import ScenarioContext, ScenarioStore, run_scenario
 
     state, note = runtime.require_running(paths)

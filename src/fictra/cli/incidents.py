@@ -405,8 +405,8 @@ def meeting_cmd(
 @evidence_app.command("collect")
 def evidence_collect_cmd(incident_id: int = typer.Argument(...), as_user: str | None = AS) -> None:
     """Collect evidence now from the configured network (blocks, transactions, contract state)."""
+    from fictra.chain.manifest import Manifest
     from fictra.chain.pool import RpcPool
-    from fictra.devnet.manifest import Manifest
     from fictra.platform.assemble import endpoint_urls, manifest_path
     from fictra.rules.loader import load_config
 

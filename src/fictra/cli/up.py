@@ -92,7 +92,7 @@ async def _up(
     from fictra.audit.checkpoints import checkpoint_loop
     from fictra.audit.signing import load_signer
     from fictra.auth.bootstrap import ensure_admin
-    from fictra.devnet.manifest import Manifest
+    from fictra.chain.manifest import Manifest
     from fictra.emergency.runner import ActionRunner
     from fictra.emergency.wiring import attach as attach_emergency
     from fictra.incidents.wiring import attach as attach_incidents

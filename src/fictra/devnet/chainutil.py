@@ -19,8 +19,8 @@ from web3 import AsyncWeb3
 from web3.contract import AsyncContract
 from web3.types import TxReceipt
 
+from fictra.chain.manifest import Manifest
 from fictra.chain.revert import decode_revert
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ContractError, DevnetError, RpcError, redact_url
 
 DEFAULT_GAS = 500_000

@@ -23,9 +23,9 @@ from eth_utils.crypto import keccak
 from web3 import AsyncWeb3
 
 from fictra.chain import artifacts
+from fictra.chain.manifest import ContractEntry, Manifest
 from fictra.clock import Clock, SystemClock
 from fictra.devnet.accounts import ROLES, DevAccount, one, role
-from fictra.devnet.manifest import ContractEntry, Manifest
 from fictra.devnet.txbatch import TxBatch, calldata, create2_address, create_address, creation_code
 from fictra.errors import DevnetError, redact_url
 

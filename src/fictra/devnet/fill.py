@@ -18,10 +18,10 @@ from coincurve import PrivateKey
 from eth_utils.address import to_canonical_address
 from eth_utils.crypto import keccak
 
+from fictra.chain.manifest import Manifest
 from fictra.clock import Clock, SystemClock
 from fictra.devnet.accounts import account, role
 from fictra.devnet.chainutil import MiningMode, Rpc
-from fictra.devnet.manifest import Manifest
 from fictra.errors import DevnetError
 
 GAS_PRICE = 2 * 10**9

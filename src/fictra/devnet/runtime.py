@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from fictra.chain.manifest import Manifest
 from fictra.clock import Clock, SystemClock
 from fictra.devnet.anvil import AnvilNode, find_anvil, port_in_use
 from fictra.devnet.chainutil import MiningMode, Rpc
-from fictra.devnet.manifest import Manifest
 from fictra.devnet.state import DevnetPaths, DevnetState, clear, load_state, save_state, terminate
 from fictra.errors import DevnetError, FictraError
 

@@ -17,8 +17,8 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
-from fictra.devnet.manifest import Manifest
 from fictra.emergency.abi import decode_output, encode_call, function_names
 from fictra.errors import ConfigError
 

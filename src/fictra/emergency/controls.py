@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from fictra.errors import ConflictError, NotFoundError
 
 if TYPE_CHECKING:
+    from fictra.chain.manifest import Manifest
     from fictra.chain.pool import RpcPool
-    from fictra.devnet.manifest import Manifest
     from fictra.platform.supervisor import Supervisor
 
 __all__ = ["MemoryControls", "PlatformControls", "PoolControls"]

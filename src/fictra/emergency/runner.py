@@ -26,11 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.audit.service import actor_name, record
 from fictra.auth.actor import SYSTEM
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.revert import decode_revert
 from fictra.chain.rpc import CallReverted
 from fictra.clock import Clock, wait_or_stop
-from fictra.devnet.manifest import Manifest
 from fictra.emergency import service
 from fictra.emergency.calls import (
     ONCHAIN,

@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.alerting.models import Alert
 from fictra.audit.canonical import dumps, jsonable
 from fictra.chain import artifacts
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.rpc import CallReverted, RpcMethodMissing
 from fictra.clock import Clock
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ConflictError, NotFoundError, RpcError
 from fictra.incidents.models import IncidentAlert, IncidentEvidence
 from fictra.incidents.service import audit_change, load_incident, log_event

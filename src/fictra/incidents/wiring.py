@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.models import Alert, Confirmation, EventKind
 from fictra.alerting.values import AlertChange
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import Clock, wait_or_stop
-from fictra.devnet.manifest import Manifest
 from fictra.errors import FictraError
 from fictra.incidents import communications, evidence, service
 from fictra.incidents.config import IncidentsConfig, load_incidents_config

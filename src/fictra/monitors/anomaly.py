@@ -16,9 +16,9 @@ from collections import Counter, defaultdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import Clear, Finding
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
-from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import ContractIndex, ref, topic
 from fictra.monitors.config import AnomalyMonitor

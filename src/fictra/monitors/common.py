@@ -12,8 +12,8 @@ from eth_utils.crypto import keccak
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain import artifacts
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import Block, Log, Tx
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError, RpcError
 from fictra.monitors.config import MonitorBase
 from fictra.rules.decode import DecodeError, EventDecoder, event_decoders, function_decoders

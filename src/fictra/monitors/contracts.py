@@ -17,11 +17,11 @@ from eth_utils.crypto import keccak
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.rpc import Call, CallReverted
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
 from fictra.clock import Clock
-from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import (
     ContractIndex,

@@ -12,9 +12,9 @@ from statistics import median
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import Clear, Finding, Severity
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import ContractIndex, block_finding, ref

@@ -20,10 +20,10 @@ from statistics import median
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.rpc import Call, CallReverted
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import (

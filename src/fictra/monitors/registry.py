@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import Clock
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.anomaly import AnomalyCheck
 from fictra.monitors.base import Monitor, PolledMonitor

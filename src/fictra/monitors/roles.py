@@ -11,8 +11,8 @@ from __future__ import annotations
 from eth_utils.crypto import keccak
 
 from fictra.alerting.findings import BlockRef, Clear, Finding, Severity
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import Log
-from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import ZERO_ROLE, ContractIndex, Watched, block_finding, topic
 from fictra.monitors.config import ContractStatusMonitor

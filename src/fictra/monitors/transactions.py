@@ -18,8 +18,8 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import Block, BlockBatch, Reorg
-from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import ContractIndex, block_finding, lower_all, ref, top, topic
 from fictra.monitors.config import TransactionsMonitor

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from fictra.alerting.pipeline import AlertPipeline
 from fictra.auth.monitor import AccessAttemptsMonitor
 from fictra.chain.follower import Follower
+from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import Clock
 from fictra.db.engine import make_engine, migrate, session_factory
-from fictra.devnet.manifest import Manifest
 from fictra.errors import ChainError, ConfigError
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.base import Monitor, PolledMonitor

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from fictra.chain.manifest import Manifest
 from fictra.devnet import runtime
-from fictra.devnet.manifest import Manifest
 from fictra.devnet.state import DevnetPaths, load_state
 from fictra.errors import DevnetError, FictraError
 from fictra.settings import Settings

@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from fictra.alerting.config import AlertingConfig, AlertPolicy
-from fictra.devnet.manifest import Manifest
+from fictra.chain.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.config import MONITOR_TYPES, MonitorConfig
 from fictra.rules.config import EventRuleConfig

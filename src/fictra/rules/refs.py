@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fictra.devnet.manifest import Manifest
+from fictra.chain.manifest import Manifest
 from fictra.errors import ConfigError
 from fictra.monitors.config import NodeHealthMonitor, OracleMonitor
 from fictra.rules.config import EventRuleConfig

@@ -20,8 +20,8 @@ from typing import Any, cast
 from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.chain.manifest import Manifest
 from fictra.chain.types import Block, BlockBatch, Reorg
-from fictra.devnet.manifest import Manifest
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import FEED_PREFIX, topic
 from fictra.series.models import SeriesSample
