@@ -28,9 +28,9 @@ from fictra.audit.service import actor_name, record
 from fictra.auth.actor import SYSTEM
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
-from fictra.chain.revert import decode_revert
-from fictra.chain.rpc import CallReverted
+from fictra.chain.sender import Receipt, SignedTx, TxSender
 from fictra.clock import Clock, wait_or_stop
+from fictra.rules.network import resolve_secret
 from fictra.emergency import service
 from fictra.emergency.calls import (
     ONCHAIN,
@@ -48,8 +48,7 @@ from fictra.emergency.keystore import KeystoreError, Signer, inspect_keystore, o
 from fictra.emergency.models import ActionDryRun, ActionTx, EmergencyAction, ResponsePolicyState
 from fictra.emergency.service import OnEvent
 from fictra.emergency.types import ACTIVE_STATUSES, FINAL_STATUSES, ActionView, DryRunView
-from fictra.errors import ConfigError, ConflictError, FictraError, PermissionDeniedError, RpcError
-from fictra.rules.network import resolve_secret
+from fictra.errors import ConfigError, ConflictError, FictraError, PermissionDeniedError
 
 if TYPE_CHECKING:
     from fictra.platform.assemble import Platform
@@ -57,8 +56,18 @@ if TYPE_CHECKING:
 __all__ = ["ActionRunner", "RunnerMetrics"]
 
 log = logging.getLogger(__name__)
-DEFAULT_PRIORITY_FEE = 10**9
-GAS_MARGIN = 1.5
+
+
+class _ActionTxStore:
+    """The runner's :class:`~fictra.chain.sender.TxStore`: an ``action_txs`` row and a ``signed``
+    event, one transaction, committed before the broadcast."""
+
+    def __init__(self, runner: ActionRunner, *, action_id: int, call: PlannedCall) -> None:
+        self.runner, self.action_id, self.call = runner, action_id, call
+        self.row: ActionTx | None = None
+
+    async def record(self, tx: SignedTx) -> None:
+        self.row = await self.runner._record_signed(self.action_id, self.call, tx)
 
 
 class RunnerMetrics:
@@ -96,6 +105,7 @@ class ActionRunner:
         on_event: OnEvent | None = None,
         poll_interval: float = 0.25,
         loop_interval: float = 5.0,
+        sender: TxSender | None = None,
     ) -> None:
         self.sessions = sessions
         self.pool = pool
@@ -114,7 +124,9 @@ class ActionRunner:
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
-        self._nonce_locks: dict[str, asyncio.Lock] = {}
+        # every transaction goes through the platform's one sender (shared: its per-key locks then
+        # cover every domain that signs with a key)
+        self.sender = sender or TxSender(pool=pool, clock=clock, poll_interval=poll_interval)
         self._requested = self._handled = 0
         self._progress = asyncio.Event()
         self._plans: dict[tuple[int, str], list[PlannedCall]] = {}
@@ -128,7 +140,6 @@ class ActionRunner:
         controls: PlatformControls | None = None,
         on_event: OnEvent | None = None,
     ) -> ActionRunner:
-        from fictra.emergency.config import load_emergency_config
         from fictra.emergency.controls import PoolControls
 
         return cls(
@@ -136,7 +147,7 @@ class ActionRunner:
             pool=platform.pool,
             manifest=platform.manifest,
             clock=platform.clock,
-            config=config or load_emergency_config(platform.config.config_dir),
+            config=config or platform.config.emergency,
             data_dir=platform.settings.data_dir,
             controls=controls
             or PoolControls(
@@ -475,88 +486,65 @@ class ActionRunner:
                 action.scheduled_ready_at = datetime.fromtimestamp(int(eta), UTC)
         return ready
 
-    async def _fees(self) -> tuple[int, int]:
-        block = await self.pool.call("eth_getBlockByNumber", ["latest", False])
-        base = int(block.get("baseFeePerGas", "0x0"), 16)
-        try:
-            tip = int(await self.pool.call("eth_maxPriorityFeePerGas"), 16)
-        except RpcError:
-            tip = DEFAULT_PRIORITY_FEE
-        tip = max(tip, 1)
-        return base * 2 + tip, tip
-
-    async def _gas(self, action_id: int, call: PlannedCall, sender: str) -> int:
+    async def _dry_run_gas(self, action_id: int, call: PlannedCall) -> int | None:
+        """The gas the dry run measured for this step (the sender's estimate otherwise)."""
         async with self.sessions() as s:
             dry = await service.latest_dry_run(s, action_id)
         for step in dry.steps if dry is not None else []:
             if step.get("step") == call.step and step.get("gas"):
-                return int(int(step["gas"]) * GAS_MARGIN) + 25_000
-        try:
-            estimate = int(
-                await self.pool.call("eth_estimateGas", [{"from": sender, "to": call.to, "data": call.data}]),
-                16,
-            )
-        except CallReverted as exc:
-            raise ConflictError(
-                decode_revert(exc.data, context=call.label).user_message + " (nothing sent)"
-            ) from None
-        return int(estimate * GAS_MARGIN) + 25_000
+                return int(step["gas"])
+        return None
 
     async def _send(self, action_id: int, call: PlannedCall, *, broadcast: bool = True) -> ActionTx | None:
-        """Sign the step's transaction, record it, broadcast it — under the signer's lock, so two
-        actions of one key never pick the same pending nonce."""
-        lock = self._nonce_locks.setdefault(call.signer, asyncio.Lock())
-        async with lock:
-            row = await self._sign_and_record(action_id, call)
-            if broadcast and row is not None:
-                await self._broadcast(action_id, row.id)
-            return row
-
-    async def _sign_and_record(self, action_id: int, call: PlannedCall) -> ActionTx | None:
+        """Sign the step's transaction, record it (``action_txs`` + a ``signed`` event), broadcast it —
+        through the shared :class:`TxSender`, under the signing key's lock, so two actions of one key
+        never pick the same pending nonce."""
         signer = await self.signer(call.signer)
         self._check_isolation(call)
-        nonce = int(await self.pool.call("eth_getTransactionCount", [signer.address, "pending"]), 16)
-        chain_id = self.pool.chain_id or int(await self.pool.call("eth_chainId"), 16)
-        max_fee, tip = await self._fees()
-        gas = await self._gas(action_id, call, signer.address)
-        tx = {
-            "chainId": chain_id, "nonce": nonce, "to": call.to, "data": call.data, "value": 0, "gas": gas,
-            "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip, "type": 2,
-        }  # fmt: skip
-        raw, tx_hash = signer.sign(tx)
+        store = _ActionTxStore(self, action_id=action_id, call=call)
+        signed = await self.sender.send(
+            signer=signer, to=call.to, data=call.data, store=store, label=call.label,
+            estimate=await self._dry_run_gas(action_id, call), broadcast=broadcast,
+        )  # fmt: skip
+        if store.row is None:
+            raise ConflictError(f"{call.label}: tx {signed.tx_hash} was signed but not recorded.")
+        if broadcast:
+            await self._submitted(action_id, store.row.id)
+        return store.row
+
+    async def _record_signed(self, action_id: int, call: PlannedCall, tx: SignedTx) -> ActionTx:
+        """The sender's record step: the signed transaction and its event, committed before broadcast."""
         async with self.sessions.begin() as s:
             action = await service.load_action(s, action_id, lock=True)
             row = ActionTx(
-                action_id=action_id, step=call.step, label=call.label, to=call.to, signer=signer.address,
-                nonce=nonce, tx_hash=tx_hash, raw_tx=raw, status="signed", confirmations=0,
+                action_id=action_id, step=call.step, label=call.label, to=call.to, signer=tx.signer,
+                nonce=tx.nonce, tx_hash=tx.tx_hash, raw_tx=tx.raw, status="signed", confirmations=0,
             )  # fmt: skip
             s.add(row)
             await s.flush()
             await self._event(
-                s, action, "signed", f"Signed {call.label} with the {call.signer} key ({signer.address}), "
-                f"nonce {nonce}, tx {tx_hash}", tx_hash=tx_hash, nonce=nonce, signer=signer.address,
-                step=call.step, gas_limit=gas,
+                s, action, "signed", f"Signed {call.label} with the {call.signer} key ({tx.signer}), "
+                f"nonce {tx.nonce}, tx {tx.tx_hash}", tx_hash=tx.tx_hash, nonce=tx.nonce, signer=tx.signer,
+                step=call.step, gas_limit=tx.gas_limit,
             )  # fmt: skip
         return row
 
     async def _broadcast(self, action_id: int, tx_id: int) -> None:
+        """Send the recorded raw transaction (again, after a crash: the same bytes, never re-signed)."""
         async with self.sessions() as s:
             row = await s.get(ActionTx, tx_id)
-            assert row is not None and row.raw_tx is not None
+            if row is None or row.raw_tx is None or row.tx_hash is None:
+                raise ConflictError(f"Action {action_id}: transaction record {tx_id} has no signed bytes.")
             raw, tx_hash = row.raw_tx, row.tx_hash
-        try:
-            await self.pool.call("eth_sendRawTransaction", [raw])
-        except RpcError as exc:
-            msg = exc.user_message.lower()
-            mined = "nonce too low" in msg and (
-                await self.pool.call("eth_getTransactionReceipt", [tx_hash]) is not None
-            )
-            if not (mined or "already known" in msg or "already imported" in msg):
-                raise ConflictError(f"Sending tx {tx_hash} failed: {exc.user_message}") from None
+        await self.sender.broadcast(raw=raw, tx_hash=tx_hash)
+        await self._submitted(action_id, tx_id)
+
+    async def _submitted(self, action_id: int, tx_id: int) -> None:
         async with self.sessions.begin() as s:
             action = await service.load_action(s, action_id, lock=True)
             row = await s.get(ActionTx, tx_id, with_for_update=True)
-            assert row is not None
+            if row is None:
+                raise ConflictError(f"Action {action_id}: transaction record {tx_id} is missing.")
             row.status = "submitted"
             row.submitted_at = self.clock.now()
             action.status = "submitted"
@@ -565,73 +553,54 @@ class ActionRunner:
                 tx_hash=row.tx_hash, nonce=row.nonce, step=row.step,
             )  # fmt: skip
 
-    async def _wait_block(self, after: int) -> int:
-        """Wait until the chain head passes ``after`` (polling the pool on the injected clock)."""
-        while True:
-            head = await self.reader.head()
-            if head > after:
-                return head
-            await self.clock.sleep(self.poll_interval)
-
     async def _track(self, action_id: int, tx_id: int) -> bool:
-        """Follow one transaction to confirmed (True) or failed (False)."""
+        """Follow one transaction to confirmed (True) or failed (False); a transaction recorded but
+        not yet broadcast (a crash in between) is broadcast first — the recorded bytes."""
         async with self.sessions() as s:
             row = await s.get(ActionTx, tx_id)
-            assert row is not None
-            status = row.status
+            if row is None or row.tx_hash is None:
+                raise ConflictError(f"Action {action_id}: transaction record {tx_id} is missing.")
+            status, tx_hash = row.status, row.tx_hash
+            seen = None if status in ("signed", "submitted") else row.block_hash
         if status == "signed":
             await self._broadcast(action_id, tx_id)
-        start = await self.reader.head()
-        head = start
-        while True:
-            async with self.sessions() as s:
-                row = await s.get(ActionTx, tx_id, populate_existing=True)
-                assert row is not None
-            receipt = await self.pool.call("eth_getTransactionReceipt", [row.tx_hash])
-            if receipt is None:
-                if head - start > self.config.receipt_timeout_blocks:
-                    await self._tx_failed(
-                        action_id, tx_id, f"not included within {self.config.receipt_timeout_blocks} blocks"
-                    )
-                    return False
-                head = await self._wait_block(head)
-                continue
-            block = int(receipt["blockNumber"], 16)
-            if row.status in ("signed", "submitted") or row.block_hash != receipt["blockHash"]:
-                if not await self._included(action_id, tx_id, receipt):
-                    return False
-            head = max(head, await self.reader.head())
-            confirmations = head - block
-            if confirmations >= self.config.confirmations:
-                await self._confirmed(action_id, tx_id, confirmations)
-                return True
-            head = await self._wait_block(head)
 
-    async def _included(self, action_id: int, tx_id: int, receipt: dict[str, Any]) -> bool:
-        block = int(receipt["blockNumber"], 16)
-        gas_used = int(receipt["gasUsed"], 16)
-        price = int(receipt.get("effectiveGasPrice", "0x0"), 16)
-        ok = int(receipt.get("status", "0x1"), 16) == 1
+        async def on_receipt(receipt: Receipt) -> bool:
+            return await self._included(action_id, tx_id, receipt)
+
+        tracked = await self.sender.track(
+            tx_hash=tx_hash, confirmations=self.config.confirmations,
+            timeout_blocks=self.config.receipt_timeout_blocks, on_receipt=on_receipt, seen_block_hash=seen,
+        )  # fmt: skip
+        if tracked.status == "timeout":
+            await self._tx_failed(action_id, tx_id, tracked.reason or "not included")
+            return False
+        if tracked.status == "failed":
+            return False
+        await self._confirmed(action_id, tx_id, tracked.confirmations)
+        return True
+
+    async def _included(self, action_id: int, tx_id: int, receipt: Receipt) -> bool:
+        block, gas_used, price, ok = (
+            receipt.block_number, receipt.gas_used, receipt.effective_gas_price, receipt.ok
+        )  # fmt: skip
         reason = None
         if not ok:
             async with self.sessions() as s:
                 row = await s.get(ActionTx, tx_id)
-                assert row is not None
+                if row is None:
+                    raise ConflictError(f"Action {action_id}: transaction record {tx_id} is missing.")
                 frm, to, label = row.signer, row.to, row.label
-            try:
-                await self.pool.call(
-                    "eth_call",
-                    [{"from": frm, "to": to, "data": await self._data_of(action_id, tx_id)}, hex(block - 1)],
-                )
-                reason = f"{label} reverted (the replay did not; state changed in between)"
-            except CallReverted as exc:
-                reason = decode_revert(exc.data, context=label).user_message
+            reason = await self.sender.replay_reason(
+                sender=frm, to=to, data=await self._data_of(action_id, tx_id), block=block, label=label
+            )
         async with self.sessions.begin() as s:
             action = await service.load_action(s, action_id, lock=True)
             row = await s.get(ActionTx, tx_id, with_for_update=True)
-            assert row is not None
+            if row is None:
+                raise ConflictError(f"Action {action_id}: transaction record {tx_id} is missing.")
             row.status = "included" if ok else "failed"
-            row.block_number, row.block_hash = block, str(receipt["blockHash"])
+            row.block_number, row.block_hash = block, receipt.block_hash
             row.gas_used, row.effective_gas_price = gas_used, price
             row.included_at = self.clock.now()
             action.status = "included" if ok else "failed"
@@ -658,14 +627,16 @@ class ActionRunner:
         async with self.sessions() as s:
             action = await service.load_action(s, action_id)
             row = await s.get(ActionTx, tx_id)
-            assert row is not None
+            if row is None:
+                raise ConflictError(f"Action {action_id}: transaction record {tx_id} is missing.")
             step = row.step
         return next(c.data for c in await self._plan(action) if c.step == step)
 
     async def _tx_failed(self, action_id: int, tx_id: int, message: str) -> None:
         async with self.sessions.begin() as s:
             row = await s.get(ActionTx, tx_id, with_for_update=True)
-            assert row is not None
+            if row is None:
+                raise ConflictError(f"Action {action_id}: transaction record {tx_id} is missing.")
             row.status, row.error = "failed", message
         await self._fail(action_id, f"{row.label}: {message}")
 
@@ -673,7 +644,8 @@ class ActionRunner:
         async with self.sessions.begin() as s:
             action = await service.load_action(s, action_id, lock=True)
             row = await s.get(ActionTx, tx_id, with_for_update=True)
-            assert row is not None
+            if row is None:
+                raise ConflictError(f"Action {action_id}: transaction record {tx_id} is missing.")
             now = self.clock.now()
             row.status, row.confirmations, row.confirmed_at = "confirmed", confirmations, now
             action.status = "confirmed"
