@@ -9,6 +9,7 @@ from fictra.chain import models as _chain_models  # noqa: F401  (chain follower 
 from fictra.db.base import Base
 from fictra.emergency import models as _emergency_models  # noqa: F401  (emergency_actions, action_*)
 from fictra.incidents import models as _incident_models  # noqa: F401  (incidents, incident_* tables)
+from fictra.jobs import models as _job_models  # noqa: F401  (job_runs, job_leases)
 from fictra.notify import models as _notify_models  # noqa: F401  (notify_outbox, notify_attempts)
 from fictra.response import models as _response_models  # noqa: F401  (alert_response, silences, ...)
 from fictra.series import models as _series_models  # noqa: F401  (series_samples: chart series)
