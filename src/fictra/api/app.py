@@ -18,12 +18,15 @@ import socket
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 
 from fictra.api.context import AppContext
 from fictra.api.deps import PERMISSION_KEY
-from fictra.api.errors import ErrorResponse, install_error_handlers
+from fictra.api.errors import ErrorResponse, error_response, install_error_handlers
+from fictra.api.headers import SecurityHeadersMiddleware
+from fictra.api.limits import INT64_MAX, HostileInputMiddleware, cap_recursion_limit
 from fictra.errors import ConfigError
 
 # The domains' routers, in the order their routes are matched. Our own must exist; the others are included
@@ -102,7 +105,12 @@ def create_app(*, context: AppContext) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.context = context
+    # innermost first: the hostile-input checks run inside the request id (their answers carry it), and
+    # the security headers go on every answer, errors and 500s included
+    app.add_middleware(HostileInputMiddleware)
     install_error_handlers(app)
+    app.add_exception_handler(OverflowError, _overflow)
+    app.add_middleware(SecurityHeadersMiddleware)
     for name in ROUTERS:
         router = _router(name, optional=False)
         if router is not None:
@@ -112,7 +120,18 @@ def create_app(*, context: AppContext) -> FastAPI:
         if router is not None:
             app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    cap_recursion_limit()  # the routers imported the eth stack (py_ecc raises the limit to 100,000)
     return app
+
+
+async def _overflow(request: Request, exc: Exception) -> JSONResponse:
+    """A number too large for the database or for a duration (``OverflowError``) is bad input, not a 500."""
+    return error_response(
+        request,
+        status=422,
+        code="invalid",
+        message=f"A number in the request is out of range (at most {INT64_MAX}).",
+    )
 
 
 async def serve(app: FastAPI, *, host: str, port: int, stop: asyncio.Event) -> None:

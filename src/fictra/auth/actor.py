@@ -14,6 +14,7 @@ class Actor:
     roles: tuple[str, ...]
     permissions: frozenset[str]
     via: str  # "session" | "token" | "cli" | "system"
+    must_change_password: bool = False  # signed in with a one-time password not yet changed
 
     def can(self, permission: str) -> bool:
         return ALL in self.permissions or permission in self.permissions

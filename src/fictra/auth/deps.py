@@ -35,6 +35,18 @@ SESSION_COOKIE = "fictra_session"
 CSRF_COOKIE = "fictra_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# What a user who must still change a one-time password may do (API, console, tokens alike): change it,
+# see who they are, sign out. The console's password page adds its path here.
+MUST_CHANGE_ALLOWED = frozenset(
+    {
+        "/api/v1/auth/password",
+        "/api/v1/auth/me",
+        "/api/v1/auth/logout",
+        "/logout",
+        "/password",
+        "/account/password",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +108,14 @@ async def _from_token(request: Request, env: AuthEnv, raw: str) -> Actor:
             if first_use:
                 row.last_used_at = now
             held = env.roles.permissions_of(list(user.roles))
-            actor = Actor(user.id, user.username, tuple(user.roles), frozenset(row.scopes) & held, "token")
+            actor = Actor(
+                user.id,
+                user.username,
+                tuple(user.roles),
+                frozenset(row.scopes) & held,
+                "token",
+                user.must_change_password,
+            )
     if actor is None:
         raise AuthenticationError("The API token is unknown, expired or revoked, or its user is disabled.")
     return actor
@@ -117,7 +136,7 @@ async def _from_session(request: Request, env: AuthEnv, raw: str) -> Actor:
                     f"{CSRF_HEADER} header (or the csrf_token form field). Reload the page if it persists."
                 )
         perms = env.roles.permissions_of(list(user.roles))
-        return Actor(user.id, user.username, tuple(user.roles), perms, "session")
+        return Actor(user.id, user.username, tuple(user.roles), perms, "session", user.must_change_password)
 
 
 async def current_actor(request: Request) -> Actor:
@@ -137,6 +156,12 @@ async def current_actor(request: Request) -> Actor:
     else:
         raise AuthenticationError(
             "Sign in first (POST /api/v1/auth/login) or send 'Authorization: Bearer <token>'."
+        )
+    if actor.must_change_password and request.url.path not in MUST_CHANGE_ALLOWED:
+        raise PermissionDeniedError(
+            f"'{actor.username}' must change the one-time password first (POST /api/v1/auth/password with "
+            "current_password and new_password, or the console's password page); until then only that, "
+            "/api/v1/auth/me and signing out are allowed."
         )
     request.state.actor = actor
     return actor

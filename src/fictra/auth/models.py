@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fictra.db.base import Base, UTCDateTime
 
-__all__ = ["AccessAttempt", "ApiToken", "AuthSession", "User"]
+__all__ = ["AccessAttempt", "ApiToken", "AuthSession", "LoginThrottle", "User"]
 
 
 class User(Base):
@@ -84,3 +84,25 @@ class AccessAttempt(Base):
     source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(400), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LoginThrottle(Base):
+    """Failed-login counters: ``scope`` is ``pair`` (key ``user|client``: locks that pair), ``client`` (key
+    the client IP: locks that client for every user) or ``user`` (key the user name: only slows logins).
+    ``locks`` counts the locks so far: each lasts twice the one before (exponential backoff)."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (
+        UniqueConstraint("scope", "key", name="uq_login_throttles_scope_key"),
+        Index("ix_login_throttles_username", "username"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(300))
+    username: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    locks: Mapped[int] = mapped_column(Integer, default=0)

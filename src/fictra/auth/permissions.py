@@ -2,17 +2,24 @@
 
 ``PERMISSIONS`` is the single list of permission names. ``roles.yaml`` maps each role to a list of those
 names (``"*"`` means every permission); an unknown key, role entry or permission name is reported as
-``roles.yaml:roles.<role>.<index>: ...``, every problem at once (:class:`fictra.rules.loader.ConfigProblems`).
+``roles.yaml:roles.<role>.<index>: ...``, every problem at once
+(:class:`fictra.config.problems.ConfigProblems`).
+The platform reads the file once, at start-up, into its :class:`~fictra.platform.config_set.ConfigSet`
+(:func:`parse_roles`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fictra.rules.loader import ConfigProblems, _problems, _read_yaml
+from fictra.config.problems import ConfigProblems, problems_of
+from fictra.config.reader import read_yaml
+from fictra.config.sections import Document, broken
 
 PERMISSIONS: dict[str, str] = {
     "alerts.read": "List and show alerts with their evidence and timeline.",
@@ -87,13 +94,30 @@ def role_problems(path: Path) -> tuple[RoleMap | None, list[str]]:
     problems: list[str] = []
     if not path.is_file():
         return None, [f"{rel}: file not found (it maps roles to permissions)"]
-    raw = _read_yaml(path, rel, problems)
+    raw = read_yaml(path, rel, problems)
     if problems:
         return None, problems
+    return roles_of(rel, raw)
+
+
+def parse_roles(docs: Sequence[Document], problems: list[str]) -> RoleMap | None:
+    """The roles section of the config set: :func:`default_roles` when there is no roles.yaml."""
+    if not docs:
+        return default_roles()
+    if broken(docs[0]):
+        return None
+    roles, found = roles_of(docs[0].rel, docs[0].data)
+    problems.extend(found)
+    return roles
+
+
+def roles_of(rel: str, raw: Any) -> tuple[RoleMap | None, list[str]]:
+    """The role map of a parsed roles file (None when broken) and every problem."""
+    problems: list[str] = []
     try:
         parsed = _RolesFile.model_validate({} if raw is None else raw)
     except ValidationError as exc:
-        return None, _problems(rel, [], exc)
+        return None, problems_of(rel, [], exc)
     roles: dict[str, frozenset[str]] = {}
     for role, perms in parsed.roles.items():
         if role in ROLE_ALIASES:

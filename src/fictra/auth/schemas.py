@@ -19,6 +19,7 @@ class PasswordChange(BaseModel):
 
     current_password: str = Field(min_length=1, max_length=1000)
     new_password: str = Field(min_length=1, max_length=1000)
+    revoke_tokens: bool = Field(default=False, description="Also revoke every API token of the user.")
 
 
 class MeView(BaseModel):

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.audit.service import record as audit
+from fictra.auth import throttle
 from fictra.auth.actor import Actor
 from fictra.auth.models import AccessAttempt, ApiToken, AuthSession, User
-from fictra.auth.passwords import ahash, averify, check_strength
+from fictra.auth.passwords import ahash, averify, check_new_password, check_strength
 from fictra.auth.permissions import RoleMap
 from fictra.auth.policy import DEFAULT_POLICY, AuthPolicy, Source
 from fictra.auth.sessions import create_session
@@ -27,8 +28,8 @@ from fictra.errors import AuthenticationError, ConflictError, NotFoundError, Usa
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 LOGIN_FAILED = (
-    "Wrong user name or password, or the account is disabled or locked "
-    "(5 failures within 15 minutes lock it for 15 minutes)."
+    "Wrong user name or password, or the account is disabled, or this client is locked out "
+    "(5 failures within 15 minutes lock this user from this client for 15 minutes)."
 )
 
 
@@ -62,7 +63,26 @@ async def record_attempt(
     source: Source,
     clock: Clock,
     details: dict[str, Any] | None = None,
+    policy: AuthPolicy = DEFAULT_POLICY,
 ) -> None:
+    """Record an attempt. Failures are rate-limited per client IP and reason (``attempts_per_minute``), so
+    junk credentials cannot grow the table without bound; successes are always recorded."""
+    if not success:
+        since = clock.now() - timedelta(minutes=1)
+        recent = (
+            select(func.count())
+            .select_from(AccessAttempt)
+            .where(
+                AccessAttempt.at >= since,
+                AccessAttempt.success.is_(False),
+                AccessAttempt.reason == reason,
+                AccessAttempt.source_ip.is_(None)
+                if source.ip is None
+                else AccessAttempt.source_ip == source.ip,
+            )
+        )
+        if int((await session.execute(recent)).scalar_one()) >= policy.attempts_per_minute:
+            return
     session.add(
         AccessAttempt(
             at=clock.now(),
@@ -181,7 +201,9 @@ async def disable_user(
 async def set_password(
     session: AsyncSession, *, user: User, password: str, actor: Actor, clock: Clock
 ) -> None:
-    check_strength(password, username=user.username)
+    """Set a new password under the policy (:func:`~fictra.auth.passwords.check_new_password`); clears
+    the forced change. Use :func:`fictra.auth.account.change_password` for a user changing their own."""
+    await check_new_password(password, username=user.username, current_hash=user.password_hash)
     user.password_hash = await ahash(password)
     user.must_change_password = False
     await audit(session, actor=actor, action="user.password", target=f"user:{user.username}", clock=clock)
@@ -196,35 +218,38 @@ async def login(
     clock: Clock,
     policy: AuthPolicy = DEFAULT_POLICY,
 ) -> LoginResult:
-    """Check a password login; record the attempt; lock the account after repeated failures.
+    """Check a password login; record the attempt; throttle failures (:mod:`fictra.auth.throttle`).
 
     Raises :class:`AuthenticationError` (one message for every failure, so it reveals nothing about which
-    users exist); the recorded attempt says why (unknown_user, bad_password, disabled, locked)."""
+    users exist); the recorded attempt says why (unknown_user, bad_password, disabled, locked,
+    client_locked). Every path does the work of one password check, so timing tells nothing either."""
+    async with sessions() as db:  # read-only: the wait below holds no transaction
+        blocked = await throttle.blocked(db, username=username, ip=source.ip, now=clock.now())
+        wait = 0.0 if blocked else await throttle.delay(db, username=username, now=clock.now(), policy=policy)
+    if wait:
+        await clock.sleep(wait)
     async with sessions.begin() as db:
         now = clock.now()
         user = None
         if USERNAME.fullmatch(username):
             user = (await db.execute(select(User).where(User.username == username))).scalar_one_or_none()
-        reason = "ok"
-        if user is None:
-            await averify(None, password)
-            reason = "unknown_user"
-        elif user.locked_until is not None and now < user.locked_until:
-            reason = "locked"
+        if blocked is not None or user is None:
+            await averify(None, password)  # the same work as a wrong password
+            reason = blocked or "unknown_user"
         elif not await averify(user.password_hash, password):
             reason = "bad_password"
-            if user.first_failed_at is None or now - user.first_failed_at > policy.failure_window:
-                user.first_failed_at, user.failed_logins = now, 0
-            user.failed_logins += 1
-            if user.failed_logins >= policy.max_failures:
-                user.locked_until = now + policy.lock_duration
-                user.failed_logins, user.first_failed_at = 0, None
         elif user.disabled:
             reason = "disabled"
+        else:
+            reason = "ok"
         success = reason == "ok"
         details: dict[str, Any] = {}
-        if user is not None and reason == "bad_password":
-            details["now_locked"] = user.locked_until is not None and now < user.locked_until
+        if reason in ("bad_password", "unknown_user"):
+            details["now_locked"] = await throttle.failed(
+                db, username=username, ip=source.ip, now=now, policy=policy
+            )
+        if blocked is not None:
+            details["blocked"] = blocked
         await record_attempt(
             db,
             username=username,
@@ -234,10 +259,12 @@ async def login(
             source=source,
             clock=clock,
             details=details,
+            policy=policy,
         )
         if not success or user is None:
             result = None
         else:
+            await throttle.succeeded(db, username=username, ip=source.ip)
             user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
             user.last_login_at = now
             token, csrf, expires = await create_session(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy import select
 
+from fictra.auth import throttle
+from fictra.auth.account import change_password, unlock_user
 from fictra.auth.actor import Actor
 from fictra.auth.deps import CSRF_COOKIE, SESSION_COOKIE, auth_env, current_actor, require, source_of
 from fictra.auth.models import ApiToken, User
-from fictra.auth.passwords import averify, generate_password
+from fictra.auth.passwords import generate_password
 from fictra.auth.schemas import (
     LoginRequest,
     LoginView,
@@ -23,22 +26,23 @@ from fictra.auth.schemas import (
     UserCreated,
     UserView,
 )
-from fictra.auth.service import create_user, disable_user, get_user, list_users, login, set_password
+from fictra.auth.service import create_user, disable_user, get_user, list_users, login
 from fictra.auth.sessions import revoke_session
 from fictra.auth.tokens import create_token, list_tokens, parse_duration, revoke_token
-from fictra.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from fictra.errors import NotFoundError, PermissionDeniedError
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-def _user_view(user: User) -> UserView:
+def _user_view(user: User, *, locked_until: datetime | None = None) -> UserView:
+    """``locked_until``: the latest login lock on the user from any client (fictra.auth.throttle)."""
     return UserView(
         username=user.username,
         roles=list(user.roles),
         disabled=user.disabled,
         created_at=user.created_at,
         last_login_at=user.last_login_at,
-        locked_until=user.locked_until,
+        locked_until=locked_until or user.locked_until,
     )
 
 
@@ -128,15 +132,23 @@ async def get_me(request: Request, actor: Annotated[Actor, Depends(current_actor
 async def post_password(
     body: PasswordChange, request: Request, actor: Annotated[Actor, Depends(current_actor)]
 ) -> Response:
-    """Change your own password (needed after a one-time password)."""
+    """Change your own password (required after a one-time password). Ends your other sessions (this one
+    stays); ``revoke_tokens`` also revokes your API tokens."""
     env = auth_env(request)
     async with env.sessions.begin() as db:
         user = await db.get(User, actor.user_id) if actor.user_id is not None else None
         if user is None:
             raise PermissionDeniedError(f"'{actor.username}' has no password to change.")
-        if not await averify(user.password_hash, body.current_password):
-            raise AuthenticationError("The current password is wrong.")
-        await set_password(db, user=user, password=body.new_password, actor=actor, clock=env.clock)
+        await change_password(
+            db,
+            user=user,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            actor=actor,
+            clock=env.clock,
+            keep_session=request.cookies.get(SESSION_COOKIE) if actor.via == "session" else None,
+            revoke_tokens=body.revoke_tokens,
+        )
     return Response(status_code=204)
 
 
@@ -145,7 +157,22 @@ async def get_users(
     request: Request, actor: Annotated[Actor, Depends(require("users.read"))]
 ) -> list[UserView]:
     async with auth_env(request).sessions() as db:
-        return [_user_view(u) for u in await list_users(db)]
+        now = auth_env(request).clock.now()
+        return [
+            _user_view(u, locked_until=await throttle.locked_until(db, username=u.username, now=now))
+            for u in await list_users(db)
+        ]
+
+
+@router.post("/users/{username}/unlock", response_model=UserView)
+async def post_unlock(
+    username: str, request: Request, actor: Annotated[Actor, Depends(require("users.manage"))]
+) -> UserView:
+    """Clear the login locks on a user (every client's) and the slow-down of their logins."""
+    env = auth_env(request)
+    async with env.sessions.begin() as db:
+        await unlock_user(db, username=username, actor=actor, clock=env.clock)
+        return _user_view(await get_user(db, username=username))
 
 
 @router.post("/users", response_model=UserCreated, status_code=201)
