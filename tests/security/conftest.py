@@ -21,9 +21,8 @@ CONFIG_DIR = HERE.parents[1] / "config"
 
 
 def config_copy(target: Path) -> Path:
-    """The repo's roles (what auth reads), so other config files being changed do not change these tests."""
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(CONFIG_DIR / "roles.yaml", target / "roles.yaml")
+    """A copy of the repo's config-as-code (the app loads it at start)."""
+    shutil.copytree(CONFIG_DIR, target)
     return target
 
 
