@@ -13,10 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 from web3 import AsyncWeb3
 
-from fictra.audit.anchor import AnchorClient, AnchorConfig, anchor_latest, deploy_anchor, load_anchor
+from fictra.audit.anchor import (
+    AnchorClient,
+    AnchorConfig,
+    AnchorTxFile,
+    anchor_latest,
+    calldata,
+    deploy_anchor,
+    load_anchor,
+)
 from fictra.audit.checkpoints import create_checkpoint
 from fictra.audit.signing import AuditSigner, load_signer
 from fictra.audit.verify import verify_log
+from fictra.chain import artifacts
+from fictra.chain.keystore import Signer
 from fictra.cli import audit
 from fictra.clock import FakeClock, SystemClock
 from fictra.db.engine import make_engine, migrate, session_factory
@@ -26,6 +36,14 @@ from fictra.errors import ChainError, ConfigError, ConflictError, DevnetError
 
 from .helpers import seed
 from .helpers import sql as sql_exec
+
+
+def key(name: str) -> Signer:
+    """A devnet account's key as the caller of the anchor passes it in."""
+    return Signer(role=name, key=bytes.fromhex(one(name).private_key.removeprefix("0x")), source="devnet")
+
+
+OPERATOR = key("operator")
 
 
 @pytest.fixture(scope="module")
@@ -41,28 +59,37 @@ async def test_anchor_then_verify_against_the_chain(
     sessions = await seed(engine, clock, 5)
     async with sessions.begin() as session:
         first = await create_checkpoint(session, signer=signer, clock=clock)
-    config = await deploy_anchor(rpc_url=node.rpc_url, data_dir=tmp_path, clock=SystemClock())
+    config = await deploy_anchor(
+        rpc_url=node.rpc_url, data_dir=tmp_path, clock=SystemClock(), signer=OPERATOR
+    )
     assert load_anchor(tmp_path) == config and config.deployed_by == one("operator").address
     async with AnchorClient(config) as client:
         async with sessions.begin() as session:
-            done = await anchor_latest(session, client=client, clock=clock)
+            done = await anchor_latest(
+                session, client=client, clock=clock, signer=OPERATOR, store=AnchorTxFile(tmp_path)
+            )
         marked = done.checkpoint
         assert first is not None and marked.tree_size == 5 and marked.anchor_tx == done.sent_tx is not None
         assert await client.root_of(5) == bytes.fromhex(first.root_hash)
         assert await client.latest() == (5, bytes.fromhex(first.root_hash))
         async with sessions.begin() as session:  # idempotent: already on chain, nothing sent
-            again = await anchor_latest(session, client=client, clock=clock)
+            again = await anchor_latest(
+                session, client=client, clock=clock, signer=OPERATOR, store=AnchorTxFile(tmp_path)
+            )
         assert again.checkpoint.anchor_tx == marked.anchor_tx and again.sent_tx is None
         await seed(engine, clock, 3, start=5)
         async with sessions.begin() as session:
             await create_checkpoint(session, signer=signer, clock=clock)
-            await anchor_latest(session, client=client, clock=clock)
+            await anchor_latest(
+                session, client=client, clock=clock, signer=OPERATOR, store=AnchorTxFile(tmp_path)
+            )
         async with sessions() as session:
             report = await verify_log(session, verifier=signer.verifier, anchor=client)
         assert report.ok, report.problems
         assert report.anchors_checked == 2 and "2 anchored on chain" in report.summary()
         w3 = AsyncWeb3(AsyncWeb3.AsyncHTTPProvider(node.rpc_url))
-        logs = await client.contract.events.RootAnchored().get_logs(from_block=config.deployed_block)
+        contract = w3.eth.contract(address=config.address, abi=list(artifacts.load("AuditAnchor").abi))  # type: ignore[arg-type]
+        logs = await contract.events.RootAnchored().get_logs(from_block=config.deployed_block)
         await w3.provider.disconnect()
         assert [(e["args"]["treeSize"], e["args"]["by"]) for e in logs] == [
             (5, config.deployed_by),
@@ -70,13 +97,17 @@ async def test_anchor_then_verify_against_the_chain(
         ]
     # the devnet restarted, say: a new anchor holds none of the old roots; that is no finding, and the
     # latest checkpoint can be anchored again there
-    fresh = await deploy_anchor(rpc_url=node.rpc_url, data_dir=tmp_path, clock=SystemClock())
+    fresh = await deploy_anchor(rpc_url=node.rpc_url, data_dir=tmp_path, clock=SystemClock(), signer=OPERATOR)
     async with AnchorClient(fresh) as client:
         async with sessions() as session:
             report = await verify_log(session, verifier=signer.verifier, anchor=client)
         assert report.ok and report.anchors_checked == 0, report.problems
         async with sessions.begin() as session:
-            assert (await anchor_latest(session, client=client, clock=clock)).sent_tx is not None
+            assert (
+                await anchor_latest(
+                    session, client=client, clock=clock, signer=OPERATOR, store=AnchorTxFile(tmp_path)
+                )
+            ).sent_tx is not None
         async with sessions() as session:
             report = await verify_log(session, verifier=signer.verifier, anchor=client)
         assert report.ok and report.anchors_checked == 1, report.problems
@@ -95,9 +126,11 @@ async def test_wrong_anchored_root_fails_verification(
     sessions = await seed(engine, clock, 6)
     async with sessions.begin() as session:
         await create_checkpoint(session, signer=signer, clock=clock)
-    config = await deploy_anchor(rpc_url=node.rpc_url, data_dir=tmp_path, clock=SystemClock())
+    config = await deploy_anchor(
+        rpc_url=node.rpc_url, data_dir=tmp_path, clock=SystemClock(), signer=OPERATOR
+    )
     async with AnchorClient(config) as client:
-        await client.anchor(tree_size=6, root=b"\x42" * 32, clock=SystemClock())
+        await client.anchor(tree_size=6, root=b"\x42" * 32, signer=OPERATOR, store=AnchorTxFile(tmp_path))
         async with sessions() as session:
             report = await verify_log(session, verifier=signer.verifier, anchor=client)
         assert not report.ok and report.first_bad_index is None
@@ -105,26 +138,31 @@ async def test_wrong_anchored_root_fails_verification(
         assert "differs from the root anchored at the AuditAnchor" in report.problems[0].message
         async with sessions.begin() as session:
             with pytest.raises(ConflictError, match="already holds another root for tree size 6"):
-                await anchor_latest(session, client=client, clock=clock)
+                await anchor_latest(
+                    session, client=client, clock=clock, signer=OPERATOR, store=AnchorTxFile(tmp_path)
+                )
 
 
 async def test_anchor_rules_and_custom_errors(node: AnvilNode, tmp_path: Path) -> None:
     clock = SystemClock()
-    config = await deploy_anchor(rpc_url=node.rpc_url, data_dir=tmp_path, clock=clock)
+    config = await deploy_anchor(rpc_url=node.rpc_url, data_dir=tmp_path, clock=clock, signer=OPERATOR)
+    store = AnchorTxFile(tmp_path)
     async with AnchorClient(config) as client:
-        with pytest.raises(DevnetError, match=r"AccessControlUnauthorizedAccount\(account=0x"):
-            await client.anchor(tree_size=3, root=b"\x01" * 32, clock=clock, sender=one("attacker"))
-        with pytest.raises(DevnetError, match=r"AuditAnchorEmptyTree\(\)"):
-            await client.anchor(tree_size=0, root=b"\x01" * 32, clock=clock)
-        with pytest.raises(DevnetError, match=r"AuditAnchorZeroRoot\(treeSize=3\)"):
-            await client.anchor(tree_size=3, root=bytes(32), clock=clock)
-        await client.anchor(tree_size=3, root=b"\x01" * 32, clock=clock)
-        with pytest.raises(DevnetError, match=r"AuditAnchorAlreadyAnchored\(treeSize=3"):
-            await client.anchor(tree_size=3, root=b"\x02" * 32, clock=clock)
-        with pytest.raises(DevnetError, match=r"AuditAnchorTreeSizeNotIncreasing\(treeSize=2, latest=3\)"):
-            await client.anchor(tree_size=2, root=b"\x02" * 32, clock=clock)
+        with pytest.raises(ConflictError, match=r"AccessControlUnauthorizedAccount\(account=0x"):
+            await client.anchor(tree_size=3, root=b"\x01" * 32, signer=key("attacker"), store=store)
+        with pytest.raises(ConflictError, match=r"AuditAnchorEmptyTree\(\)"):
+            await client.anchor(tree_size=0, root=b"\x01" * 32, signer=OPERATOR, store=store)
+        with pytest.raises(ConflictError, match=r"AuditAnchorZeroRoot\(treeSize=3\)"):
+            await client.anchor(tree_size=3, root=bytes(32), signer=OPERATOR, store=store)
+        await client.anchor(tree_size=3, root=b"\x01" * 32, signer=OPERATOR, store=store)
+        with pytest.raises(ConflictError, match=r"AuditAnchorAlreadyAnchored\(treeSize=3"):
+            await client.anchor(tree_size=3, root=b"\x02" * 32, signer=OPERATOR, store=store)
+        with pytest.raises(ConflictError, match=r"AuditAnchorTreeSizeNotIncreasing\(treeSize=2, latest=3\)"):
+            await client.anchor(tree_size=2, root=b"\x02" * 32, signer=OPERATOR, store=store)
         assert await client.root_of(3) == b"\x01" * 32 and await client.root_of(2) is None
-        assert await client.contract.functions.anchoredCount().call() == 1
+        (count,) = await client._read("read the count", "anchoredCount")
+        assert count == 1
+    assert store.pending() is None  # every sent transaction was mined and its record cleared
 
 
 async def test_missing_contract_and_unreachable_node(node: AnvilNode, tmp_path: Path) -> None:
@@ -143,7 +181,9 @@ async def test_missing_contract_and_unreachable_node(node: AnvilNode, tmp_path: 
         with pytest.raises(ChainError, match=r"Cannot read the chain id at http://127\.0\.0\.1:9"):
             await client.check()
     with pytest.raises(ChainError, match=r"Cannot reach the chain at http://127\.0\.0\.1:9"):
-        await deploy_anchor(rpc_url="http://127.0.0.1:9", data_dir=tmp_path, clock=SystemClock())
+        await deploy_anchor(
+            rpc_url="http://127.0.0.1:9", data_dir=tmp_path, clock=SystemClock(), signer=OPERATOR
+        )
     assert load_anchor(tmp_path) is None
     (tmp_path / "audit").mkdir()
     (tmp_path / "audit" / "anchor.json").write_text("{not json")
@@ -198,7 +238,9 @@ def test_cli_anchor_and_verify(node: AnvilNode, tmp_path: Path, monkeypatch: pyt
                 cp = await create_checkpoint(session, signer=load_signer(data), clock=FakeClock())
             assert cp is not None
             async with AnchorClient(config) as client:
-                await client.anchor(tree_size=cp.tree_size, root=b"\x66" * 32, clock=SystemClock())
+                await client.anchor(
+                    tree_size=cp.tree_size, root=b"\x66" * 32, signer=OPERATOR, store=AnchorTxFile(data)
+                )
         finally:
             await engine.dispose()
 
@@ -210,3 +252,34 @@ def test_cli_anchor_and_verify(node: AnvilNode, tmp_path: Path, monkeypatch: pyt
     (data / "audit" / "anchor.json").write_text(moved.model_dump_json())
     down = runner.invoke(audit.app, ["verify"])
     assert isinstance(down.exception, DevnetError) and "pass --no-anchor" in down.exception.user_message
+
+
+async def test_an_anchor_recorded_before_a_crash_is_rebroadcast_not_resigned(
+    engine: AsyncEngine, clock: FakeClock, node: AnvilNode, tmp_path: Path
+) -> None:
+    signer = AuditSigner.generate()
+    sessions = await seed(engine, clock, 3)
+    async with sessions.begin() as session:
+        checkpoint = await create_checkpoint(session, signer=signer, clock=clock)
+    assert checkpoint is not None
+    config = await deploy_anchor(
+        rpc_url=node.rpc_url, data_dir=tmp_path, clock=SystemClock(), signer=OPERATOR
+    )
+    store = AnchorTxFile(tmp_path)
+    async with AnchorClient(config) as client:
+        await client.check()
+        root = bytes.fromhex(checkpoint.root_hash)
+        data = calldata("anchor", 3, root)
+        # signed and recorded, then the process "dies" before the broadcast
+        left = await client.sender.send(
+            signer=OPERATOR, to=config.address, data=data, store=store, label="anchor", broadcast=False
+        )
+        pending = store.pending()
+        assert pending is not None and pending["tx_hash"] == left.tx_hash
+        assert await client.pool.call("eth_getTransactionByHash", [left.tx_hash]) is None
+        async with sessions.begin() as session:
+            done = await anchor_latest(session, client=client, clock=clock, signer=OPERATOR, store=store)
+        assert done.sent_tx is None, "the recorded transaction anchored the root; nothing new was signed"
+        mined = await client.pool.call("eth_getTransactionByHash", [left.tx_hash])
+        assert mined is not None and int(mined["nonce"], 16) == left.nonce and mined["blockNumber"]
+        assert await client.root_of(3) == root and store.pending() is None

@@ -1,5 +1,5 @@
 """`fictra audit` commands: verify the log, make a checkpoint, show entries, prove inclusion and
-consistency, anchor the latest checkpoint on the devnet.
+consistency, anchor the latest checkpoint on chain (with a keystore key, or the devnet operator).
 
 ``fictra audit verify`` exits 0 when the log is intact, 1 when it was tampered with (the first line
 names the first bad index), 2 when it cannot be checked (no key, anchor unreachable, bad input).
@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -20,6 +20,9 @@ from fictra.cli._common import settings
 from fictra.clock import SystemClock
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.errors import ChainError, ConfigError, DevnetError, UsageError
+
+if TYPE_CHECKING:
+    from fictra.chain.keystore import Signer
 
 app = typer.Typer(
     help="The tamper-evident audit log: verify, checkpoint, show, prove, anchor.", no_args_is_help=True
@@ -223,23 +226,57 @@ def _devnet_rpc(data_dir: Path) -> str:
     return state.rpc_url
 
 
+def _anchor_signer(keystore: Path | None, passphrase_file: Path | None) -> Signer:
+    """The key that sends anchor transactions: a V3 keystore (with its passphrase file), or by default
+    the devnet ``operator`` account (the devnet glue: its keys are public test keys)."""
+    from fictra.chain.keystore import Signer, open_keystore
+
+    if keystore is None:
+        from fictra.devnet.accounts import one
+
+        operator = one("operator")
+        return Signer(
+            role="operator",
+            key=bytes.fromhex(operator.private_key.removeprefix("0x")),
+            source="devnet account 'operator'",
+        )
+    if passphrase_file is None:
+        raise UsageError(f"--keystore {keystore} needs --passphrase-file (a file holding its passphrase).")
+    try:
+        secret = passphrase_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"Cannot read the passphrase file '{passphrase_file}' ({exc.strerror}).") from None
+    from pydantic import SecretStr
+
+    return asyncio.run(
+        open_keystore(keystore, SecretStr(secret), role="anchor", secret_name=f"'{passphrase_file}'")
+    )
+
+
 @app.command("anchor")
 def anchor_cmd(
     deploy: bool = typer.Option(False, "--deploy", help="Deploy a new AuditAnchor first."),
     rpc_url: str | None = typer.Option(None, "--rpc-url", help="The chain (default: the running devnet)."),
+    keystore: Path | None = typer.Option(
+        None, "--keystore", help="V3 keystore of the anchoring key (default: the devnet operator)."
+    ),
+    passphrase_file: Path | None = typer.Option(
+        None, "--passphrase-file", help="File holding the keystore's passphrase."
+    ),
 ) -> None:
     """Anchor the latest checkpoint's root on chain (AuditAnchor; deployed on first use)."""
-    from fictra.audit.anchor import AnchorClient, anchor_latest, deploy_anchor, load_anchor
+    from fictra.audit.anchor import AnchorClient, AnchorTxFile, anchor_latest, deploy_anchor, load_anchor
     from fictra.audit.service import record
     from fictra.auth.actor import cli_actor
 
     data_dir = _data_dir()
     clock = SystemClock()
+    signer = _anchor_signer(keystore, passphrase_file)
     config = None if deploy else load_anchor(data_dir)
     deployed = config is None
     if config is None:
         url = rpc_url or _devnet_rpc(data_dir)
-        config = asyncio.run(deploy_anchor(rpc_url=url, data_dir=data_dir, clock=clock))
+        config = asyncio.run(deploy_anchor(rpc_url=url, data_dir=data_dir, clock=clock, signer=signer))
         typer.echo(f"deployed AuditAnchor at {config.address} (chain {config.chain_id})")
 
     async def run(session: Any) -> tuple[int, int, str | None]:
@@ -254,8 +291,10 @@ def anchor_cmd(
                 after={**where, "block": config.deployed_block, "by": config.deployed_by},
                 clock=clock,
             )
-        async with AnchorClient(config, rpc_url=rpc_url) as client:
-            done = await anchor_latest(session, client=client, clock=clock)
+        async with AnchorClient(config, rpc_url=rpc_url, clock=clock) as client:
+            done = await anchor_latest(
+                session, client=client, clock=clock, signer=signer, store=AnchorTxFile(data_dir)
+            )
         cp = done.checkpoint
         if done.sent_tx is not None:
             await record(
