@@ -31,9 +31,9 @@ class Fees:
     legacy: bool = False
 
     def fields(self) -> dict[str, Any]:
-        """The transaction dict's fee fields (``gasPrice`` and type 0 when legacy)."""
+        """The transaction dict's fee fields (only ``gasPrice`` when legacy: a type-0 transaction)."""
         if self.legacy:
-            return {"gasPrice": self.max_fee, "type": 0}
+            return {"gasPrice": self.max_fee}
         return {"maxFeePerGas": self.max_fee, "maxPriorityFeePerGas": self.priority_fee, "type": 2}
 
 
