@@ -13,7 +13,8 @@ from fictra.auth.permissions import (
     load_roles,
     roles_from,
 )
-from fictra.rules.loader import ConfigProblems, load_config
+from fictra.config.problems import ConfigProblems
+from fictra.platform.config_set import load_config_set
 
 from .conftest import REPO
 
@@ -108,7 +109,7 @@ def test_config_check_reports_roles_problems(tmp_path: Path) -> None:
     shutil.copytree(REPO / "config", tmp_path / "config")
     (tmp_path / "config" / "roles.yaml").write_text("roles:\n  viewer: [alerts.readd]\n")
     with pytest.raises(ConfigProblems) as err:
-        load_config(tmp_path / "config")
+        load_config_set(tmp_path / "config")
     assert [p for p in err.value.problems if p.startswith("roles.yaml")] == [
         "roles.yaml:roles.viewer.0: unknown permission 'alerts.readd'; expected '*' or one of: "
         + ", ".join(sorted(PERMISSIONS))

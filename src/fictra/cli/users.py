@@ -1,4 +1,4 @@
-"""`fictra users` commands: add, list, disable, token. They act directly on the database (as whoever can
+"""`fictra users` commands: add, list, disable, unlock, token. They act directly on the database (as whoever can
 run ``fictra up``), recorded in the audit log as ``cli:<os user>``."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.auth import throttle
+from fictra.auth.account import unlock_user
 from fictra.auth.actor import cli_actor
 from fictra.auth.passwords import generate_password
 from fictra.auth.permissions import RoleMap, roles_from
@@ -89,16 +91,27 @@ def add(
 @app.command("list")
 def list_cmd() -> None:
     """Users with their roles and state."""
-    users = asyncio.run(_in_transaction(list_users))
+    now = SystemClock().now()
+
+    async def run(session: AsyncSession) -> list[tuple[Any, Any]]:
+        return [
+            (u, await throttle.locked_until(session, username=u.username, now=now))
+            for u in await list_users(session)
+        ]
+
+    users = asyncio.run(_in_transaction(run))
     if not users:
         typer.echo("No users yet (`fictra up` creates admin on first start; or fictra users add).")
         return
-    now = SystemClock().now()
     table = Table("User", "Roles", "State", "Last login", "Created")
-    for u in users:
+    for u, locked in users:
         state = (
-            "disabled" if u.disabled else ("locked" if u.locked_until and u.locked_until > now else "active")
+            "disabled"
+            if u.disabled
+            else (f"locked from a client until {_time(locked)}" if locked else "active")
         )
+        if u.must_change_password and not u.disabled:
+            state += " (one-time password)"
         table.add_row(u.username, ", ".join(u.roles), state, _time(u.last_login_at), _time(u.created_at))
     console.print(table)
 
@@ -116,6 +129,28 @@ def disable(
 
     asyncio.run(_in_transaction(run))
     console.print(f"Disabled user '{username}'.")
+
+
+@app.command("unlock")
+def unlock(
+    username: str = typer.Argument(help="The user whose login locks to clear."),
+    client: str | None = typer.Option(None, "--client", help="Also clear this client IP's own lock."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
+) -> None:
+    """Clear the login locks on a user (from every client) and the slow-down of their logins.
+
+    Example:
+      fictra users unlock admin --reason "locked by a password-guessing client"
+    """
+    clock = SystemClock()
+
+    async def run(session: AsyncSession) -> int:
+        return await unlock_user(
+            session, username=username, actor=cli_actor(), clock=clock, client=client, reason=reason
+        )
+
+    cleared = asyncio.run(_in_transaction(run))
+    console.print(f"Unlocked user '{username}' ({cleared} login counter(s) cleared).")
 
 
 @app.command("token")
