@@ -5,6 +5,10 @@ given explicit nonces per sender, and sent without waiting for each receipt: one
 go out in nonce order, different senders concurrently. :meth:`TxBatch.settle` then fetches every
 receipt and raises :class:`~fictra.errors.DevnetError` naming the first failed step and its decoded
 revert. Addresses of contracts about to be created are known in advance (:func:`create_address`).
+
+This is devnet tooling (deploy, fill): production code sends through :mod:`fictra.chain.sender`. The
+fees come from the same formula (:class:`~fictra.chain.sender_fees.FeePolicy`), with a margin wide
+enough for a deployment spanning many blocks (:data:`DEPLOY_FEES`, :meth:`TxBatch.fees_for`).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from web3.exceptions import TransactionNotFound
 
 from fictra.chain import artifacts
 from fictra.chain.revert import decode_revert, revert_data_from
+from fictra.chain.sender_fees import FeePolicy
 from fictra.clock import Clock, SystemClock
 from fictra.devnet.accounts import DevAccount
 from fictra.errors import DevnetError
 
 RECEIPT_TIMEOUT_S = 60.0
+DEPLOY_FEES = FeePolicy(max_fee_multiplier=4, priority_fee_gwei=1)
 _FIRST_POLL_S = 0.01
 _MAX_POLL_S = 0.5
 
@@ -98,6 +104,12 @@ class TxBatch:
     nonces: dict[str, int] = field(default_factory=dict)
     _queue: list[_Pending] = field(default_factory=list)
     _sent: list[_Pending] = field(default_factory=list)
+
+    @staticmethod
+    def fees_for(base_fee: int, policy: FeePolicy = DEPLOY_FEES) -> tuple[int, int]:
+        """(max fee, priority fee) for a batch starting at a block of ``base_fee`` (the sender's formula)."""
+        fees = policy.fees(base_fee=base_fee)
+        return fees.max_fee, fees.priority_fee
 
     async def load_nonces(self, accounts: list[DevAccount]) -> None:
         counts = await asyncio.gather(
