@@ -70,6 +70,7 @@ class _State:
     renewed_at: datetime | None = None
     wake_pending: bool = False
     retry_at: datetime | None = None  # lease busy elsewhere or database error: try again then
+    finishing: bool = False  # the outcome is being written (and the lease freed): no more renewals
 
     @property
     def running(self) -> bool:
@@ -188,6 +189,7 @@ class Scheduler:
         else:
             state.handled = due
         state.renewed_at = now
+        state.finishing = False
         ctx = JobContext(
             job=job.name,
             due_at=due,
@@ -208,12 +210,14 @@ class Scheduler:
             await job.run(ctx)
         except asyncio.CancelledError:
             error = "cancelled: the scheduler stopped before the run finished"
+            state.finishing = True
             await self._record(state, run_id, Outcome.FAILED, error, self.clock.monotonic() - started)
             raise
         except Exception as exc:  # a failing job is recorded and logged, never fatal
             outcome, error = Outcome.FAILED, describe_error(exc)
             log.error("job %s (due %s) failed: %s", job.name, ctx.due_at.isoformat(), error)
         duration = self.clock.monotonic() - started
+        state.finishing = True
         await self._record(state, run_id, outcome, error, duration)
         self._wakeup.set()  # a due time may have passed while it ran: look again now
         return RunResult(
@@ -256,7 +260,7 @@ class Scheduler:
 
     async def _renew_leases(self, now: datetime) -> None:
         for state in self._states.values():
-            if not state.running or state.renewed_at is None:
+            if not state.running or state.finishing or state.renewed_at is None:
                 continue
             if now < state.renewed_at + state.job.lease / 3:
                 continue
@@ -270,7 +274,7 @@ class Scheduler:
                 log.error("job %s: cannot renew its lease: %s", state.job.name, describe_error(exc))
                 continue
             state.renewed_at = now
-            if not held:
+            if not held and not state.finishing:
                 log.warning("job %s: lease lost to another process while running", state.job.name)
 
     # -- the loop -----------------------------------------------------------------------------------
@@ -317,7 +321,10 @@ class Scheduler:
         return stop.is_set()
 
     async def _shutdown(self) -> None:
-        tasks = [s.task for s in self._states.values() if s.task is not None and s.running]
+        """Give running jobs ``stop_grace`` to finish, then cancel them (recorded as failed). A run
+        already writing its outcome is never cancelled."""
+        running = [s for s in self._states.values() if s.task is not None and s.running]
+        tasks = [s.task for s in running if s.task is not None]
         if not tasks:
             return
         grace = asyncio.ensure_future(self.clock.sleep(self.stop_grace.total_seconds()))
@@ -328,8 +335,9 @@ class Scheduler:
                 pending -= done
         finally:
             grace.cancel()
-        for task in tasks:
-            task.cancel()
+        for state in running:
+            if state.task is not None and not state.finishing:
+                state.task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
