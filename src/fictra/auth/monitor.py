@@ -6,6 +6,8 @@
 - **New place**: a successful password login from an IP never seen before for that user (users with no
   earlier successful login are skipped: their first place is not news) -> a P3 finding per user and IP.
 
+Once an hour it also applies the retention of ``access_attempts`` (:func:`fictra.auth.account.prune_attempts`).
+
 It is a :class:`~fictra.monitors.base.PolledMonitor`: the platform calls :meth:`poll` on ``interval``.
 """
 
@@ -20,12 +22,14 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import Finding, Severity
+from fictra.auth.account import prune_attempts
 from fictra.auth.models import AccessAttempt
 from fictra.clock import Clock
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.state import Conditions
 
 MAX_LISTED = 10
+PRUNE_EVERY = 3600.0  # seconds between retention passes over access_attempts
 
 
 class AccessAttemptsMonitor:
@@ -48,12 +52,16 @@ class AccessAttemptsMonitor:
         self._thresholds = {"user": user_failures, "ip": ip_failures}
         self._conditions = Conditions(monitor=name, network=network)  # brute-force conditions raised
         self._last_id: int | None = None  # successful logins up to this id were judged for new places
+        self._pruned_at: float | None = None  # clock.monotonic() of the last retention pass
 
     async def poll(self, session: AsyncSession) -> MonitorOutput:
         out = MonitorOutput()
         await self._conditions.resume(session)  # after a restart: take over what was left firing
         await self._brute_force(session, out)
         await self._new_places(session, out)
+        if self._pruned_at is None or self._clock.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            await prune_attempts(session, clock=self._clock)
+            self._pruned_at = self._clock.monotonic()
         return out
 
     async def _brute_force(self, session: AsyncSession, out: MonitorOutput) -> None:

@@ -2,6 +2,12 @@
 
 Regular expressions are anchored (``=~"node.*"`` must match the whole value), like Alertmanager. A label
 that is absent matches as the empty string.
+
+Regular expressions run on RE2 (``google-re2``), like Alertmanager's Go regexp: matching takes time linear
+in the label's length whatever the pattern (no catastrophic backtracking can stall the alert pipeline), and
+a pattern is compiled once, with a length limit (:data:`MAX_PATTERN`) and a memory limit for its automaton
+(:data:`MAX_PROGRAM_BYTES`). RE2 has no backreferences or look-arounds; such a pattern is refused with
+the reason.
 """
 
 from __future__ import annotations
@@ -9,12 +15,33 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
+import re2  # type: ignore[import-untyped]
 from pydantic import BeforeValidator, PlainSerializer
 
 _MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 _OPS = ("=", "!=", "=~", "!~")
+MAX_PATTERN = 1000  # characters of one regular expression
+MAX_PROGRAM_BYTES = 8 << 20  # RE2's memory budget for one compiled pattern
+
+
+class Pattern(Protocol):
+    def fullmatch(self, text: str) -> object | None: ...
+
+
+def compile_pattern(value: str) -> Pattern:
+    """RE2-compile ``value`` once, within the limits; ValueError with RE2's reason otherwise."""
+    if len(value) > MAX_PATTERN:
+        raise ValueError(f"the regular expression has {len(value)} characters; at most {MAX_PATTERN}")
+    options = re2.Options()
+    options.max_mem = MAX_PROGRAM_BYTES
+    options.log_errors = False
+    try:
+        return re2.compile(value, options)  # type: ignore[no-any-return]
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(reason) from None
 
 
 @dataclass(frozen=True)
@@ -22,7 +49,8 @@ class Matcher:
     name: str
     op: str
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    # a compiled RE2 Pattern (typed Any: pydantic builds schemas of models holding matchers)
+    _regex: Any = field(default=None, compare=False, repr=False)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         actual = labels.get(self.name, "")
@@ -43,9 +71,9 @@ def make_matcher(name: str, op: str, value: str) -> Matcher:
     regex = None
     if op in ("=~", "!~"):
         try:
-            regex = re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"matcher '{name}{op}{value}': bad regular expression ({exc})") from None
+            regex = compile_pattern(value)
+        except ValueError as exc:
+            raise ValueError(f"matcher '{name}{op}{value[:100]}': bad regular expression ({exc})") from None
     return Matcher(name, op, value, regex)
 
 
