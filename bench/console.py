@@ -137,7 +137,7 @@ async def _serve(db_url: str, port: int, config_dir: str) -> None:
     from fictra.clock import SystemClock
     from fictra.db.engine import make_engine, session_factory
     from fictra.metrics import new_registry
-    from fictra.rules.loader import load_config
+    from fictra.platform.config_set import load_config_set
     from fictra.settings import load_settings
 
     settings = load_settings(config_dir=Path(config_dir), data_dir=Path(db_url.split("///", 1)[1]).parent)
@@ -149,7 +149,7 @@ async def _serve(db_url: str, port: int, config_dir: str) -> None:
         metrics=new_registry(),
         clock=SystemClock(),
         status=lambda: status,
-        config=load_config(Path(config_dir)),
+        config=load_config_set(Path(config_dir)),
     )
     stop = asyncio.Event()
     try:

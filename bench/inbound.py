@@ -41,7 +41,7 @@ from fictra.auth.tokens import create_token
 from fictra.clock import SystemClock
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.metrics import new_registry
-from fictra.rules.loader import load_config
+from fictra.platform.config_set import load_config_set
 from fictra.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def _context(url: str, config_dir: Path, data_dir: Path) -> AppContext:
         metrics=new_registry(),
         clock=SystemClock(),
         status=lambda: {},
-        config=load_config(config_dir),
+        config=load_config_set(config_dir),
         roles=load_roles(config_dir / "roles.yaml"),
     )
 

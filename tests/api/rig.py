@@ -28,7 +28,7 @@ from fictra.auth.tokens import NewToken, create_token
 from fictra.clock import FakeClock
 from fictra.db.engine import make_engine, session_factory
 from fictra.metrics import new_registry
-from fictra.rules.loader import load_config
+from fictra.platform.config_set import load_config_set
 from fictra.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,7 +150,7 @@ async def api_rig(
         metrics=new_registry(),
         clock=clock,
         status=lambda: status,
-        config=load_config(config_dir),
+        config=load_config_set(config_dir),
         roles=role_map,
     )
     app = create_app(context=context)

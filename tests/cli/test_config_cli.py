@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fictra.rules.docs import render
+from fictra.platform.config_set import reference
 from monitors.test_config_support import devnet_manifest
 
 from .clirun import fictra
@@ -114,5 +114,5 @@ def test_docs_writes_the_reference(tmp_path: Path) -> None:
     out = tmp_path / "configuration.md"
     result = fictra(tmp_path / "data", "config", "docs", "--output", str(out))
     assert result.returncode == 0, result.stderr
-    assert out.read_text() == render()
+    assert out.read_text() == reference()
     assert "## monitors/*.yaml: oracle" in out.read_text()

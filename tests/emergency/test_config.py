@@ -6,15 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from fictra.emergency.config import emergency_problems, expand_path, load_emergency_config
+from config.support import config_dir, problems_of
+from fictra.config.problems import ConfigProblems
+from fictra.emergency.config import expand_path
 from fictra.emergency.definitions import DEFINITIONS, definition
-from fictra.rules.loader import ConfigProblems
+from fictra.platform.config_set import load_config_set
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_shipped_config_loads_with_every_policy_disabled_by_design() -> None:
-    config = load_emergency_config(REPO / "config")
+    config = load_config_set(REPO / "config").emergency
+    assert config.config_dir == REPO / "config"
     assert set(config.signers) == {"guardian", "governance"}
     assert config.policies["reserve-drain-pause"].action == "pause_all"
     assert "enabled" not in type(config.policies["reserve-drain-pause"]).model_fields
@@ -23,12 +26,12 @@ def test_the_shipped_config_loads_with_every_policy_disabled_by_design() -> None
 
 
 def test_absent_file_means_defaults(tmp_path: Path) -> None:
-    config, problems = emergency_problems(tmp_path)
-    assert problems == [] and config is not None and config.signers == {} and config.confirmations == 2
+    config = load_config_set(config_dir(tmp_path)).emergency
+    assert config.signers == {} and config.confirmations == 2 and config.config_dir == tmp_path
 
 
 def test_every_problem_is_reported_with_its_key(tmp_path: Path) -> None:
-    (tmp_path / "emergency.yaml").write_text(
+    (config_dir(tmp_path) / "emergency.yaml").write_text(
         """
 confirmations: -1
 colour: blue
@@ -45,7 +48,7 @@ policies:
 """
     )
     with pytest.raises(ConfigProblems) as err:
-        load_emergency_config(tmp_path)
+        load_config_set(tmp_path)
     problems = err.value.problems
     assert (
         "emergency.yaml:confirmations: invalid value -1: Input should be greater than or equal to 0"
@@ -63,7 +66,7 @@ policies:
 
 
 def test_cross_checks_after_the_schema(tmp_path: Path) -> None:
-    (tmp_path / "emergency.yaml").write_text(
+    (config_dir(tmp_path) / "emergency.yaml").write_text(
         """
 approvals:
   pause_all: {count: 1, roles: [security_officer], must_include: [operations_manager], ttl: 10m}
@@ -74,8 +77,7 @@ policies:
   - {name: p3, when: {monitor: m, events: []}, action: nope}
 """
     )
-    _, problems = emergency_problems(tmp_path)
-    assert problems == [
+    assert problems_of(tmp_path) == [
         "emergency.yaml:approvals.launch_missiles: unknown action kind; expected one of: "
         + ", ".join(DEFINITIONS),
         "emergency.yaml:approvals.pause_all.must_include: 'operations_manager' is not among roles",
@@ -90,9 +92,9 @@ policies:
 
 
 def test_a_rule_override_applies_to_new_actions(tmp_path: Path) -> None:
-    (tmp_path / "emergency.yaml").write_text(
+    (config_dir(tmp_path) / "emergency.yaml").write_text(
         "approvals:\n  pause_all: {count: 2, roles: [security_officer, technical_lead], ttl: 10m}\n"
     )
-    config = load_emergency_config(tmp_path)
+    config = load_config_set(tmp_path).emergency
     rule = definition("pause_all", config.rules).rule
     assert rule.count == 2 and rule.ttl.total_seconds() == 600 and not rule.proposer_counts

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from fictra.incidents.config import IncidentsConfig, incidents_problems, load_incidents_config
-from fictra.rules.loader import ConfigProblems
+from config.support import config_dir, problems_of
+from fictra.config.problems import ConfigProblems
+from fictra.incidents.config import IncidentsConfig
+from fictra.platform.config_set import load_config_set
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_config_loads_with_the_runbook_cadence() -> None:
-    cfg = load_incidents_config(REPO / "config")
+    cfg = load_config_set(REPO / "config").incidents
     assert {k: v for k, v in cfg.cadence.items()} == {
         "P0": timedelta(minutes=30),
         "P1": timedelta(hours=1),
@@ -29,11 +30,11 @@ def test_shipped_config_loads_with_the_runbook_cadence() -> None:
     assert rules.category_of("contract-status", {"condition": "trading_halted"}) == "market"
     assert rules.category_of("commodity-oracles", {}) == "oracle"
     assert rules.category_of("rpc-health", {}) == "infrastructure"
-    assert incidents_problems(REPO / "config") == []
+    assert problems_of(REPO / "config") == []
 
 
 def test_missing_file_means_defaults(tmp_path: Path) -> None:
-    cfg = load_incidents_config(tmp_path)
+    cfg = load_config_set(config_dir(tmp_path)).incidents
     assert cfg == IncidentsConfig() and cfg.auto_declare.severities == ["P0"]
 
 
@@ -68,28 +69,24 @@ BAD = [
 
 @pytest.mark.parametrize(("text", "problems"), BAD)
 def test_bad_config_names_every_problem(tmp_path: Path, text: str, problems: list[str]) -> None:
-    shutil.copy(REPO / "config" / "receivers.yaml", tmp_path / "receivers.yaml")
-    (tmp_path / "incidents.yaml").write_text(text, encoding="utf-8")
+    (config_dir(tmp_path, "receivers.yaml") / "incidents.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigProblems) as exc:
-        load_incidents_config(tmp_path)
+        load_config_set(tmp_path)
     assert exc.value.problems == problems
-    assert incidents_problems(tmp_path) == problems
 
 
 def test_auto_declare_roles_name_known_schedules(tmp_path: Path) -> None:
-    for name in ("receivers.yaml", "oncall.yaml"):
-        shutil.copy(REPO / "config" / name, tmp_path / name)
-    (tmp_path / "incidents.yaml").write_text(
+    (config_dir(tmp_path, "receivers.yaml", "oncall.yaml") / "incidents.yaml").write_text(
         "auto_declare: {roles: {commander: first-line, responder: nights}}\n", encoding="utf-8"
     )
     with pytest.raises(ConfigProblems) as exc:
-        load_incidents_config(tmp_path)
+        load_config_set(tmp_path)
     assert exc.value.problems == [
         "incidents.yaml:auto_declare.roles.responder: unknown on-call schedule 'nights' "
         "(oncall.yaml has: first-line)"
     ]
     (tmp_path / "incidents.yaml").write_text("auto_declare: {roles: {boss: first-line}}\n", encoding="utf-8")
-    assert incidents_problems(tmp_path) == [
+    assert problems_of(tmp_path) == [
         "incidents.yaml:auto_declare.roles: unknown incident role boss; expected one of: commander, scribe, "
         "liaison, responder"
     ]

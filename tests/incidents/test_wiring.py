@@ -25,7 +25,7 @@ from fictra.incidents.models import IncidentJob
 from fictra.incidents.wiring import MAX_JOB_ATTEMPTS, IncidentsContext, attach, tick
 from fictra.monitors.base import MonitorOutput
 from fictra.notify.models import Notification
-from fictra.rules.loader import load_config
+from fictra.platform.config_set import load_config_set
 
 from .helpers import LEAD, audit, events
 
@@ -215,7 +215,7 @@ async def test_attach_chains_after_the_existing_hook(sessions: Sessions, clock: 
 
     pipeline = AlertPipeline(monitors=[], clock=clock, on_changes=earlier)
     platform = _Platform(
-        config=load_config(REPO / "config"), clock=clock, pipeline=pipeline, sessions=sessions
+        config=load_config_set(REPO / "config"), clock=clock, pipeline=pipeline, sessions=sessions
     )
     task = attach(platform, interval=60)  # type: ignore[arg-type]
     assert isinstance(getattr(platform, "incidents"), IncidentsContext)

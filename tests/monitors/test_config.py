@@ -10,11 +10,10 @@ import pytest
 
 from fictra.alerting.findings import Severity
 from fictra.chain.manifest import Manifest
+from fictra.config.fields import redact_secret_ref, resolve_secret
 from fictra.errors import ConfigError
 from fictra.monitors.config import MONITOR_TYPES, AnomalyMonitor, ContractStatusMonitor, NodeHealthMonitor
-from fictra.rules.docs import render
-from fictra.rules.loader import load_config
-from fictra.rules.network import redact_secret_ref, resolve_secret
+from fictra.platform.config_set import load_config_set, reference
 
 from .test_config_support import REPO_CONFIG, copy_config, devnet_manifest
 
@@ -30,8 +29,8 @@ def config_dir(tmp_path: Path) -> Path:
 
 
 def test_default_config_is_valid_and_covers_every_family(manifest: Manifest) -> None:
-    loaded = load_config(REPO_CONFIG, manifest=manifest)
-    assert loaded.notes == []  # contract and event names were checked against the manifest and ABIs
+    loaded = load_config_set(REPO_CONFIG, manifest=manifest)
+    assert loaded.notes == ()  # contract and event names were checked against the manifest and ABIs
     families = {m.type for m in loaded.monitors} | {"event_rule" if loaded.rules else ""}
     assert families == {
         "node_health",
@@ -70,8 +69,8 @@ def test_runbook_severity_defaults() -> None:
 
 def test_without_manifest_contract_names_are_not_checked_and_a_note_says_so(config_dir: Path) -> None:
     (config_dir / "rules" / "extra.yaml").write_text("rules:\n  - {name: x, contract: Nowhere, event: Foo}\n")
-    loaded = load_config(config_dir)
-    assert loaded.notes == ["contract names not checked against a deployment manifest (none given)"]
+    loaded = load_config_set(config_dir)
+    assert loaded.notes == ("contract names not checked against a deployment manifest (none given)",)
 
 
 def test_durations_and_anomaly_band_are_validated() -> None:
@@ -90,7 +89,7 @@ def test_secrets_resolve_late_and_never_show(config_dir: Path, monkeypatch: pyte
         "  - {name: a, url: env:FICTRA_TEST_RPC}\n  - {name: b, url: file:rpc.secret}\n"
         "  - {name: c, url: 'https://u:p@node.example:8545/v3/KEY?x=1'}\n"
     )
-    loaded = load_config(config_dir)
+    loaded = load_config_set(config_dir)
     shown = loaded.redacted()["network"]["endpoints"]
     assert [e["url"] for e in shown] == [
         "env:FICTRA_TEST_RPC",
@@ -120,4 +119,4 @@ def test_secrets_resolve_late_and_never_show(config_dir: Path, monkeypatch: pyte
 
 def test_committed_configuration_reference_is_up_to_date() -> None:
     committed = (REPO_CONFIG.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
-    assert committed == render(), "run `fictra config docs -o docs/configuration.md`"
+    assert committed == reference(), "run `fictra config docs -o docs/configuration.md`"

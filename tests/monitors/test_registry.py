@@ -23,13 +23,13 @@ from fictra.monitors.node import NodeHealthCheck
 from fictra.monitors.oracle import OracleCheck
 from fictra.monitors.registry import build_monitors
 from fictra.monitors.transactions import TransactionsCheck
-from fictra.rules.loader import load_config
+from fictra.platform.config_set import load_config_set
 from fictra.rules.monitor import RulesMonitor
 from monitors.rig import Rig
 
 
 def default_configs(config_dir: Path, manifest: Manifest) -> list[MonitorConfig]:
-    loaded = load_config(config_dir, manifest=manifest)
+    loaded = load_config_set(config_dir, manifest=manifest)
     return [*loaded.monitors, *loaded.rules]
 
 

@@ -14,14 +14,14 @@ from fictra.db.engine import session_factory
 from fictra.monitors.config import TransactionsMonitor
 from fictra.monitors.registry import build_monitors
 from fictra.monitors.transactions import TransactionsCheck
-from fictra.rules.loader import load_config
+from fictra.platform.config_set import load_config_set
 from monitors.rig import E18, Rig, traders, who
 
 
 async def test_pause_and_breach_become_alerts_then_resolve(
     rig: Rig, config_dir: Path, engine: AsyncEngine
 ) -> None:
-    loaded = load_config(config_dir, manifest=rig.manifest)
+    loaded = load_config_set(config_dir, manifest=rig.manifest)
     block, polled = build_monitors(
         monitors=[*loaded.monitors, *loaded.rules], manifest=rig.manifest, pool=rig.pool, clock=SystemClock()
     )
@@ -59,7 +59,7 @@ async def test_restarted_monitors_clear_what_they_left_firing(
 ) -> None:
     """A new instance (a restart) takes over the firing conditions from the alert store: the pause it
     never saw start is cleared when the contracts are unpaused; a window condition waits for its window."""
-    loaded = load_config(config_dir, manifest=rig.manifest)
+    loaded = load_config_set(config_dir, manifest=rig.manifest)
     configs = [*loaded.monitors, *loaded.rules]
     sessions = session_factory(engine)
 

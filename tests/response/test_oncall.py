@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from config.support import config_dir
+from fictra.config.problems import ConfigProblems
+from fictra.platform.config_set import load_config_set
 from fictra.response.config import OncallConfig
-from fictra.response.loader import load_response_config
 from fictra.response.oncall import OverrideSpan, ical_shifts, next_on_call, on_call
-from fictra.rules.loader import ConfigProblems
 
 CFG = OncallConfig.model_validate(
     {
@@ -110,7 +111,7 @@ def test_bad_ical_files(data: bytes, message: str) -> None:
 
 def test_default_config_files_load(tmp_path: Path) -> None:
     repo_config = Path(__file__).resolve().parents[2] / "config"
-    cfg = load_response_config(repo_config)
+    cfg = load_config_set(repo_config).response
     assert [lv.name for lv in cfg.escalation.policies[0].levels] == [
         "first_level_support",
         "technical_lead",
@@ -118,12 +119,12 @@ def test_default_config_files_load(tmp_path: Path) -> None:
         "executive_team",
     ]
     assert cfg.routing.route.receiver == "ops-log" and cfg.channels("ops-log") == ["log"]
-    empty = load_response_config(tmp_path)
+    empty = load_config_set(config_dir(tmp_path)).response
     assert empty.escalation.resolve_deadlines.P0 == timedelta(hours=4)
 
 
 def test_every_problem_is_reported_with_file_and_key(tmp_path: Path) -> None:
-    (tmp_path / "escalation.yaml").write_text(
+    (config_dir(tmp_path) / "escalation.yaml").write_text(
         "policies:\n  - name: p\n    levels:\n      - name: l\n"
         "        notify: {people: [ghost], schedule: nope}\n"
     )
@@ -132,7 +133,7 @@ def test_every_problem_is_reported_with_file_and_key(tmp_path: Path) -> None:
         "      - {name: r, people: [ann, zed], start: '2026-01-01T00:00:00+00:00'}\n"
     )
     with pytest.raises(ConfigProblems) as info:
-        load_response_config(tmp_path)
+        load_config_set(tmp_path)
     assert info.value.problems == [
         "oncall.yaml:schedules.0.rotations.0.people.1: unknown person 'zed' (add it under people:)",
         "escalation.yaml:policies.0.levels.0.notify.people.0: unknown person 'ghost' "
@@ -151,7 +152,7 @@ def test_every_problem_is_reported_with_file_and_key(tmp_path: Path) -> None:
         "policies:\n  - name: p\n    when: {days: [funday], hours: '25-26'}\n"
     )
     with pytest.raises(ConfigProblems) as info:
-        load_response_config(tmp_path)
+        load_config_set(tmp_path)
     text = "\n".join(info.value.problems)
     for expected in (
         "escalation.yaml:policies.0.when.days.0:",
@@ -167,11 +168,11 @@ def test_every_problem_is_reported_with_file_and_key(tmp_path: Path) -> None:
 
 def test_receivers_must_exist_in_receivers_yaml(tmp_path: Path) -> None:
     repo_config = Path(__file__).resolve().parents[2] / "config"
-    shutil.copy(repo_config / "receivers.yaml", tmp_path / "receivers.yaml")
+    shutil.copy(repo_config / "receivers.yaml", config_dir(tmp_path) / "receivers.yaml")
     (tmp_path / "oncall.yaml").write_text("people:\n  x: {receiver: pager}\n")
     (tmp_path / "routing.yaml").write_text("route:\n  receiver: ops-log\n  routes:\n    - {receiver: nope}\n")
     with pytest.raises(ConfigProblems) as info:
-        load_response_config(tmp_path)
+        load_config_set(tmp_path)
     assert info.value.problems == [
         "routing.yaml:route.routes.0.receiver: unknown receiver 'nope' (receivers.yaml has: ops-log)",
         "oncall.yaml:people.x.receiver: unknown receiver 'pager' (receivers.yaml has: ops-log)",

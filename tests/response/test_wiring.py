@@ -17,8 +17,8 @@ from fictra.clock import FakeClock
 from fictra.devnet.anvil import free_port
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.base import MonitorOutput
+from fictra.platform.config_set import load_config_set
 from fictra.response.wiring import attach
-from fictra.rules.loader import load_config
 
 from .helpers import finding, make_config
 
@@ -66,7 +66,7 @@ async def test_attach_chains_after_an_existing_hook(sessions, clock) -> None:
         seen.extend(c.alert_id for c in changes)
 
     pipeline = AlertPipeline(monitors=[], clock=clock, on_changes=earlier)
-    platform = _Platform(load_config(REPO / "config"), clock, new_registry(), pipeline, sessions)
+    platform = _Platform(load_config_set(REPO / "config"), clock, new_registry(), pipeline, sessions)
     ctx, task = attach(platform, link_base="http://ops.example", config=make_config())  # type: ignore[arg-type]
     assert platform.response is ctx and callable(task)  # type: ignore[attr-defined]
     async with sessions.begin() as session:

@@ -16,7 +16,7 @@ from fictra.devnet.accounts import one
 from fictra.devnet.anvil import AnvilNode
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.deploy import deploy_system, role_id, sovereign_id
-from fictra.rules.loader import load_config
+from fictra.platform.config_set import load_config_set
 from fictra.rules.monitor import RulesMonitor
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -25,8 +25,8 @@ E18 = 10**18
 
 async def test_default_rules_fire_on_the_devnet(anvil: AnvilNode, tmp_path: Path) -> None:
     manifest = await deploy_system(anvil.rpc_url)
-    loaded = load_config(CONFIG, manifest=manifest)
-    assert loaded.notes == []  # every contract, event and function name exists in the real deployment
+    loaded = load_config_set(CONFIG, manifest=manifest)
+    assert loaded.notes == ()  # every contract, event and function name exists in the real deployment
     monitor = RulesMonitor.from_manifest(loaded.rules, manifest)
     assert monitor.engine.rule_count == len(loaded.rules)
     attacker, manager = one("attacker").address, one("reserve_manager").address

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from fictra.alerting.findings import Severity
-from fictra.rules.fields import Duration
+from fictra.config.fields import Duration
 
 RUNBOOK_RESPONSE_TIMES: dict[Severity, timedelta] = {
     Severity.P0: timedelta(minutes=15),

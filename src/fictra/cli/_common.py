@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 
 from fictra.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from fictra.platform.config_set import ConfigSet
 
 console = Console(highlight=False)
 
 
 def settings() -> Settings:
     return load_settings()
+
+
+def config_set() -> ConfigSet:
+    """The config directory's config set (every file read once, every problem reported at once)."""
+    from fictra.platform.config_set import load_config_set
+
+    return load_config_set(settings().config_dir)

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.auth.actor import Actor, cli_actor
 from fictra.cli._common import settings
 from fictra.clock import SystemClock
+from fictra.config.fields import parse_duration
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.errors import UsageError
 from fictra.response.context import ResponseContext
-from fictra.rules.fields import parse_duration
 
 T = TypeVar("T")
 
@@ -24,21 +24,10 @@ def actor(as_user: str | None) -> Actor:
 
 
 def response_context() -> ResponseContext:
-    from fictra.alerting.config import AlertingConfig, AlertPolicy
-    from fictra.response.loader import load_response_config
-    from fictra.rules.loader import _model
+    from fictra.cli._common import config_set
 
-    s = settings()
-    problems: list[str] = []
-    policy = AlertPolicy()
-    path = s.config_dir / "alerting.yaml"
-    if path.is_file():
-        loaded = _model(path, "alerting.yaml", AlertingConfig, problems)
-        if loaded is not None:
-            policy = AlertPolicy.from_config(loaded)
-    return ResponseContext(
-        config=load_response_config(s.config_dir), clock=SystemClock(), alert_policy=policy
-    )
+    config = config_set()
+    return ResponseContext(config=config.response, clock=SystemClock(), alert_policy=config.policy)
 
 
 async def in_transaction(fn: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -21,11 +21,11 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.auth.actor import Actor
-from fictra.cli._common import settings
+from fictra.cli._common import config_set, settings
 from fictra.cli._response import say, stamp
 from fictra.clock import SystemClock
 from fictra.emergency import service
-from fictra.emergency.config import EmergencyConfig, load_emergency_config
+from fictra.emergency.config import EmergencyConfig
 from fictra.emergency.definitions import DEFINITIONS, definition
 from fictra.emergency.types import ActionView
 from fictra.errors import UsageError
@@ -40,7 +40,7 @@ AS = typer.Option(..., "--as", help="The user (fictra users) acting; their roles
 
 
 def _config() -> EmergencyConfig:
-    return load_emergency_config(settings().config_dir)
+    return config_set().emergency
 
 
 async def _user_actor(session: AsyncSession, username: str) -> Actor:
@@ -244,10 +244,9 @@ async def _with_runner(fn: Callable[[Any, Any], Awaitable[T]], as_user: str) -> 
     from fictra.db.engine import make_engine, migrate, session_factory
     from fictra.emergency.runner import ActionRunner
     from fictra.platform.assemble import endpoint_urls, manifest_path
-    from fictra.rules.loader import load_config
 
     s = settings()
-    config = load_config(s.config_dir)
+    config = config_set()
     manifest = Manifest.load(manifest_path(s, config, devnet=not config.network.manifest))
     clock = SystemClock()
     pool = RpcPool(
@@ -266,7 +265,7 @@ async def _with_runner(fn: Callable[[Any, Any], Awaitable[T]], as_user: str) -> 
             pool=pool,
             manifest=manifest,
             clock=clock,
-            config=_config(),
+            config=config.emergency,
             data_dir=s.data_dir,
         )
         return await fn(runner, actor)
@@ -336,8 +335,8 @@ def keystore_create(
     ),
 ) -> None:
     """Encrypt a private key (read from stdin or a hidden prompt) into a V3 keystore."""
+    from fictra.config.fields import resolve_secret
     from fictra.emergency.keystore import create_keystore
-    from fictra.rules.network import resolve_secret
 
     if role not in ("guardian", "governance"):
         raise UsageError(f"--role '{role}': expected guardian or governance.")
@@ -363,8 +362,8 @@ def keystore_check(
     address: str | None = typer.Option(None, "--address", help="The address it must hold."),
 ) -> None:
     """Check a keystore: V3 format, address, and (with --passphrase) that it decrypts."""
+    from fictra.config.fields import resolve_secret
     from fictra.emergency.keystore import inspect_keystore, open_keystore
-    from fictra.rules.network import resolve_secret
 
     info, _ = inspect_keystore(file)
     if address is not None and info.address.lower() != address.lower():

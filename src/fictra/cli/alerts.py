@@ -14,9 +14,9 @@ from fictra.alerting.queries import get_alert, list_alerts
 from fictra.alerting.schemas import AlertDetail, AlertView
 from fictra.cli._common import console, settings
 from fictra.clock import SystemClock
+from fictra.config.fields import parse_duration
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.errors import UsageError
-from fictra.rules.fields import parse_duration
 
 app = typer.Typer(help="List and inspect alerts.", no_args_is_help=True)
 

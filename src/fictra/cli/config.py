@@ -1,4 +1,5 @@
-"""`fictra config` commands: check the config-as-code with the service's own loader, show it, document it."""
+"""`fictra config` commands: check the config-as-code with the service's own loader (the registry of
+:mod:`fictra.platform.config_set`), show it, document it from the same registry's models."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import yaml
 
 from fictra.chain.manifest import Manifest
 from fictra.cli._common import settings
-from fictra.rules.docs import render
-from fictra.rules.loader import LoadedConfig, load_config
+from fictra.platform.config_set import ConfigSet, load_config_set, reference
 
 app = typer.Typer(help="Check and show the config-as-code (monitors, rules, networks).", no_args_is_help=True)
 
@@ -20,9 +20,9 @@ CONFIG_DIR = typer.Option(
 MANIFEST = typer.Option(None, "--manifest", help="Deployment manifest: also check contract and event names.")
 
 
-def _load(config_dir: Path | None, manifest: Path | None) -> LoadedConfig:
+def _load(config_dir: Path | None, manifest: Path | None) -> ConfigSet:
     directory = config_dir if config_dir is not None else settings().config_dir
-    return load_config(directory, manifest=Manifest.load(manifest) if manifest is not None else None)
+    return load_config_set(directory, manifest=Manifest.load(manifest) if manifest is not None else None)
 
 
 @app.command("check")
@@ -46,7 +46,7 @@ def docs(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
 ) -> None:
     """Generate the configuration reference (docs/configuration.md) from the models."""
-    text = render()
+    text = reference()
     if output is None:
         typer.echo(text)
         return

@@ -16,12 +16,12 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.cli._common import console, settings
+from fictra.cli._common import config_set, console, settings
 from fictra.cli._response import actor, add_row, in_transaction, say, stamp, when
 from fictra.clock import SystemClock
 from fictra.errors import UsageError
 from fictra.incidents import communications, evidence, report, service, tasks
-from fictra.incidents.config import IncidentsConfig, load_incidents_config
+from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.schemas import IncidentView
 from fictra.incidents.timeline import timeline
 
@@ -38,7 +38,7 @@ JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
 def _config() -> IncidentsConfig:
-    return load_incidents_config(settings().config_dir)
+    return config_set().incidents
 
 
 def _clock() -> SystemClock:
@@ -408,10 +408,9 @@ def evidence_collect_cmd(incident_id: int = typer.Argument(...), as_user: str | 
     from fictra.chain.manifest import Manifest
     from fictra.chain.pool import RpcPool
     from fictra.platform.assemble import endpoint_urls, manifest_path
-    from fictra.rules.loader import load_config
 
     s = settings()
-    loaded = load_config(s.config_dir)
+    loaded = config_set()
     manifest = Manifest.load(manifest_path(s, loaded, devnet=not loaded.network.manifest))
 
     async def main() -> Any:

@@ -99,16 +99,15 @@ async def _up(
     from fictra.metrics import new_registry
     from fictra.notify.runner import outbox_task
     from fictra.platform.assemble import assemble, endpoint_urls, manifest_path
+    from fictra.platform.config_set import load_config_set
     from fictra.platform.devnet import ensure_devnet, simulator_task
     from fictra.platform.run import AlertSummary, run
     from fictra.platform.view import ViewState, one_line, render
-    from fictra.response.loader import load_response_config
     from fictra.response.wiring import attach as attach_response
-    from fictra.rules.loader import load_config
 
     clock = SystemClock()
-    config = load_config(s.config_dir)  # syntax/schema first; references checked below with the manifest
-    response_config = load_response_config(s.config_dir)  # escalation, oncall, routing, inhibit.yaml
+    # every config file read once: syntax/schema now, references checked again below with the manifest
+    config = load_config_set(s.config_dir)
     urls = endpoint_urls(config)
     state = ViewState()
     stop = asyncio.Event()
@@ -131,12 +130,12 @@ async def _up(
         manifest = Manifest.load(manifest_path(s, config, devnet=False))
     metrics = new_registry()
     try:
-        config = load_config(s.config_dir, manifest=manifest)
+        config = config.checked(manifest)  # contract/event names: no file read again
         platform = await assemble(
             settings=s, clock=clock, manifest=manifest, config=config, urls=urls, metrics=metrics
         )
         link = f"http://{s.http_host}:{s.http_port}"
-        extra.append(("response", attach_response(platform, config=response_config, link_base=link)[1]))
+        extra.append(("response", attach_response(platform, config=config.response, link_base=link)[1]))
         # incidents (auto-declare, evidence, cadence) then emergency actions (automatic policies, runner);
         # the runner tells incidents about verified containment actions
         incidents_task = attach_incidents(platform, console_url=link)
@@ -147,7 +146,16 @@ async def _up(
         extra.append(("emergency", attach_emergency(platform, runner=runner)))
         # notifications from the persisted outbox; receivers.yaml is checked here, before anything runs
         extra.append(
-            ("notify", outbox_task(settings=s, sessions=platform.sessions, clock=clock, metrics=metrics))
+            (
+                "notify",
+                outbox_task(
+                    settings=s,
+                    sessions=platform.sessions,
+                    clock=clock,
+                    metrics=metrics,
+                    receivers=config.receivers,
+                ),
+            )
         )
         signer = load_signer(s.data_dir)  # the audit signing key (a wrong passphrase stops the start-up)
         extra.append(
@@ -163,7 +171,7 @@ async def _up(
             runtime.down(paths=handle.paths)
             console.print("[dim]devnet:[/] stopped again (start-up failed)")
         raise
-    admin_password = await ensure_admin(platform.sessions, clock=clock, config_dir=s.config_dir)
+    admin_password = await ensure_admin(platform.sessions, clock=clock, role_map=config.roles)
     if admin_password is not None:  # first start: shown on the terminal once, never logged
         console.print(f"First start: user 'admin', one-time password: {admin_password}", soft_wrap=True)
     log_path = _setup_logging(s.data_dir)  # only now: a start-up that fails writes nothing

@@ -1,10 +1,13 @@
-"""Generate ``docs/configuration.md`` from the Pydantic models, so the reference never drifts."""
+"""Generate ``docs/configuration.md`` from the Pydantic models, so the reference never drifts.
+
+The parts come from the config registry (:func:`fictra.platform.config_set.doc_parts`)."""
 
 from __future__ import annotations
 
 import re
 import types
 import typing
+from collections.abc import Sequence
 from datetime import timedelta
 from enum import Enum
 from typing import Any
@@ -13,37 +16,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from fictra.alerting.config import AckDeadlines, AlertingConfig
-from fictra.emergency import config as emergency
-from fictra.incidents import config as incidents
-from fictra.monitors import config as monitors
-from fictra.rules.config import EventRuleConfig
-from fictra.rules.fields import format_duration
-from fictra.rules.network import Endpoint, NetworkConfig
-
-SECTIONS: list[tuple[str, str, list[type[BaseModel]]]] = [
-    ("network.yaml", "The chain, its RPC endpoints and the manifest.", [NetworkConfig, Endpoint]),
-    ("alerting.yaml", "Acknowledgement deadlines (runbook response times).", [AlertingConfig, AckDeadlines]),
-    ("monitors/*.yaml: node_health", "`monitors:` list item.",
-     [monitors.NodeHealthMonitor, monitors.NodeHealthSeverity, monitors.NodeHealthThresholds]),
-    ("monitors/*.yaml: transactions", "`monitors:` list item.",
-     [monitors.TransactionsMonitor, monitors.TransactionsSeverity, monitors.TransactionsThresholds]),
-    ("monitors/*.yaml: gas", "`monitors:` list item.",
-     [monitors.GasMonitor, monitors.GasSeverity, monitors.GasThresholds]),
-    ("monitors/*.yaml: contract_status", "`monitors:` list item.",
-     [monitors.ContractStatusMonitor, monitors.ContractStatusSeverity, monitors.ContractStatusThresholds]),
-    ("monitors/*.yaml: oracle", "`monitors:` list item.",
-     [monitors.OracleMonitor, monitors.OracleSeverity, monitors.OracleThresholds, monitors.FeedBounds]),
-    ("monitors/*.yaml: anomaly", "`monitors:` list item.", [monitors.AnomalyMonitor]),
-    ("rules/*.yaml: event_rule", "`rules:` list item (`type` may be omitted).", [EventRuleConfig]),
-    ("emergency.yaml", "Emergency actions: signers (V3 keystores), approval rules per kind, "
-     "automatic-response policies (always disabled until an approved `policy_enable`). "
-     "See docs/emergency.md.",
-     [emergency.EmergencyFile, emergency.SignerConfig, emergency.RuleConfig, emergency.PolicyConfig,
-      emergency.PolicyMatch]),
-    ("incidents.yaml", "Incident management: update cadence, stakeholder groups, auto-declare. See "
-     "docs/incidents.md.", [incidents.IncidentsConfig, incidents.AutoDeclare, incidents.CategoryRule]),
-]  # fmt: skip
+from fictra.config.fields import format_duration
+from fictra.config.sections import DocPart
 
 HEADER = """# Configuration reference
 
@@ -117,11 +91,11 @@ def _table(model: type[BaseModel]) -> str:
     return "\n".join(rows)
 
 
-def render() -> str:
-    parts = [HEADER]
-    for title, intro, models in SECTIONS:
-        parts.append(f"## {title}\n\n{intro}\n")
-        for i, model in enumerate(models):
+def render(sections: Sequence[DocPart], *, header: str = HEADER) -> str:
+    parts = [header]
+    for section in sections:
+        parts.append(f"## {section.title}\n\n{section.intro}\n")
+        for i, model in enumerate(section.models):
             if i:
                 parts.append(f"### {model.__name__}\n")
             parts.append(_table(model) + "\n")

@@ -5,7 +5,8 @@ Paths may start with ``${data_dir}`` or ``${devnet_dir}`` (the platform's data d
 devnet directory), so the shipped config points at the keystores ``fictra devnet up`` writes and
 ``make run`` works from a fresh clone. Passphrases are secret references (``env:VAR``, ``file:path``),
 never plain values. Problems are reported like every config file: ``emergency.yaml:key.path: message``,
-every one at once (:class:`fictra.rules.loader.ConfigProblems`, exit 2).
+every one at once (:class:`fictra.config.problems.ConfigProblems`, exit 2). A section of the config set
+(:mod:`fictra.platform.config_set`): this module reads no file.
 
 A policy's *enabled* state is not configured here: it lives in the database and changes only through
 an approved ``policy_enable``/``policy_disable`` action, so every policy starts disabled.
@@ -13,24 +14,25 @@ an approved ``policy_enable``/``policy_disable`` action, so every policy starts 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fictra.config.fields import Duration
+from fictra.config.problems import problems_of
+from fictra.config.sections import Document, broken
 from fictra.emergency.definitions import DEFINITIONS, ApprovalRule, validate_params
 from fictra.errors import FictraError
-from fictra.rules.fields import Duration
-from fictra.rules.loader import ConfigProblems, _problems, _read_yaml
 
 __all__ = [
     "EmergencyConfig",
     "PolicyConfig",
     "SignerConfig",
-    "emergency_problems",
     "expand_path",
-    "load_emergency_config",
+    "parse_emergency",
 ]
 
 FILE = "emergency.yaml"
@@ -200,38 +202,27 @@ def _check(parsed: EmergencyFile, problems: list[str]) -> None:
             problems.append(f"{where}.when.events: give at least one of fired, confirmed")
 
 
-def emergency_problems(config_dir: Path) -> tuple[EmergencyConfig | None, list[str]]:
-    """Parse ``config_dir/emergency.yaml``; (config, []) or (None, problems). Defaults when absent."""
-    path = config_dir / FILE
-    if not path.is_file():
-        return EmergencyConfig(config_dir=config_dir), []
-    problems: list[str] = []
-    raw = _read_yaml(path, FILE, problems)
-    if problems:
-        return None, problems
+def parse_emergency(docs: Sequence[Document], problems: list[str]) -> EmergencyConfig | None:
+    """The emergency section of the config set (defaults when there is no emergency.yaml); None when
+    broken, every problem appended. ``config_dir`` is bound by the config set."""
+    if not docs:
+        return EmergencyConfig()
+    if broken(docs[0]):
+        return None
+    raw = docs[0].data
     try:
         parsed = EmergencyFile.model_validate({} if raw is None else raw)
     except ValidationError as exc:
-        return None, _problems(FILE, [], exc)
+        problems.extend(problems_of(FILE, [], exc))
+        return None
+    before = len(problems)
     _check(parsed, problems)
-    if problems:
-        return None, problems
-    return (
-        EmergencyConfig(
-            confirmations=parsed.confirmations,
-            receipt_timeout_blocks=parsed.receipt_timeout_blocks,
-            signers=dict(parsed.signers),
-            rules={kind: rule.rule() for kind, rule in parsed.approvals.items()},
-            policies={p.name: p for p in parsed.policies},
-            config_dir=config_dir,
-        ),
-        [],
+    if len(problems) > before:
+        return None
+    return EmergencyConfig(
+        confirmations=parsed.confirmations,
+        receipt_timeout_blocks=parsed.receipt_timeout_blocks,
+        signers=dict(parsed.signers),
+        rules={kind: rule.rule() for kind, rule in parsed.approvals.items()},
+        policies={p.name: p for p in parsed.policies},
     )
-
-
-def load_emergency_config(config_dir: Path) -> EmergencyConfig:
-    """Load and check ``emergency.yaml``; raise :class:`ConfigProblems` naming every problem."""
-    loaded, problems = emergency_problems(config_dir)
-    if loaded is None:
-        raise ConfigProblems(config_dir, problems)
-    return loaded

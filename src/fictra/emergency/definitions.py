@@ -2,7 +2,7 @@
 needs and how it reaches the chain (or the platform).
 
 The defaults live here; ``config/emergency.yaml`` may override a kind's approval rule
-(:func:`fictra.emergency.config.load_emergency_config`). How each kind builds its transactions and
+(:func:`fictra.emergency.config.parse_emergency`). How each kind builds its transactions and
 verifies its effect is in :mod:`fictra.emergency.calls`; this module stays free of chain code so that
 the service (propose/approve) needs nothing but the database.
 """

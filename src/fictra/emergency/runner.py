@@ -30,7 +30,7 @@ from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.sender import Receipt, SignedTx, TxSender
 from fictra.clock import Clock, wait_or_stop
-from fictra.rules.network import resolve_secret
+from fictra.config.fields import resolve_secret
 from fictra.emergency import service
 from fictra.emergency.calls import (
     ONCHAIN,

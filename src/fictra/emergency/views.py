@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from fictra.api.deps import DbSession, guarded
 from fictra.auth.deps import Actor, current_actor
 from fictra.emergency import service
-from fictra.emergency.config import EmergencyConfig, load_emergency_config
+from fictra.emergency.config import EmergencyConfig
 from fictra.emergency.definitions import DEFINITIONS, definition
 from fictra.emergency.policies import PolicyView, list_policies
 from fictra.emergency.runner import ActionRunner
@@ -42,11 +42,7 @@ def emergency_config(request: Request) -> EmergencyConfig:
     runner = _runner_or_none(request)
     if runner is not None:
         return runner.config
-    cached = getattr(request.app.state, "emergency_config", None)
-    if isinstance(cached, EmergencyConfig):
-        return cached
-    loaded = load_emergency_config(request.app.state.context.settings.config_dir)
-    request.app.state.emergency_config = loaded
+    loaded: EmergencyConfig = request.app.state.context.config_set.emergency
     return loaded
 
 

@@ -1,31 +1,29 @@
 """config/incidents.yaml: communication cadence, stakeholder groups, templates, auto-declare policy.
 
-Loaded like every other config file: Pydantic models with ``extra="forbid"``; :func:`load_incidents_config`
-collects every problem as ``incidents.yaml:key.path: message`` (receivers named by a stakeholder group are
-checked against receivers.yaml) and raises :class:`~fictra.rules.loader.ConfigProblems`.
+A section of the config set (:mod:`fictra.platform.config_set`): Pydantic models with ``extra="forbid"``,
+every problem as ``incidents.yaml:key.path: message``; :func:`check_references` checks the receivers named
+by stakeholder groups and the on-call schedules named by auto-declare roles against the receivers and
+response sections (this module reads no file).
 """
 
 from __future__ import annotations
 
 import fnmatch
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from fictra.config.fields import Duration
 from fictra.incidents.phases import CATEGORIES, SEVERITIES
 from fictra.response.config import OncallConfig
-from fictra.rules.fields import Duration
-from fictra.rules.loader import ConfigProblems, _problems, _read_yaml
 
 __all__ = [
     "GROUPS",
     "AutoDeclare",
     "CategoryRule",
     "IncidentsConfig",
-    "incidents_problems",
-    "load_incidents_config",
+    "check_references",
 ]
 
 FILE = "incidents.yaml"
@@ -216,85 +214,31 @@ class IncidentsConfig(BaseModel):
         return self.cadence.get(severity, _DEFAULT_CADENCE.get(severity, timedelta(hours=24)))
 
 
-def _channels(config_dir: Path) -> dict[str, list[str]] | None:
-    from fictra.errors import ConfigError
-    from fictra.notify.config import load_receivers
-
-    path = config_dir / "receivers.yaml"
-    if not path.is_file():
-        return None
-    try:
-        return {r.name: [c.key for c in r.channels] for r in load_receivers(path).receivers}
-    except ConfigError:
-        return None  # receivers.yaml reports its own problems
-
-
-def _oncall(config_dir: Path) -> OncallConfig | None:
-    path = config_dir / "oncall.yaml"
-    if not path.is_file():
-        return None
-    problems: list[str] = []
-    raw = _read_yaml(path, "oncall.yaml", problems)
-    try:
-        return OncallConfig.model_validate({} if raw is None else raw)
-    except ValidationError:
-        return None  # oncall.yaml reports its own problems
-
-
-def check_references(cfg: IncidentsConfig, receivers: set[str] | None) -> list[str]:
-    if receivers is None:
-        return []
-    known = ", ".join(sorted(receivers)) or "none"
+def check_references(
+    cfg: IncidentsConfig, *, receivers: set[str] | None, oncall: OncallConfig | None
+) -> list[str]:
+    """Receivers named by groups and the reminder (None: no receivers.yaml, not checked) and on-call
+    schedules named by auto-declare roles (None: oncall.yaml is broken, not checked)."""
     problems = []
-    for group, names in cfg.groups.items():
-        for i, name in enumerate(names):
-            if name not in receivers:
-                problems.append(
-                    f"{FILE}:groups.{group}.{i}: unknown receiver '{name}' (receivers.yaml has: {known})"
-                )
-    if cfg.reminder_receiver not in receivers:
-        problems.append(
-            f"{FILE}:reminder_receiver: unknown receiver '{cfg.reminder_receiver}' "
-            f"(receivers.yaml has: {known})"
-        )
+    if receivers is not None:
+        known = ", ".join(sorted(receivers)) or "none"
+        for group, names in cfg.groups.items():
+            for i, name in enumerate(names):
+                if name not in receivers:
+                    problems.append(
+                        f"{FILE}:groups.{group}.{i}: unknown receiver '{name}' (receivers.yaml has: {known})"
+                    )
+        if cfg.reminder_receiver not in receivers:
+            problems.append(
+                f"{FILE}:reminder_receiver: unknown receiver '{cfg.reminder_receiver}' "
+                f"(receivers.yaml has: {known})"
+            )
+    if oncall is not None:
+        schedules = {s.name for s in oncall.schedules}
+        problems += [
+            f"{FILE}:auto_declare.roles.{role}: unknown on-call schedule '{name}' "
+            f"(oncall.yaml has: {', '.join(sorted(schedules)) or 'none'})"
+            for role, name in cfg.auto_declare.roles.items()
+            if name not in schedules
+        ]
     return problems
-
-
-def load_incidents_config(config_dir: Path) -> IncidentsConfig:
-    """``config_dir/incidents.yaml`` (defaults when absent); ConfigProblems naming every problem."""
-    path = config_dir / FILE
-    problems: list[str] = []
-    cfg = IncidentsConfig()
-    if path.is_file():
-        raw = _read_yaml(path, FILE, problems)
-        if problems:
-            raise ConfigProblems(config_dir, problems)
-        try:
-            cfg = IncidentsConfig.model_validate({} if raw is None else raw)
-        except ValidationError as exc:
-            raise ConfigProblems(config_dir, _problems(FILE, [], exc)) from None
-    channels = _channels(config_dir)
-    problems = check_references(cfg, None if channels is None else set(channels))
-    if problems:
-        raise ConfigProblems(config_dir, problems)
-    oncall = _oncall(config_dir)
-    people = {name: p.receiver for name, p in oncall.people.items()} if oncall else {}
-    schedules = {s.name for s in oncall.schedules} if oncall else set()
-    problems = [
-        f"{FILE}:auto_declare.roles.{role}: unknown on-call schedule '{name}' "
-        f"(oncall.yaml has: {', '.join(sorted(schedules)) or 'none'})"
-        for role, name in cfg.auto_declare.roles.items()
-        if name not in schedules
-    ]
-    if problems:
-        raise ConfigProblems(config_dir, problems)
-    return cfg.with_directory(channels or {}, people, oncall)
-
-
-def incidents_problems(config_dir: Path) -> list[str]:
-    """Every problem of incidents.yaml (for ``fictra config check``)."""
-    try:
-        load_incidents_config(config_dir)
-    except ConfigProblems as exc:
-        return list(exc.problems)
-    return []

@@ -38,7 +38,6 @@ from fictra.api.deps import DbSession, guarded
 from fictra.auth.deps import Actor, current_actor
 from fictra.errors import ConflictError, UsageError
 from fictra.incidents import communications, evidence, report, service, tasks
-from fictra.incidents.config import load_incidents_config
 from fictra.incidents.schemas import IncidentSummary, IncidentView, MeetingView, TaskView
 from fictra.incidents.timeline import timeline
 from fictra.incidents.wiring import IncidentsContext
@@ -69,7 +68,7 @@ def incidents_context(request: Request) -> IncidentsContext:
     cached = getattr(request.app.state, "incidents_context", None)
     if isinstance(cached, IncidentsContext):
         return cached
-    ctx = IncidentsContext(config=load_incidents_config(app_ctx.settings.config_dir), clock=app_ctx.clock)
+    ctx = IncidentsContext(config=app_ctx.config_set.incidents, clock=app_ctx.clock)
     if app_ctx.platform is not None:
         ctx.pool, ctx.manifest = app_ctx.platform.pool, app_ctx.platform.manifest
     request.app.state.incidents_context = ctx

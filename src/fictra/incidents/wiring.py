@@ -30,7 +30,7 @@ from fictra.chain.pool import RpcPool
 from fictra.clock import Clock, wait_or_stop
 from fictra.errors import FictraError
 from fictra.incidents import communications, evidence, service
-from fictra.incidents.config import IncidentsConfig, load_incidents_config
+from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.models import Incident, IncidentJob
 
 if TYPE_CHECKING:
@@ -410,7 +410,7 @@ def attach(
 ) -> Task:
     """Hook auto-declare after any existing ``on_changes``, expose the context as
     ``platform.incidents`` and return the tick task (evidence jobs, cadence reminders)."""
-    config = config or load_incidents_config(platform.config.config_dir)
+    config = config or platform.config.incidents
     ctx = IncidentsContext(
         config=config,
         clock=platform.clock,

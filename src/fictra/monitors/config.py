@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fictra.alerting.findings import Severity
+from fictra.config.fields import Address, Duration
 from fictra.rules.config import EventRuleConfig
-from fictra.rules.fields import Address, Duration
 
 P0, P1, P2, P3 = Severity.P0, Severity.P1, Severity.P2, Severity.P3
 

@@ -1,19 +1,65 @@
-"""Cross-reference checks over every loaded monitor and rule: unique names, contracts that exist in the
-manifest, events/functions that exist in the contract's ABI, endpoints that exist in the network."""
+"""``monitors/*.yaml`` and ``rules/*.yaml``: parse the list files, then check every monitor's and rule's
+references: unique names, contracts that exist in the manifest, events/functions that exist in the
+contract's ABI, endpoints that exist in the network."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, get_args
 
+from pydantic import TypeAdapter, ValidationError
+
+from fictra.chain.config import NetworkConfig
 from fictra.chain.manifest import Manifest
+from fictra.config.problems import problems_of
+from fictra.config.sections import Document, Sourced, broken
 from fictra.errors import ConfigError
-from fictra.monitors.config import NodeHealthMonitor, OracleMonitor
+from fictra.monitors.config import MONITOR_TYPES, MonitorConfig, NodeHealthMonitor, OracleMonitor
 from fictra.rules.config import EventRuleConfig
-from fictra.rules.network import NetworkConfig
 
-if TYPE_CHECKING:
-    from fictra.rules.loader import Sourced
+_MONITOR = TypeAdapter[MonitorConfig](MonitorConfig)
+MONITOR_TYPE_NAMES = sorted(str(get_args(m.model_fields["type"].annotation)[0]) for m in MONITOR_TYPES)
+
+
+def _list_file(doc: Document, key: str, problems: list[str]) -> list[Sourced]:
+    rel, raw = doc.rel, doc.data
+    if raw is None or broken(doc):
+        return []
+    if not isinstance(raw, dict):
+        problems.append(f"{rel}:(top): expected a mapping with a '{key}:' list")
+        return []
+    for extra in sorted(set(raw) - {key}):
+        problems.append(f"{rel}:{extra}: unknown key (this file holds only '{key}:')")
+    items = raw.get(key) or []
+    if not isinstance(items, list):
+        problems.append(f"{rel}:{key}: expected a list")
+        return []
+    out = []
+    for i, item in enumerate(items):
+        prefix = [key, str(i)]
+        try:
+            if key == "rules":
+                out.append(Sourced(rel, ".".join(prefix), EventRuleConfig.model_validate(item)))
+            else:
+                out.append(Sourced(rel, ".".join(prefix), _MONITOR.validate_python(item)))
+        except ValidationError as exc:
+            if key == "rules":
+                problems.extend(problems_of(rel, prefix, exc))
+            else:
+                tag = item.get("type") if isinstance(item, dict) else None
+                union = ("monitor type", MONITOR_TYPE_NAMES)
+                problems.extend(problems_of(rel, prefix, exc, tag=str(tag), union=union))
+    return out
+
+
+def parse_monitors(docs: Sequence[Document], problems: list[str]) -> list[Sourced]:
+    """Every ``monitors:`` item of ``monitors/*.yaml``, with where it came from."""
+    return [s for doc in docs for s in _list_file(doc, "monitors", problems)]
+
+
+def parse_rules(docs: Sequence[Document], problems: list[str]) -> list[Sourced]:
+    """Every ``rules:`` item of ``rules/*.yaml``, with where it came from."""
+    return [s for doc in docs for s in _list_file(doc, "rules", problems)]
 
 
 def _abi_names(manifest: Manifest, contract: str, notes: list[str]) -> dict[str, dict[str, set[str]]] | None:

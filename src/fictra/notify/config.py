@@ -8,16 +8,17 @@ Each receiver has one or more channels (a discriminated union on ``type``); a ch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from fictra.config.fields import Duration, SecretRef, check_secret_ref
+from fictra.config.reader import read_yaml
+from fictra.config.sections import Document, broken
 from fictra.errors import ConfigError
-from fictra.rules.fields import Duration
-from fictra.rules.loader import _read_yaml
-from fictra.rules.network import SecretRef, check_secret_ref
 
 _NAME = r"^[A-Za-z0-9_.-]+$"
 
@@ -168,6 +169,10 @@ class ReceiversConfig(BaseModel):
     def receiver(self, name: str) -> Receiver | None:
         return next((r for r in self.receivers if r.name == name), None)
 
+    def channel_map(self) -> dict[str, list[str]]:
+        """Receiver name -> its channels' names (what the outbox is told to deliver on)."""
+        return {r.name: [c.key for c in r.channels] for r in self.receivers}
+
 
 def _problem_lines(rel: str, exc: ValidationError) -> list[str]:
     out = []
@@ -189,21 +194,37 @@ def _problem_lines(rel: str, exc: ValidationError) -> list[str]:
 
 def _load(path: Path) -> tuple[ReceiversConfig | None, list[str]]:
     problems: list[str] = []
-    raw: Any = _read_yaml(path, path.name, problems)
+    raw: Any = read_yaml(path, path.name, problems)
     if problems:
         return None, problems
+    return receivers_of(path.name, raw)
+
+
+def receivers_of(rel: str, raw: Any) -> tuple[ReceiversConfig | None, list[str]]:
+    """The validated receivers of a parsed receivers file (None when broken) and every problem."""
     try:
         return ReceiversConfig.model_validate({} if raw is None else raw), []
     except ValidationError as exc:
-        problems = _problem_lines(path.name, exc)
+        problems = _problem_lines(rel, exc)
     # the cross-checks as well, even when some entry is broken (pydantic skips them then)
     items = raw.get("receivers") if isinstance(raw, dict) else None
     names = [r.get("name") for r in items if isinstance(r, dict)] if isinstance(items, list) else []
     dupes = sorted({str(n) for n in names if n is not None and names.count(n) > 1})
-    line = f"{path.name}:(top): receiver name(s) {', '.join(dupes)} used more than once"
+    line = f"{rel}:(top): receiver name(s) {', '.join(dupes)} used more than once"
     if dupes and line not in problems:
         problems.append(line)
     return None, problems
+
+
+def parse_receivers(docs: Sequence[Document], problems: list[str]) -> ReceiversConfig | None:
+    """The receivers section of the config set (no receivers when there is no receivers.yaml)."""
+    if not docs:
+        return ReceiversConfig()
+    if broken(docs[0]):
+        return None
+    loaded, found = receivers_of(docs[0].rel, docs[0].data)
+    problems.extend(found)
+    return loaded
 
 
 def receiver_problems(path: Path) -> list[str]:

@@ -1,5 +1,5 @@
-"""The outbox as a platform task:
-``extra.append(outbox_task(settings=s, sessions=platform.sessions, clock=clock, metrics=metrics))``."""
+"""The outbox as a platform task: ``extra.append(outbox_task(settings=s, receivers=config.receivers,
+sessions=platform.sessions, clock=clock, metrics=metrics))``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.clock import Clock
 from fictra.metrics import Metrics
-from fictra.notify.config import load_receivers
+from fictra.notify.config import ReceiversConfig, load_receivers
 from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.worker import Outbox
 from fictra.settings import Settings
@@ -22,10 +22,11 @@ def build_outbox(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     metrics: Metrics | None = None,
+    receivers: ReceiversConfig | None = None,
 ) -> Outbox:
-    """An outbox for ``settings.config_dir``/receivers.yaml (validated here: a bad file is a ConfigError
-    at start-up, not at the first notification); secrets' file: references are relative to that dir."""
-    config = load_receivers(settings.config_dir / "receivers.yaml")
+    """An outbox for ``receivers`` (the config set's section; by default ``settings.config_dir``'s
+    receivers.yaml, validated here); secrets' file: references are relative to the config dir."""
+    config = receivers if receivers is not None else load_receivers(settings.config_dir / "receivers.yaml")
     return Outbox(
         sessions=sessions,
         config=config,
@@ -41,7 +42,10 @@ def outbox_task(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     metrics: Metrics | None = None,
+    receivers: ReceiversConfig | None = None,
 ) -> Callable[[asyncio.Event], Awaitable[None]]:
     """A task for :func:`fictra.platform.run.run`'s ``extra``: delivers until ``stop`` is set."""
-    outbox = build_outbox(settings=settings, sessions=sessions, clock=clock, metrics=metrics)
+    outbox = build_outbox(
+        settings=settings, sessions=sessions, clock=clock, metrics=metrics, receivers=receivers
+    )
     return outbox.run

@@ -17,13 +17,13 @@ from fictra.chain.follower import Follower
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.clock import Clock
+from fictra.config.fields import resolve_secret
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.errors import ChainError, ConfigError
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.base import Monitor, PolledMonitor
+from fictra.platform.config_set import ConfigSet, load_config_set
 from fictra.platform.supervisor import Supervisor
-from fictra.rules.loader import LoadedConfig, load_config
-from fictra.rules.network import resolve_secret
 from fictra.series.recorder import SeriesRecorder
 from fictra.settings import Settings
 
@@ -31,7 +31,7 @@ from fictra.settings import Settings
 @dataclass
 class Platform:
     settings: Settings
-    config: LoadedConfig
+    config: ConfigSet
     manifest: Manifest
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
@@ -54,7 +54,7 @@ class Platform:
         await self.engine.dispose()
 
 
-def manifest_path(settings: Settings, config: LoadedConfig, *, devnet: bool) -> Path:
+def manifest_path(settings: Settings, config: ConfigSet, *, devnet: bool) -> Path:
     """The devnet's own manifest when running the devnet; else the one network.yaml names."""
     if devnet or not config.network.manifest:
         return settings.devnet_dir / "manifest.json"
@@ -62,7 +62,7 @@ def manifest_path(settings: Settings, config: LoadedConfig, *, devnet: bool) -> 
     return path if path.is_absolute() else config.config_dir / path
 
 
-def endpoint_urls(config: LoadedConfig) -> list[str]:
+def endpoint_urls(config: ConfigSet) -> list[str]:
     """Resolve the endpoints' secret references (late, only here)."""
     return [
         resolve_secret(
@@ -77,7 +77,7 @@ async def assemble(
     settings: Settings,
     clock: Clock,
     manifest: Manifest,
-    config: LoadedConfig | None = None,
+    config: ConfigSet | None = None,
     urls: list[str] | None = None,
     metrics: Metrics | None = None,
     batch_size: int = 50,
@@ -95,7 +95,7 @@ async def assemble(
     """
     from fictra.monitors.registry import build_monitors
 
-    config = load_config(settings.config_dir, manifest=manifest) if config is None else config
+    config = load_config_set(settings.config_dir, manifest=manifest) if config is None else config
     metrics = metrics or new_registry()
     timeouts = [ep.timeout.total_seconds() for ep in config.network.endpoints]
     pool = RpcPool(

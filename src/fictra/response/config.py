@@ -2,7 +2,7 @@
 
 Every file is optional; missing files give the defaults (the runbook's escalation path, everything
 routed to the ``ops-log`` receiver of ``receivers.yaml``, no inhibition).
-:func:`fictra.response.loader.load_response_config` collects every problem of every file, each as
+:func:`fictra.response.loader.parse_response` collects every problem of every file, each as
 ``file:key.path: message``, and cross-checks the references (schedules and people named by escalation
 levels, receivers of ``receivers.yaml`` named by routes and people).
 """
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fictra.alerting.findings import Severity
+from fictra.config.fields import Duration
 from fictra.response.matchers import MatcherField
-from fictra.rules.fields import Duration
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -1,14 +1,21 @@
-"""Load ``escalation.yaml``, ``oncall.yaml``, ``routing.yaml`` and ``inhibit.yaml`` with every problem
-collected (``file:key.path: message``) and cross-references checked."""
+"""The response section of the config set: ``escalation.yaml``, ``oncall.yaml``, ``routing.yaml`` and
+``inhibit.yaml`` parsed together (every problem collected as ``file:key.path: message``), and the check of
+their references (people, schedules, and the receivers of the receivers section).
+
+Nothing here reads a file: :mod:`fictra.platform.config_set` reads each file once and hands the documents
+to :func:`parse_response`, then the parsed receivers to :func:`response_references`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from fictra.config.problems import problems_of
+from fictra.config.sections import Document, broken
 from fictra.response.config import (
     EscalationConfig,
     InhibitConfig,
@@ -16,7 +23,8 @@ from fictra.response.config import (
     Route,
     RoutingConfig,
 )
-from fictra.rules.loader import ConfigProblems, _problems, _read_yaml
+
+FILES = ("escalation.yaml", "oncall.yaml", "routing.yaml", "inhibit.yaml")
 
 
 @dataclass
@@ -31,17 +39,9 @@ class ResponseConfig:
         """The outbox channels of a receiver (``log`` when unknown: delivery dead-letters it, visibly)."""
         return (self.receivers or {}).get(receiver) or ["log"]
 
-
-def _load(config_dir: Path, name: str, model: type[BaseModel], problems: list[str]) -> Any:
-    path = config_dir / name
-    if not path.is_file():
-        return model()
-    raw = _read_yaml(path, name, problems)
-    try:
-        return model.model_validate({} if raw is None else raw)
-    except ValidationError as exc:
-        problems.extend(_problems(name, [], exc))
-        return None
+    def with_receivers(self, receivers: dict[str, list[str]] | None) -> ResponseConfig:
+        """This config bound to the receivers section (receiver -> channel names; None: no receivers.yaml)."""
+        return replace(self, receivers=receivers)
 
 
 def _routes(route: Route, path: str) -> list[tuple[str, Route]]:
@@ -92,44 +92,25 @@ def check_references(cfg: ResponseConfig) -> list[str]:
     return problems
 
 
-def _receivers(config_dir: Path) -> dict[str, list[str]] | None:
-    """receiver -> channel names from receivers.yaml (its own problems are reported by fictra.notify)."""
-    from fictra.errors import ConfigError
-    from fictra.notify.config import load_receivers
-
-    path = config_dir / "receivers.yaml"
-    if not path.is_file():
+def _model(doc: Document | None, model: type[BaseModel], problems: list[str]) -> Any:
+    if doc is None:
+        return model()
+    if broken(doc):
         return None
     try:
-        loaded = load_receivers(path)
-    except ConfigError:
+        return model.model_validate({} if doc.data is None else doc.data)
+    except ValidationError as exc:
+        problems.extend(problems_of(doc.rel, [], exc))
         return None
-    return {r.name: [c.key for c in r.channels] for r in loaded.receivers}
 
 
-def response_problems(config_dir: Path) -> list[str]:
-    """Every problem of the response files (for ``fictra config check`` and the platform's loader)."""
-    try:
-        load_response_config(config_dir)
-    except ConfigProblems as exc:
-        return list(exc.problems)
-    return []
-
-
-def load_response_config(config_dir: Path) -> ResponseConfig:
-    """Raise :class:`ConfigProblems` listing every problem; defaults for missing files."""
-    problems: list[str] = []
-    loaded = [
-        _load(config_dir, "escalation.yaml", EscalationConfig, problems),
-        _load(config_dir, "oncall.yaml", OncallConfig, problems),
-        _load(config_dir, "routing.yaml", RoutingConfig, problems),
-        _load(config_dir, "inhibit.yaml", InhibitConfig, problems),
-    ]
-    if problems:
-        raise ConfigProblems(config_dir, problems)
+def parse_response(docs: Sequence[Document], problems: list[str]) -> ResponseConfig | None:
+    """The four response files (defaults for each absent one); None when any is broken."""
+    by_name = {doc.rel: doc for doc in docs}
+    before = len(problems)
+    models: tuple[type[BaseModel], ...] = (EscalationConfig, OncallConfig, RoutingConfig, InhibitConfig)
+    loaded = [_model(by_name.get(name), model, problems) for name, model in zip(FILES, models, strict=True)]
+    if len(problems) > before or any(x is None for x in loaded):
+        return None
     escalation, oncall, routing, inhibit = loaded
-    cfg = ResponseConfig(escalation, oncall, routing, inhibit, receivers=_receivers(config_dir))
-    problems = check_references(cfg)
-    if problems:
-        raise ConfigProblems(config_dir, problems)
-    return cfg
+    return ResponseConfig(escalation, oncall, routing, inhibit)

@@ -25,15 +25,14 @@ from pydantic import BaseModel, Field
 
 from fictra.api.deps import DbSession, guarded
 from fictra.auth.deps import Actor, current_actor
+from fictra.config.fields import parse_duration
 from fictra.errors import UsageError
 from fictra.response import actions
 from fictra.response.context import ResponseContext
-from fictra.response.loader import load_response_config
 from fictra.response.overrides import OverrideView, create_override, import_ical, list_overrides
 from fictra.response.queries import OncallView, ResponseView, oncall_now, response_of
 from fictra.response.silences import SilenceView, create_silence, expire_silence, list_silences
 from fictra.response.sla import BreachCount, breach_report
-from fictra.rules.fields import parse_duration
 
 router = APIRouter(prefix="/api/v1", tags=["response"])
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -48,10 +47,8 @@ def response_context(request: Request) -> ResponseContext:
     cached = getattr(request.app.state, "response_context", None)
     if isinstance(cached, ResponseContext):
         return cached
-    loaded = app_ctx.loaded_config
-    ctx = ResponseContext(config=load_response_config(app_ctx.settings.config_dir), clock=app_ctx.clock)
-    if loaded is not None:
-        ctx.alert_policy = loaded.policy
+    loaded = app_ctx.config_set
+    ctx = ResponseContext(config=loaded.response, clock=app_ctx.clock, alert_policy=loaded.policy)
     request.app.state.response_context = ctx
     return ctx
 

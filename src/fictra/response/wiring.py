@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.values import AlertChange
 from fictra.response.context import ResponseContext
-from fictra.response.loader import ResponseConfig, load_response_config
+from fictra.response.loader import ResponseConfig
 from fictra.response.pipeline import ResponsePipeline
 from fictra.response.scheduled import tick_loop
 from fictra.response.sla import SlaMetrics
@@ -27,8 +27,8 @@ def attach(
 ) -> tuple[ResponseContext, Task]:
     """Hook the stages after any existing ``on_changes`` and return the context (also set as
     ``platform.response``) and the tick task to run with the platform. ``config`` defaults to the
-    platform's config directory's files (ConfigProblems naming every problem)."""
-    config = config or load_response_config(platform.config.config_dir)
+    platform's config set (read once at start-up)."""
+    config = config or platform.config.response
     ctx = ResponseContext(
         config=config,
         clock=platform.clock,

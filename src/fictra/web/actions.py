@@ -27,7 +27,7 @@ from fictra.api.deps import app_context
 from fictra.auth.actor import Actor
 from fictra.emergency import service
 from fictra.emergency.approvals import canonical_roles
-from fictra.emergency.config import EmergencyConfig, load_emergency_config
+from fictra.emergency.config import EmergencyConfig
 from fictra.emergency.definitions import DEFINITIONS, definition
 from fictra.emergency.runner import ActionRunner
 from fictra.emergency.types import ACTIVE_STATUSES, FINAL_STATUSES, ActionView
@@ -60,11 +60,11 @@ def runner_of(request: Request) -> ActionRunner | None:
 
 
 def _config(request: Request) -> EmergencyConfig:
-    """The runner's config when it runs (the one in force), else config/emergency.yaml as it is now."""
+    """The runner's config when it runs (the one in force), else the config set's (read at start-up)."""
     runner = runner_of(request)
     if runner is not None:
         return runner.config
-    return load_emergency_config(app_context(request).settings.config_dir)
+    return app_context(request).config_set.emergency
 
 
 def no_runner() -> ConflictError:

@@ -30,7 +30,7 @@ from fictra.auth.actor import Actor
 from fictra.errors import ConflictError, FictraError, NotFoundError, PermissionDeniedError, UsageError
 from fictra.incidents import evidence, service
 from fictra.incidents import report as report_module
-from fictra.incidents.config import IncidentsConfig, load_incidents_config
+from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.phases import CATEGORIES, PHASES, SEVERITIES, Phase, next_phase, output_spec
 from fictra.incidents.schemas import IncidentSummary, IncidentView
 from fictra.web.access import forbidden, form_expired, needs, not_found, page, signed_in, to_login
@@ -258,11 +258,7 @@ async def declare_page(request: Request) -> Response:
 
 def _category_for(context: AppContext, alert: AlertView) -> str:
     """The category the auto-declare policy would give this alert (config/incidents.yaml rules)."""
-    try:
-        config = load_incidents_config(context.settings.config_dir)
-    except FictraError:
-        return "smart_contract"
-    return config.auto_declare.category_of(alert.monitor, dict(alert.labels))
+    return context.config_set.incidents.auto_declare.category_of(alert.monitor, dict(alert.labels))
 
 
 @router.post("/incidents", **needs("incidents.declare"))
@@ -298,7 +294,7 @@ async def declare(request: Request) -> Response:
 
 
 def _incidents_config(context: AppContext) -> IncidentsConfig:
-    return load_incidents_config(context.settings.config_dir)
+    return context.config_set.incidents
 
 
 # -- one incident -----------------------------------------------------------------------------------

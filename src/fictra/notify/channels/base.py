@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from fictra.config.fields import resolve_secret
 from fictra.errors import ConfigError, redact_url
 from fictra.notify.templates import Envelope
-from fictra.rules.network import resolve_secret
 
 _RETRYABLE_STATUS = {408, 425, 429}
 

@@ -1,0 +1,258 @@
+"""The one registry of config sections and the typed, immutable :class:`ConfigSet` built from it.
+
+:data:`SECTIONS` lists every section: its files, the domain's parse function and reference check. It
+lives in ``platform/`` (the only package that may know every domain), not in ``config/`` (the bottom
+layer, which the domains import). :func:`load_config_set` reads every file once, validates it, runs every
+reference check and raises :class:`~fictra.config.problems.ConfigProblems` naming every problem;
+:meth:`ConfigSet.checked` runs the checks again against a deployment manifest without reading a file.
+``fictra config check|show|docs`` and ``fictra up`` use this same registry.
+
+A new domain adds one :class:`~fictra.config.sections.Section` entry here and one field of
+:class:`ConfigSet` (filled in :func:`_build`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from fictra.alerting.config import AckDeadlines, AlertingConfig, AlertPolicy
+from fictra.auth.permissions import RoleMap, parse_roles
+from fictra.chain.config import Endpoint, NetworkConfig
+from fictra.chain.manifest import Manifest
+from fictra.config.docs import render
+from fictra.config.fields import redact_secret_ref
+from fictra.config.problems import ConfigProblems
+from fictra.config.sections import DocPart, Parsed, Section, check_sections, model_parse, read_sections
+from fictra.emergency import config as emergency
+from fictra.emergency.config import EmergencyConfig, parse_emergency
+from fictra.incidents import config as incidents
+from fictra.incidents.config import IncidentsConfig
+from fictra.monitors import config as monitors
+from fictra.monitors.config import MonitorConfig
+from fictra.monitors.refs import check_references as monitor_references
+from fictra.monitors.refs import parse_monitors, parse_rules
+from fictra.notify.config import ReceiversConfig, parse_receivers
+from fictra.response.loader import FILES as RESPONSE_FILES
+from fictra.response.loader import ResponseConfig, parse_response
+from fictra.response.loader import check_references as response_references
+from fictra.rules.config import EventRuleConfig
+
+
+def _receivers(parsed: Parsed) -> dict[str, list[str]] | None:
+    """receiver -> channel names; None when there is no receivers.yaml or it is broken (not checked)."""
+    receivers: ReceiversConfig | None = parsed["receivers"]
+    if receivers is None or not parsed.has("receivers.yaml"):
+        return None
+    return receivers.channel_map()
+
+
+def _check_monitors(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    items = [*parsed["monitors"], *(parsed["rules"] or [])]
+    return monitor_references(items, network=parsed["network"], manifest=manifest, notes=notes)
+
+
+def _check_response(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    response: ResponseConfig = parsed["response"]
+    return response_references(response.with_receivers(_receivers(parsed)))
+
+
+def _check_incidents(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    receivers = _receivers(parsed)
+    response: ResponseConfig | None = parsed["response"]
+    return incidents.check_references(
+        parsed["incidents"],
+        receivers=None if receivers is None else set(receivers),
+        oncall=None if response is None else response.oncall,
+    )
+
+
+_MONITOR_DOCS = tuple(
+    DocPart(f"monitors/*.yaml: {kind}", "`monitors:` list item.", models)
+    for kind, models in (
+        (
+            "node_health",
+            (monitors.NodeHealthMonitor, monitors.NodeHealthSeverity, monitors.NodeHealthThresholds),
+        ),
+        (
+            "transactions",
+            (monitors.TransactionsMonitor, monitors.TransactionsSeverity, monitors.TransactionsThresholds),
+        ),
+        ("gas", (monitors.GasMonitor, monitors.GasSeverity, monitors.GasThresholds)),
+        (
+            "contract_status",
+            (
+                monitors.ContractStatusMonitor,
+                monitors.ContractStatusSeverity,
+                monitors.ContractStatusThresholds,
+            ),
+        ),
+        (
+            "oracle",
+            (monitors.OracleMonitor, monitors.OracleSeverity, monitors.OracleThresholds, monitors.FeedBounds),
+        ),
+        ("anomaly", (monitors.AnomalyMonitor,)),
+    )
+)
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "network",
+        ("network.yaml",),
+        model_parse(NetworkConfig),
+        required=True,
+        about="the chain and its RPC endpoints",
+        docs=(
+            DocPart(
+                "network.yaml", "The chain, its RPC endpoints and the manifest.", (NetworkConfig, Endpoint)
+            ),
+        ),
+    ),
+    Section(
+        "alerting",
+        ("alerting.yaml",),
+        model_parse(AlertingConfig),
+        docs=(
+            DocPart(
+                "alerting.yaml",
+                "Acknowledgement deadlines (runbook response times).",
+                (AlertingConfig, AckDeadlines),
+            ),
+        ),
+    ),
+    Section("monitors", ("monitors/*.yaml",), parse_monitors, _check_monitors, docs=_MONITOR_DOCS),
+    Section(
+        "rules",
+        ("rules/*.yaml",),
+        parse_rules,
+        docs=(
+            DocPart(
+                "rules/*.yaml: event_rule", "`rules:` list item (`type` may be omitted).", (EventRuleConfig,)
+            ),
+        ),
+    ),
+    Section("roles", ("roles.yaml",), parse_roles),
+    Section("receivers", ("receivers.yaml",), parse_receivers),
+    Section("response", RESPONSE_FILES, parse_response, _check_response),
+    Section(
+        "emergency",
+        ("emergency.yaml",),
+        parse_emergency,
+        docs=(
+            DocPart(
+                "emergency.yaml",
+                "Emergency actions: signers (V3 keystores), approval rules per kind, automatic-response "
+                "policies (always disabled until an approved `policy_enable`). See docs/emergency.md.",
+                (
+                    emergency.EmergencyFile,
+                    emergency.SignerConfig,
+                    emergency.RuleConfig,
+                    emergency.PolicyConfig,
+                    emergency.PolicyMatch,
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "incidents",
+        ("incidents.yaml",),
+        model_parse(IncidentsConfig),
+        _check_incidents,
+        docs=(
+            DocPart(
+                "incidents.yaml",
+                "Incident management: update cadence, stakeholder groups, auto-declare. See "
+                "docs/incidents.md.",
+                (incidents.IncidentsConfig, incidents.AutoDeclare, incidents.CategoryRule),
+            ),
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ConfigSet:
+    """Every section of the config directory, validated and cross-checked, read once at start-up."""
+
+    config_dir: Path
+    network: NetworkConfig
+    alerting: AlertingConfig
+    monitors: tuple[MonitorConfig, ...]
+    rules: tuple[EventRuleConfig, ...]
+    roles: RoleMap
+    receivers: ReceiversConfig
+    response: ResponseConfig
+    incidents: IncidentsConfig
+    emergency: EmergencyConfig
+    notes: tuple[str, ...] = ()
+    parsed: Parsed | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def policy(self) -> AlertPolicy:
+        return AlertPolicy.from_config(self.alerting)
+
+    def checked(self, manifest: Manifest | None) -> ConfigSet:
+        """The same config checked again against ``manifest`` (contracts, events): no file is read."""
+        if self.parsed is None:
+            return self
+        problems, notes = check_sections(self.parsed, SECTIONS, manifest=manifest)
+        if problems:
+            raise ConfigProblems(self.config_dir, problems)
+        return replace(self, notes=tuple(notes))
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective config as plain data, secrets redacted (for ``fictra config show``)."""
+        network = self.network.model_dump(mode="json")
+        for ep in network["endpoints"]:
+            ep["url"] = redact_secret_ref(ep["url"])
+        return {
+            "network": network,
+            "alerting": self.alerting.model_dump(mode="json"),
+            "monitors": [m.model_dump(mode="json") for m in self.monitors],
+            "rules": [r.model_dump(mode="json") for r in self.rules],
+        }
+
+
+def _build(config_dir: Path, parsed: Parsed, notes: list[str]) -> ConfigSet:
+    receivers: ReceiversConfig = parsed["receivers"]
+    response: ResponseConfig = parsed["response"].with_receivers(_receivers(parsed))
+    people = {name: p.receiver for name, p in response.oncall.people.items()}
+    oncall = response.oncall if parsed.has("oncall.yaml") else None
+    incidents_cfg: IncidentsConfig = parsed["incidents"]
+    emergency_cfg: EmergencyConfig = parsed["emergency"]
+    return ConfigSet(
+        config_dir=config_dir,
+        network=parsed["network"],
+        alerting=parsed["alerting"],
+        monitors=tuple(s.item for s in parsed["monitors"]),
+        rules=tuple(s.item for s in parsed["rules"]),
+        roles=parsed["roles"],
+        receivers=receivers,
+        response=response,
+        incidents=incidents_cfg.with_directory(_receivers(parsed) or {}, people, oncall),
+        emergency=emergency_cfg.model_copy(update={"config_dir": config_dir}),
+        notes=tuple(notes),
+        parsed=parsed,
+    )
+
+
+def load_config_set(config_dir: Path, *, manifest: Manifest | None = None) -> ConfigSet:
+    """Read every file of ``config_dir`` once, validate and cross-check it (against ``manifest`` too when
+    given); raise :class:`ConfigProblems` listing every problem of every file."""
+    parsed, problems = read_sections(config_dir, SECTIONS)
+    found, notes = check_sections(parsed, SECTIONS, manifest=manifest)
+    problems.extend(found)
+    if problems or any(parsed[s.name] is None for s in SECTIONS):
+        raise ConfigProblems(config_dir, problems)
+    return _build(config_dir, parsed, notes)
+
+
+def doc_parts() -> list[DocPart]:
+    """The parts of the configuration reference, in the registry's order."""
+    return [part for section in SECTIONS for part in section.docs]
+
+
+def reference() -> str:
+    """The configuration reference (docs/configuration.md), generated from the registry's models."""
+    return render(doc_parts())
