@@ -15,7 +15,6 @@ import pytest
 
 from fictra.devnet.anvil import free_port
 
-
 HERE = Path(__file__).resolve().parent
 CONFIG_DIR = HERE.parents[1] / "config"
 

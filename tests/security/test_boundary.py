@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from api.rig import ApiRig, api_rig
 
+from api.rig import ApiRig, api_rig
 from fictra.api.limits import (
     INT64_MAX,
     MAX_JSON_DEPTH,

@@ -136,8 +136,8 @@ class HostileInputMiddleware:
         query = scope.get("query_string", b"").decode("latin-1")
         if big := out_of_range([path, query]):
             shown = big if len(big) <= 40 else big[:37] + "..."
-            message = f"The number {shown} in the URL is out of range (at most {INT64_MAX})."
-            await _refuse(scope, send, status=422, message=message)
+            problem = f"The number {shown} in the URL is out of range (at most {INT64_MAX})."
+            await _refuse(scope, send, status=422, message=problem)
             return
         if scope.get("method", "GET").encode() not in _BODY_METHODS:
             await self.app(scope, receive, send)

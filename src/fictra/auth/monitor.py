@@ -6,7 +6,8 @@
 - **New place**: a successful password login from an IP never seen before for that user (users with no
   earlier successful login are skipped: their first place is not news) -> a P3 finding per user and IP.
 
-Once an hour it also applies the retention of ``access_attempts`` (:func:`fictra.auth.account.prune_attempts`).
+Once an hour it also applies the retention of ``access_attempts``
+(:func:`fictra.auth.account.prune_attempts`).
 
 It is a :class:`~fictra.monitors.base.PolledMonitor`: the platform calls :meth:`poll` on ``interval``.
 """

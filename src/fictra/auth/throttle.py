@@ -72,7 +72,8 @@ async def delay(db: AsyncSession, *, username: str, now: datetime, policy: AuthP
 
 
 def _lock_for(locks: int, policy: AuthPolicy) -> timedelta:
-    return min(policy.lock_duration * 2 ** min(locks, 16), policy.lock_max)
+    lock: timedelta = policy.lock_duration * 2 ** min(locks, 16)
+    return min(lock, policy.lock_max)
 
 
 async def failed(

@@ -1,5 +1,5 @@
-"""`fictra users` commands: add, list, disable, unlock, token. They act directly on the database (as whoever can
-run ``fictra up``), recorded in the audit log as ``cli:<os user>``."""
+"""`fictra users` commands: add, list, disable, unlock, token. They act directly on the database (as whoever
+can run ``fictra up``), recorded in the audit log as ``cli:<os user>``."""
 
 from __future__ import annotations
 
