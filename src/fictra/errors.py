@@ -96,10 +96,23 @@ class AuthenticationError(FictraError):
 
 
 _USERINFO = re.compile(r"//[^/@\s]+@")
+# provider keys in the path: Alchemy/Infura-style /v2/KEY, /v3/KEY, and any long token-like segment
+_KEYED_VERSION = re.compile(r"^v\d+$")
+_TOKEN_LIKE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
+
+
+def _redact_path(path: str) -> str:
+    segments = path.split("/")
+    for i, segment in enumerate(segments):
+        after_version = i > 0 and _KEYED_VERSION.match(segments[i - 1]) is not None and segment != ""
+        if after_version or _TOKEN_LIKE.match(segment):
+            segments[i] = "***"
+    return "/".join(segments)
 
 
 def redact_url(url: str) -> str:
-    """Hide credentials and query strings (API keys) in a URL before it goes into a message or log."""
+    """Hide credentials, query strings and path-embedded keys (``/v2/KEY``, ``/v3/KEY``, long token-like
+    segments) in a URL before it goes into a message, a log or a metric label."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -108,4 +121,4 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         netloc = "***@" + netloc.rsplit("@", 1)[1]
     query = "***" if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return urlunsplit((parts.scheme, netloc, _redact_path(parts.path), query, ""))
