@@ -177,7 +177,10 @@ class Scheduler:
             # otherwise leaving the block rolls back: the lease stays as it was
         if claim.run_id is None:
             if claim.busy_until is not None or not claim.taken:
-                state.retry_at = claim.busy_until or now + self.retry
+                retry = now + self.retry
+                # the holder frees the lease when done; a pending wake polls, a due time waits for expiry
+                busy = claim.busy_until or retry
+                state.retry_at = min(busy, retry) if woken else busy
             elif woken:
                 state.wake_pending = False  # a run for this very instant exists already
             else:
@@ -285,9 +288,9 @@ class Scheduler:
         log.info("job scheduler %s started: %s", self.holder, names or "no jobs")
         try:
             while not stop.is_set():
-                now = self.clock.now()
-                await self.run_due(now, wait=False)
-                if await self._sleep(stop, self._next_wake(now)):
+                await self.run_due(self.clock.now(), wait=False)
+                # measured after the pass: a pass that waited on a lock must not wake late next time
+                if await self._sleep(stop, self._next_wake(self.clock.now())):
                     break
         finally:
             await self._shutdown()
@@ -298,12 +301,18 @@ class Scheduler:
             if state.running and state.renewed_at is not None:
                 times.append(state.renewed_at + state.job.lease / 3)
                 continue
-            if state.retry_at is not None:
-                times.append(state.retry_at)
-            elif state.wake_pending:
-                times.append(now)
             times.append(state.job.next_due(now))
+            if state.wake_pending or self._missed(state, now):
+                # a due time passed during the last pass, or a wake: now, unless the lease is busy
+                times.append(now if state.retry_at is None else state.retry_at)
         return max(0.0, (min(times) - now).total_seconds())
+
+    @staticmethod
+    def _missed(state: _State, now: datetime) -> bool:
+        if state.since is None:
+            return True
+        due = state.job.latest_due(now)
+        return due >= state.since and (state.handled is None or due > state.handled)
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> bool:
         if not self._wakeup.is_set() and not stop.is_set():
