@@ -130,3 +130,10 @@ async def test_security_headers_on_every_answer(rig: ApiRig) -> None:
         assert answer.headers["referrer-policy"] == "no-referrer"
         assert answer.headers["x-frame-options"] == "DENY"
         assert answer.headers["cache-control"] == "no-store", url
+
+
+async def test_api_docs_page_keeps_framing_forbidden(rig: ApiRig) -> None:
+    answer = await rig.client.get("/api/docs")
+    csp = answer.headers["content-security-policy"]
+    assert answer.status_code == 200 and "frame-ancestors 'none'" in csp and "cdn.jsdelivr.net" in csp
+    assert answer.headers["x-frame-options"] == "DENY"
