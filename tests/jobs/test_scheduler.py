@@ -267,3 +267,25 @@ async def test_run_loop_keeps_going_after_a_failure_and_counts_metrics(
     assert registry.get_sample_value("fictra_job_runs_total", {"job": "loop", "outcome": "ok"}) == 5
     assert registry.get_sample_value("fictra_job_runs_total", {"job": "loop", "outcome": "failed"}) == 1
     assert [r.outcome for r in await _runs(sessions, "loop")] == ["ok", "ok", "failed", "ok", "ok", "ok"]
+
+
+async def test_stopping_cancels_a_hung_run_and_records_it(sessions: async_sessionmaker[AsyncSession]) -> None:
+    clock = FakeClock(T0)
+    stop = asyncio.Event()
+    started = asyncio.Event()
+
+    async def hangs(ctx: JobContext) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    scheduler = Scheduler(sessions=sessions, clock=clock, stop_grace=timedelta(seconds=5))
+    scheduler.register(Job(name="hung", every=timedelta(hours=1), run=hangs))
+    loop = asyncio.create_task(scheduler.run(stop))
+    await asyncio.wait_for(started.wait(), timeout=10)
+    stop.set()
+    await asyncio.wait_for(loop, timeout=10)  # the grace passes on the clock, then the run is cancelled
+    [run] = await _runs(sessions, "hung")
+    assert (run.outcome, run.error) == ("failed", "cancelled: the scheduler stopped before the run finished")
+    async with sessions() as session:
+        lease = await session.get(JobLease, "hung")
+    assert lease is not None and lease.holder is None  # freed for the next process at once

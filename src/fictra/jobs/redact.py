@@ -9,7 +9,7 @@ from fictra.errors import FictraError, redact_url
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 _SECRET = re.compile(
     r"(?i)\b(password|passwd|passphrase|secret|token|api[_-]?key|private[_-]?key|authorization)"
-    r"(\s*[=:]\s*)('[^']*'|\"[^\"]*\"|\S+)"
+    r"(\s*[=:]\s*)((?:Bearer|Basic)\s+\S+|'[^']*'|\"[^\"]*\"|\S+)"
 )
 LIMIT = 2000
 
