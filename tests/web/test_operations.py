@@ -14,6 +14,7 @@ from fictra.audit.service import list_entries
 from fictra.notify import service
 from fictra.notify.message import Message
 from fictra.notify.models import Notification
+from fictra.platform.config_set import load_config_set
 from web.conftest import AUDITOR, LEGAL, VIEWER, client_for, csrf_of, sign_in
 
 ROW = re.compile(r'data-notification-id="(\d+)"')
@@ -105,6 +106,7 @@ def _shipped_oncall(rig: ApiRig) -> None:
     """The API rig copies only the alerting config: add the shipped on-call and escalation files."""
     for name in ("oncall.yaml", "escalation.yaml", "routing.yaml", "inhibit.yaml"):
         shutil.copy(CONFIG_DIR / name, rig.context.settings.config_dir / name)
+    rig.context.config = load_config_set(rig.context.settings.config_dir)  # read at start-up only
 
 
 async def test_oncall_now_and_next_follows_the_clock(rig: ApiRig, viewer: httpx.AsyncClient) -> None:
