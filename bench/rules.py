@@ -28,16 +28,16 @@ from typing import Any
 from eth_abi.abi import encode
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.alerting.service import apply_findings
 from fictra.chain.artifacts import load
+from fictra.chain.decode import EventDecoder, event_decoders
 from fictra.chain.types import BlockBatch, Log
 from fictra.clock import SystemClock
 from fictra.db.engine import make_engine, migrate, session_factory
+from fictra.monitors.pipeline import AlertPipeline
+from fictra.monitors.rules_monitor import RulesMonitor
 from fictra.rules.config import EventRuleConfig
-from fictra.rules.decode import EventDecoder, event_decoders
 from fictra.rules.engine import RulesEngine
-from fictra.rules.monitor import RulesMonitor
 from fictra.rules.synthetic import block, tx
 
 DEFAULTS = {

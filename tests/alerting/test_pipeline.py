@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fictra.alerting.findings import Clear
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.alerting.queries import list_alerts
 from fictra.alerting.service import AlertChange
 from fictra.chain.artifacts import load
@@ -13,9 +12,10 @@ from fictra.chain.types import BlockBatch, Reorg
 from fictra.clock import FakeClock
 from fictra.db.engine import session_factory
 from fictra.monitors.base import Monitor, MonitorOutput
+from fictra.monitors.pipeline import AlertPipeline
+from fictra.monitors.rules_monitor import RulesMonitor
 from fictra.rules.config import EventRuleConfig
 from fictra.rules.engine import RulesEngine
-from fictra.rules.monitor import RulesMonitor
 from fictra.rules.synthetic import PT, block, transfer, tx
 
 WHALE = "0x" + "77" * 20

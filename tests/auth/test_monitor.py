@@ -130,7 +130,7 @@ async def test_findings_become_alerts_through_the_pipeline(
     from sqlalchemy import select
 
     from fictra.alerting.models import Alert
-    from fictra.alerting.pipeline import AlertPipeline
+    from fictra.monitors.pipeline import AlertPipeline
 
     pipeline = AlertPipeline(monitors=[], clock=clock)
     monitor = AccessAttemptsMonitor(clock=clock, network="devnet", user_failures=3)

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from emergency.people import LEAD, OPS
 from emergency.rig import Rig
 from fictra.alerting.findings import Clear, Finding, Severity
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.audit.models import AuditEntry
 from fictra.emergency import service
 from fictra.emergency.approvals import ApprovalError
@@ -22,6 +21,7 @@ from fictra.emergency.models import EmergencyAction
 from fictra.emergency.policies import list_policies
 from fictra.emergency.wiring import attach
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.pipeline import AlertPipeline
 from fictra.platform.assemble import Platform
 
 BREACH = Finding(

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from emergency.people import LEAD, OPS
 from emergency.rig import Rig
 from emergency.test_policies import BREACH, _clear, _fire
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.emergency.config import PolicyConfig, PolicyMatch
 from fictra.emergency.models import EmergencyAction
 from fictra.emergency.wiring import attach
+from fictra.monitors.pipeline import AlertPipeline
 from fictra.platform.assemble import Platform
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.findings import Finding, Severity
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.clock import FakeClock
 from fictra.emergency import service as emergency
 from fictra.emergency.models import ActionTx
@@ -19,6 +18,7 @@ from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.models import IncidentEvent
 from fictra.incidents.wiring import EFFECT_WINDOW, IncidentsContext
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.pipeline import AlertPipeline
 
 from .helpers import LEAD
 

@@ -236,10 +236,10 @@ async def test_unreachable_node_stores_nothing(
 async def test_auto_declared_incident_gets_evidence_from_the_tick(
     sessions: Sessions, clock: FakeClock, paused: Paused
 ) -> None:
-    from fictra.alerting.pipeline import AlertPipeline
     from fictra.incidents.config import IncidentsConfig
     from fictra.incidents.wiring import IncidentsContext, tick
     from fictra.monitors.base import MonitorOutput
+    from fictra.monitors.pipeline import AlertPipeline
 
     pool = await _pool(paused.node.rpc_url, clock)
     ctx = IncidentsContext(config=IncidentsConfig(), clock=clock, pool=pool, manifest=paused.manifest)

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.findings import Finding, Severity
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.alerting.values import AlertChange
 from fictra.clock import FakeClock
 from fictra.emergency import service as emergency
@@ -24,6 +23,7 @@ from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.models import IncidentJob
 from fictra.incidents.wiring import MAX_JOB_ATTEMPTS, IncidentsContext, attach, tick
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.models import Notification
 from fictra.platform.config_set import load_config_set
 

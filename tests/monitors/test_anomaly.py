@@ -13,10 +13,10 @@ from fictra.alerting.findings import Severity
 from fictra.clock import FakeClock, SystemClock
 from fictra.db.engine import session_factory
 from fictra.monitors.anomaly import AnomalyCheck
+from fictra.monitors.baseline import BaselineSet
+from fictra.monitors.baseline_store import load_baselines
 from fictra.monitors.config import AnomalyMonitor
 from fictra.monitors.state import BaselineStore
-from fictra.rules.anomaly import BaselineSet
-from fictra.rules.baselines import load_baselines
 from monitors.rig import E18, Rig, traders
 
 PT = "PaymentToken"

@@ -11,9 +11,9 @@ from fictra.alerting.findings import Severity
 from fictra.chain.manifest import Manifest
 from fictra.clock import SystemClock
 from fictra.errors import ConfigError
+from fictra.monitors.baseline_store import load_baselines
 from fictra.monitors.config import GasMonitor
 from fictra.monitors.gas import GasCheck
-from fictra.rules.baselines import load_baselines
 from monitors.rig import E18, Rig, by_condition, cleared, traders
 
 GWEI = 10**9

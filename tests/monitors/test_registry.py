@@ -22,9 +22,9 @@ from fictra.monitors.gas import GasCheck
 from fictra.monitors.node import NodeHealthCheck
 from fictra.monitors.oracle import OracleCheck
 from fictra.monitors.registry import build_monitors
+from fictra.monitors.rules_monitor import RulesMonitor
 from fictra.monitors.transactions import TransactionsCheck
 from fictra.platform.config_set import load_config_set
-from fictra.rules.monitor import RulesMonitor
 from monitors.rig import Rig
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.alerting.queries import list_alerts
 from fictra.clock import SystemClock
 from fictra.db.engine import session_factory
 from fictra.monitors.config import TransactionsMonitor
+from fictra.monitors.pipeline import AlertPipeline
 from fictra.monitors.registry import build_monitors
 from fictra.monitors.transactions import TransactionsCheck
 from fictra.platform.config_set import load_config_set

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.findings import Clear, Finding, Severity
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.clock import FakeClock
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.models import Notification
 from fictra.response.config import EscalationConfig, InhibitConfig, OncallConfig, RoutingConfig
 from fictra.response.context import ResponseContext

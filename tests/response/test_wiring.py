@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.clock import FakeClock
 from fictra.devnet.anvil import free_port
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.pipeline import AlertPipeline
 from fictra.platform.config_set import load_config_set
 from fictra.response.wiring import attach
 

@@ -11,8 +11,8 @@ from fictra.alerting.findings import Clear, Finding, Severity
 from fictra.clock import FakeClock
 from fictra.db.engine import session_factory
 from fictra.errors import ConfigError
-from fictra.rules.anomaly import Baseline, BaselineSet, Transition, signal
-from fictra.rules.baselines import load_baselines, save_baselines
+from fictra.monitors.baseline import Baseline, BaselineSet, Transition, signal
+from fictra.monitors.baseline_store import load_baselines, save_baselines
 
 NORMAL = [10.0, 12.0, 11.0, 9.0, 10.0, 11.0, 12.0, 10.0, 9.0, 11.0] * 3
 

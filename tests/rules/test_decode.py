@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from fictra.rules.decode import DecodeError, EventDecoder, FunctionDecoder, event_decoders, normalize
+from fictra.chain.decode import DecodeError, EventDecoder, FunctionDecoder, event_decoders, normalize
 from fictra.rules.synthetic import event_log
 
 ABI = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.alerting.queries import list_alerts
 from fictra.chain.fetch import fetch_blocks
 from fictra.chain.pool import RpcPool
@@ -16,8 +15,9 @@ from fictra.devnet.accounts import one
 from fictra.devnet.anvil import AnvilNode
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.deploy import deploy_system, role_id, sovereign_id
+from fictra.monitors.pipeline import AlertPipeline
+from fictra.monitors.rules_monitor import RulesMonitor
 from fictra.platform.config_set import load_config_set
-from fictra.rules.monitor import RulesMonitor
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 E18 = 10**18

@@ -1,6 +1,6 @@
 """ORM tables of the alert store: ``alerts`` (one row per condition) and ``alert_events`` (its timeline).
 
-The anomaly baselines' table lives in :mod:`fictra.rules.models` and is imported here so that one
+The anomaly baselines' table lives in :mod:`fictra.monitors.models` and is imported here so that one
 import line in :mod:`fictra.db.models` registers every table this domain owns.
 """
 
@@ -14,9 +14,8 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fictra.db.base import Base, UTCDateTime
-from fictra.rules.models import BaselineState
 
-__all__ = ["Alert", "AlertEvent", "AlertStatus", "BaselineState", "Confirmation", "EventKind"]
+__all__ = ["Alert", "AlertEvent", "AlertStatus", "Confirmation", "EventKind"]
 
 
 class AlertStatus(StrEnum):

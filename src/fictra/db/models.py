@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import fictra.alerting.models  # noqa: F401  (alerts, alert_events, anomaly_baselines)
+import fictra.alerting.models  # noqa: F401  (alerts, alert_events)
 from fictra.audit import models as _audit_models  # noqa: F401  (audit_entries, audit_head, audit_checkpoints)
 from fictra.auth import models as _auth_models  # noqa: F401  (users, sessions, tokens, access_attempts)
 from fictra.chain import models as _chain_models  # noqa: F401  (chain follower tables)
@@ -10,6 +10,7 @@ from fictra.db.base import Base
 from fictra.emergency import models as _emergency_models  # noqa: F401  (emergency_actions, action_*)
 from fictra.incidents import models as _incident_models  # noqa: F401  (incidents, incident_* tables)
 from fictra.jobs import models as _job_models  # noqa: F401  (job_runs, job_leases)
+from fictra.monitors import models as _monitor_models  # noqa: F401  (anomaly_baselines)
 from fictra.notify import models as _notify_models  # noqa: F401  (notify_outbox, notify_attempts)
 from fictra.response import models as _response_models  # noqa: F401  (alert_response, silences, ...)
 from fictra.series import models as _series_models  # noqa: F401  (series_samples: chart series)

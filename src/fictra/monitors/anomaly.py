@@ -1,5 +1,5 @@
 """Anomaly (block-driven): one per-block metric fed into persisted EWMA baselines
-(:mod:`fictra.rules.anomaly`, state in ``anomaly_baselines``), one baseline per series — the network,
+(:mod:`fictra.monitors.baseline`, state in ``anomaly_baselines``), one baseline per series — the network,
 each watched contract, or each ``Contract.function`` (``Contract.Event`` for event_count). A finding
 fires when ``|z| > z_threshold`` after the warm-up and clears once ``|z| <= clear_z`` (hysteresis).
 
@@ -20,10 +20,10 @@ from fictra.chain.manifest import Manifest
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.baseline import BaselineSet, signal
 from fictra.monitors.common import ContractIndex, ref, topic
 from fictra.monitors.config import AnomalyMonitor
 from fictra.monitors.state import BaselineStore, Conditions
-from fictra.rules.anomaly import BaselineSet, signal
 
 TRANSFER = topic("Transfer(address,address,uint256)")
 NETWORK = "network"

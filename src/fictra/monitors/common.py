@@ -12,11 +12,11 @@ from eth_utils.crypto import keccak
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain import artifacts
+from fictra.chain.decode import DecodeError, EventDecoder, event_decoders, function_decoders
 from fictra.chain.manifest import Manifest
 from fictra.chain.types import Block, Log, Tx
 from fictra.errors import ConfigError, RpcError
 from fictra.monitors.config import MonitorBase
-from fictra.rules.decode import DecodeError, EventDecoder, event_decoders, function_decoders
 
 FEED_PREFIX = "Feed:"
 ZERO_ROLE = "0x" + "00" * 32

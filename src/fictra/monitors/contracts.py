@@ -23,6 +23,7 @@ from fictra.chain.rpc import Call, CallReverted
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
 from fictra.clock import Clock
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.baseline_store import load_baselines, save_baselines
 from fictra.monitors.common import (
     ContractIndex,
     Watched,
@@ -36,7 +37,6 @@ from fictra.monitors.common import (
 from fictra.monitors.config import ContractStatusMonitor
 from fictra.monitors.roles import RoleEvents, address_of
 from fictra.monitors.state import Conditions
-from fictra.rules.baselines import load_baselines, save_baselines
 
 IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
 WITHDRAWN = topic("Withdrawn(address,uint256,address)")

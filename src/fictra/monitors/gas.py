@@ -1,7 +1,7 @@
 """Gas (block-driven): per block, the base fee, the median priority fee (effective gas price minus base
 fee over the block's transactions), the gas-used ratio, the gas of each configured
 ``Contract.function`` call, and base-fee spikes against a persisted EWMA baseline
-(:mod:`fictra.rules.anomaly`). Each condition is raised at the block where it is seen and cleared at
+(:mod:`fictra.monitors.baseline`). Each condition is raised at the block where it is seen and cleared at
 the first block where it no longer holds (a function's gas clears at its next call within the ceiling).
 """
 
@@ -17,10 +17,10 @@ from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.errors import ConfigError
 from fictra.monitors.base import MonitorOutput
+from fictra.monitors.baseline import BaselineSet, signal
 from fictra.monitors.common import ContractIndex, block_finding, ref
 from fictra.monitors.config import GasMonitor
 from fictra.monitors.state import BaselineStore, Conditions
-from fictra.rules.anomaly import BaselineSet, signal
 
 GWEI = 1e9
 SPIKE_SERIES = "base_fee"

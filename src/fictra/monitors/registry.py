@@ -2,7 +2,7 @@
 
 Block-driven families become :class:`~fictra.monitors.base.Monitor` values, node health becomes a
 :class:`~fictra.monitors.base.PolledMonitor`; every event_rule config is folded into one
-:class:`~fictra.rules.monitor.RulesMonitor`. Disabled monitors are skipped. A config naming something
+:class:`~fictra.monitors.rules_monitor.RulesMonitor`. Disabled monitors are skipped. A config naming something
 the deployment lacks raises :class:`~fictra.errors.ConfigError` naming the monitor and key.
 """
 
@@ -29,9 +29,9 @@ from fictra.monitors.contracts import ContractStatusCheck
 from fictra.monitors.gas import GasCheck
 from fictra.monitors.node import NodeHealthCheck
 from fictra.monitors.oracle import OracleCheck
+from fictra.monitors.rules_monitor import RulesMonitor
 from fictra.monitors.transactions import TransactionsCheck
 from fictra.rules.config import EventRuleConfig
-from fictra.rules.monitor import RulesMonitor
 
 
 def build_monitors(

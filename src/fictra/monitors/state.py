@@ -15,9 +15,9 @@ from fictra.alerting.findings import BlockRef, Clear, Finding, Severity
 from fictra.alerting.models import Alert, AlertStatus, Confirmation
 from fictra.clock import Clock
 from fictra.monitors.base import MonitorOutput
-from fictra.rules.anomaly import BaselineSet
-from fictra.rules.baselines import load_baselines, save_baselines
-from fictra.rules.models import BaselineState
+from fictra.monitors.baseline import BaselineSet
+from fictra.monitors.baseline_store import load_baselines, save_baselines
+from fictra.monitors.models import BaselineState
 
 
 def label_key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fictra.alerting.pipeline import AlertPipeline
 from fictra.auth.monitor import AccessAttemptsMonitor
 from fictra.chain.follower import Follower
 from fictra.chain.manifest import Manifest
@@ -22,6 +21,7 @@ from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.errors import ChainError, ConfigError
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.base import Monitor, PolledMonitor
+from fictra.monitors.pipeline import AlertPipeline
 from fictra.platform.config_set import ConfigSet, load_config_set
 from fictra.platform.supervisor import Supervisor
 from fictra.series.recorder import SeriesRecorder

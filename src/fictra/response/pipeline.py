@@ -2,7 +2,7 @@
 
 :func:`build_stages` lists the order: dedup → inhibit → silence → route → group → escalate → notify.
 (Routing comes before grouping because a route decides how its alerts are grouped, as in Alertmanager's
-dispatcher.) :class:`ResponsePipeline` is plugged into :class:`~fictra.alerting.pipeline.AlertPipeline`
+dispatcher.) :class:`ResponsePipeline` is plugged into :class:`~fictra.monitors.pipeline.AlertPipeline`
 as its ``on_changes`` hook and runs in the alert store's transaction. Muted alerts stay in the store
 and get an ``alert_response`` row (with ``muted_by``); they are neither grouped, notified nor escalated.
 """

@@ -18,11 +18,7 @@ import cel
 
 from fictra.alerting.findings import BlockRef, Finding
 from fictra.alerting.service import jsonable
-from fictra.chain.types import Block, BlockBatch, Log, Tx
-from fictra.errors import ConfigError
-from fictra.rules.cel import compile_expression, render_template
-from fictra.rules.config import EventRuleConfig
-from fictra.rules.decode import (
+from fictra.chain.decode import (
     AbiEntry,
     DecodeError,
     EventDecoder,
@@ -30,6 +26,10 @@ from fictra.rules.decode import (
     event_decoders,
     function_decoders,
 )
+from fictra.chain.types import Block, BlockBatch, Log, Tx
+from fictra.errors import ConfigError
+from fictra.rules.cel import compile_expression, render_template
+from fictra.rules.config import EventRuleConfig
 from fictra.rules.literals import inline_params
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import Finding, Severity
+from fictra.chain.decode import AbiEntry
 from fictra.chain.manifest import Manifest
 from fictra.chain.types import BlockBatch, Reorg
 from fictra.monitors.base import MonitorOutput
 from fictra.rules.config import EventRuleConfig
-from fictra.rules.decode import AbiEntry
 from fictra.rules.engine import RulesEngine
 
 

@@ -12,7 +12,8 @@ from fictra.db.base import Base, UTCDateTime
 
 
 class BaselineState(Base):
-    """One baseline: ``monitor`` + ``series`` -> the JSON state of :class:`fictra.rules.anomaly.Baseline`."""
+    """One baseline: ``monitor`` + ``series`` -> the JSON state of a
+    :class:`fictra.monitors.baseline.Baseline`."""
 
     __tablename__ = "anomaly_baselines"
 

@@ -1,4 +1,4 @@
-"""Persist :class:`~fictra.rules.anomaly.BaselineSet` state in ``anomaly_baselines`` inside the caller's
+"""Persist :class:`~fictra.monitors.baseline.BaselineSet` state in ``anomaly_baselines`` inside the caller's
 session (no commit), so baselines advance atomically with the follower's checkpoint."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.clock import Clock
-from fictra.rules.models import BaselineState
+from fictra.monitors.models import BaselineState
 
 
 async def load_baselines(session: AsyncSession, *, monitor: str) -> dict[str, dict[str, Any]]:
