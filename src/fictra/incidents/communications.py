@@ -24,18 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.clock import Clock
 from fictra.errors import UsageError
 from fictra.incidents.config import GROUPS, IncidentsConfig
+from fictra.incidents.events import audit_change, log_event
 from fictra.incidents.models import Incident, IncidentEvent, IncidentMeeting
+from fictra.incidents.outputs import mark_output
+from fictra.incidents.queries import get_incident
+from fictra.incidents.records import OPEN, clean_text, load_incident, require_open
 from fictra.incidents.schemas import IncidentView, MeetingView
-from fictra.incidents.service import (
-    OPEN,
-    audit_change,
-    clean_text,
-    get_incident,
-    load_incident,
-    log_event,
-    mark_output,
-    require_open,
-)
 from fictra.notify.message import Message
 from fictra.notify.service import enqueue
 

@@ -31,8 +31,9 @@ from fictra.chain.pool import RpcPool
 from fictra.chain.rpc import CallReverted, RpcMethodMissing
 from fictra.clock import Clock
 from fictra.errors import ConflictError, NotFoundError, RpcError
+from fictra.incidents.events import audit_change, log_event
 from fictra.incidents.models import IncidentAlert, IncidentEvidence
-from fictra.incidents.service import audit_change, load_incident, log_event
+from fictra.incidents.records import load_incident
 
 __all__ = ["EvidenceRecord", "chain_state", "collect", "document_hash", "list_evidence", "verify"]
 

@@ -24,10 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.clock import Clock, SystemClock
 from fictra.errors import UsageError
 from fictra.incidents.communications import CATEGORY_TITLES
+from fictra.incidents.events import audit_change, log_event
+from fictra.incidents.linked_actions import NO_ACTIONS, ActionLedger
 from fictra.incidents.models import IncidentEvent
+from fictra.incidents.outputs import mark_output
 from fictra.incidents.phases import Phase
-from fictra.incidents.service import OPEN, audit_change, get_incident, load_incident, log_event, mark_output
+from fictra.incidents.queries import get_incident
+from fictra.incidents.records import OPEN, load_incident
 from fictra.incidents.timeline import timeline
+from fictra.text import markdown_escape
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "generate", "render"]
 
@@ -46,8 +51,13 @@ def _when(value: datetime | None) -> str:
 
 
 def _cell(value: Any) -> str:
-    """A Markdown table cell: pipes escaped, line breaks flattened."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    """A Markdown table cell: line breaks flattened, controls stripped, markup (pipes too) escaped."""
+    return markdown_escape(" ".join(str(value).split()))
+
+
+def _md(value: Any) -> str:
+    """Free text typed by a person, as Markdown that shows it literally (no raw HTML, links...)."""
+    return markdown_escape(str(value))
 
 
 _md_env = jinja2.Environment(
@@ -61,6 +71,7 @@ _md_env.filters.update(
     when_s=lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if v is not None else "-",
     day=lambda v: v.strftime("%Y-%m-%d"),
     cell=_cell,
+    md=_md,
     phase=lambda p: str(p).replace("_", "-"),
 )
 _html_env = jinja2.Environment(loader=jinja2.FileSystemLoader(_DIR), autoescape=True)
@@ -74,8 +85,9 @@ def _duration(start: datetime, end: datetime) -> str:
     return (f"{days} d " if days else "") + f"{hours} h {mins} min"
 
 
-async def _markdown_text(session: AsyncSession, incident_id: int, now: datetime) -> str:
-    from fictra.emergency.service import list_actions
+async def _markdown_text(
+    session: AsyncSession, incident_id: int, now: datetime, actions: ActionLedger
+) -> str:
     from fictra.incidents.evidence import list_evidence
 
     view = await get_incident(session, incident_id)
@@ -97,8 +109,8 @@ async def _markdown_text(session: AsyncSession, incident_id: int, now: datetime)
         outputs=outputs,
         response_outputs=[o for o in view.outputs if o.phase == Phase.RESPONSE.value],
         recovery_outputs=[o for o in view.outputs if o.phase == Phase.RECOVERY.value],
-        timeline=await timeline(session, incident_id),
-        actions=await list_actions(session, incident_id=incident_id, limit=1000),
+        timeline=await timeline(session, incident_id, actions=actions),
+        actions=await actions.actions(session, incident_id=incident_id),
         updates=updates,
         evidence=await list_evidence(session, incident_id=incident_id),
         duration=_duration(view.declared_at, view.closed_at or now),
@@ -122,12 +134,20 @@ def _pdf(html: str) -> bytes:
     return data
 
 
-async def render(session: AsyncSession, incident_id: int, fmt: str, *, clock: Clock | None = None) -> bytes:
-    """The report as ``fmt`` ("md", "html" or "pdf"), UTF-8 for the text formats."""
+async def render(
+    session: AsyncSession,
+    incident_id: int,
+    fmt: str,
+    *,
+    clock: Clock | None = None,
+    actions: ActionLedger = NO_ACTIONS,
+) -> bytes:
+    """The report as ``fmt`` ("md", "html" or "pdf"), UTF-8 for the text formats; ``actions`` gives
+    the linked emergency actions (none without it)."""
     if fmt not in FORMATS:
         raise UsageError(f"Report format '{fmt}' is not one of: {', '.join(FORMATS)}.")
     now = (clock or SystemClock()).now()
-    text = await _markdown_text(session, incident_id, now)
+    text = await _markdown_text(session, incident_id, now, actions)
     if fmt == "md":
         return text.encode("utf-8")
     incident = await load_incident(session, incident_id)
@@ -138,10 +158,16 @@ async def render(session: AsyncSession, incident_id: int, fmt: str, *, clock: Cl
 
 
 async def generate(
-    session: AsyncSession, *, incident_id: int, fmt: str, actor: object, clock: Clock
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    fmt: str,
+    actor: object,
+    clock: Clock,
+    actions: ActionLedger = NO_ACTIONS,
 ) -> bytes:
     """Render the report and, in the post-incident phase, record the ``report`` output; audited."""
-    data = await render(session, incident_id, fmt, clock=clock)
+    data = await render(session, incident_id, fmt, clock=clock, actions=actions)
     incident = await load_incident(session, incident_id)
     recorded = False
     if incident.status == OPEN and incident.phase == Phase.POST_INCIDENT.value:

@@ -14,16 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.clock import Clock
 from fictra.errors import NotFoundError, UsageError
+from fictra.incidents.events import audit_change, log_event
 from fictra.incidents.models import IncidentTask
+from fictra.incidents.records import check_user, clean_text, load_incident, require_open
 from fictra.incidents.schemas import TaskView
-from fictra.incidents.service import (
-    audit_change,
-    check_user,
-    clean_text,
-    load_incident,
-    log_event,
-    require_open,
-)
 
 __all__ = ["TASK_STATUSES", "add_task", "delete_task", "list_tasks", "update_task"]
 

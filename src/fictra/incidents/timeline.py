@@ -3,26 +3,42 @@ order.
 
 Kinds are namespaced by source: ``incident.<kind>`` (declared, phase, output, role, note, status_update,
 evidence, task, meeting, alerts_linked, reminder, closed), ``alert.<kind>`` (fired, refired, confirmed,
-acknowledged, resolved, retracted, note...) and ``action.<event>`` from
-:func:`fictra.emergency.service.events_for_incident` (proposed, approved, dry run, submitted with the tx
-hash, included with block and gas, confirmed, verified, failed) — on-chain transactions reach the
-timeline through those action events.
+acknowledged, resolved, retracted, note...) and ``action.<event>`` from the
+:class:`~fictra.incidents.linked_actions.ActionLedger` the caller passes (proposed, approved, dry run,
+submitted with the tx hash, included with block and gas, confirmed, verified, failed) — on-chain
+transactions reach the timeline through those action events. Without a ledger there are no action
+events (a platform without emergency actions).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.models import Alert, AlertEvent
-from fictra.emergency.service import events_for_incident
-from fictra.emergency.types import TimelineItem
+from fictra.incidents.linked_actions import NO_ACTIONS, ActionLedger
 from fictra.incidents.models import IncidentAlert, IncidentEvent
-from fictra.incidents.service import get_incident
+from fictra.incidents.queries import get_incident
 
 __all__ = ["TimelineItem", "timeline"]
+
+
+@dataclass
+class TimelineItem:
+    """One line of an incident timeline: when, what kind of event, who, a readable sentence, a reference
+    (``alert:3``, ``action:12``, a tx hash...) and the structured details behind the sentence."""
+
+    at: datetime
+    kind: str
+    actor: str
+    text: str
+    ref: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
 
 _ALERT_VERBS = {
     "fired": "fired",
@@ -52,10 +68,12 @@ def _alert_actor(alert: Alert, details: dict[str, Any]) -> str:
     return str(by) if by else f"monitor:{alert.monitor}"
 
 
-async def timeline(session: AsyncSession, incident_id: int) -> list[TimelineItem]:
+async def timeline(
+    session: AsyncSession, incident_id: int, *, actions: ActionLedger = NO_ACTIONS
+) -> list[TimelineItem]:
     """Everything that happened to the incident and what it is linked to, oldest first. Ties (one
     transaction, one timestamp) put alert events first — an alert fires before an incident is declared
-    from it — then incident events, then actions, each in its own order."""
+    from it — then incident events, then actions (from ``actions``), each in its own order."""
     await get_incident(session, incident_id)  # NotFoundError for an unknown id
     items: list[tuple[int, int, TimelineItem]] = []
     own = (
@@ -96,7 +114,7 @@ async def timeline(session: AsyncSession, incident_id: int) -> list[TimelineItem
                 ),
             )
         )
-    for n, item in enumerate(await events_for_incident(session, incident_id)):
-        items.append((2, n, item))
+    for n, a in enumerate(await actions.timeline(session, incident_id=incident_id)):
+        items.append((2, n, TimelineItem(a.at, a.kind, a.actor, a.text, a.ref, dict(a.details))))
     items.sort(key=lambda t: (t[2].at, t[0], t[1]))
     return [item for _, _, item in items]

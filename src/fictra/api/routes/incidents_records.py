@@ -1,15 +1,6 @@
-"""The incidents API (prefix /api/v1/incidents).
+"""The incidents API, continued (prefix /api/v1/incidents): corrective-action tasks, stakeholder
+updates, meetings, evidence and the report. The incident itself is :mod:`fictra.api.routes.incidents`.
 
-GET    /incidents?status=&severity=&category=    list, newest first                    incidents.read
-POST   /incidents                                 declare {title,severity,category,...}  incidents.declare
-GET    /incidents/{id}                            outputs, roles, tasks, timeline        incidents.read
-GET    /incidents/{id}/timeline                   the merged timeline                    incidents.read
-POST   /incidents/{id}/advance                    {to_phase, note}                       incidents.manage
-POST   /incidents/{id}/classification             {severity, category, reason}           incidents.manage
-POST   /incidents/{id}/outputs                    {key, text, not_required}              incidents.manage
-POST   /incidents/{id}/roles                      {role, username, remove}               incidents.manage
-POST   /incidents/{id}/notes                      {text}                                 incidents.manage
-POST   /incidents/{id}/alerts                     {alert_ids}                            incidents.manage
 GET    /incidents/{id}/tasks                      corrective actions                     incidents.read
 POST   /incidents/{id}/tasks                      {title, owner, due_at}                 incidents.manage
 PATCH  /incidents/{id}/tasks/{task_id}            {status, owner, due_at, title}         incidents.manage
@@ -22,7 +13,6 @@ GET    /incidents/{id}/evidence/{eid}             the stored canonical JSON     
 GET    /incidents/{id}/evidence/{eid}/verify      recompute and compare the hash         incidents.read
 GET    /incidents/{id}/report?format=md|html|pdf  render the report                      incidents.read
 POST   /incidents/{id}/report?format=md|html|pdf  generate it (records the output)       incidents.manage
-POST   /incidents/{id}/close                      {note}                                 incidents.manage
 """
 
 from __future__ import annotations
@@ -30,25 +20,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from fictra.api.deps import DbSession, guarded
-from fictra.auth.deps import Actor, current_actor
+from fictra.api.routes.incidents import MAX_ID, AlertId, CurrentActor, Id, Incidents
 from fictra.errors import ConflictError, UsageError
-from fictra.incidents import communications, evidence, report, service, tasks
-from fictra.incidents.schemas import IncidentSummary, IncidentView, MeetingView, TaskView
-from fictra.incidents.timeline import timeline
-from fictra.incidents.wiring import IncidentsContext
+from fictra.incidents import communications, evidence, report, tasks
+from fictra.incidents.queries import get_incident
+from fictra.incidents.schemas import MeetingView, TaskView
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
-CurrentActor = Annotated[Actor, Depends(current_actor)]
-MAX_ID = 2**31 - 1
-Id = Annotated[int, Path(ge=1, le=MAX_ID, description="Incident id.")]
 TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="Task id.")]
 EvidenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="Evidence id.")]
-AlertId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Format = Literal["md", "html", "pdf"]
 REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -56,80 +41,6 @@ REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {"text/markdown": {}, "text/html": {}, "application/pdf": {}},
     }
 }
-
-
-def incidents_context(request: Request) -> IncidentsContext:
-    """The running platform's incidents context, or one built from the app's config (cached; it has no
-    RPC pool, so on-demand evidence needs the platform)."""
-    app_ctx = request.app.state.context
-    found = getattr(app_ctx.platform, "incidents", None) if app_ctx.platform is not None else None
-    if isinstance(found, IncidentsContext):
-        return found
-    cached = getattr(request.app.state, "incidents_context", None)
-    if isinstance(cached, IncidentsContext):
-        return cached
-    ctx = IncidentsContext(config=app_ctx.config_set.incidents, clock=app_ctx.clock)
-    if app_ctx.platform is not None:
-        ctx.pool, ctx.manifest = app_ctx.platform.pool, app_ctx.platform.manifest
-    request.app.state.incidents_context = ctx
-    return ctx
-
-
-Incidents = Annotated[IncidentsContext, Depends(incidents_context)]
-
-
-class TimelineEntry(BaseModel):
-    at: datetime
-    kind: str
-    actor: str
-    text: str
-    ref: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-
-
-class IncidentDetail(IncidentView):
-    timeline: list[TimelineEntry]
-
-
-class DeclareBody(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
-    severity: Literal["P0", "P1", "P2", "P3"]
-    category: Literal["smart_contract", "security", "market", "infrastructure", "oracle", "compliance"]
-    alert_ids: list[AlertId] = Field(default_factory=list, max_length=100)
-    summary: str | None = Field(default=None, max_length=20_000)
-
-
-class AdvanceBody(BaseModel):
-    to_phase: Literal["response", "recovery", "post_incident", "closed"]
-    note: str | None = Field(default=None, max_length=4000)
-
-
-class ClassifyBody(BaseModel):
-    severity: Literal["P0", "P1", "P2", "P3"] | None = None
-    category: (
-        Literal["smart_contract", "security", "market", "infrastructure", "oracle", "compliance"] | None
-    ) = None
-    reason: str | None = Field(default=None, max_length=4000)
-
-
-class OutputBody(BaseModel):
-    key: str = Field(min_length=1, max_length=64)
-    text: str = Field(min_length=1, max_length=20_000)
-    not_required: bool = False
-
-
-class RoleBody(BaseModel):
-    role: Literal["commander", "scribe", "liaison", "responder"]
-    username: str = Field(min_length=1, max_length=64)
-    remove: bool = False
-
-
-class NoteBody(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
-
-
-class AlertsBody(BaseModel):
-    alert_ids: list[AlertId] = Field(min_length=1, max_length=100)
 
 
 class TaskBody(BaseModel):
@@ -190,150 +101,9 @@ class VerifyView(BaseModel):
     verified: bool
 
 
-class CloseBody(BaseModel):
-    note: str | None = Field(default=None, max_length=4000)
-
-
 def _aware(name: str, value: datetime | None) -> None:
     if value is not None and value.tzinfo is None:
         raise UsageError(f"'{name}' has value '{value.isoformat()}' without a time zone; add Z or +00:00.")
-
-
-async def _detail(session: DbSession, incident_id: int) -> IncidentDetail:
-    view = await service.get_incident(session, incident_id)
-    items = await timeline(session, incident_id)
-    return IncidentDetail(
-        **view.model_dump(),
-        timeline=[
-            TimelineEntry(at=i.at, kind=i.kind, actor=i.actor, text=i.text, ref=i.ref, details=i.details)
-            for i in items
-        ],
-    )
-
-
-@router.get("", summary="Incidents, newest first", **guarded("incidents.read"))
-async def incidents_list(
-    session: DbSession,
-    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
-    severity: Annotated[Literal["P0", "P1", "P2", "P3"] | None, Query()] = None,
-    category: Annotated[
-        Literal["smart_contract", "security", "market", "infrastructure", "oracle", "compliance"] | None,
-        Query(),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[IncidentSummary]:
-    return await service.list_incidents(
-        session, status=status, severity=severity, category=category, limit=limit
-    )
-
-
-@router.post("", summary="Declare an incident", status_code=201, **guarded("incidents.declare"))
-async def incidents_declare(
-    session: DbSession, ictx: Incidents, actor: CurrentActor, body: DeclareBody
-) -> IncidentView:
-    return await service.declare(
-        session,
-        title=body.title,
-        severity=body.severity,
-        category=body.category,
-        actor=actor,
-        clock=ictx.clock,
-        alert_ids=body.alert_ids,
-        summary=body.summary,
-        config=ictx.config,
-    )
-
-
-@router.get(
-    "/{incident_id}", summary="One incident with its outputs, roles and timeline", **guarded("incidents.read")
-)
-async def incidents_show(session: DbSession, incident_id: Id) -> IncidentDetail:
-    return await _detail(session, incident_id)
-
-
-@router.get("/{incident_id}/timeline", summary="The merged timeline", **guarded("incidents.read"))
-async def incidents_timeline(session: DbSession, incident_id: Id) -> list[TimelineEntry]:
-    return (await _detail(session, incident_id)).timeline
-
-
-@router.post("/{incident_id}/advance", summary="Move to the next phase", **guarded("incidents.manage"))
-async def incidents_advance(
-    session: DbSession, ictx: Incidents, actor: CurrentActor, incident_id: Id, body: AdvanceBody
-) -> IncidentView:
-    return await service.advance(
-        session,
-        incident_id=incident_id,
-        to_phase=body.to_phase,
-        actor=actor,
-        clock=ictx.clock,
-        note=body.note,
-    )
-
-
-@router.post(
-    "/{incident_id}/classification", summary="Change severity or category", **guarded("incidents.manage")
-)
-async def incidents_classify(
-    session: DbSession, ictx: Incidents, actor: CurrentActor, incident_id: Id, body: ClassifyBody
-) -> IncidentView:
-    return await service.reclassify(
-        session,
-        incident_id=incident_id,
-        actor=actor,
-        clock=ictx.clock,
-        severity=body.severity,
-        category=body.category,
-        reason=body.reason,
-        config=ictx.config,
-    )
-
-
-@router.post("/{incident_id}/outputs", summary="Record a phase output", **guarded("incidents.manage"))
-async def incidents_output(
-    session: DbSession, ictx: Incidents, actor: CurrentActor, incident_id: Id, body: OutputBody
-) -> IncidentView:
-    return await service.record_output(
-        session,
-        incident_id=incident_id,
-        key=body.key,
-        text=body.text,
-        actor=actor,
-        clock=ictx.clock,
-        not_required=body.not_required,
-    )
-
-
-@router.post("/{incident_id}/roles", summary="Assign or remove a role", **guarded("incidents.manage"))
-async def incidents_role(
-    session: DbSession, ictx: Incidents, actor: CurrentActor, incident_id: Id, body: RoleBody
-) -> IncidentView:
-    return await service.assign_role(
-        session,
-        incident_id=incident_id,
-        role=body.role,
-        username=body.username,
-        actor=actor,
-        clock=ictx.clock,
-        remove=body.remove,
-    )
-
-
-@router.post("/{incident_id}/notes", summary="Add a note to the timeline", **guarded("incidents.manage"))
-async def incidents_note(
-    session: DbSession, ictx: Incidents, actor: CurrentActor, incident_id: Id, body: NoteBody
-) -> IncidentView:
-    return await service.add_note(
-        session, incident_id=incident_id, text=body.text, actor=actor, clock=ictx.clock
-    )
-
-
-@router.post("/{incident_id}/alerts", summary="Link more alerts", **guarded("incidents.manage"))
-async def incidents_link(
-    session: DbSession, ictx: Incidents, actor: CurrentActor, incident_id: Id, body: AlertsBody
-) -> IncidentView:
-    return await service.link_alerts(
-        session, incident_id=incident_id, alert_ids=body.alert_ids, actor=actor, clock=ictx.clock
-    )
 
 
 @router.get("/{incident_id}/tasks", summary="Corrective actions", **guarded("incidents.read"))
@@ -466,7 +236,7 @@ async def incidents_evidence_collect(
     incident_id: Id,
     body: EvidenceBody | None = None,
 ) -> EvidenceView:
-    await service.get_incident(session, incident_id)
+    await get_incident(session, incident_id)
     if ictx.pool is None or ictx.manifest is None:
         raise ConflictError(
             "Evidence is collected through the running platform's RPC pool; this server has none "
@@ -529,7 +299,7 @@ def _report_response(incident_id: int, fmt: str, data: bytes) -> Response:
 async def incidents_report(
     session: DbSession, ictx: Incidents, incident_id: Id, format: Annotated[Format, Query()] = "md"
 ) -> Response:
-    data = await report.render(session, incident_id, format, clock=ictx.clock)
+    data = await report.render(session, incident_id, format, clock=ictx.clock, actions=ictx.actions)
     return _report_response(incident_id, format, data)
 
 
@@ -547,17 +317,7 @@ async def incidents_report_generate(
     incident_id: Id,
     format: Annotated[Format, Query()] = "pdf",
 ) -> Response:
-    data = await report.generate(session, incident_id=incident_id, fmt=format, actor=actor, clock=ictx.clock)
-    return _report_response(incident_id, format, data)
-
-
-@router.post("/{incident_id}/close", summary="Close the incident", **guarded("incidents.manage"))
-async def incidents_close(
-    session: DbSession, ictx: Incidents, actor: CurrentActor, incident_id: Id, body: CloseBody | None = None
-) -> IncidentView:
-    return await service.close(
-        session, incident_id=incident_id, actor=actor, clock=ictx.clock, note=body.note if body else None
+    data = await report.generate(
+        session, incident_id=incident_id, fmt=format, actor=actor, clock=ictx.clock, actions=ictx.actions
     )
-
-
-__all__ = ["router"]
+    return _report_response(incident_id, format, data)
