@@ -39,7 +39,8 @@ OPTIONAL_ROUTERS = (
     "fictra.response.views",
     "fictra.notify.views",
     "fictra.emergency.views",
-    "fictra.incidents.views",
+    "fictra.api.routes.incidents",
+    "fictra.api.routes.incidents_records",
     "fictra.web.views",
 )
 _ERRORS = {
