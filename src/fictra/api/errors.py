@@ -2,10 +2,12 @@
 
     {"error": {"code": "not_found", "message": "No alert with id '7'.", "request_id": "3f2a..."}}
 
-Domain errors map to statuses here and only here: NotFoundError 404, ConflictError 409,
-PermissionDeniedError 403, UsageError/ConfigError 422 (and invalid requests 422), unauthenticated 401.
-Anything unexpected becomes 500 ``internal`` with the request id; the traceback goes to the log under
-that id, with anything that looks like a credential scrubbed (and never to the client).
+Domain errors map to statuses here and only here (:func:`status_for`, used by the API's handlers and the
+console's error pages alike): NotFoundError 404, ConflictError 409, PermissionDeniedError 403,
+UsageError/ConfigError 422 (and invalid requests, numbers out of range 422), unauthenticated 401, the
+database or the chain unavailable 503. :func:`problem_of` shapes what the client sees (code, message,
+request id) for both. Anything unexpected becomes 500 ``internal`` with the request id; the traceback goes
+to the log under that id, with anything that looks like a credential scrubbed (and never to the client).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fictra.api.limits import INT64_MAX
 from fictra.errors import (
     AuthenticationError,
     ChainError,
@@ -106,29 +109,78 @@ def error_response(
     )
 
 
-def status_for(exc: FictraError) -> tuple[int, ErrorCode]:
-    """The HTTP status and code of a domain error (500 ``internal`` for one this table does not know)."""
-    for cls, http, name in _DOMAIN:
-        if isinstance(exc, cls):
-            return http, name
+def status_for(exc: BaseException) -> int:
+    """The HTTP status of an exception, for the API and the console alike: a domain error by its class, an
+    invalid request or an out-of-range number 422, an HTTPException its own, anything else 500."""
+    return _classify(exc)[0]
+
+
+def _classify(exc: BaseException) -> tuple[int, ErrorCode]:
+    if isinstance(exc, FictraError):
+        for cls, http, name in _DOMAIN:
+            if isinstance(exc, cls):
+                return http, name
+        return 500, "internal"
+    if isinstance(exc, RequestValidationError | OverflowError):
+        return 422, "invalid"
+    if isinstance(exc, HTTPException):
+        code = _BY_STATUS.get(exc.status_code, "internal" if exc.status_code >= 500 else "invalid")
+        return exc.status_code, code
     return 500, "internal"
+
+
+def internal_message(rid: str) -> str:
+    return f"Internal error. Quote request id {rid} to the operators (it is in the log)."
+
+
+def message_for(exc: BaseException, *, rid: str) -> str:
+    """What the client is told: a domain error's ``user_message``, an invalid request's problems, an
+    HTTPException's detail; never an unexpected exception's text (only the request id)."""
+    if isinstance(exc, FictraError):
+        return exc.user_message
+    if isinstance(exc, RequestValidationError):
+        problems = "; ".join(f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors())
+        return f"Invalid request: {problems}."
+    if isinstance(exc, OverflowError):
+        return f"A number in the request is out of range (at most {INT64_MAX})."
+    if isinstance(exc, HTTPException):
+        return exc.detail if isinstance(exc.detail, str) else "Request failed."
+    return internal_message(rid)
+
+
+def problem_of(request: Request, exc: BaseException) -> tuple[int, ErrorDetail]:
+    """The status and the error body (code, message, request id) of ``exc``: what the API answers in JSON
+    and the console's error page shows."""
+    status, code = _classify(exc)
+    rid = request_id(request)
+    return status, ErrorDetail(code=code, message=message_for(exc, rid=rid), request_id=rid)
+
+
+def log_unexpected(exc: BaseException, *, method: object, path: object, rid: str) -> None:
+    """The traceback of an unexpected exception, credentials scrubbed, under the request id."""
+    log.error(
+        "Unexpected error answering %s %s (request id %s)\n%s",
+        method,
+        path,
+        rid,
+        scrub("".join(traceback.format_exception(exc))).rstrip(),
+    )
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, FictraError):  # pragma: no cover - registered for FictraError only
         raise exc
-    status, code = status_for(exc)
+    status, detail = problem_of(request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return error_response(request, status=status, code=code, message=exc.user_message, headers=headers)
+    return error_response(request, status=status, code=detail.code, message=detail.message, headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, HTTPException):  # pragma: no cover
         raise exc
-    code = _BY_STATUS.get(exc.status_code, "internal" if exc.status_code >= 500 else "invalid")
-    message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    status, detail = problem_of(request, exc)
     return error_response(
-        request, status=exc.status_code, code=code, message=message, headers=dict(exc.headers or {})
+        request, status=status, code=detail.code, message=detail.message, headers=dict(exc.headers or {})
     )
 
 
@@ -140,8 +192,8 @@ def _where(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RequestValidationError):  # pragma: no cover
         raise exc
-    problems = "; ".join(f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors())
-    return error_response(request, status=422, code="invalid", message=f"Invalid request: {problems}.")
+    status, detail = problem_of(request, exc)
+    return error_response(request, status=status, code=detail.code, message=detail.message)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -182,21 +234,11 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            log.error(
-                "Unexpected error answering %s %s (request id %s)\n%s",
-                scope.get("method"),
-                scope.get("path"),
-                rid,
-                scrub("".join(traceback.format_exception(exc))).rstrip(),
-            )
+            log_unexpected(exc, method=scope.get("method"), path=scope.get("path"), rid=rid)
             if started:
                 raise
             body = ErrorResponse(
-                error=ErrorDetail(
-                    code="internal",
-                    message=f"Internal error. Quote request id {rid} to the operators (it is in the log).",
-                    request_id=rid,
-                )
+                error=ErrorDetail(code="internal", message=internal_message(rid), request_id=rid)
             )
             response = JSONResponse(body.model_dump(), status_code=500, headers={REQUEST_ID_HEADER: rid})
             await response(scope, receive, send)

@@ -29,7 +29,17 @@ from fictra.auth.tokens import resolve_token
 from fictra.clock import Clock
 from fictra.errors import AuthenticationError, PermissionDeniedError
 
-__all__ = ["SYSTEM", "Actor", "cli_actor", "csrf_token", "current_actor", "require"]
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "CsrfRejected",
+    "PasswordChangeRequired",
+    "authorize",
+    "cli_actor",
+    "csrf_token",
+    "current_actor",
+    "require",
+]
 
 SESSION_COOKIE = "fictra_session"
 CSRF_COOKIE = "fictra_csrf"
@@ -47,6 +57,15 @@ MUST_CHANGE_ALLOWED = frozenset(
         "/account/password",
     }
 )
+
+
+class CsrfRejected(PermissionDeniedError):
+    """An unsafe request with a session cookie but without its CSRF token (403; the console's "Form
+    expired" page)."""
+
+
+class PasswordChangeRequired(PermissionDeniedError):
+    """The actor still has a one-time password (403; the console sends them to its password page)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +150,7 @@ async def _from_session(request: Request, env: AuthEnv, raw: str) -> Actor:
             submitted = await _submitted_csrf(request)
             cookie = request.cookies.get(CSRF_COOKIE)
             if not submitted or submitted != cookie or not csrf_matches(row, submitted):
-                raise PermissionDeniedError(
+                raise CsrfRejected(
                     f"Missing or wrong CSRF token: send the {CSRF_COOKIE} cookie's value in the "
                     f"{CSRF_HEADER} header (or the csrf_token form field). Reload the page if it persists."
                 )
@@ -158,12 +177,23 @@ async def current_actor(request: Request) -> Actor:
             "Sign in first (POST /api/v1/auth/login) or send 'Authorization: Bearer <token>'."
         )
     if actor.must_change_password and request.url.path not in MUST_CHANGE_ALLOWED:
-        raise PermissionDeniedError(
+        raise PasswordChangeRequired(
             f"'{actor.username}' must change the one-time password first (POST /api/v1/auth/password with "
             "current_password and new_password, or the console's password page); until then only that, "
             "/api/v1/auth/me and signing out are allowed."
         )
     request.state.actor = actor
+    return actor
+
+
+def authorize(actor: Actor, permission: str) -> Actor:
+    """The one permission decision (API routes, console pages, and handlers whose permission depends on the
+    request, like an alert's action): ``actor`` when they hold ``permission``, else PermissionDeniedError."""
+    if not actor.can(permission):
+        raise PermissionDeniedError(
+            f"'{actor.username}' (roles: {', '.join(actor.roles) or 'none'}; via {actor.via}) lacks the "
+            f"permission '{permission}'."
+        )
     return actor
 
 
@@ -173,13 +203,7 @@ def require(permission: str) -> Callable[[Request], Awaitable[Actor]]:
         raise ValueError(f"require(): unknown permission {permission!r}; add it to PERMISSIONS first")
 
     async def dependency(request: Request) -> Actor:
-        actor = await current_actor(request)
-        if not actor.can(permission):
-            raise PermissionDeniedError(
-                f"'{actor.username}' (roles: {', '.join(actor.roles) or 'none'}; via {actor.via}) lacks the "
-                f"permission '{permission}'."
-            )
-        return actor
+        return authorize(await current_actor(request), permission)
 
     dependency.__name__ = f"require_{permission.replace('.', '_')}"
     return dependency

@@ -1,31 +1,53 @@
-"""Who is looking at a console page, and what happens when nobody is signed in.
+"""The console on the API's plumbing: the same permission dependency, the same status for every error, only
+the rendering differs.
 
-Pages use :func:`signed_in` (the auth module's ``current_actor``: session cookie or bearer token) and send
-people without a session to the login page; htmx refreshes get a 401 so the script redirects the whole
-page instead of swapping a login form into a table.
+A page declares its permission exactly as an API route does, with :func:`fictra.api.deps.guarded` (the
+auth module's ``require(permission)`` dependency, published as ``x-permission`` for the permission
+matrix), and receives the signed-in actor as :data:`SignedIn`:
+
+    router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
+
+    @router.get("/alerts", **guarded("alerts.read"))
+    async def alerts_page(request: Request, actor: SignedIn) -> Response: ...
+
+Where the API answers a refusal in JSON, :class:`ConsoleRoute` answers in HTML (:func:`refusal`): no
+credentials -> the login page (htmx refreshes: 401 with ``HX-Redirect`` so the whole page moves), a
+one-time password not changed yet -> the password page, a form without its CSRF token -> "Form expired",
+any other error -> the error page with the status :func:`fictra.api.errors.status_for` gives the API and
+the same message and request id.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
-from fictra.api.deps import PERMISSION_KEY, app_context
+from fictra.api.deps import app_context
+from fictra.api.errors import REQUEST_ID_HEADER, problem_of
 from fictra.auth.actor import Actor
-from fictra.errors import AuthenticationError
+from fictra.auth.deps import CsrfRejected, PasswordChangeRequired, csrf_token, current_actor
+from fictra.errors import AuthenticationError, FictraError
 from fictra.web.templating import render
 
-
-async def signed_in(request: Request) -> Actor | None:
-    from fictra.auth.deps import current_actor
-
-    try:
-        return await current_actor(request)
-    except AuthenticationError:
-        return None
+SignedIn = Annotated[Actor, Depends(current_actor)]
+PASSWORD_PAGE = "/account/password"  # noqa: S105 (a path, not a password)
+HEADINGS = {
+    400: "Bad request",
+    401: "Sign in first",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Not possible now",
+    413: "Too large",
+    422: "Invalid request",
+    503: "Unavailable",
+}
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def is_htmx(request: Request) -> bool:
@@ -39,54 +61,70 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def to_login(request: Request) -> Response:
+def _here(request: Request) -> str:
+    return safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+
+
+def _moved(request: Request, target: str, *, htmx_status: int) -> Response:
     if is_htmx(request):
-        return Response(status_code=401, headers={"HX-Redirect": "/login"})
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(safe_next(target))}", status_code=303)
+        return Response(status_code=htmx_status, headers={"HX-Redirect": target.split("?")[0]})
+    return RedirectResponse(target, status_code=303)
 
 
-def csrf_for(request: Request) -> str:
-    from fictra.auth.deps import csrf_token
+def to_login(request: Request) -> Response:
+    return _moved(request, f"/login?next={quote(_here(request))}", htmx_status=401)
 
-    return csrf_token(request)
+
+def to_password(request: Request) -> Response:
+    """Where a user with a one-time password is sent from every page until they change it."""
+    here = _here(request)
+    target = PASSWORD_PAGE if here in ("/", PASSWORD_PAGE) else f"{PASSWORD_PAGE}?next={quote(here)}"
+    return _moved(request, target, htmx_status=403)
 
 
 def page(
-    request: Request, actor: Actor, name: str, *, status_code: int = 200, **context: Any
+    request: Request, actor: Actor | None, name: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     """Render ``name`` for ``actor`` with what every page needs (actor, csrf token, now)."""
     ctx = app_context(request)
     context.setdefault("now", ctx.clock.now())
-    html = render(name, actor=actor, csrf=csrf_for(request), **context)
+    html = render(name, actor=actor, csrf=csrf_token(request), **context)
     return HTMLResponse(html, status_code=status_code)
 
 
-def needs(permission: str) -> dict[str, Any]:
-    """Route keyword arguments declaring the permission a console route checks in its handler (it answers
-    with the console's HTML login redirect / "Not allowed" page rather than the API's JSON errors), so
-    the permission matrix holds every role to it: ``@router.get("/charts", **needs("metrics.read"))``."""
-    from fictra.auth.permissions import PERMISSIONS
-
-    if permission not in PERMISSIONS:
-        raise ValueError(f"Unknown permission '{permission}': add it to fictra.auth.permissions.PERMISSIONS.")
-    return {"openapi_extra": {PERMISSION_KEY: permission}}
+def acting(request: Request) -> Actor | None:
+    """The actor already resolved for this request (by the route's permission dependency), if any."""
+    found = getattr(request.state, "actor", None)
+    return found if isinstance(found, Actor) else None
 
 
-def forbidden(request: Request, actor: Actor, permission: str) -> HTMLResponse:
-    return page(
+def error_page(
+    request: Request,
+    exc: FictraError | RequestValidationError | OverflowError,
+    *,
+    page_name: str = "",
+    heading: str | None = None,
+) -> HTMLResponse:
+    """The console's page for an error: the API's status, message and request id for it."""
+    status, detail = problem_of(request, exc)
+    message = detail.message
+    if status == 403:
+        message += " Ask an administrator if you need it."
+    response = page(
         request,
-        actor,
+        acting(request),
         "error.html",
-        status_code=403,
-        page="",
-        heading="Not allowed",
-        message=f"Your role ({', '.join(actor.roles)}) does not have the permission '{permission}'. "
-        "Ask an administrator if you need it.",
+        status_code=status,
+        page=page_name,
+        heading=heading or HEADINGS.get(status, "Error"),
+        message=message,
+        request_id=detail.request_id,
     )
+    response.headers[REQUEST_ID_HEADER] = detail.request_id
+    return response
 
 
-def form_expired() -> HTMLResponse:
+def form_expired(request: Request) -> HTMLResponse:
     """A POST whose CSRF token does not match the session (an old tab, a forged form)."""
     html = render(
         "error.html",
@@ -99,8 +137,28 @@ def form_expired() -> HTMLResponse:
     return HTMLResponse(html, status_code=403)
 
 
-def not_found(request: Request, actor: Actor, *, page_name: str, heading: str, message: str) -> HTMLResponse:
-    """The console's 404 page for an object that does not exist (``message``: the service's words)."""
-    return page(
-        request, actor, "error.html", status_code=404, page=page_name, heading=heading, message=message
-    )
+def refusal(request: Request, exc: FictraError | RequestValidationError | OverflowError) -> Response:
+    """How the console answers what the API answers with a JSON error."""
+    if isinstance(exc, AuthenticationError):
+        return to_login(request)
+    if isinstance(exc, PasswordChangeRequired):
+        return to_password(request)
+    if isinstance(exc, CsrfRejected):
+        return form_expired(request)
+    return error_page(request, exc)
+
+
+class ConsoleRoute(APIRoute):
+    """A console route: the same dependencies as the API's routes, errors rendered by :func:`refusal`
+    instead of the API's JSON handlers."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (FictraError, RequestValidationError, OverflowError) as exc:
+                return refusal(request, exc)
+
+        return console_handler

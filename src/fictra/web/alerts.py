@@ -13,17 +13,19 @@ from fastapi.responses import RedirectResponse, Response
 from fictra.alerting import actions
 from fictra.alerting.queries import get_alert, list_alerts
 from fictra.alerting.schemas import AlertView
-from fictra.api.deps import app_context
+from fictra.api.deps import app_context, guarded
+from fictra.api.errors import status_for
 from fictra.auth.actor import Actor
-from fictra.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
-from fictra.web.access import forbidden, form_expired, needs, not_found, page, signed_in, to_login
+from fictra.auth.deps import authorize
+from fictra.errors import ConflictError, NotFoundError, UsageError
+from fictra.web.access import ConsoleRoute, SignedIn, error_page, page
 from fictra.web.escalation import RESPONSE_ACTIONS, SNOOZES, response_for, run_response_action
 from fictra.web.evidence import evidence_rows, timeline
 from fictra.web.health import AREA_TITLES, area_of
 from fictra.web.overview import areas_map
 from fictra.web.templating import SEVERITIES
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 LIST_LIMIT = 500
 ACTIONS = {
     "acknowledge": "alerts.acknowledge",
@@ -94,24 +96,19 @@ async def _filtered(request: Request, filters: Filters) -> dict[str, Any]:
     }
 
 
-async def _list(request: Request, template: str) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("alerts.read"):
-        return forbidden(request, actor, "alerts.read")
+async def _list(request: Request, actor: Actor, template: str) -> Response:
     data = await _filtered(request, Filters.of(request))
     return page(request, actor, template, page="alerts", **data)
 
 
-@router.get("/alerts", **needs("alerts.read"))
-async def alerts_page(request: Request) -> Response:
-    return await _list(request, "alerts.html")
+@router.get("/alerts", **guarded("alerts.read"))
+async def alerts_page(request: Request, actor: SignedIn) -> Response:
+    return await _list(request, actor, "alerts.html")
 
 
-@router.get("/ui/alerts", **needs("alerts.read"))
-async def alerts_fragment(request: Request) -> Response:
-    response = await _list(request, "partials/alerts_table.html")
+@router.get("/ui/alerts", **guarded("alerts.read"))
+async def alerts_fragment(request: Request, actor: SignedIn) -> Response:
+    response = await _list(request, actor, "partials/alerts_table.html")
     if request.headers.get("HX-Trigger") == "alert-filters" and response.status_code == 200:
         # the filters changed: the address bar follows, so a reload or a shared link keeps them
         query = urlencode([(k, v) for k, v in request.query_params.items() if v])
@@ -128,9 +125,7 @@ async def _detail(
             alert = await get_alert(session, str(alert_id))
             response = await response_for(request, session, alert_id)
     except NotFoundError as exc:
-        return not_found(
-            request, actor, page_name="alerts", heading="No such alert", message=exc.user_message
-        )
+        return error_page(request, exc, page_name="alerts", heading="No such alert")
     return page(
         request,
         actor,
@@ -147,39 +142,22 @@ async def _detail(
     )
 
 
-@router.get("/alerts/{alert_id}", **needs("alerts.read"))
-async def alert_page(request: Request, alert_id: int) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("alerts.read"):
-        return forbidden(request, actor, "alerts.read")
+@router.get("/alerts/{alert_id}", **guarded("alerts.read"))
+async def alert_page(request: Request, alert_id: int, actor: SignedIn) -> Response:
     return await _detail(request, actor, alert_id, "alert_detail.html")
 
 
-@router.get("/ui/alerts/{alert_id}", **needs("alerts.read"))
-async def alert_fragment(request: Request, alert_id: int, part: str = "state") -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("alerts.read"):
-        return forbidden(request, actor, "alerts.read")
+@router.get("/ui/alerts/{alert_id}", **guarded("alerts.read"))
+async def alert_fragment(request: Request, alert_id: int, actor: SignedIn, part: str = "state") -> Response:
     template = "partials/alert_history.html" if part == "history" else "partials/alert_state.html"
     return await _detail(request, actor, alert_id, template)
 
 
-@router.post("/alerts/{alert_id}/action", **needs("alerts.read"))
-async def alert_action(request: Request, alert_id: int) -> Response:
+@router.post("/alerts/{alert_id}/action", **guarded("alerts.read"))
+async def alert_action(request: Request, alert_id: int, actor: SignedIn) -> Response:
     """The detail page's form: ``action`` is one of :data:`ACTIONS` (each needs its own permission, on top
-    of the declared ``alerts.read``); ``note`` the optional text."""
-    try:
-        actor = await signed_in(request)  # with a session cookie this checks the form's CSRF token
-    except PermissionDeniedError:
-        return form_expired()
-    if actor is None:
-        return to_login(request)
-    if not actor.can("alerts.read"):  # the declared floor; each action then needs its own (ACTIONS)
-        return forbidden(request, actor, "alerts.read")
+    of the declared ``alerts.read``, decided by the same :func:`~fictra.auth.deps.authorize`); ``note`` the
+    optional text."""
     form = await request.form()
     action = str(form.get("action") or "")
     note = str(form.get("note") or "")
@@ -193,8 +171,7 @@ async def alert_action(request: Request, alert_id: int) -> Response:
             status_code=422,
             action_error=f"Unknown action '{action}'; use one of {', '.join(ACTIONS)}.",
         )
-    if not actor.can(permission):
-        return forbidden(request, actor, permission)
+    authorize(actor, permission)  # refused: the console's 403 page
     context = app_context(request)
     try:
         async with context.sessions() as session, session.begin():
@@ -222,8 +199,12 @@ async def alert_action(request: Request, alert_id: int) -> Response:
     except NotFoundError:
         return await _detail(request, actor, alert_id, "alert_detail.html")
     except (ConflictError, UsageError) as exc:
-        code = 409 if isinstance(exc, ConflictError) else 422
         return await _detail(
-            request, actor, alert_id, "alert_detail.html", status_code=code, action_error=exc.user_message
+            request,
+            actor,
+            alert_id,
+            "alert_detail.html",
+            status_code=status_for(exc),
+            action_error=exc.user_message,
         )
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)

@@ -10,22 +10,17 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from fictra.alerting.models import Alert
-from fictra.api.deps import app_context
+from fictra.api.deps import app_context, guarded
 from fictra.chain.fetch import fetch_blocks
 from fictra.errors import FictraError
-from fictra.web.access import forbidden, needs, page, signed_in, to_login
+from fictra.web.access import ConsoleRoute, SignedIn, page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 ALERTS_SHOWN = 50
 
 
-@router.get("/blocks/{number}", **needs("networks.read"))
-async def block_page(request: Request, number: int) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("networks.read"):
-        return forbidden(request, actor, "networks.read")
+@router.get("/blocks/{number}", **guarded("networks.read"))
+async def block_page(request: Request, number: int, actor: SignedIn) -> Response:
     context = app_context(request)
     expected = (request.query_params.get("hash") or "").lower() or None
     highlight = {h.lower() for h in request.query_params.getlist("tx")}

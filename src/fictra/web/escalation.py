@@ -8,11 +8,11 @@ from datetime import timedelta
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.api.routes.response import response_context
 from fictra.auth.actor import Actor
 from fictra.errors import NotFoundError, UsageError
 from fictra.response import actions
 from fictra.response.queries import ResponseView, response_of
-from fictra.response.views import response_context
 
 SNOOZES: dict[str, timedelta] = {
     "15m": timedelta(minutes=15),

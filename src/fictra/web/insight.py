@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fictra.api.deps import app_context
+from fictra.api.deps import app_context, guarded
 from fictra.audit.anchor import AnchorClient, load_anchor
 from fictra.audit.checkpoints import count_checkpoints
 from fictra.audit.schemas import VerifyView
@@ -17,9 +17,9 @@ from fictra.audit.service import count_entries, list_entries
 from fictra.audit.signing import AuditVerifier, load_verifier
 from fictra.audit.verify import verify_log
 from fictra.errors import ConfigError, FictraError
-from fictra.web.access import forbidden, needs, page, signed_in, to_login
+from fictra.web.access import ConsoleRoute, SignedIn, page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 PAGE_SIZE = 50
 
 
@@ -62,23 +62,13 @@ async def _audit_data(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/audit", **needs("audit.read"))
-async def audit_page(request: Request) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("audit.read"):
-        return forbidden(request, actor, "audit.read")
+@router.get("/audit", **guarded("audit.read"))
+async def audit_page(request: Request, actor: SignedIn) -> Response:
     return page(request, actor, "audit.html", page="audit", **await _audit_data(request))
 
 
-@router.get("/ui/audit", **needs("audit.read"))
-async def audit_fragment(request: Request) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("audit.read"):
-        return forbidden(request, actor, "audit.read")
+@router.get("/ui/audit", **guarded("audit.read"))
+async def audit_fragment(request: Request, actor: SignedIn) -> Response:
     return page(request, actor, "partials/audit_table.html", page="audit", **await _audit_data(request))
 
 
@@ -102,13 +92,8 @@ async def verification(request: Request, *, anchor: bool) -> VerifyView:
             return VerifyView.of(await verify_log(session, verifier=verifier, anchor=client))
 
 
-@router.get("/ui/audit/verify", **needs("audit.read"))
-async def audit_verify_fragment(request: Request) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("audit.read"):
-        return forbidden(request, actor, "audit.read")
+@router.get("/ui/audit/verify", **guarded("audit.read"))
+async def audit_verify_fragment(request: Request, actor: SignedIn) -> Response:
     if not actor.can("audit.verify"):
         return page(request, actor, "partials/audit_verify.html", report=None, problem=None, allowed=False)
     try:

@@ -15,14 +15,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fictra.api.deps import app_context
-from fictra.auth.deps import CSRF_COOKIE, SESSION_COOKIE, auth_env, source_of
+from fictra.auth.actor import Actor
+from fictra.auth.deps import CSRF_COOKIE, SESSION_COOKIE, auth_env, current_actor, source_of
 from fictra.auth.service import login as check_login
 from fictra.auth.sessions import revoke_session
 from fictra.errors import AuthenticationError, FictraError
-from fictra.web.access import safe_next, signed_in
+from fictra.web.access import PASSWORD_PAGE, ConsoleRoute, safe_next
 from fictra.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
+
+
+async def signed_in(request: Request) -> Actor | None:
+    """The signed-in actor, or None (a user who must change a one-time password is sent to that page)."""
+    try:
+        return await current_actor(request)
+    except AuthenticationError:
+        return None
 
 
 def _secure(request: Request) -> bool:
@@ -92,6 +101,8 @@ async def login_submit(request: Request) -> Response:
         return _login_form(
             request, next_url=next_url, username=username, status_code=400, error=exc.user_message
         )
+    if result.must_change_password:  # a one-time password: choose one's own first, then go on
+        next_url = f"{PASSWORD_PAGE}?next={quote(next_url)}"
     response = RedirectResponse(next_url, status_code=303)
     max_age = max(int((result.expires_at - context.clock.now()).total_seconds()), 60)
     secure = _secure(request)

@@ -7,27 +7,29 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from fictra.api.deps import app_context
-from fictra.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
+from fictra.api.deps import app_context, guarded
+from fictra.api.errors import status_for
+from fictra.api.routes.response import response_context
+from fictra.auth.actor import Actor
+from fictra.errors import ConflictError, NotFoundError, UsageError
 from fictra.notify import service
 from fictra.notify.models import NotificationStatus
 from fictra.response.queries import oncall_now
-from fictra.response.views import response_context
-from fictra.web.access import forbidden, form_expired, needs, page, signed_in, to_login
+from fictra.web.access import ConsoleRoute, SignedIn, page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 LIST_LIMIT = 200
 STATUSES = [s.value for s in NotificationStatus]
 
 
 async def _notifications(
-    request: Request, *, status_code: int = 200, flash: str | None = None, flash_kind: str = "ok"
+    request: Request,
+    actor: Actor,
+    *,
+    status_code: int = 200,
+    flash: str | None = None,
+    flash_kind: str = "ok",
 ) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("notifications.read"):
-        return forbidden(request, actor, "notifications.read")
     status = (request.query_params.get("status") or NotificationStatus.DEAD.value).strip()
     problem = None
     if status not in STATUSES:
@@ -56,22 +58,14 @@ async def _notifications(
     )
 
 
-@router.get("/notifications", **needs("notifications.read"))
-async def notifications_page(request: Request) -> Response:
-    return await _notifications(request)
+@router.get("/notifications", **guarded("notifications.read"))
+async def notifications_page(request: Request, actor: SignedIn) -> Response:
+    return await _notifications(request, actor)
 
 
-@router.post("/notifications/{notification_id}/retry", **needs("notifications.retry"))
-async def notification_retry(request: Request, notification_id: int) -> Response:
+@router.post("/notifications/{notification_id}/retry", **guarded("notifications.retry"))
+async def notification_retry(request: Request, notification_id: int, actor: SignedIn) -> Response:
     """The dead-letter list's Retry button: back in the queue, due now (audited by the notify service)."""
-    try:
-        actor = await signed_in(request)  # with a session cookie this checks the form's CSRF token
-    except PermissionDeniedError:
-        return form_expired()
-    if actor is None:
-        return to_login(request)
-    if not actor.can("notifications.retry"):
-        return forbidden(request, actor, "notifications.retry")
     form = await request.form()
     reason = str(form.get("reason") or "").strip() or None
     context = app_context(request)
@@ -81,18 +75,14 @@ async def notification_retry(request: Request, notification_id: int) -> Response
                 session, notification_id=notification_id, actor=actor, clock=context.clock, reason=reason
             )
     except (NotFoundError, ConflictError, UsageError) as exc:
-        code = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, ConflictError) else 422
-        return await _notifications(request, status_code=code, flash=exc.user_message, flash_kind="error")
+        return await _notifications(
+            request, actor, status_code=status_for(exc), flash=exc.user_message, flash_kind="error"
+        )
     return RedirectResponse(f"/notifications?retried={notification_id}", status_code=303)
 
 
-@router.get("/oncall", **needs("oncall.read"))
-async def oncall_page(request: Request) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("oncall.read"):
-        return forbidden(request, actor, "oncall.read")
+@router.get("/oncall", **guarded("oncall.read"))
+async def oncall_page(request: Request, actor: SignedIn) -> Response:
     context = app_context(request)
     async with context.sessions() as session:
         schedules = await oncall_now(session, response_context(request))

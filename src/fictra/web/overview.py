@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.alerting.queries import list_alerts
 from fictra.alerting.schemas import AlertView
 from fictra.api.context import AppContext
-from fictra.api.deps import app_context
+from fictra.api.deps import app_context, guarded
+from fictra.auth.actor import Actor
 from fictra.chain.models import ChainReorg
-from fictra.web.access import forbidden, needs, page, signed_in, to_login
+from fictra.web.access import ConsoleRoute, SignedIn, page
 from fictra.web.health import area_health, monitor_areas
 from fictra.web.templating import SEVERITIES
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 FIRING_SHOWN = 200  # firing alerts listed on the overview (the alerts page has them all)
 REORGS_SHOWN = 5
 
@@ -61,23 +62,18 @@ async def overview_data(session: AsyncSession, context: AppContext) -> dict[str,
     }
 
 
-async def _render(request: Request, template: str) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("alerts.read"):
-        return forbidden(request, actor, "alerts.read")
+async def _render(request: Request, actor: Actor, template: str) -> Response:
     context = app_context(request)
     async with context.sessions() as session:
         data = await overview_data(session, context)
     return page(request, actor, template, page="overview", **data)
 
 
-@router.get("/", **needs("alerts.read"))
-async def overview(request: Request) -> Response:
-    return await _render(request, "overview.html")
+@router.get("/", **guarded("alerts.read"))
+async def overview(request: Request, actor: SignedIn) -> Response:
+    return await _render(request, actor, "overview.html")
 
 
-@router.get("/ui/overview", **needs("alerts.read"))
-async def overview_fragment(request: Request) -> Response:
-    return await _render(request, "partials/overview_live.html")
+@router.get("/ui/overview", **guarded("alerts.read"))
+async def overview_fragment(request: Request, actor: SignedIn) -> Response:
+    return await _render(request, actor, "partials/overview_live.html")

@@ -13,12 +13,14 @@ import mimetypes
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from fictra.web import actions, alerts, blocks, incidents, insight, login, operations, overview
-from fictra.web.access import forbidden, needs, page, signed_in, to_login
+from fictra.api.deps import guarded
+from fictra.web import account, actions, alerts, blocks, incidents, insight, login, operations, overview
+from fictra.web.access import ConsoleRoute, SignedIn, page
 from fictra.web.templating import STATIC
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 router.include_router(login.router)
+router.include_router(account.router)
 router.include_router(overview.router)
 router.include_router(alerts.router)
 router.include_router(insight.router)
@@ -41,11 +43,6 @@ async def static(path: str) -> Response:
     return FileResponse(target, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/charts", **needs("metrics.read"))
-async def charts(request: Request) -> Response:
-    actor = await signed_in(request)
-    if actor is None:
-        return to_login(request)
-    if not actor.can("metrics.read"):
-        return forbidden(request, actor, "metrics.read")
+@router.get("/charts", **guarded("metrics.read"))
+async def charts(request: Request, actor: SignedIn) -> Response:
     return page(request, actor, "charts.html", page="charts")

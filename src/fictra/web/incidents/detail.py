@@ -1,0 +1,170 @@
+"""One incident's page: its phase steps, the outputs each phase requires (the current phase's with a form
+to record each), roles, notes, corrective-action tasks, communications, evidence, the emergency actions
+linked to it, the live timeline and the report links. The forms post to :mod:`.forms` and
+:mod:`.outreach`, which come back here with a flash or the service's refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.api.deps import app_context, guarded
+from fictra.api.routes.incidents import incidents_context
+from fictra.auth.actor import Actor
+from fictra.errors import NotFoundError
+from fictra.incidents import evidence
+from fictra.incidents.phases import PHASES, Phase, next_phase, output_spec
+from fictra.incidents.queries import get_incident
+from fictra.incidents.schemas import IncidentView
+from fictra.web.access import ConsoleRoute, SignedIn, error_page, page
+from fictra.web.incidents.common import PHASE_TITLES, aware, templating
+
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
+DONE = {
+    "output": "Output recorded.",
+    "classification": "Classification changed.",
+    "alerts": "Alerts linked.",
+    "advance": "Phase changed.",
+    "role": "Role updated.",
+    "note": "Note added.",
+    "task": "Task added.",
+    "task_done": "Task marked done.",
+    "evidence": "Evidence collected.",
+    "update": "Status update queued for the stakeholder groups.",
+    "meeting": "Emergency meeting scheduled; attendees notified.",
+    "close": "Incident closed.",
+}
+
+
+def _phase_steps(incident: IncidentView) -> list[dict[str, str]]:
+    current = PHASES.index(Phase(incident.phase))
+    steps = []
+    for i, phase in enumerate(PHASES):
+        state = "done" if i < current else "current" if i == current else "todo"
+        if incident.status == "closed":
+            state = "done" if phase != Phase.CLOSED else "current"
+        steps.append({"key": phase.value, "title": PHASE_TITLES[phase.value], "state": state})
+    return steps
+
+
+def _outputs_by_phase(incident: IncidentView) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
+    for phase in PHASES:
+        if phase == Phase.CLOSED:
+            continue
+        rows: list[dict[str, Any]] = []
+        for o in incident.outputs:
+            if o.phase != phase.value:
+                continue
+            spec = output_spec(o.key)
+            rows.append(
+                {"o": o, "may_skip": bool(spec and spec.may_skip), "derived": bool(spec and spec.derived)}
+            )
+        missing = sum(1 for o in incident.outputs if o.phase == phase.value and o.status == "missing")
+        groups.append(
+            {
+                "phase": phase.value,
+                "title": PHASE_TITLES[phase.value],
+                "rows": rows,
+                "missing": missing,
+                "current": phase.value == incident.phase,
+            }
+        )
+    return groups
+
+
+async def _detail_data(request: Request, session: AsyncSession, incident_id: int) -> dict[str, Any]:
+    from fictra.emergency.service import list_actions
+    from fictra.incidents.timeline import timeline
+
+    context = app_context(request)
+    incident = await get_incident(session, incident_id)
+    upcoming = next_phase(incident.phase)
+    items = await timeline(session, incident_id, actions=incidents_context(request).actions)
+    actions = await list_actions(session, incident_id=incident_id, limit=100, clock=context.clock)
+    return {
+        "incident": incident,
+        "steps": _phase_steps(incident),
+        "output_groups": _outputs_by_phase(incident),
+        "next_phase": upcoming.value if upcoming is not None and upcoming != Phase.CLOSED else None,
+        "timeline": sorted(items, key=lambda t: aware(t.at)),
+        "actions": actions,
+        "evidence": await _evidence(session, incident_id),
+        "users": await _usernames(session),
+        "comms": _comms(),
+        "action_kinds": _action_kinds(),
+        **templating(),
+    }
+
+
+async def _evidence(session: AsyncSession, incident_id: int) -> list[evidence.EvidenceRecord]:
+    """Newest first."""
+    found = await evidence.list_evidence(session, incident_id=incident_id)
+    return sorted(found, key=lambda r: r["id"], reverse=True)
+
+
+async def _usernames(session: AsyncSession) -> list[str]:
+    from fictra.auth.models import User
+
+    rows = await session.execute(
+        select(User.username).where(User.disabled.is_(False)).order_by(User.username)
+    )
+    return [str(u) for u in rows.scalars()]
+
+
+def _comms() -> dict[str, Any]:
+    from fictra.incidents.communications import TEMPLATES
+    from fictra.incidents.config import GROUPS
+
+    return {"groups": list(GROUPS), "templates": list(TEMPLATES)}
+
+
+def _action_kinds() -> list[Any]:
+    from fictra.emergency.definitions import DEFINITIONS
+
+    return [d for d in DEFINITIONS.values() if d.mode != "policy"]
+
+
+async def render_detail(
+    request: Request,
+    actor: Actor,
+    incident_id: int,
+    *,
+    template: str = "incident_detail.html",
+    status_code: int = 200,
+    error: str | None = None,
+    section: str | None = None,
+) -> Response:
+    """The incident page (or its ``template`` part); with ``error``, the refusal shown at ``section``."""
+    context = app_context(request)
+    try:
+        async with context.sessions() as session:
+            data = await _detail_data(request, session, incident_id)
+    except NotFoundError as exc:
+        return error_page(request, exc, page_name="incidents", heading="No such incident")
+    done = request.query_params.get("done")
+    return page(
+        request,
+        actor,
+        template,
+        status_code=status_code,
+        page="incidents",
+        incident_error=error,
+        error_section=section,
+        flash=DONE.get(done or "") if error is None else None,
+        **data,
+    )
+
+
+@router.get("/incidents/{incident_id}", **guarded("incidents.read"))
+async def incident_page(request: Request, incident_id: int, actor: SignedIn) -> Response:
+    return await render_detail(request, actor, incident_id)
+
+
+@router.get("/ui/incidents/{incident_id}/timeline", **guarded("incidents.read"))
+async def timeline_fragment(request: Request, incident_id: int, actor: SignedIn) -> Response:
+    return await render_detail(request, actor, incident_id, template="partials/incident_timeline.html")
