@@ -14,6 +14,7 @@ from fictra.auth.actor import SYSTEM, Actor
 from fictra.auth.permissions import default_roles
 from fictra.auth.service import create_user
 from fictra.clock import FakeClock
+from fictra.incidents.linked_actions import ActionLedger
 from fictra.incidents.models import IncidentEvent
 
 PASSWORD = "Correct-Horse-Battery-Staple-9"
@@ -76,3 +77,10 @@ async def audit(
             {"action": e.action, "target": e.target, "actor": e.actor, "before": e.before, "after": e.after}
             for e in rows.scalars()
         ]
+
+
+def emergency_actions() -> ActionLedger:
+    """The real emergency actions as incidents read them (the ledger the platform passes in)."""
+    from fictra.emergency.ledger import ActionsLedger
+
+    return ActionsLedger()

@@ -12,15 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fictra.alerting.findings import Finding, Severity
 from fictra.clock import FakeClock
 from fictra.emergency import service as emergency
+from fictra.emergency.ledger import EFFECT_WINDOW
 from fictra.emergency.models import ActionTx
 from fictra.incidents import service
 from fictra.incidents.config import IncidentsConfig
+from fictra.incidents.flows import IncidentsContext
 from fictra.incidents.models import IncidentEvent
-from fictra.incidents.wiring import EFFECT_WINDOW, IncidentsContext
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.pipeline import AlertPipeline
 
-from .helpers import LEAD
+from .helpers import LEAD, emergency_actions
 
 Sessions = async_sessionmaker[AsyncSession]
 TX = "0x" + "cd" * 32
@@ -39,7 +40,7 @@ def _alert(monitor: str, condition: str, *, contract: str, tx: str | None = None
 class Rig:
     def __init__(self, sessions: Sessions, clock: FakeClock) -> None:
         self.sessions, self.clock = sessions, clock
-        self.ctx = IncidentsContext(config=IncidentsConfig(), clock=clock)
+        self.ctx = IncidentsContext(config=IncidentsConfig(), clock=clock, actions=emergency_actions())
         self.alerts = AlertPipeline(monitors=[], clock=clock, on_changes=self.ctx.on_changes)
 
     async def fire(self, finding: Finding) -> int:

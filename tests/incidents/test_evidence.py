@@ -237,7 +237,8 @@ async def test_auto_declared_incident_gets_evidence_from_the_tick(
     sessions: Sessions, clock: FakeClock, paused: Paused
 ) -> None:
     from fictra.incidents.config import IncidentsConfig
-    from fictra.incidents.wiring import IncidentsContext, tick
+    from fictra.incidents.flows import IncidentsContext
+    from fictra.incidents.jobs import tick_once
     from fictra.monitors.base import MonitorOutput
     from fictra.monitors.pipeline import AlertPipeline
 
@@ -257,7 +258,7 @@ async def test_auto_declared_incident_gets_evidence_from_the_tick(
     try:
         async with sessions.begin() as s:
             await alerts.ingest(s, MonitorOutput(findings=[finding]), network="devnet", head=number)
-        assert await tick(sessions, ctx) == {"jobs": 1, "reminded": 0}
+        assert await tick_once(sessions=sessions, ctx=ctx) == {"jobs": 1, "reminded": 0}
     finally:
         await pool.aclose()
     [iid] = ctx.declared
@@ -271,7 +272,7 @@ async def test_auto_declared_incident_gets_evidence_from_the_tick(
 async def test_evidence_over_http(database_url: str, paused: Paused) -> None:
     from api.rig import api_rig
     from fictra.incidents.config import IncidentsConfig
-    from fictra.incidents.wiring import IncidentsContext
+    from fictra.incidents.flows import IncidentsContext
 
     async with api_rig(database_url, roles=["security_officer", "viewer"], alerts=0) as rig:
         pool = await _pool(paused.node.rpc_url, rig.clock)

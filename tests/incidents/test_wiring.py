@@ -20,14 +20,16 @@ from fictra.emergency import service as emergency
 from fictra.emergency.types import ActionEventView
 from fictra.incidents import service
 from fictra.incidents.config import IncidentsConfig
+from fictra.incidents.flows import IncidentsContext
+from fictra.incidents.jobs import MAX_JOB_ATTEMPTS, tick_once
 from fictra.incidents.models import IncidentJob
-from fictra.incidents.wiring import MAX_JOB_ATTEMPTS, IncidentsContext, attach, tick
+from fictra.incidents.wiring import attach
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.models import Notification
 from fictra.platform.config_set import load_config_set
 
-from .helpers import LEAD, audit, events
+from .helpers import LEAD, audit, emergency_actions, events
 
 Sessions = async_sessionmaker[AsyncSession]
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +48,10 @@ class Rig:
     def __init__(self, sessions: Sessions, clock: FakeClock, config: IncidentsConfig | None = None) -> None:
         self.sessions = sessions
         self.ctx = IncidentsContext(
-            config=config or IncidentsConfig(), clock=clock, console_url="http://c.test"
+            config=config or IncidentsConfig(),
+            clock=clock,
+            console_url="http://c.test",
+            actions=emergency_actions(),
         )
         self.alerts = AlertPipeline(monitors=[], clock=clock, on_changes=self.ctx.on_changes)
 
@@ -146,19 +151,19 @@ async def test_tick_retries_evidence_then_gives_up_and_reminds(sessions: Session
     rig = Rig(sessions, clock)  # no pool/manifest: evidence cannot be collected
     await rig.fire(_finding("contract-status", "paused"))
     for attempt in range(1, MAX_JOB_ATTEMPTS + 1):
-        assert (await tick(sessions, rig.ctx))["jobs"] == 1
+        assert (await tick_once(sessions=sessions, ctx=rig.ctx))["jobs"] == 1
         async with sessions() as s:
             [job] = (await s.execute(select(IncidentJob))).scalars().all()
         assert job.attempts == attempt and "no RPC pool" in (job.error or "")
     assert job.done_at is not None
-    assert (await tick(sessions, rig.ctx))["jobs"] == 0
+    assert (await tick_once(sessions=sessions, ctx=rig.ctx))["jobs"] == 0
     texts = [t for k, t in await events(sessions, job.incident_id) if k == "evidence"]
     assert texts == [
         f"Evidence collection gave up after {MAX_JOB_ATTEMPTS} attempts: "
         "no RPC pool and manifest to collect evidence with"
     ]
     clock.advance(31 * 60)
-    assert (await tick(sessions, rig.ctx))["reminded"] == 1
+    assert (await tick_once(sessions=sessions, ctx=rig.ctx))["reminded"] == 1
 
 
 async def test_verified_containment_action_records_containment(sessions: Sessions, clock: FakeClock) -> None:

@@ -1,14 +1,13 @@
 """`fictra incidents ...`: list, show, declare, classify, advance, output, role, note, task, update, meeting,
-evidence, report, close.
+evidence, report, close (task, update, meeting and evidence: :mod:`fictra.cli.incidents_records`).
 
 Each change is audited under ``cli:<OS user>`` (or ``--as USER``), exactly like the same change from the
-console or the API; refusals (a missing output, an unknown user) print one line and exit 2.
+console or the API; refusals (a missing output, an unknown user) print one line and exit 2. User data is
+printed without terminal control or bidi characters.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,43 +15,35 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.cli._common import config_set, console, settings
-from fictra.cli._response import actor, add_row, in_transaction, say, stamp, when
-from fictra.clock import SystemClock
+from fictra.cli._common import console
+from fictra.cli._response import actor, stamp
+from fictra.cli.incidents_common import (
+    AS,
+    JSON,
+    action_ledger,
+    add_row,
+    clock,
+    dump,
+    incidents_config,
+    run_in_transaction,
+    say,
+)
+from fictra.cli.incidents_records import evidence_app, meeting_cmd, task_app, update_cmd
 from fictra.errors import UsageError
-from fictra.incidents import communications, evidence, report, service, tasks
-from fictra.incidents.config import IncidentsConfig
+from fictra.incidents import report, service
+from fictra.incidents.outputs import record_output
+from fictra.incidents.queries import get_incident, list_incidents
+from fictra.incidents.roles import assign_role
 from fictra.incidents.schemas import IncidentView
 from fictra.incidents.timeline import timeline
 
 app = typer.Typer(
     help="Declare and run incidents: phases, outputs, roles, tasks, updates, report.", no_args_is_help=True
 )
-task_app = typer.Typer(help="Corrective-action tasks of an incident.", no_args_is_help=True)
-evidence_app = typer.Typer(help="Collect, list and verify an incident's evidence.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
 app.add_typer(evidence_app, name="evidence")
-
-AS = typer.Option(None, "--as", help="Record the change under this name (default: cli:<OS user>).")
-JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
-
-
-def _config() -> IncidentsConfig:
-    return config_set().incidents
-
-
-def _clock() -> SystemClock:
-    return SystemClock()
-
-
-def _run(fn: Any) -> Any:
-    return asyncio.run(in_transaction(fn))
-
-
-def _dump(value: Any) -> None:
-    from fictra.audit.canonical import jsonable
-
-    typer.echo(json.dumps(jsonable(value), indent=2, sort_keys=True))
+app.command("update")(update_cmd)
+app.command("meeting")(meeting_cmd)
 
 
 def _show(view: IncidentView) -> None:
@@ -87,11 +78,11 @@ def list_cmd(
     """Incidents, newest first."""
 
     async def run(session: AsyncSession) -> Any:
-        return await service.list_incidents(session, status=status, severity=severity, limit=limit)
+        return await list_incidents(session, status=status, severity=severity, limit=limit)
 
-    rows = _run(run)
+    rows = run_in_transaction(run)
     if as_json:
-        _dump([r.model_dump() for r in rows])
+        dump([r.model_dump() for r in rows])
         return
     table = Table()
     for col in ("id", "sev", "category", "phase", "status", "declared", "commander", "title"):
@@ -116,11 +107,13 @@ def show_cmd(incident_id: int = typer.Argument(...), as_json: bool = JSON) -> No
     """One incident: outputs (and how to provide the missing ones), roles, tasks and its timeline."""
 
     async def run(session: AsyncSession) -> Any:
-        return await service.get_incident(session, incident_id), await timeline(session, incident_id)
+        return await get_incident(session, incident_id), await timeline(
+            session, incident_id, actions=action_ledger()
+        )
 
-    view, items = _run(run)
+    view, items = run_in_transaction(run)
     if as_json:
-        _dump({**view.model_dump(), "timeline": items})
+        dump({**view.model_dump(), "timeline": items})
         return
     _show(view)
     say("Timeline:")
@@ -140,7 +133,7 @@ def declare_cmd(
     as_user: str | None = AS,
 ) -> None:
     """Declare an incident from alerts, or from scratch."""
-    cfg = _config()
+    cfg = incidents_config()
 
     async def run(session: AsyncSession) -> IncidentView:
         return await service.declare(
@@ -149,13 +142,13 @@ def declare_cmd(
             severity=severity.upper(),
             category=category,
             actor=actor(as_user),
-            clock=_clock(),
+            clock=clock(),
             alert_ids=alert,
             summary=summary,
             config=cfg,
         )
 
-    view = _run(run)
+    view = run_in_transaction(run)
     say(
         f"Incident {view.id} declared ({view.severity} {view.category}); "
         f"still needed: {', '.join(view.missing)}."
@@ -177,11 +170,11 @@ def advance_cmd(
             incident_id=incident_id,
             to_phase=to_phase,
             actor=actor(as_user),
-            clock=_clock(),
+            clock=clock(),
             note=note,
         )
 
-    view = _run(run)
+    view = run_in_transaction(run)
     say(f"Incident {incident_id} is in phase {view.phase}.")
 
 
@@ -194,21 +187,21 @@ def classify_cmd(
     as_user: str | None = AS,
 ) -> None:
     """Change an open incident's severity and/or category."""
-    cfg = _config()
+    cfg = incidents_config()
 
     async def run(session: AsyncSession) -> IncidentView:
         return await service.reclassify(
             session,
             incident_id=incident_id,
             actor=actor(as_user),
-            clock=_clock(),
+            clock=clock(),
             severity=severity.upper() if severity else None,
             category=category,
             reason=reason,
             config=cfg,
         )
 
-    view = _run(run)
+    view = run_in_transaction(run)
     say(f"Incident {incident_id} is now {view.severity} / {view.category}.")
 
 
@@ -225,17 +218,17 @@ def output_cmd(
     """Record a phase output."""
 
     async def run(session: AsyncSession) -> IncidentView:
-        return await service.record_output(
+        return await record_output(
             session,
             incident_id=incident_id,
             key=key,
             text=text,
             actor=actor(as_user),
-            clock=_clock(),
+            clock=clock(),
             not_required=not_required,
         )
 
-    view = _run(run)
+    view = run_in_transaction(run)
     left = f"; phase {view.phase} still needs: {', '.join(view.missing)}" if view.missing else ""
     say(f"Output {key} recorded on incident {incident_id}{left}.")
 
@@ -251,17 +244,17 @@ def role_cmd(
     """Assign (or --remove) an incident role."""
 
     async def run(session: AsyncSession) -> IncidentView:
-        return await service.assign_role(
+        return await assign_role(
             session,
             incident_id=incident_id,
             role=role,
             username=user,
             actor=actor(as_user),
-            clock=_clock(),
+            clock=clock(),
             remove=remove,
         )
 
-    _run(run)
+    run_in_transaction(run)
     say(f"{user} {'removed as' if remove else 'is'} {role} on incident {incident_id}.")
 
 
@@ -273,197 +266,11 @@ def note_cmd(
 
     async def run(session: AsyncSession) -> IncidentView:
         return await service.add_note(
-            session, incident_id=incident_id, text=text, actor=actor(as_user), clock=_clock()
+            session, incident_id=incident_id, text=text, actor=actor(as_user), clock=clock()
         )
 
-    _run(run)
+    run_in_transaction(run)
     say(f"Note added to incident {incident_id}.")
-
-
-@task_app.command("add")
-def task_add_cmd(
-    incident_id: int = typer.Argument(...),
-    title: str = typer.Option(..., "--title"),
-    owner: str = typer.Option(..., "--owner"),
-    due: str = typer.Option(..., "--due", help="ISO time with zone, or a duration from now (7d)."),
-    as_user: str | None = AS,
-) -> None:
-    """Add a corrective-action task."""
-    due_at = when(due, "--due")
-
-    async def run(session: AsyncSession) -> Any:
-        return await tasks.add_task(
-            session,
-            incident_id=incident_id,
-            title=title,
-            owner=owner,
-            due_at=due_at,
-            actor=actor(as_user),
-            clock=_clock(),
-        )
-
-    task = _run(run)
-    say(f"Task #{task.id} added to incident {incident_id} (owner {task.owner}, due {stamp(task.due_at)}).")
-
-
-@task_app.command("done")
-def task_done_cmd(
-    incident_id: int = typer.Argument(...), task_id: int = typer.Argument(...), as_user: str | None = AS
-) -> None:
-    """Mark a task done."""
-
-    async def run(session: AsyncSession) -> Any:
-        return await tasks.update_task(
-            session,
-            incident_id=incident_id,
-            task_id=task_id,
-            status="done",
-            actor=actor(as_user),
-            clock=_clock(),
-        )
-
-    _run(run)
-    say(f"Task #{task_id} of incident {incident_id} is done.")
-
-
-@task_app.command("list")
-def task_list_cmd(incident_id: int = typer.Argument(...)) -> None:
-    """The incident's corrective-action tasks."""
-
-    async def run(session: AsyncSession) -> Any:
-        return await tasks.list_tasks(session, incident_id=incident_id)
-
-    for t in _run(run):
-        say(f"#{t.id} [{t.status}] {t.title} (owner {t.owner}, due {stamp(t.due_at)})")
-
-
-@app.command("update")
-def update_cmd(
-    incident_id: int = typer.Argument(...),
-    template: str = typer.Option("status", "--template", help="initial, status, resolution or market"),
-    group: list[str] = typer.Option(..., "--group", help="Stakeholder group (repeatable)."),
-    message: str | None = typer.Option(None, "--message"),
-    impact: str | None = typer.Option(None, "--impact"),
-    trading: str | None = typer.Option(None, "--trading"),
-    as_user: str | None = AS,
-) -> None:
-    """Send a templated status update to stakeholder groups (through the notification outbox)."""
-    cfg = _config()
-    extra = {k: v for k, v in {"message": message, "impact": impact, "trading": trading}.items() if v}
-
-    async def run(session: AsyncSession) -> Any:
-        return await communications.send_update(
-            session,
-            incident_id=incident_id,
-            groups=group,
-            template=template,
-            actor=actor(as_user),
-            clock=_clock(),
-            extra=extra,
-            config=cfg,
-        )
-
-    result = _run(run)
-    say(f"Sent '{result.subject}' to {len(result.deliveries)} receiver channel(s).")
-
-
-@app.command("meeting")
-def meeting_cmd(
-    incident_id: int = typer.Argument(...),
-    at: str = typer.Option(..., "--at", help="ISO time with zone, or a duration from now (15m)."),
-    bridge: str = typer.Option(..., "--bridge", help="Meeting URL and/or dial-in."),
-    attendee: list[str] = typer.Option(
-        ..., "--attendee", help="A person of oncall.yaml or a group (repeatable)."
-    ),
-    agenda: str | None = typer.Option(None, "--agenda"),
-    as_user: str | None = AS,
-) -> None:
-    """Schedule an emergency meeting; each attendee is notified."""
-    cfg = _config()
-    starts = when(at, "--at")
-
-    async def run(session: AsyncSession) -> Any:
-        return await communications.schedule_meeting(
-            session,
-            incident_id=incident_id,
-            starts_at=starts,
-            bridge=bridge,
-            attendees=attendee,
-            agenda=agenda,
-            actor=actor(as_user),
-            clock=_clock(),
-            config=cfg,
-        )
-
-    meeting = _run(run)
-    say(
-        f"Meeting #{meeting.id} at {stamp(meeting.starts_at)} on {meeting.bridge}; "
-        f"notified {', '.join(meeting.attendees)}."
-    )
-
-
-@evidence_app.command("collect")
-def evidence_collect_cmd(incident_id: int = typer.Argument(...), as_user: str | None = AS) -> None:
-    """Collect evidence now from the configured network (blocks, transactions, contract state)."""
-    from fictra.chain.manifest import Manifest
-    from fictra.chain.pool import RpcPool
-    from fictra.platform.assemble import endpoint_urls, manifest_path
-
-    s = settings()
-    loaded = config_set()
-    manifest = Manifest.load(manifest_path(s, loaded, devnet=not loaded.network.manifest))
-
-    async def main() -> Any:
-        pool = RpcPool(network=loaded.network.name, urls=endpoint_urls(loaded), clock=_clock())
-        try:
-            await pool.start()
-
-            async def run(session: AsyncSession) -> Any:
-                return await evidence.collect(
-                    session,
-                    incident_id=incident_id,
-                    pool=pool,
-                    manifest=manifest,
-                    clock=_clock(),
-                    actor=actor(as_user),
-                )
-
-            return await in_transaction(run)
-        finally:
-            await pool.aclose()
-
-    record = asyncio.run(main())
-    say(
-        f"Evidence #{record['id']} of incident {incident_id} at block {record['summary']['block']}: "
-        f"sha256 {record['sha256']}"
-    )
-
-
-@evidence_app.command("list")
-def evidence_list_cmd(incident_id: int = typer.Argument(...)) -> None:
-    """Evidence records with their hashes."""
-
-    async def run(session: AsyncSession) -> Any:
-        return await evidence.list_evidence(session, incident_id=incident_id)
-
-    for r in _run(run):
-        say(
-            f"#{r['id']} {stamp(r['collected_at'])} {r['trigger']} block {r['summary'].get('block')} "
-            f"sha256 {r['sha256']}"
-        )
-
-
-@evidence_app.command("verify")
-def evidence_verify_cmd(
-    incident_id: int = typer.Argument(...), evidence_id: int = typer.Argument(...)
-) -> None:
-    """Recompute an evidence document's SHA-256 and compare it with the stored and audited hashes."""
-
-    async def run(session: AsyncSession) -> Any:
-        return await evidence.verify(session, incident_id=incident_id, evidence_id=evidence_id)
-
-    result = _run(run)
-    say(f"Evidence #{evidence_id} verifies: sha256 {result['sha256']}")
 
 
 @app.command("report")
@@ -481,10 +288,15 @@ def report_cmd(
 
     async def run(session: AsyncSession) -> bytes:
         return await report.generate(
-            session, incident_id=incident_id, fmt=fmt, actor=actor(as_user), clock=_clock()
+            session,
+            incident_id=incident_id,
+            fmt=fmt,
+            actor=actor(as_user),
+            clock=clock(),
+            actions=action_ledger(),
         )
 
-    data = _run(run)
+    data = run_in_transaction(run)
     if output is None:
         typer.echo(data.decode("utf-8"), nl=False)
         return
@@ -502,8 +314,8 @@ def close_cmd(
 
     async def run(session: AsyncSession) -> IncidentView:
         return await service.close(
-            session, incident_id=incident_id, actor=actor(as_user), clock=_clock(), note=note
+            session, incident_id=incident_id, actor=actor(as_user), clock=clock(), note=note
         )
 
-    _run(run)
+    run_in_transaction(run)
     say(f"Incident {incident_id} closed.")

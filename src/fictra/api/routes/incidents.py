@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from fictra.api.deps import DbSession, guarded
 from fictra.auth.deps import Actor, current_actor
+from fictra.emergency.ledger import ActionsLedger
 from fictra.incidents import service
 from fictra.incidents.flows import IncidentsContext
 from fictra.incidents.outputs import record_output
@@ -31,7 +32,6 @@ from fictra.incidents.queries import get_incident, list_incidents
 from fictra.incidents.roles import assign_role
 from fictra.incidents.schemas import IncidentSummary, IncidentView
 from fictra.incidents.timeline import timeline
-from fictra.incidents.wiring import EmergencyActions
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -54,9 +54,7 @@ def incidents_context(request: Request) -> IncidentsContext:
     cached = getattr(request.app.state, "incidents_context", None)
     if isinstance(cached, IncidentsContext):
         return cached
-    ctx = IncidentsContext(
-        config=app_ctx.config_set.incidents, clock=app_ctx.clock, actions=EmergencyActions()
-    )
+    ctx = IncidentsContext(config=app_ctx.config_set.incidents, clock=app_ctx.clock, actions=ActionsLedger())
     if app_ctx.platform is not None:
         ctx.pool, ctx.manifest = app_ctx.platform.pool, app_ctx.platform.manifest
     request.app.state.incidents_context = ctx
