@@ -78,7 +78,8 @@ def to_login(request: Request) -> Response:
 def to_password(request: Request) -> Response:
     """Where a user with a one-time password is sent from every page until they change it."""
     here = _here(request)
-    target = PASSWORD_PAGE if here in ("/", PASSWORD_PAGE) else f"{PASSWORD_PAGE}?next={quote(here)}"
+    plain = here in ("/", PASSWORD_PAGE) or here.startswith(("/login", "/account/"))
+    target = PASSWORD_PAGE if plain else f"{PASSWORD_PAGE}?next={quote(here)}"
     return _moved(request, target, htmx_status=403)
 
 
