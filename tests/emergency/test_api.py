@@ -3,6 +3,7 @@ the four approval refusals as 409s, permissions, policies; dry run and execute a
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from fictra.devnet.accounts import one
 from fictra.emergency.controls import MemoryControls
 from fictra.emergency.keystore import write_devnet_keystores
 from fictra.emergency.runner import ActionRunner
+from fictra.platform.config_set import load_config_set
 
 ROLES = ["security_officer", "technical_lead", "operations_manager", "system_architect", "viewer"]
 
@@ -24,6 +26,7 @@ async def test_propose_approve_and_each_refusal(database_url: str) -> None:
     async with api_rig(database_url, roles=ROLES, alerts=1) as rig:
         c = rig.client
         shutil.copy(CONFIG_DIR / "emergency.yaml", rig.context.settings.config_dir / "emergency.yaml")
+        rig.context.config = load_config_set(rig.context.settings.config_dir)  # read once, as at start-up
         names = ("technical_lead", "operations_manager", "system_architect", "security_officer", "viewer")
         lead, ops, arch, sec, viewer = (rig.auth(r) for r in names)
         r = await c.get("/api/v1/actions/kinds", headers=viewer)
@@ -128,5 +131,40 @@ async def test_dry_run_and_execute_through_the_api(
             r = await c.post(f"{url}/execute", json={"wait": True}, headers=sec)
             assert r.status_code == 200 and r.json()["status"] == "verified", r.text
             assert r.json()["txs"][0]["tx_hash"].startswith("0x")
+        finally:
+            await pool.aclose()
+
+
+async def test_concurrent_execute_calls_start_it_once_the_others_hear_already_executing(
+    rig_url: str, em_manifest: Manifest, tmp_path: Path, database_url: str
+) -> None:
+    async with api_rig(database_url, roles=["security_officer"], alerts=0) as api:
+        keys = tmp_path / "keys"
+        write_devnet_keystores(keys, {r: one(r).private_key for r in ("guardian", "proposer")})
+        pool = RpcPool(network="devnet", urls=[rig_url], clock=api.clock, chain_id=em_manifest.chain_id)
+        await pool.start()
+        runner = ActionRunner(
+            sessions=api.sessions, pool=pool, manifest=em_manifest, clock=api.clock,
+            config=emergency_config(keys, tmp_path), data_dir=tmp_path, controls=MemoryControls(),
+            registry=CollectorRegistry(),
+        )  # fmt: skip
+        await runner.check_signers()  # the key derivation is not part of the race
+        api.app.state.emergency_runner = runner
+        sec, c = api.auth("security_officer"), api.client
+        try:
+            action = (await c.post("/api/v1/actions", json={"kind": "pause_all"}, headers=sec)).json()
+            url = f"/api/v1/actions/{action['id']}"
+            assert (await c.post(f"{url}/dry-run", headers=sec)).status_code == 200
+            calls = [c.post(f"{url}/execute", json={"wait": True}, headers=sec) for _ in range(5)]
+            answers = await asyncio.gather(*calls)
+            codes = sorted(r.status_code for r in answers)
+            assert codes == [200, 409, 409, 409, 409], [r.text for r in answers]
+            (won,) = [r for r in answers if r.status_code == 200]
+            assert won.json()["status"] == "verified"
+            for r in answers:
+                if r.status_code == 409:
+                    assert f"Action {action['id']} is already executing" in r.json()["error"]["message"]
+            events = [e["kind"] for e in (await c.get(url, headers=sec)).json()["events"]]
+            assert events.count("executing") == 1 and events.count("signed") == 1
         finally:
             await pool.aclose()

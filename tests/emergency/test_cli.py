@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -189,3 +190,16 @@ def test_dry_run_and_execute_from_the_terminal(
     r = run("actions", "execute", action, "--as", "sam")
     assert r.returncode == 0, r.stderr
     assert "[verified]" in r.stdout and "tx EmergencyController.haltTrading(): confirmed 0x" in r.stdout
+
+    # another caller started this one: the terminal hears "already executing" (exit 2), as the API's 409
+    r = run("actions", "propose", "pause_all", "--as", "sam")
+    second = _id(r.stdout)
+    assert run("actions", "dry-run", second, "--as", "sam").returncode == 0
+    db = load_settings(data_dir=data_dir).resolved_database_url().removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE emergency_actions SET status='executing', executed_by='lee' WHERE id=?", (second,)
+        )
+    r = run("actions", "execute", second, "--as", "sam")
+    assert r.returncode == 2 and f"Action {second} is already executing" in r.stderr, r.stderr
+    assert "started by lee" in r.stderr

@@ -11,7 +11,6 @@ from emergency.people import ARCHITECT, LEAD, SECURITY
 from emergency.rig import Rig
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
-from fictra.emergency.calls import plan
 from fictra.emergency.controls import PoolControls
 from fictra.emergency.runner import ActionRunner
 from fictra.errors import ConflictError, NotFoundError
@@ -80,10 +79,8 @@ async def test_a_transaction_signed_before_a_crash_is_broadcast_on_recovery(rig:
 
         action = await service.load_action(s, view.id, lock=True)
         action.status = "executing"
-    (call,) = await plan(
-        rig.runner.reader, kind="pause_all", params={}, action_id=view.id, params_hash=view.params_hash
-    )
-    signed = await rig.runner._send(view.id, call, broadcast=False)  # recorded, then the process "dies"
+    (call,) = await rig.runner.plan(await rig.runner._facts(view.id))
+    signed = await rig.runner.txs.send(view.id, call, broadcast=False)  # recorded, then the process "dies"
     assert signed is not None and signed.status == "signed"
     assert await rig.dev.rpc.call("eth_getTransactionByHash", [signed.tx_hash]) is None
 

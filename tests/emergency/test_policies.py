@@ -4,8 +4,6 @@ becomes a pre-approved pause executed at once by the runner (woken, no polling d
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
-from typing import cast
 
 import pytest
 from sqlalchemy import func, select
@@ -17,12 +15,11 @@ from fictra.audit.models import AuditEntry
 from fictra.emergency import service
 from fictra.emergency.approvals import ApprovalError
 from fictra.emergency.config import PolicyConfig, PolicyMatch
+from fictra.emergency.flows import PolicyStage
 from fictra.emergency.models import EmergencyAction
 from fictra.emergency.policies import list_policies
-from fictra.emergency.wiring import attach
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.pipeline import AlertPipeline
-from fictra.platform.assemble import Platform
 
 BREACH = Finding(
     monitor="contract-status",
@@ -34,6 +31,12 @@ OTHER = Finding(
     monitor="contract-status", severity=Severity.P0, summary="PaymentToken paused",
     labels={"contract": "PaymentToken", "condition": "paused"},
 )  # fmt: skip
+
+
+def _pipeline(rig: Rig) -> AlertPipeline:
+    """The alert pipeline with the automatic-policy stage after the store (as the integrator wires it)."""
+    stage = PolicyStage(config=rig.runner.config, clock=rig.clock, wake=rig.runner.wake)
+    return AlertPipeline(monitors=[], clock=rig.clock, on_changes=stage)
 
 
 async def _fire(rig: Rig, pipeline: AlertPipeline, *findings: Finding) -> list[int]:
@@ -63,11 +66,9 @@ async def test_policy_is_off_by_default_then_enabled_by_approval_then_pauses(rig
             action="pause_all",
         )
     }
-    pipeline = AlertPipeline(monitors=[], clock=rig.clock)
-    platform = cast(Platform, SimpleNamespace(pipeline=pipeline, clock=rig.clock))
-    task_factory = attach(platform, runner=rig.runner)
+    pipeline = _pipeline(rig)
     stop = asyncio.Event()
-    loop = asyncio.ensure_future(task_factory(stop))
+    loop = asyncio.ensure_future(rig.runner.run(stop))
     try:
         await _fire(rig, pipeline, BREACH)
         await rig.runner.settle()
@@ -138,10 +139,9 @@ async def test_an_automatic_action_that_cannot_run_fails_once_with_the_reason(ri
     assert (await rig.runner.execute(enable.id, OPS)).status == "verified"
     await rig.dev.send(rig.dev.role("guardian")[0], "EmergencyController", "haltTrading")  # already halted
 
-    pipeline = AlertPipeline(monitors=[], clock=rig.clock)
-    platform = cast(Platform, SimpleNamespace(pipeline=pipeline, clock=rig.clock))
+    pipeline = _pipeline(rig)
     stop = asyncio.Event()
-    loop = asyncio.ensure_future(attach(platform, runner=rig.runner)(stop))
+    loop = asyncio.ensure_future(rig.runner.run(stop))
     try:
         await _fire(rig, pipeline, BREACH)
         await rig.runner.settle()

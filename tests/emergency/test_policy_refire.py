@@ -5,19 +5,14 @@ was refilled — triggers the policy again."""
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
-from typing import cast
 
 from sqlalchemy import select
 
 from emergency.people import LEAD, OPS
 from emergency.rig import Rig
-from emergency.test_policies import BREACH, _clear, _fire
+from emergency.test_policies import BREACH, _clear, _fire, _pipeline
 from fictra.emergency.config import PolicyConfig, PolicyMatch
 from fictra.emergency.models import EmergencyAction
-from fictra.emergency.wiring import attach
-from fictra.monitors.pipeline import AlertPipeline
-from fictra.platform.assemble import Platform
 
 
 async def _triggers(rig: Rig) -> list[tuple[int | None, str]]:
@@ -38,10 +33,9 @@ async def test_a_resolved_alert_that_fires_again_triggers_the_policy_again(rig: 
             action="pause_all",
         )
     }
-    pipeline = AlertPipeline(monitors=[], clock=rig.clock)
-    platform = cast(Platform, SimpleNamespace(pipeline=pipeline, clock=rig.clock))
+    pipeline = _pipeline(rig)
     stop = asyncio.Event()
-    loop = asyncio.ensure_future(attach(platform, runner=rig.runner)(stop))
+    loop = asyncio.ensure_future(rig.runner.run(stop))
     try:
         enable = await rig.propose("policy_enable", OPS, params={"policy": "reserve-drain-pause"})
         enable = await rig.approve(enable, LEAD)

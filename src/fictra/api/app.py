@@ -38,7 +38,7 @@ OPTIONAL_ROUTERS = (
     "fictra.audit.views",
     "fictra.response.views",
     "fictra.notify.views",
-    "fictra.emergency.views",
+    "fictra.api.routes.actions",
     "fictra.api.routes.incidents",
     "fictra.api.routes.incidents_records",
     "fictra.web.views",

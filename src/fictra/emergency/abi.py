@@ -65,13 +65,13 @@ def _events() -> dict[str, tuple[str, dict[str, Any]]]:
     return table
 
 
-def _show(value: Any, kind: str) -> Any:
-    if kind == "address" and isinstance(value, str):
+def _show(value: Any, typ: str) -> Any:
+    if typ == "address" and isinstance(value, str):
         return to_checksum_address(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, tuple | list):
-        return [_show(v, kind.rstrip("[]0123456789")) for v in value]
+        return [_show(v, typ.rstrip("[]0123456789")) for v in value]
     return value
 
 
@@ -89,12 +89,12 @@ def decode_log(topics: list[str], data: str) -> tuple[str, dict[str, Any]] | Non
     args: dict[str, Any] = {}
     try:
         for param, topic in zip(indexed, topics[1:], strict=False):
-            kind = abi_type(param)
-            if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+            typ = abi_type(param)
+            if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
                 args[param["name"]] = topic  # hashed in the topic
             else:
-                (value,) = abi_decode([kind], bytes.fromhex(topic.removeprefix("0x")))
-                args[param["name"]] = _show(value, kind)
+                (value,) = abi_decode([typ], bytes.fromhex(topic.removeprefix("0x")))
+                args[param["name"]] = _show(value, typ)
         values = abi_decode([abi_type(p) for p in plain], bytes.fromhex(data.removeprefix("0x")))
     except (DecodingError, ValueError):
         return str(entry["name"]), {"undecoded": data}

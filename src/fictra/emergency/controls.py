@@ -1,6 +1,7 @@
-"""The platform-side hooks that the component actions (isolate, restore, restart) act through.
+"""The platform-side hooks that the component kinds (isolate, restore, restart) act through.
 
-:class:`PlatformControls` is the small protocol the runner needs; :class:`PoolControls` implements it on
+:class:`PlatformControl` is the small protocol those kinds need; the integrator passes an implementation
+in (the emergency domain never imports the platform); :class:`PoolControls` implements it on
 a running platform (the RPC pool's isolation switch, the supervisor's restarts, and a set of isolated
 contracts the runner refuses to send to); :class:`MemoryControls` is the in-memory implementation tests
 and tools use. ``state()`` is what verification reads back.
@@ -16,12 +17,27 @@ from fictra.errors import ConflictError, NotFoundError
 if TYPE_CHECKING:
     from fictra.chain.manifest import Manifest
     from fictra.chain.pool import RpcPool
-    from fictra.platform.supervisor import Supervisor
 
-__all__ = ["MemoryControls", "PlatformControls", "PoolControls"]
+__all__ = ["MemoryControls", "PlatformControl", "PlatformControls", "PoolControls", "Restarts"]
 
 
-class PlatformControls(Protocol):
+class _Restarted(Protocol):
+    @property
+    def restarts(self) -> int: ...
+
+
+class Restarts(Protocol):
+    """What :class:`PoolControls` needs of the platform's supervisor (``platform.supervisor`` fits)."""
+
+    @property
+    def names(self) -> Sequence[str]: ...
+
+    def restart(self, name: str) -> _Restarted: ...
+
+    def state(self, name: str) -> _Restarted: ...
+
+
+class PlatformControl(Protocol):
     async def isolate(self, *, endpoint: str | None = None, contract: str | None = None) -> None:
         """Stop using the RPC endpoint / stop sending actions to the contract."""
 
@@ -125,7 +141,7 @@ class PoolControls(MemoryControls):
         pool: RpcPool,
         endpoint_names: Sequence[str],
         manifest: Manifest,
-        supervisor: Supervisor | None = None,
+        supervisor: Restarts | None = None,
     ) -> None:
         super().__init__(
             endpoints=endpoint_names,
@@ -150,3 +166,6 @@ class PoolControls(MemoryControls):
         if self.supervisor is not None:
             doc["restarts"] = {n: self.supervisor.state(n).restarts for n in self.supervisor.names}
         return doc
+
+
+PlatformControls = PlatformControl  # the earlier name

@@ -10,27 +10,18 @@ only, and the result says so. The current value of what verification will check 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from fictra.chain.revert import decode_revert
 from fictra.chain.rpc import CallReverted, RpcMethodMissing
 from fictra.emergency.abi import decode_log
-from fictra.emergency.calls import ChainReader, PlannedCall, observe
+from fictra.emergency.kinds.base import DryRunResult, Observation, PlannedCall
+from fictra.emergency.reader import ChainReader
 from fictra.errors import RpcError
 
 __all__ = ["DryRunResult", "simulate"]
 
 TRACER = {"tracer": "callTracer", "tracerConfig": {"withLog": True}}
-
-
-@dataclass
-class DryRunResult:
-    block_number: int
-    ok: bool
-    traced: bool
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    summary: str = ""
 
 
 def _logs(frame: dict[str, Any]) -> list[dict[str, Any]]:
@@ -94,13 +85,12 @@ async def simulate(
     calls: list[PlannedCall],
     *,
     signers: dict[str, str],
-    kind: str,
-    params: dict[str, Any],
+    now: Observation,
+    head: int,
 ) -> DryRunResult:
-    """Simulate ``calls`` (``signers``: role -> address) at the current head."""
-    head = await reader.head()
+    """Simulate ``calls`` (``signers``: role -> address) at block ``head``; ``now`` is the observed
+    state shown alongside."""
     block = hex(head)
-    now = await observe(reader, kind=kind, params=params)
     steps: list[dict[str, Any]] = []
     traced = True
     for call in calls:

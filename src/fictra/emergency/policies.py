@@ -9,7 +9,7 @@ runner (dry run included) without waiting for a person.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -20,11 +20,13 @@ from fictra.alerting.values import AlertChange
 from fictra.clock import Clock
 from fictra.emergency import service
 from fictra.emergency.config import EmergencyConfig, PolicyConfig
+from fictra.emergency.events import OnEvent
 from fictra.emergency.models import EmergencyAction, ResponsePolicyState
-from fictra.emergency.service import OnEvent
 
-__all__ = ["PolicyView", "enabled_policies", "list_policies", "matches", "trigger"]
+__all__ = ["IncidentForAlert", "PolicyView", "enabled_policies", "list_policies", "matches", "trigger"]
 
+# the incidents domain's "which incident is this alert in" (passed in by the integrator)
+IncidentForAlert = Callable[[AsyncSession, int], Awaitable[int | None]]
 _TRIGGERS = {EventKind.FIRED: "fired", EventKind.REFIRED: "fired", EventKind.CONFIRMED: "confirmed"}
 
 
@@ -82,15 +84,6 @@ def matches(policy: PolicyConfig, alert: Alert, change: AlertChange) -> bool:
     )
 
 
-async def _incident_for(session: AsyncSession, alert_id: int) -> int | None:
-    """The incident the alert belongs to, when the incidents domain is installed and knows one."""
-    try:
-        from fictra.incidents.service import incident_for_alert
-    except ImportError:  # pragma: no cover - the incidents domain ships with the platform
-        return None
-    return await incident_for_alert(session, alert_id)
-
-
 async def trigger(
     session: AsyncSession,
     changes: Sequence[AlertChange],
@@ -98,6 +91,7 @@ async def trigger(
     config: EmergencyConfig,
     clock: Clock,
     on_event: OnEvent | None = None,
+    incident_for_alert: IncidentForAlert | None = None,
 ) -> list[int]:
     """Propose the pre-approved action of every enabled policy a change matches (once per policy and
     firing of the alert: an alert that resolved and fires again triggers again); returns the new action
@@ -133,7 +127,9 @@ async def trigger(
                 params=dict(policy.params),
                 actor=f"policy:{policy.name}",
                 clock=clock,
-                incident_id=await _incident_for(session, alert.id),
+                incident_id=(
+                    await incident_for_alert(session, alert.id) if incident_for_alert is not None else None
+                ),
                 reason=f"automatic response: policy '{policy.name}' on alert {alert.id} "
                 f"({alert.summary[:200]})",
                 trigger_alert_id=alert.id,

@@ -4,6 +4,7 @@ GET  /actions?incident_id=&status=&limit=   actions, newest first               
 GET  /actions/kinds                         kinds: params JSON schema, approval rule      actions.read
 GET  /actions/{id}                          one action: approvals, dry run, txs, timeline actions.read
 POST /actions                               {"kind","params","incident_id","reason",...}  actions.propose
+                                            + the kind's own permission (policies.manage for policy kinds)
 POST /actions/{id}/amend                    {"params","reason"} (earlier approvals lapse) actions.propose
 POST /actions/{id}/approve                  {"params_hash"} (what the approver saw)       actions.approve
 POST /actions/{id}/dry-run                  simulate against current state                actions.execute
@@ -73,6 +74,7 @@ class KindView(BaseModel):
     kind: str
     title: str
     description: str
+    permission: str  # needed to propose it, on every route
     proposers: list[str]
     approval: dict[str, Any]
     signer: str
@@ -129,6 +131,7 @@ async def actions_kinds(config: Config) -> list[KindView]:
                 kind=kind,
                 title=d.title,
                 description=d.description,
+                permission=d.permission,
                 proposers=list(d.proposers),
                 approval=d.rule.as_dict(),
                 signer=d.signer,
