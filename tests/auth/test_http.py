@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fictra.api.routes.auth import router
 from fictra.auth.deps import Actor, require
 from fictra.auth.models import AccessAttempt
 from fictra.auth.permissions import RoleMap
-from fictra.auth.views import router
 from fictra.clock import FakeClock
 from fictra.errors import FictraError
 

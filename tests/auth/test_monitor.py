@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.findings import Severity
-from fictra.auth.monitor import AccessAttemptsMonitor
 from fictra.auth.policy import Source
 from fictra.auth.service import record_attempt
 from fictra.clock import FakeClock
+from fictra.monitors.access import AccessAttemptsMonitor
 from fictra.monitors.base import MonitorOutput, PolledMonitor
 
 

@@ -119,7 +119,7 @@ async def test_changes_reach_the_pipeline_hook_attached_later(
 ) -> None:
     from types import SimpleNamespace
 
-    from fictra.notify.views import _pipeline_hook
+    from fictra.api.routes.notify import _pipeline_hook
 
     platform = SimpleNamespace(pipeline=SimpleNamespace(on_changes=None))
     writer = InboundWriter(sessions=sessions, clock=clock, on_changes=_pipeline_hook(platform))  # type: ignore[arg-type]

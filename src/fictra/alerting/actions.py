@@ -20,7 +20,7 @@ from fictra.clock import Clock
 from fictra.errors import ConflictError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
-    from fictra.auth.deps import Actor
+    from fictra.auth.actor import Actor
 
 NOTE_MAX = 4000
 ACKNOWLEDGED = "acknowledged"

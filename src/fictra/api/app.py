@@ -31,13 +31,18 @@ from fictra.errors import ConfigError
 
 # The domains' routers, in the order their routes are matched. Our own must exist; the others are included
 # when their module is installed (so the app works while a domain is still being built).
-ROUTERS = ("fictra.api.system", "fictra.chain.views", "fictra.monitors.views", "fictra.alerting.views")
+ROUTERS = (
+    "fictra.api.system",
+    "fictra.api.routes.chain",
+    "fictra.api.routes.monitors",
+    "fictra.api.routes.alerts",
+)
 OPTIONAL_ROUTERS = (
-    "fictra.series.views",
-    "fictra.auth.views",
-    "fictra.audit.views",
-    "fictra.response.views",
-    "fictra.notify.views",
+    "fictra.api.routes.series",
+    "fictra.api.routes.auth",
+    "fictra.api.routes.audit",
+    "fictra.api.routes.response",
+    "fictra.api.routes.notify",
     "fictra.api.routes.actions",
     "fictra.api.routes.incidents",
     "fictra.api.routes.incidents_records",

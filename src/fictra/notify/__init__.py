@@ -3,5 +3,5 @@
 Callers (routing, escalation) add rows with :func:`fictra.notify.service.enqueue` inside their own
 transaction; :class:`fictra.notify.worker.Outbox` delivers them at least once, with retries, backoff,
 per-channel rate limits and a dead-letter state. Inbound alerts (Alertmanager webhooks, generic JSON)
-arrive through :mod:`fictra.notify.views`.
+arrive through :mod:`fictra.api.routes.notify`.
 """

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fictra.auth.monitor import AccessAttemptsMonitor
 from fictra.chain.follower import Follower
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
@@ -20,6 +19,7 @@ from fictra.config.fields import resolve_secret
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.errors import ChainError, ConfigError
 from fictra.metrics import Metrics, new_registry
+from fictra.monitors.access import AccessAttemptsMonitor
 from fictra.monitors.base import Monitor, PolledMonitor
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.platform.config_set import ConfigSet, load_config_set

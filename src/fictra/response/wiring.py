@@ -45,5 +45,5 @@ def attach(
         await stages.on_changes(changes, session)
 
     platform.pipeline.on_changes = on_changes
-    setattr(platform, "response", ctx)  # noqa: B010 - read by fictra.response.views
+    setattr(platform, "response", ctx)  # noqa: B010 - read by fictra.api.routes.response
     return ctx, lambda stop: tick_loop(platform.sessions, ctx, stop, interval=interval)
