@@ -22,7 +22,7 @@ from fictra.incidents import communications, report, service, tasks
 from fictra.incidents.models import IncidentEvidence
 from fictra.incidents.phases import outputs_of
 
-from .helpers import LEAD, add_users, audit, finding, fire
+from .helpers import LEAD, add_users, audit, emergency_actions, finding, fire
 
 Sessions = async_sessionmaker[AsyncSession]
 TX = "0x" + "5a" * 32
@@ -149,14 +149,14 @@ async def _run(*argv: str) -> str:
 async def test_markdown_has_every_section_and_fact(sessions: Sessions, clock: FakeClock) -> None:
     iid = await _incident(sessions, clock)
     async with sessions() as s:
-        text = (await report.render(s, iid, "md", clock=clock)).decode()
+        text = (await report.render(s, iid, "md", clock=clock, actions=emergency_actions())).decode()
     for heading in (
         "## 1. Summary", "## 2. Classification", "## 3. Timeline", "## 4. Impact", "## 5. Root cause",
         "## 6. Actions taken", "## 7. Corrective actions", "## 8. Preventive measures",
         "## 9. Communications log", "## 10. Evidence", "## 11. Recovery",
     ):  # fmt: skip
         assert heading in text
-    assert text.startswith(f"# Incident report — #{iid}: Reserve drained | PT at risk")
+    assert text.startswith(f"# Incident report — #{iid}: Reserve drained \\| PT at risk")  # markup escaped
     assert "Collateral ratio fell to 40%" in text and "| Severity | P0 |" in text
     assert f"`{TX}` block 1234, gas 98765" in text  # the on-chain transaction of the pause
     assert "| Alert on RESERVE_MANAGER_ROLE grants | dave | 2026-01-11 | open |" in text
@@ -169,7 +169,7 @@ async def test_markdown_has_every_section_and_fact(sessions: Sessions, clock: Fa
 async def test_html_escapes_typed_text(sessions: Sessions, clock: FakeClock) -> None:
     iid = await _incident(sessions, clock)
     async with sessions() as s:
-        html = (await report.render(s, iid, "html", clock=clock)).decode()
+        html = (await report.render(s, iid, "html", clock=clock, actions=emergency_actions())).decode()
     assert html.startswith("<!DOCTYPE html>") and "<table>" in html and "<h2>3. Timeline</h2>" in html
     assert "<script>" not in html and "&lt;script&gt;alert(" in html
     assert f"<title>Incident report #{iid}: Reserve drained | PT at risk</title>" in html

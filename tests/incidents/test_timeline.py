@@ -13,7 +13,7 @@ from fictra.errors import NotFoundError
 from fictra.incidents import service
 from fictra.incidents.timeline import timeline
 
-from .helpers import LEAD, finding, fire
+from .helpers import LEAD, emergency_actions, finding, fire
 
 
 async def test_timeline_merges_alerts_incident_and_actions_in_time_order(
@@ -43,7 +43,7 @@ async def test_timeline_merges_alerts_incident_and_actions_in_time_order(
     async with sessions.begin() as s:
         await service.add_note(s, incident_id=view.id, text="guardian key ready", actor=LEAD, clock=clock)
     async with sessions() as s:
-        items = await timeline(s, view.id)
+        items = await timeline(s, view.id, actions=emergency_actions())
     kinds = [i.kind for i in items]
     assert kinds[0] == "alert.fired" and kinds[1:3] == ["incident.declared", "incident.output"]
     assert "action.proposed" in kinds and kinds.index("action.proposed") < kinds.index("alert.acknowledged")
