@@ -19,18 +19,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.values import AlertChange
+from fictra.chain.manifest import Manifest
+from fictra.chain.pool import RpcPool
+from fictra.clock import Clock
 from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.flows import IncidentsContext
 from fictra.incidents.jobs import tick_loop
 from fictra.incidents.linked_actions import ActionLedger
+from fictra.monitors.pipeline import AlertPipeline
 
-if TYPE_CHECKING:
-    from fictra.platform.assemble import Platform
+
+class PlatformParts(Protocol):
+    """What :func:`attach` uses of ``fictra.platform.assemble.Platform`` (not imported: layers go down)."""
+
+    config: Any
+    clock: Clock
+    pool: RpcPool
+    manifest: Manifest
+    pipeline: AlertPipeline
+    sessions: async_sessionmaker[AsyncSession]
+
 
 __all__ = ["attach"]
 
@@ -38,7 +51,7 @@ Task = Callable[[asyncio.Event], Awaitable[None]]
 
 
 def attach(
-    platform: Platform,
+    platform: PlatformParts,
     *,
     config: IncidentsConfig | None = None,
     console_url: str | None = None,
