@@ -29,8 +29,8 @@ KNOWN = (
     "Pool:PT-CASH, Reserve, Timelock, UniswapV2Factory"
 )
 FILES = (
-    "network.yaml, alerting.yaml, monitors/*.yaml, rules/*.yaml, roles.yaml, receivers.yaml, escalation.yaml, "
-    "oncall.yaml, routing.yaml, inhibit.yaml, emergency.yaml, incidents.yaml"
+    "network.yaml, alerting.yaml, monitors/*.yaml, rules/*.yaml, roles.yaml, receivers.yaml, "
+    "escalation.yaml, oncall.yaml, routing.yaml, inhibit.yaml, emergency.yaml, incidents.yaml"
 )
 CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "broken-yaml": (
