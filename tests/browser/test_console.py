@@ -243,3 +243,49 @@ async def test_overview_at_1024_and_logout(console: Console) -> None:
     await page.goto(f"{console.base_url}/")
     await expect(page).to_have_url(re.compile(r"/login"))
     await page.context.close()
+
+
+async def test_a_one_time_password_is_changed_first_and_no_page_breaks_the_csp(console: Console) -> None:
+    """A new user signed in with a one-time password lands on the password page, cannot leave it, chooses
+    their own and goes on; no page of the walk violates the Content-Security-Policy (no inline script)."""
+    from fictra.auth.actor import SYSTEM
+    from fictra.auth.service import create_user
+
+    platform = console.running.platform
+    async with platform.sessions.begin() as db:
+        await create_user(
+            db,
+            username="newcomer",
+            roles=["technical_lead"],
+            password="One-Time-Browser-9q7w",
+            role_map=platform.config.roles,
+            actor=SYSTEM,
+            clock=platform.clock,
+            must_change_password=True,
+        )
+    page = await console.page()
+    blocked: list[str] = []
+    page.on(
+        "console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None
+    )
+    await page.goto(f"{console.base_url}/incidents")
+    await page.fill("input[name=username]", "newcomer")
+    await page.fill("input[name=password]", "One-Time-Browser-9q7w")
+    await page.click("button[type=submit]")
+    await expect(page).to_have_url(re.compile(r"/account/password\?next=/incidents"))
+    await expect(page.locator("#must-change")).to_be_visible()
+    await expect(page.locator(".topbar nav a")).to_have_count(0)
+    await page.goto(f"{console.base_url}/alerts")  # held on the password page
+    await expect(page).to_have_url(re.compile(r"/account/password\?next=/alerts"))
+    await page.fill("input[name=current_password]", "One-Time-Browser-9q7w")
+    await page.fill("input[name=new_password]", "Newcomer-Own-Passphrase-31")
+    await page.fill("input[name=confirm_password]", "Newcomer-Own-Passphrase-31")
+    await page.screenshot(path=ARTIFACTS / "password-change.png")
+    await page.click("#password button[type=submit]")
+    await expect(page).to_have_url(f"{console.base_url}/alerts")
+    await expect(page.locator(".topbar nav")).to_contain_text("Incidents")
+    for path in ("/", "/incidents", "/actions", "/charts", "/account/password"):
+        await page.goto(f"{console.base_url}{path}")
+        await page.wait_for_load_state("networkidle")
+    assert not blocked, blocked
+    await page.context.close()
