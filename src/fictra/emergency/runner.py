@@ -109,31 +109,6 @@ class ActionRunner:
         self._progress = asyncio.Event()
         self._plans: dict[tuple[int, str], list[PlannedCall]] = {}
 
-    @classmethod
-    def from_platform(
-        cls,
-        platform: Any,
-        *,
-        config: EmergencyConfig | None = None,
-        controls: PlatformControl | None = None,
-        on_event: OnEvent | None = None,
-    ) -> ActionRunner:
-        """Compatibility for ``fictra up`` until the integrator builds the runner in ``assemble()``:
-        ``platform`` is duck-typed (sessions, pool, manifest, clock, config, settings, metrics,
-        supervisor); nothing of ``fictra.platform`` is imported."""
-        from fictra.emergency.controls import PoolControls
-
-        return cls(
-            sessions=platform.sessions, pool=platform.pool, manifest=platform.manifest,
-            clock=platform.clock, config=config or platform.config.emergency,
-            data_dir=platform.settings.data_dir,
-            controls=controls or PoolControls(
-                pool=platform.pool, endpoint_names=[ep.name for ep in platform.config.network.endpoints],
-                manifest=platform.manifest, supervisor=platform.supervisor,
-            ),
-            registry=platform.metrics.registry, on_event=on_event,
-        )  # fmt: skip
-
     @property
     def controls(self) -> PlatformControl | None:
         return self.ctx.controls
