@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fictra.api.errors import status_for
 from fictra.api.routes.auth import router
 from fictra.auth.deps import Actor, require
 from fictra.auth.models import AccessAttempt
@@ -37,11 +38,7 @@ def make_app(sessions: async_sessionmaker[AsyncSession], roles: RoleMap, clock: 
     @app.exception_handler(FictraError)
     async def domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, FictraError)
-        status = getattr(exc, "http_status", None) or {
-            "NotFoundError": 404,
-            "ConflictError": 409,
-            "PermissionDeniedError": 403,
-        }.get(type(exc).__name__, 422)
+        status = status_for(exc)  # the one mapping (fictra.api.errors), subclasses included
         return JSONResponse({"error": {"message": exc.user_message}}, status_code=status)
 
     app.include_router(router)
