@@ -24,6 +24,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,7 @@ from fictra.devnet.scenarios import ScenarioContext, ScenarioStore, run_scenario
 from fictra.devnet.state import DevnetPaths
 from fictra.emergency import service as actions
 from fictra.emergency.runner import ActionRunner
-from fictra.emergency.wiring import attach as attach_emergency
-from fictra.incidents.wiring import attach as attach_incidents
-from fictra.platform.assemble import assemble
+from fictra.platform.assemble import Parts, Timings, assemble
 from fictra.platform.run import run as run_platform
 from fictra.settings import load_settings
 
@@ -84,12 +83,18 @@ async def run(args: argparse.Namespace | None = None) -> dict[str, Any]:
             data_dir=Path(tmp) / "data", config_dir=_config(Path(tmp) / "config", node.rpc_url)
         )
         write_keystores(DevnetPaths(settings.devnet_dir))
-        platform = await assemble(settings=settings, clock=SystemClock(), manifest=manifest)
-        incidents_task = attach_incidents(platform, interval=0.5)
-        runner = ActionRunner.from_platform(platform, on_event=platform.incidents.on_action_event)  # type: ignore[attr-defined]
-        tasks = [("incidents", incidents_task), ("emergency", attach_emergency(platform, runner=runner))]
+        platform = await assemble(
+            settings=settings,
+            clock=SystemClock(),
+            manifest=manifest,
+            parts=Parts(response=False, notify=False, audit=False),  # incidents + emergency, as fictra up
+            timings=Timings(incidents_tick=timedelta(seconds=0.5)),
+        )
+        runner = platform.emergency
+        if runner is None:
+            raise RuntimeError("assemble() built no emergency runner")
         stop = asyncio.Event()
-        job = asyncio.create_task(run_platform(platform, stop=stop, extra=tasks))
+        job = asyncio.create_task(run_platform(platform, stop=stop))
         scenarios = ScenarioContext(chain=chain, store=ScenarioStore(Path(tmp) / "scenarios.json"))
         seconds: list[float] = []
         blocks: list[int] = []

@@ -5,20 +5,17 @@ enabled, approved by the technical lead and executed with the guardian's keystor
 chain, and the incident timeline with the phase change and the on-chain transaction. Screenshots in
 test-artifacts/browser/incident-*.png.
 
-The platform runs like ``fictra up`` with the action runner (``ActionRunner.from_platform`` +
-``fictra.emergency.wiring.attach``) and the devnet keystores written where config/emergency.yaml points
-(``${devnet_dir}/keys``). When tests/e2e/harness.py's ``start`` offers ``emergency=True`` this module uses
-it; until then it wires the runner itself. The tests run in order on one platform and build on each other.
+The platform runs like ``fictra up`` with the action runner (tests/e2e/harness.py ``start(emergency=True)``
+assembles it) and the devnet keystores written where config/emergency.yaml points (``${devnet_dir}/keys``).
+The tests run in order on one platform and build on each other.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from playwright.async_api import expect
@@ -43,7 +40,6 @@ from fictra.devnet.accounts import one
 from fictra.emergency import service as actions_service
 from fictra.emergency.keystore import write_devnet_keystores
 from fictra.emergency.runner import ActionRunner
-from fictra.emergency.wiring import attach
 from fictra.incidents import service as incidents_service
 
 pytestmark = [pytest.mark.e2e]
@@ -66,10 +62,6 @@ class Rig:
         return self.console.base_url
 
 
-def _harness_has_emergency() -> bool:
-    return "emergency" in inspect.signature(start).parameters
-
-
 @pytest.fixture(scope="module")
 async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     _require_chromium()
@@ -82,18 +74,14 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     write_devnet_keystores(
         keys, {"guardian": one("guardian").private_key, "proposer": one("proposer").private_key}
     )
-    options: dict[str, Any] = {"response": True, "link_base": f"http://127.0.0.1:{port}"}
-    if _harness_has_emergency():
-        options["emergency"] = True
-    running = await start(tmp, **options)
+    running = await start(tmp, response=True, emergency=True, link_base=f"http://127.0.0.1:{port}")
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     try:
         platform = running.platform
-        runner = getattr(platform, "emergency", None)
-        if not isinstance(runner, ActionRunner):  # the harness does not wire it yet: as `fictra up` would
-            runner = ActionRunner.from_platform(platform)
-            tasks.append(asyncio.create_task(attach(platform, runner=runner)(stop)))
+        runner = platform.emergency
+        if runner is None:
+            raise RuntimeError("the harness did not assemble the emergency runner")
         roles = load_roles(platform.settings.config_dir / "roles.yaml")
         async with platform.sessions.begin() as db:
             for username, role in USERS.items():

@@ -147,10 +147,12 @@ async def start(
     cadence; tick every 0.2 s); ``emergency=True`` the emergency action runner and the automatic-response
     policies, signing with V3 keystores written under the data dir like ``fictra devnet up`` does;
     ``notify=True`` the outbox worker. ``configure(config_dir)`` may edit the copied config first."""
+    from datetime import timedelta
+
     from fictra.devnet.deploy import deploy_system
     from fictra.devnet.runtime import write_keystores
     from fictra.devnet.state import DevnetPaths
-    from fictra.response.wiring import attach
+    from fictra.platform.assemble import Parts, Timings
 
     node = node or AnvilNode().start()
     try:
@@ -159,28 +161,19 @@ async def start(
         if configure is not None:
             configure(config_dir)
         settings = load_settings(data_dir=tmp / "data", config_dir=config_dir)
-        platform = await assemble(settings=settings, clock=SystemClock(), manifest=manifest)
-        extra: list[Any] = []
-        if response:
-            extra.append(("response", attach(platform, link_base=link_base, interval=0.5)[1]))
-        if incidents:
-            from fictra.incidents.wiring import attach as attach_incidents
-
-            extra.append(("incidents", attach_incidents(platform, console_url=link_base, interval=0.2)))
         if emergency:
-            from fictra.emergency.runner import ActionRunner
-            from fictra.emergency.wiring import attach as attach_emergency
-
             write_keystores(DevnetPaths(settings.devnet_dir))
-            on_event = getattr(getattr(platform, "incidents", None), "on_action_event", None)
-            runner = ActionRunner.from_platform(platform, on_event=on_event)
-            extra.append(("emergency", attach_emergency(platform, runner=runner)))
-        if notify:
-            from fictra.notify.runner import outbox_task
-
-            extra.append(
-                ("notify", outbox_task(settings=settings, sessions=platform.sessions, clock=platform.clock))
-            )
+        platform = await assemble(
+            settings=settings,
+            clock=SystemClock(),
+            manifest=manifest,
+            link_base=link_base,
+            parts=Parts(
+                response=response, incidents=incidents, emergency=emergency, notify=notify, audit=False
+            ),
+            timings=Timings(response_tick=timedelta(seconds=0.5), incidents_tick=timedelta(seconds=0.2)),
+        )
+        extra: list[Any] = []
     except BaseException:
         node.stop()
         raise

@@ -27,6 +27,7 @@ from fictra.auth.actor import SYSTEM, Actor
 from fictra.auth.permissions import default_roles
 from fictra.auth.service import create_user
 from fictra.emergency import service as actions
+from fictra.emergency.ledger import ActionsLedger
 from fictra.emergency.runner import ActionRunner
 from fictra.emergency.types import ActionView
 from fictra.errors import ConflictError
@@ -381,4 +382,4 @@ async def _flow(flow: Flow, receiver: Receiver, tmp_path: Path) -> None:
 
 async def _markdown(flow: Flow, incident_id: int) -> str:
     async with flow.sessions() as s:
-        return (await report.render(s, incident_id, "md")).decode()
+        return (await report.render(s, incident_id, "md", actions=ActionsLedger())).decode()

@@ -1,4 +1,5 @@
-"""The outbox as a platform task, built from the settings' config dir."""
+"""The outbox built from receivers.yaml (as the platform's notify.outbox job runs it), and receivers.yaml's
+refusals."""
 
 from __future__ import annotations
 
@@ -13,13 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fictra.clock import FakeClock
 from fictra.errors import ConfigError
 from fictra.metrics import new_registry
+from fictra.notify.config import load_receivers
+from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.models import Notification, NotificationStatus
-from fictra.notify.runner import build_outbox, outbox_task
-from fictra.settings import load_settings
+from fictra.notify.worker import Outbox
 
 from .helpers import put
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def build_outbox(config_dir: Path, sessions=None, clock=None, metrics=None) -> Outbox:  # type: ignore[no-untyped-def]
+    return Outbox(
+        sessions=sessions,
+        config=load_receivers(config_dir / "receivers.yaml"),
+        clock=clock or FakeClock(),
+        base_dir=config_dir,
+        metrics=OutboxMetrics(metrics.registry) if metrics is not None else None,
+    )
 
 
 async def test_the_shipped_receivers_yaml_delivers_to_the_log(
@@ -29,12 +41,11 @@ async def test_the_shipped_receivers_yaml_delivers_to_the_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     shutil.copy(REPO / "config" / "receivers.yaml", tmp_path / "receivers.yaml")
-    settings = load_settings(config_dir=tmp_path, data_dir=tmp_path / "data")
     await put(sessions, clock, "k", receiver="ops-log", channel="log", alert_id=9)
     stop = asyncio.Event()
     metrics = new_registry()
     task = asyncio.create_task(
-        outbox_task(settings=settings, sessions=sessions, clock=clock, metrics=metrics)(stop)
+        build_outbox(tmp_path, sessions=sessions, clock=clock, metrics=metrics).run(stop)
     )
     for _ in range(500):
         async with sessions() as s:
@@ -62,9 +73,8 @@ def test_a_bad_receivers_yaml_fails_at_start_up_naming_each_problem(tmp_path: Pa
         "    channels: [{type: log}]\n"
         "delivery: {max_attempts: 0}\n"
     )
-    settings = load_settings(config_dir=tmp_path, data_dir=tmp_path / "data")
     with pytest.raises(ConfigError) as err:
-        build_outbox(settings=settings, sessions=None, clock=FakeClock())  # type: ignore[arg-type]
+        build_outbox(tmp_path)
     msg = err.value.user_message
     assert "has 7 problem(s)" in msg, msg
     for line in (
@@ -82,17 +92,15 @@ def test_a_bad_receivers_yaml_fails_at_start_up_naming_each_problem(tmp_path: Pa
 def test_duplicate_channel_names_and_yaml_errors(tmp_path: Path) -> None:
     path = tmp_path / "receivers.yaml"
     path.write_text("receivers:\n  - name: ops\n    channels: [{type: log}, {type: log}]\n")
-    settings = load_settings(config_dir=tmp_path, data_dir=tmp_path / "data")
     with pytest.raises(ConfigError, match="channel name 'log' is used twice"):
-        build_outbox(settings=settings, sessions=None, clock=FakeClock())  # type: ignore[arg-type]
+        build_outbox(tmp_path)
     path.write_text("receivers: [\n")
     with pytest.raises(ConfigError, match="YAML syntax error"):
-        build_outbox(settings=settings, sessions=None, clock=FakeClock())  # type: ignore[arg-type]
+        build_outbox(tmp_path)
 
 
 def test_no_receivers_yaml_means_no_receivers(tmp_path: Path) -> None:
-    settings = load_settings(config_dir=tmp_path, data_dir=tmp_path / "data")
-    box = build_outbox(settings=settings, sessions=None, clock=FakeClock())  # type: ignore[arg-type]
+    box = build_outbox(tmp_path)
     assert box.config.receivers == []
 
 
@@ -101,9 +109,8 @@ def test_a_lease_shorter_than_a_send_is_refused(tmp_path: Path) -> None:
         "receivers:\n  - name: ops\n    channels: [{type: webhook, url: 'http://h/x', timeout: 30s}]\n"
         "delivery: {lease: 1m}\n"
     )
-    settings = load_settings(config_dir=tmp_path, data_dir=tmp_path / "data")
     with pytest.raises(ConfigError) as err:
-        build_outbox(settings=settings, sessions=None, clock=FakeClock())  # type: ignore[arg-type]
+        build_outbox(tmp_path)
     assert (
         "receivers.yaml:(top): delivery.lease (60s) must exceed the longest send of receiver 'ops' channel "
         "'webhook' (2 x timeout + 1 s = 61s)"

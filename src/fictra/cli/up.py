@@ -89,21 +89,15 @@ async def _up(
 ) -> None:
     from fictra.api.app import create_app, serve
     from fictra.api.context import AppContext
-    from fictra.audit.checkpoints import checkpoint_loop
-    from fictra.audit.signing import load_signer
     from fictra.auth.bootstrap import ensure_admin
     from fictra.chain.manifest import Manifest
-    from fictra.emergency.runner import ActionRunner
-    from fictra.emergency.wiring import attach as attach_emergency
-    from fictra.incidents.wiring import attach as attach_incidents
     from fictra.metrics import new_registry
-    from fictra.notify.runner import outbox_task
-    from fictra.platform.assemble import assemble, endpoint_urls, manifest_path
+    from fictra.platform.assemble import Parts, assemble, endpoint_urls, manifest_path
     from fictra.platform.config_set import load_config_set
     from fictra.platform.devnet import ensure_devnet, simulator_task
     from fictra.platform.run import AlertSummary, run
+    from fictra.platform.status import status_source
     from fictra.platform.view import ViewState, one_line, render
-    from fictra.response.wiring import attach as attach_response
 
     clock = SystemClock()
     # every config file read once: syntax/schema now, references checked again below with the manifest
@@ -130,39 +124,15 @@ async def _up(
         manifest = Manifest.load(manifest_path(s, config, devnet=False))
     metrics = new_registry()
     try:
-        config = config.checked(manifest)  # contract/event names: no file read again
+        # everything fictra up runs, every domain, checked before anything runs (keys opened too)
         platform = await assemble(
-            settings=s, clock=clock, manifest=manifest, config=config, urls=urls, metrics=metrics
-        )
-        link = f"http://{s.http_host}:{s.http_port}"
-        extra.append(("response", attach_response(platform, config=config.response, link_base=link)[1]))
-        # incidents (auto-declare, evidence, cadence) then emergency actions (automatic policies, runner);
-        # the runner tells incidents about verified containment actions
-        incidents_task = attach_incidents(platform, console_url=link)
-        incidents_ctx = platform.incidents  # type: ignore[attr-defined]  # set by attach_incidents
-        runner = ActionRunner.from_platform(platform, on_event=incidents_ctx.on_action_event)
-        await runner.check_signers()  # the emergency keys open now, not in the middle of an emergency
-        extra.append(("incidents", incidents_task))
-        extra.append(("emergency", attach_emergency(platform, runner=runner)))
-        # notifications from the persisted outbox; receivers.yaml is checked here, before anything runs
-        extra.append(
-            (
-                "notify",
-                outbox_task(
-                    settings=s,
-                    sessions=platform.sessions,
-                    clock=clock,
-                    metrics=metrics,
-                    receivers=config.receivers,
-                ),
-            )
-        )
-        signer = load_signer(s.data_dir)  # the audit signing key (a wrong passphrase stops the start-up)
-        extra.append(
-            (
-                "audit-checkpoints",
-                lambda st: checkpoint_loop(platform.sessions, clock, st, signer=signer),  # signed audit heads
-            )
+            settings=s,
+            clock=clock,
+            manifest=manifest,
+            config=config.checked(manifest),  # contract/event names: no file read again
+            urls=urls,
+            metrics=metrics,
+            parts=Parts(),
         )
     except BaseException:
         if handle is not None and handle.started_here:  # leave nothing half-started
@@ -171,7 +141,10 @@ async def _up(
             runtime.down(paths=handle.paths)
             console.print("[dim]devnet:[/] stopped again (start-up failed)")
         raise
-    admin_password = await ensure_admin(platform.sessions, clock=clock, role_map=config.roles)
+    config = platform.config
+    admin_password = await ensure_admin(
+        platform.sessions, clock=clock, config_dir=s.config_dir, role_map=config.roles
+    )
     if admin_password is not None:  # first start: shown on the terminal once, never logged
         console.print(f"First start: user 'admin', one-time password: {admin_password}", soft_wrap=True)
     log_path = _setup_logging(s.data_dir)  # only now: a start-up that fails writes nothing
@@ -186,30 +159,7 @@ async def _up(
         ("Manifest", str(manifest_path(s, config, devnet=handle is not None))),
         ("Logs", str(log_path)),
     ]
-
-    def status() -> dict[str, Any]:
-        f = platform.follower.status()
-        return {
-            "network": f.network,
-            "head": f.head,
-            "last_block": f.last_block,
-            "lag": f.lag,
-            "counters": f.counters,
-            "alerts_firing": state.alerts.firing,
-            "endpoints": [
-                {
-                    "name": name,
-                    "url": e.url,
-                    "state": str(e.state),
-                    "head": e.last_head,
-                    "latency_ms": e.latency_ewma * 1000 if e.latency_ewma is not None else None,
-                    "errors": e.errors,
-                    "last_error": e.last_error,
-                }
-                for name, e in zip([ep.name for ep in config.network.endpoints], f.endpoints, strict=False)
-            ],
-        }
-
+    status = status_source(platform, firing=lambda: state.alerts.firing)
     if http:
         context = AppContext(
             settings=s,

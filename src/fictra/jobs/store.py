@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -150,3 +150,11 @@ async def recent_runs(session: AsyncSession, *, job: str | None = None, limit: i
     if job is not None:
         query = query.where(JobRun.job == job)
     return list((await session.execute(query)).scalars())
+
+
+async def prune_runs(session: AsyncSession, *, before: datetime) -> int:
+    """Delete run records due before ``before``, always keeping each job's latest one (it is what tells
+    the scheduler that job's most recent due time has run: without it a monthly job would run again)."""
+    latest = select(func.max(JobRun.id)).group_by(JobRun.job)
+    result = await session.execute(delete(JobRun).where(JobRun.due_at < before, JobRun.id.not_in(latest)))
+    return int(getattr(result, "rowcount", 0) or 0)

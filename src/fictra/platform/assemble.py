@@ -1,7 +1,15 @@
-"""Build the running platform from settings, config-as-code and the deployment manifest.
+"""Build everything ``fictra up`` runs from settings, the config set and the deployment manifest.
 
-The wiring lives in one function, :func:`assemble`, so the order of the pipeline is visible in one
-place: RPC pool → follower → monitors → alert pipeline → alert store (one DB transaction per batch).
+:func:`assemble` is the one place where the platform is wired, in this order:
+
+    RPC pool → follower → block monitors → alert pipeline → alert store        (one DB transaction per batch)
+                                                         └► stages (platform.stages.build_stages)
+    domains (platform.domains.build_domains): response, incidents, emergency, outbox, audit signer
+    jobs (platform.jobs.platform_jobs) on one scheduler: polled monitors, response tick, incidents,
+    outbox, audit checkpoints
+
+Start-up checks everything (config against the manifest, endpoints, keys) before anything runs, and
+closes what it opened when it fails.
 """
 
 from __future__ import annotations
@@ -11,25 +19,40 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from fictra.audit.signing import AuditSigner
 from fictra.chain.follower import Follower
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
+from fictra.chain.sender import TxSender
 from fictra.clock import Clock
 from fictra.config.fields import resolve_secret
 from fictra.db.engine import make_engine, migrate, session_factory
+from fictra.emergency.flows import PolicyStage
+from fictra.emergency.runner import ActionRunner
 from fictra.errors import ChainError, ConfigError
+from fictra.incidents.flows import IncidentsContext
+from fictra.jobs import JobMetrics, Scheduler
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.access import AccessAttemptsMonitor
 from fictra.monitors.base import Monitor, PolledMonitor
 from fictra.monitors.pipeline import AlertPipeline
+from fictra.notify.worker import Outbox
 from fictra.platform.config_set import ConfigSet, load_config_set
+from fictra.platform.domains import Parts, build_domains
+from fictra.platform.jobs import Timings, platform_jobs
+from fictra.platform.stages import Stage, build_stages, chain
 from fictra.platform.supervisor import Supervisor
+from fictra.response.context import ResponseContext
 from fictra.series.recorder import SeriesRecorder
 from fictra.settings import Settings
 
+__all__ = ["Core", "Parts", "Platform", "Timings", "assemble", "endpoint_urls", "manifest_path"]
+
 
 @dataclass
-class Platform:
+class Core:
+    """What every domain is built on."""
+
     settings: Settings
     config: ConfigSet
     manifest: Manifest
@@ -37,19 +60,38 @@ class Platform:
     sessions: async_sessionmaker[AsyncSession]
     metrics: Metrics
     pool: RpcPool
-    pipeline: AlertPipeline
-    follower: Follower
-    block_monitors: list[Monitor]
-    polled_monitors: list[PolledMonitor]
     clock: Clock
     supervisor: Supervisor
-    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Platform(Core):
+    """The assembled platform: the core, the detection pipeline, every domain (``None`` when left out
+    by :class:`Parts`), the stage list after the alert store and the job scheduler."""
+
+    pipeline: AlertPipeline = field(kw_only=True)
+    follower: Follower = field(kw_only=True)
+    block_monitors: list[Monitor] = field(kw_only=True)
+    polled_monitors: list[PolledMonitor] = field(kw_only=True)
+    scheduler: Scheduler = field(kw_only=True)
+    stages: list[Stage] = field(kw_only=True)
+    sender: TxSender | None = field(default=None, kw_only=True)
+    response: ResponseContext | None = field(default=None, kw_only=True)
+    incidents: IncidentsContext | None = field(default=None, kw_only=True)
+    emergency: ActionRunner | None = field(default=None, kw_only=True)
+    policies: PolicyStage | None = field(default=None, kw_only=True)
+    outbox: Outbox | None = field(default=None, kw_only=True)
+    audit_signer: AuditSigner | None = field(default=None, kw_only=True)
+    link_base: str = field(default="http://127.0.0.1:8000", kw_only=True)
+    notes: list[str] = field(default_factory=list, kw_only=True)
 
     @property
     def network(self) -> str:
         return self.config.network.name
 
     async def aclose(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.aclose()
         await self.pool.aclose()
         await self.engine.dispose()
 
@@ -82,21 +124,29 @@ async def assemble(
     metrics: Metrics | None = None,
     batch_size: int = 50,
     start_block: int | None = None,
+    parts: Parts | None = None,
+    timings: Timings | None = None,
+    link_base: str | None = None,
 ) -> Platform:
-    """Check config against the manifest, migrate the DB, connect to the chain and wire the pipeline.
+    """Check config against the manifest, migrate the DB, connect to the chain, build the domains and
+    wire the pipeline, its stages and the jobs. ``parts`` defaults to the detection core only (what most
+    tests need); ``fictra up`` passes ``Parts()`` — every domain.
 
     On first start (no checkpoint yet) the follower begins at ``start_block``, by default the block
     after the current head: like every production monitor, it watches from now on rather than
     replaying history (a replay of the deployment would raise its role grants and proxy upgrades as
     alerts). Later starts resume from the checkpoint.
 
-    Raises ConfigError (every config problem at once), ChainError (no usable endpoint) or
-    StorageError before anything runs; nothing is written to the chain, and the DB only migrated.
+    Raises ConfigError (every config problem at once; a wrong key passphrase), ChainError (no usable
+    endpoint) or StorageError before anything runs; nothing is written to the chain, and the DB only
+    migrated.
     """
     from fictra.monitors.registry import build_monitors
 
     config = load_config_set(settings.config_dir, manifest=manifest) if config is None else config
+    parts = parts if parts is not None else Parts.core_only()
     metrics = metrics or new_registry()
+    link_base = link_base or f"http://{settings.http_host}:{settings.http_port}"
     timeouts = [ep.timeout.total_seconds() for ep in config.network.endpoints]
     pool = RpcPool(
         network=config.network.name,
@@ -127,17 +177,31 @@ async def assemble(
         db_url = settings.resolved_database_url()
         migrate(db_url)
         engine = make_engine(db_url)
+        core = Core(
+            settings=settings,
+            config=config,
+            manifest=manifest,
+            engine=engine,
+            sessions=session_factory(engine),
+            metrics=metrics,
+            pool=pool,
+            clock=clock,
+            supervisor=Supervisor(clock=clock),
+        )
+        domains = await build_domains(core, parts=parts, link_base=link_base)
     except BaseException:
         await pool.aclose()
         if engine is not None:
             await engine.dispose()
         raise
-    sessions = session_factory(engine)
-    pipeline = AlertPipeline(monitors=block_monitors, clock=clock, policy=config.policy)
+    stages = build_stages(response=domains.response, incidents=domains.incidents, policies=domains.policies)
+    pipeline = AlertPipeline(
+        monitors=block_monitors, clock=clock, policy=config.policy, on_changes=chain(stages)
+    )
     follower = Follower(
         network=config.network.name,
         pool=pool,
-        sessions=sessions,
+        sessions=core.sessions,
         on_batch=pipeline.on_batch,
         on_reorg=pipeline.on_reorg,
         clock=clock,
@@ -145,19 +209,25 @@ async def assemble(
         metrics=metrics,
         batch_size=batch_size,
     )
-    return Platform(
-        settings=settings,
-        config=config,
-        manifest=manifest,
-        engine=engine,
-        sessions=sessions,
-        metrics=metrics,
-        pool=pool,
+    scheduler = Scheduler(sessions=core.sessions, clock=clock, metrics=JobMetrics(metrics.registry))
+    platform = Platform(
+        **vars(core),
         pipeline=pipeline,
         follower=follower,
         block_monitors=block_monitors,
         polled_monitors=polled_monitors,
-        clock=clock,
-        supervisor=Supervisor(clock=clock),
+        scheduler=scheduler,
+        stages=stages,
+        sender=domains.sender,
+        response=domains.response,
+        incidents=domains.incidents,
+        emergency=domains.emergency,
+        policies=domains.policies,
+        outbox=domains.outbox,
+        audit_signer=domains.audit_signer,
+        link_base=link_base,
         notes=list(config.notes),
     )
+    for job in platform_jobs(platform, timings=timings or Timings()):
+        scheduler.register(job)
+    return platform

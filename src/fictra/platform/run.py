@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.models import Alert
 from fictra.clock import wait_or_stop
-from fictra.monitors.base import PolledMonitor
 from fictra.platform.assemble import Platform
 
 log = logging.getLogger(__name__)
@@ -34,18 +33,6 @@ class AlertSummary:
     @property
     def total_firing(self) -> int:
         return sum(self.firing.values())
-
-
-async def poll_loop(platform: Platform, monitor: PolledMonitor, stop: asyncio.Event) -> None:
-    """Run one polled monitor on its interval; its output goes through the same alert pipeline."""
-    interval = monitor.interval.total_seconds()
-    while not stop.is_set():
-        async with platform.sessions.begin() as session:
-            output = await monitor.poll(session)
-            head = platform.pool.best_head or None
-            await platform.pipeline.ingest(session, output, network=platform.network, head=head)
-        if await wait_or_stop(stop, interval, platform.clock):
-            return
 
 
 async def summarize_alerts(sessions: async_sessionmaker[AsyncSession], *, recent: int = 8) -> AlertSummary:
@@ -104,8 +91,9 @@ async def run(
     """Run until ``stop`` is set or a task fails (then stop the rest and raise the first error).
 
     Every task is a component of ``platform.supervisor`` (restartable by name: ``follower``,
-    ``alert-gauges``, ``monitor:<name>``, and each ``extra`` given as ``(name, task)``; unnamed extras
-    are ``task-<n>``)."""
+    ``alert-gauges``, ``jobs`` (the scheduler: every periodic job of :mod:`fictra.platform.jobs`),
+    ``emergency`` (the action runner, when assembled), and each ``extra`` given as ``(name, task)``;
+    unnamed extras are ``task-<n>``)."""
 
     async def guarded(coro: Awaitable[None]) -> None:
         try:
@@ -117,15 +105,13 @@ async def run(
     tasks: list[Named] = [
         ("follower", platform.follower.run),
         ("alert-gauges", lambda st: gauge_loop(platform, st, on_summary)),
-        *((f"monitor:{m.name}", _poller(platform, m)) for m in platform.polled_monitors),
+        ("jobs", platform.scheduler.run),  # polled monitors, ticks, outbox, checkpoints (platform.jobs)
     ]
+    if platform.emergency is not None:
+        tasks.append(("emergency", platform.emergency.run))  # woken by the policy stage after commit
     for i, item in enumerate(extra or []):
         tasks.append(item if isinstance(item, tuple) else (f"task-{i}", item))
     coros = [supervisor.component(name, task)(stop) for name, task in tasks]
     async with asyncio.TaskGroup() as group:
         for coro in coros:
             group.create_task(guarded(coro))
-
-
-def _poller(platform: Platform, monitor: PolledMonitor) -> Callable[[asyncio.Event], Awaitable[None]]:
-    return lambda st: poll_loop(platform, monitor, st)

@@ -1,0 +1,120 @@
+"""The domains of a running platform, built from their config sections and the core (pool, sessions,
+clock, metrics) — the only place that knows how the domains are tied together. Where one domain calls
+another (incidents ← emergency events, emergency → the incident of an alert), a callable is passed in
+here; the domains never import each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fictra.audit.signing import AuditSigner, load_signer
+from fictra.chain.sender import TxSender
+from fictra.emergency.controls import PoolControls
+from fictra.emergency.flows import PolicyStage
+from fictra.emergency.ledger import ActionsLedger
+from fictra.emergency.runner import ActionRunner
+from fictra.incidents.flows import IncidentsContext
+from fictra.incidents.queries import incident_for_alert
+from fictra.notify.metrics import OutboxMetrics
+from fictra.notify.worker import Outbox
+from fictra.response.context import ResponseContext
+from fictra.response.sla import SlaMetrics
+
+if TYPE_CHECKING:
+    from fictra.platform.assemble import Core
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Which domains :func:`~fictra.platform.assemble.assemble` builds. ``fictra up`` builds every one;
+    tests and benchmarks build what they exercise (the emergency runner needs its keystores, the audit
+    checkpoints their signing key)."""
+
+    response: bool = True
+    incidents: bool = True
+    emergency: bool = True
+    notify: bool = True
+    audit: bool = True
+
+    @classmethod
+    def core_only(cls) -> Parts:
+        return cls(response=False, incidents=False, emergency=False, notify=False, audit=False)
+
+
+@dataclass
+class Domains:
+    """The built domains (``None`` where :class:`Parts` left one out)."""
+
+    response: ResponseContext | None = None
+    incidents: IncidentsContext | None = None
+    emergency: ActionRunner | None = None
+    policies: PolicyStage | None = None
+    outbox: Outbox | None = None
+    audit_signer: AuditSigner | None = None
+    sender: TxSender | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+async def build_domains(core: Core, *, parts: Parts, link_base: str) -> Domains:
+    """Build every domain ``parts`` asks for. Opens the keys now (the audit signing key, the emergency
+    keystores), so a wrong passphrase stops the start-up with one line instead of surprising the first
+    checkpoint or the first pause. Raises ConfigError; writes nothing."""
+    config, clock = core.config, core.clock
+    domains = Domains(sender=TxSender(pool=core.pool, clock=clock))
+    if parts.audit:
+        domains.audit_signer = load_signer(core.settings.data_dir)
+    if parts.response:
+        domains.response = ResponseContext(
+            config=config.response,
+            clock=clock,
+            alert_policy=config.policy,
+            metrics=SlaMetrics.register(core.metrics.registry),
+            link_base=link_base,
+        )
+    if parts.incidents:
+        domains.incidents = IncidentsContext(
+            config=config.incidents,
+            clock=clock,
+            console_url=link_base,
+            pool=core.pool,
+            manifest=core.manifest,
+            actions=ActionsLedger(),
+        )
+    if parts.emergency:
+        runner = ActionRunner(
+            sessions=core.sessions,
+            pool=core.pool,
+            manifest=core.manifest,
+            clock=clock,
+            config=config.emergency,
+            data_dir=core.settings.data_dir,
+            controls=PoolControls(
+                pool=core.pool,
+                endpoint_names=[ep.name for ep in config.network.endpoints],
+                manifest=core.manifest,
+                supervisor=core.supervisor,
+            ),
+            registry=core.metrics.registry,
+            on_event=domains.incidents.on_action_event if domains.incidents is not None else None,
+            sender=domains.sender,
+        )
+        await runner.check_signers()  # the emergency keys open now, not in the middle of an emergency
+        domains.emergency = runner
+        domains.policies = PolicyStage(
+            config=config.emergency,
+            clock=clock,
+            wake=runner.wake,
+            on_event=runner.on_event,
+            incident_for_alert=incident_for_alert if domains.incidents is not None else None,
+        )
+    if parts.notify:
+        domains.outbox = Outbox(
+            sessions=core.sessions,
+            config=config.receivers,
+            clock=clock,
+            base_dir=config.config_dir,
+            metrics=OutboxMetrics(core.metrics.registry),
+        )
+    return domains
