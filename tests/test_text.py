@@ -49,3 +49,4 @@ def test_markdown_escape_renders_typed_text_literally() -> None:
 def test_markdown_escape_keeps_identifiers_and_strips_controls() -> None:
     assert markdown_escape("pause_all on 0xab_cd\x1b") == "pause_all on 0xab_cd"
     assert markdown_escape("a|b") == "a\\|b"
+    assert markdown_escape("# head\n  # two, issue #12") == "\\# head\n  \\# two, issue #12"

@@ -26,7 +26,8 @@ BIDI = frozenset(
 _CONTROLS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )  # C0 but \t (09) and \n (0a); DEL; C1; bidi marks, embeddings, overrides, isolates
-_MARKDOWN = re.compile(r"([\\`*\[\]<>#|&])")  # escapes, code, emphasis, links/images, HTML, headings, cells
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|&])")  # escapes, code, emphasis, links/images, HTML, table cells
+_HEADING = re.compile(r"^([ \t]*)#", re.MULTILINE)  # a "#" opening a line would make a heading
 
 
 def strip_controls(text: str) -> str:
@@ -42,4 +43,4 @@ def safe_line(text: str) -> str:
 def markdown_escape(text: str) -> str:
     """``text`` (controls stripped) with every Markdown/HTML markup character backslash-escaped, so a
     CommonMark renderer shows it literally: ``<script>`` stays text, ``[x](y)`` is no link."""
-    return _MARKDOWN.sub(r"\\\1", strip_controls(text))
+    return _HEADING.sub(r"\1\\#", _MARKDOWN.sub(r"\\\1", strip_controls(text)))

@@ -162,7 +162,7 @@ async def test_markdown_has_every_section_and_fact(sessions: Sessions, clock: Fa
     assert "| Alert on RESERVE_MANAGER_ROLE grants | dave | 2026-01-11 | open |" in text
     assert "Two-person rule on role grants" in text and "Withdrawal role granted" in text
     assert hashlib.sha256(b'{"state":{"block":1234}}').hexdigest() in text
-    assert f"[P0] Incident #{iid} declared: Reserve drained \\| PT at risk" in text  # comms log, pipe escaped
+    assert f"\\[P0\\] Incident #{iid} declared: Reserve drained \\| PT at risk" in text  # comms log, escaped
     assert "| alert.fired |" in text and "| incident.phase |" in text and "| action.proposed |" in text
 
 
