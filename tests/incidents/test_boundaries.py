@@ -1,7 +1,7 @@
 """The incidents domain's edges (issue 10) and its text safety (issue 11).
 
-* No incidents module imports the emergency domain or a layer above (platform, api, web, cli, devnet);
-  the transitional ``wiring.attach`` is the one exception until ``assemble()`` builds the context.
+* No incidents module imports the emergency domain or a layer above (platform, api, web, cli, devnet):
+  ``platform.assemble`` builds the context and passes the emergency ledger in.
 * Emergency facts come only through the ledger passed in: without one, the timeline has no action
   events, an action event is ignored and no alert counts as an action's effect.
 * The periodic work runs as named jobs on the real job scheduler.
@@ -54,7 +54,6 @@ def test_incidents_imports_neither_emergency_nor_upper_layers() -> None:
     offenders = {
         f"{path.name}: {name}"
         for path in PACKAGE.glob("*.py")
-        if path.name != "wiring.py"  # transitional glue, removed when assemble() builds the context
         for name in _imports(path)
         if name.split(".")[:2] in (["fictra", layer] for layer in ABOVE)
     }

@@ -1,12 +1,10 @@
 """Auto-declare on the alert store's changes (through the real alert pipeline): every new P0 declares an
 incident with its initial notification and an evidence job, a matching alert joins the open auto-declared
 incident of its category within the window; the tick retries evidence jobs and reminds; a verified
-containment action records containment; attach chains after an existing hook."""
+containment action records containment. (The platform builds the context: tests/platform.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.findings import Finding, Severity
-from fictra.alerting.values import AlertChange
 from fictra.clock import FakeClock
 from fictra.emergency import service as emergency
 from fictra.emergency.types import ActionEventView
@@ -23,11 +20,9 @@ from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.flows import IncidentsContext
 from fictra.incidents.jobs import MAX_JOB_ATTEMPTS, tick_once
 from fictra.incidents.models import IncidentJob
-from fictra.incidents.wiring import attach
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.models import Notification
-from fictra.platform.config_set import load_config_set
 
 from .helpers import LEAD, audit, emergency_actions, events
 
@@ -198,51 +193,6 @@ async def test_verified_containment_action_records_containment(sessions: Session
         e["after"].get("containment", {}).get("source") == f"action:{action.id}"
         for e in await audit(sessions, "incident.output")
     )
-
-
-@dataclass
-class _Platform:
-    """The parts of fictra.platform.assemble.Platform that attach uses."""
-
-    config: Any
-    clock: FakeClock
-    pipeline: AlertPipeline
-    sessions: Sessions
-    pool: Any = None
-    manifest: Any = None
-
-
-async def test_attach_chains_after_the_existing_hook(sessions: Sessions, clock: FakeClock) -> None:
-    seen: list[list[AlertChange]] = []
-
-    async def earlier(changes: list[AlertChange], session: AsyncSession) -> None:
-        seen.append(changes)
-
-    pipeline = AlertPipeline(monitors=[], clock=clock, on_changes=earlier)
-    platform = _Platform(
-        config=load_config_set(REPO / "config"), clock=clock, pipeline=pipeline, sessions=sessions
-    )
-    task = attach(platform, interval=60)  # type: ignore[arg-type]
-    assert isinstance(getattr(platform, "incidents"), IncidentsContext)
-    async with sessions.begin() as session:
-        await pipeline.ingest(
-            session,
-            MonitorOutput(findings=[_finding("contract-status", "paused")]),
-            network="devnet",
-            head=None,
-        )
-    assert len(seen) == 1
-    async with sessions() as s:
-        assert len(await service.list_incidents(s)) == 1
-    import asyncio
-
-    stop = asyncio.Event()
-    stop.set()
-    await task(stop)  # one round, then stops
-    async with sessions() as s:
-        [job] = (await s.execute(select(IncidentJob))).scalars().all()
-    assert job.attempts == 1
-    assert clock.now() == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _oncall_config(roles: dict[str, str], person: str) -> IncidentsConfig:

@@ -41,22 +41,20 @@ AlertId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def incidents_context(request: Request) -> IncidentsContext:
-    """The running platform's incidents context, or one built from the app's config (cached; it has no
-    RPC pool, so on-demand evidence needs the platform).
-
-    Transitional: ``fictra up`` still exposes the context as ``platform.incidents`` (set by
-    :func:`fictra.incidents.wiring.attach`); once ``assemble()`` gives the platform a typed field,
-    this reads that field."""
+    """The running platform's incidents context (``Platform.incidents``), or one built from the app's
+    config (cached; with the platform's RPC pool when there is one, else on-demand evidence needs the
+    platform)."""
     app_ctx = request.app.state.context
-    found = getattr(app_ctx.platform, "incidents", None) if app_ctx.platform is not None else None
-    if isinstance(found, IncidentsContext):
+    platform = app_ctx.platform
+    if platform is not None and platform.incidents is not None:
+        found: IncidentsContext = platform.incidents
         return found
     cached = getattr(request.app.state, "incidents_context", None)
     if isinstance(cached, IncidentsContext):
         return cached
     ctx = IncidentsContext(config=app_ctx.config_set.incidents, clock=app_ctx.clock, actions=ActionsLedger())
-    if app_ctx.platform is not None:
-        ctx.pool, ctx.manifest = app_ctx.platform.pool, app_ctx.platform.manifest
+    if platform is not None:
+        ctx.pool, ctx.manifest = platform.pool, platform.manifest
     request.app.state.incidents_context = ctx
     return ctx
 
