@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 from web3 import AsyncWeb3
 
+from fictra.audit import seal
 from fictra.audit.anchor import (
     AnchorClient,
     AnchorConfig,
@@ -199,6 +200,8 @@ def test_cli_anchor_and_verify(node: AnvilNode, tmp_path: Path, monkeypatch: pyt
     url = f"sqlite:///{data / 'fictra.db'}"
     migrate(url)
 
+    seal.register(database_url=url, data_dir=data)  # as the CLI does: the entries are sealed
+
     async def populate() -> None:
         engine = make_engine(url)
         try:
@@ -214,19 +217,20 @@ def test_cli_anchor_and_verify(node: AnvilNode, tmp_path: Path, monkeypatch: pyt
     lines = anchored.stdout.strip().splitlines()
     assert (
         lines[0].startswith("deployed AuditAnchor at 0x")
-        and "anchored checkpoint #1 (tree size 4)" in lines[1]
+        and "anchored checkpoint #2 (tree size 5)" in lines[1]  # the latest head: the deploy entry too
     )
-    again = runner.invoke(audit.app, ["anchor"])  # the recorded anchor, nothing new to send
-    assert again.exit_code == 0 and again.stdout.strip().endswith("(already on chain)"), again.output
+    again = runner.invoke(audit.app, ["anchor"])  # the recorded anchor; the head grew by the anchor entry
+    assert again.exit_code == 0 and "anchored checkpoint #3 (tree size 6)" in again.stdout, again.output
     shown = runner.invoke(audit.app, ["show", "--action", "audit.*", "--json"])
     recorded = [json.loads(line) for line in shown.stdout.splitlines()]
     assert [(e["index"], e["action"], e["target"]) for e in recorded] == [
-        (5, "audit.anchor", "checkpoint:1"),
+        (6, "audit.anchor", "checkpoint:3"),
+        (5, "audit.anchor", "checkpoint:2"),
         (4, "audit.anchor_deploy", f"anchor:{load_anchor(data).address}"),  # type: ignore[union-attr]
     ]
-    assert recorded[0]["actor"].startswith("cli:") and recorded[0]["after"]["tree_size"] == 4
+    assert recorded[0]["actor"].startswith("cli:") and recorded[0]["after"]["tree_size"] == 6
     ok = runner.invoke(audit.app, ["verify"])
-    assert ok.exit_code == 0 and ok.stdout.strip().endswith("1 checkpoint verified, 1 anchored on chain")
+    assert ok.exit_code == 0 and ok.stdout.strip().endswith("3 checkpoints verified, 2 anchored on chain")
     config = load_anchor(data)
     assert config is not None
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fictra.audit import merkle
+from fictra.audit import merkle, seal
 from fictra.audit.checkpoints import (
     checkpoint_loop,
     create_checkpoint,
@@ -21,6 +21,7 @@ from fictra.audit.checkpoints import (
     prove_inclusion,
     statement,
 )
+from fictra.audit.seal import SealKey
 from fictra.audit.signing import AuditSigner
 from fictra.audit.verify import VerifyReport, verify_log
 from fictra.clock import FakeClock
@@ -28,11 +29,6 @@ from fictra.db.engine import session_factory
 from fictra.errors import ConflictError, UsageError
 
 from .helpers import rehash_row, seed, sql
-
-
-@pytest.fixture
-def signer() -> AuditSigner:
-    return AuditSigner.generate()
 
 
 async def _verify(engine: AsyncEngine, signer: AuditSigner) -> VerifyReport:
@@ -151,7 +147,8 @@ async def test_rewritten_chain_is_caught_by_the_checkpoints(
     engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
 ) -> None:
     """Modify entry 5 and re-hash every later entry (and the head): the chain is consistent again, but
-    the checkpoint over 8 entries is not; entries up to the earlier checkpoint (3) are vouched for."""
+    entry 5's seal names it exactly (and the checkpoint over 10 entries fails at 5 too). Without the
+    seal key only the checkpoints speak: entries up to the earlier checkpoint (3) are vouched for."""
     await seed(engine, clock, 3)
     await _checkpoint(engine, signer, clock)
     await seed(engine, clock, 7, start=3)
@@ -163,9 +160,19 @@ async def test_rewritten_chain_is_caught_by_the_checkpoints(
         prev = await rehash_row(engine, index)
     await sql(engine, "UPDATE audit_head SET head_hash = :p", p=prev)
     report = await _verify(engine, signer)
-    assert [p.kind for p in report.problems] == ["root"], report.problems
-    assert report.first_bad_index == 3
-    assert "entries from 3 on were rewritten" in report.summary()
+    assert [(p.kind, p.index) for p in report.problems] == [
+        ("modified", 5),
+        ("truncated", None),  # the head row was recomputed too: its seal fails, explained by entry 5
+        ("root", 5),
+    ], report.problems
+    assert "first bad index 5: Entry 5 was rewritten" in report.summary()
+    async with session_factory(engine)() as session:
+        unsealed = await verify_log(session, verifier=signer.verifier, seal=SealKey(b"\0" * 32))
+    assert unsealed.first_bad_index == 0  # a wrong seal key fails from the first entry
+    seal.forget(engine.url.render_as_string(hide_password=False))
+    without = await _verify(engine, signer)
+    assert [p.kind for p in without.problems] == ["root"] and without.first_bad_index == 3
+    assert "entries from 3 on were rewritten" in without.summary()
 
 
 async def test_deleted_tail_covered_by_a_checkpoint(
@@ -178,8 +185,9 @@ async def test_deleted_tail_covered_by_a_checkpoint(
         engine, "UPDATE audit_head SET head_hash = (SELECT entry_hash FROM audit_entries WHERE idx = 3)"
     )
     report = await _verify(engine, signer)
-    assert report.first_bad_index == 4 and [p.kind for p in report.problems] == ["deleted"]
-    assert "covers 6 entries but only 4 are stored" in report.summary()
+    assert report.first_bad_index == 4 and [p.kind for p in report.problems] == ["truncated", "deleted"]
+    assert "first bad index 4: The head row (size 4) does not carry a valid seal" in report.summary()
+    assert "covers 6 entries but only 4 are stored" in report.problems[1].message
     async with session_factory(engine).begin() as session:
         with pytest.raises(ConflictError, match="entries were deleted"):
             await create_checkpoint(session, signer=signer, clock=clock)

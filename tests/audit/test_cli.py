@@ -70,7 +70,9 @@ def test_exit_codes_and_one_line_errors(tmp_path: Path, monkeypatch: pytest.Monk
     data = tmp_path / "data"
     url = _populate(data, 6)
     ok = fictra(data, "audit", "verify", "--no-anchor")
-    assert ok.returncode == 0 and ok.stdout.strip() == "audit log intact: 6 entries, 0 checkpoints verified"
+    assert ok.returncode == 0 and ok.stdout.strip() == (
+        "audit log intact: 6 entries, 0 checkpoints verified (seals not checked: no audit key)"
+    )
     monkeypatch.setenv("FICTRA_DATABASE_URL", url)
     monkeypatch.setenv("FICTRA_DATA_DIR", str(data))
     monkeypatch.setenv("FICTRA_AUDIT_KEY_PASSPHRASE", "right")
@@ -78,8 +80,12 @@ def test_exit_codes_and_one_line_errors(tmp_path: Path, monkeypatch: pytest.Monk
     assert made.exit_code == 0 and made.stdout.startswith("checkpoint #1: tree size 6, root "), made.output
     key = data / "keys" / "audit-signing.json"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and "right" not in key.read_text()
+    unsealed = fictra(data, "audit", "verify", env={"FICTRA_AUDIT_KEY_PASSPHRASE": "right"})
+    assert unsealed.returncode == 1 and "first bad index 0: Entry 0 carries no seal" in unsealed.stdout
+    sealed = CliRunner().invoke(audit.app, ["seal"])  # the log from before seals: sealed once, audited
+    assert sealed.exit_code == 0 and sealed.stdout.strip() == "sealed 6 entries", sealed.output
     _tamper(url, "UPDATE audit_entries SET reason = 'edited' WHERE idx = 3")
-    bad = fictra(data, "audit", "verify")
+    bad = fictra(data, "audit", "verify", env={"FICTRA_AUDIT_KEY_PASSPHRASE": "right"})
     assert bad.returncode == 1, bad.stderr
     first = bad.stdout.strip().splitlines()[0]
     assert first.startswith("audit log TAMPERED — first bad index 3: Entry 3 was modified"), first

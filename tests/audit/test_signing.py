@@ -10,13 +10,71 @@ from pathlib import Path
 
 import pytest
 
-from fictra.audit.signing import KEY_FILE, PASS_FILE, PASSPHRASE_ENV, AuditSigner, load_signer, load_verifier
+from fictra.audit.signing import (
+    ENV_VAR,
+    KEY_FILE,
+    PASS_FILE,
+    PASSPHRASE_ENV,
+    AuditSigner,
+    load_signer,
+    load_verifier,
+)
 from fictra.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+
+def test_production_never_keeps_the_passphrase_beside_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FICTRA_ENV=production: no generated passphrase file (neither made nor read); the variable holds the
+    passphrase or a secret reference (file:, env:). The devnet default keeps its generated 0600 file."""
+    monkeypatch.setenv(ENV_VAR, "production")
+    with pytest.raises(ConfigError, match=f"must not sit beside the database. Set {PASSPHRASE_ENV}"):
+        load_signer(tmp_path)
+    assert not (tmp_path / "keys" / PASS_FILE).exists() and not (tmp_path / "keys" / KEY_FILE).exists()
+    secret = tmp_path / "secrets" / "audit-pass"
+    secret.parent.mkdir()
+    secret.write_text("from-a-secret-file\n")
+    monkeypatch.setenv(PASSPHRASE_ENV, f"file:{secret}")
+    made = load_signer(tmp_path)
+    assert not (tmp_path / "keys" / PASS_FILE).exists()
+    monkeypatch.setenv("OTHER_SECRET", "from-a-secret-file")
+    monkeypatch.setenv(PASSPHRASE_ENV, "env:OTHER_SECRET")
+    assert load_signer(tmp_path).key_id == made.key_id  # the same passphrase through env:
+    monkeypatch.setenv(PASSPHRASE_ENV, "from-a-secret-file")
+    assert load_signer(tmp_path).key_id == made.key_id
+    devnet = tmp_path / "devnet-data"  # a devnet data directory made before, then run as production
+    monkeypatch.delenv(ENV_VAR)
+    monkeypatch.delenv(PASSPHRASE_ENV)
+    load_signer(devnet)
+    assert stat.S_IMODE((devnet / "keys" / PASS_FILE).stat().st_mode) == 0o600
+    monkeypatch.setenv(ENV_VAR, "production")
+    with pytest.raises(ConfigError, match="move the one in"):
+        load_signer(devnet)
+
+
+def test_two_processes_creating_the_key_at_once_agree(tmp_path: Path) -> None:
+    first = load_signer(tmp_path)
+    (tmp_path / "keys" / KEY_FILE).unlink()
+    assert save_key_exclusive_keeps_the_first(tmp_path, first)
+
+
+def save_key_exclusive_keeps_the_first(data: Path, first: AuditSigner) -> bool:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from fictra.audit.signing import save_key
+
+    path = data / "keys" / KEY_FILE
+    passphrase = (data / "keys" / PASS_FILE).read_text().strip()
+    assert save_key(Ed25519PrivateKey.generate(), path, passphrase, exclusive=True)
+    theirs = load_signer(data).key_id
+    assert not save_key(Ed25519PrivateKey.generate(), path, passphrase, exclusive=True)
+    return load_signer(data).key_id == theirs != first.key_id
 
 
 def test_generated_passphrase_file(tmp_path: Path) -> None:

@@ -19,11 +19,6 @@ N = 10
 K = 4
 
 
-@pytest.fixture
-def signer() -> AuditSigner:
-    return AuditSigner.generate()
-
-
 async def _verify(engine: AsyncEngine, signer: AuditSigner) -> VerifyReport:
     async with session_factory(engine)() as session:
         return await verify_log(session, verifier=signer.verifier)

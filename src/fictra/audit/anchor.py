@@ -26,8 +26,9 @@ from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.audit.checkpoints import latest_checkpoint
+from fictra.audit.checkpoints import create_checkpoint, latest_checkpoint
 from fictra.audit.models import AuditCheckpoint
+from fictra.audit.signing import AuditSigner
 from fictra.chain import artifacts
 from fictra.chain.pool import RpcPool
 from fictra.chain.revert import abi_type
@@ -322,10 +323,20 @@ class Anchored:
 
 
 async def anchor_latest(
-    session: AsyncSession, *, client: AnchorClient, clock: Clock, signer: TxSigner, store: AnchorTxFile
+    session: AsyncSession,
+    *,
+    client: AnchorClient,
+    clock: Clock,
+    signer: TxSigner,
+    store: AnchorTxFile,
+    audit_signer: AuditSigner | None = None,
 ) -> Anchored:
     """Anchor the latest checkpoint with ``signer`` (in the caller's transaction: the row is marked
-    anchored; the signed transaction is recorded in ``store`` before it is broadcast)."""
+    anchored; the signed transaction is recorded in ``store`` before it is broadcast). With
+    ``audit_signer`` a checkpoint over the log's current head is signed first (after verifying the entries
+    since the previous one), so what is anchored is the latest head."""
+    if audit_signer is not None:
+        await create_checkpoint(session, signer=audit_signer, clock=clock)
     checkpoint = await latest_checkpoint(session)
     if checkpoint is None:
         raise ConflictError("No audit checkpoint to anchor yet. Make one with `fictra audit checkpoint`.")

@@ -2,8 +2,9 @@
 
 ``audit_entries`` is the hash chain (one row per state change, ``idx`` 0, 1, 2...), ``audit_head`` is
 a single row (id 1) holding the chain's size and last hash: appends lock it, so concurrent writers
-never fork the chain, and a deleted tail is noticed. ``audit_checkpoints`` holds the signed Merkle tree
-heads and, once anchored, the transaction that put the root on chain.
+never fork the chain, and a deleted tail is noticed. Entries and the head carry a keyed seal
+(``mac``, see :mod:`fictra.audit.seal`) written in the same transaction. ``audit_checkpoints`` holds
+the signed Merkle tree heads and, once anchored, the transaction that put the root on chain.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the seal (fictra.audit.seal)
 
 
 class AuditHead(Base):
@@ -49,6 +51,7 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
     head_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the head's seal
 
 
 class AuditCheckpoint(Base):

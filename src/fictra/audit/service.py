@@ -5,6 +5,9 @@ audit entry commit (or roll back) together. Appends are serialised on the ``audi
 statement of an append is an ``UPDATE ... RETURNING`` of that row, which takes a row lock on
 PostgreSQL (other appenders wait until this transaction ends) and the write lock on SQLite. So there is
 one chain, never a fork, whatever the number of writers.
+
+With the database's seal key registered (:mod:`fictra.audit.seal`), the entry and the head row get
+their keyed seal in the same statements: two HMAC-SHA256 computations, a few microseconds.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.audit.canonical import entry_hash, jsonable
 from fictra.audit.models import AuditEntry, AuditHead
+from fictra.audit.seal import key_for
 from fictra.clock import Clock
 from fictra.errors import NotFoundError, StorageError, UsageError
 
@@ -101,6 +105,7 @@ async def record(
         reason=reason,
         prev_hash=prev,
     )
+    seal = key_for(session)
     values = {
         "idx": index,
         "at": at,
@@ -112,10 +117,17 @@ async def record(
         "reason": reason,
         "prev_hash": prev,
         "entry_hash": digest,
+        "mac": None if seal is None else seal.entry(index=index, entry_hash=digest),
     }
+    head_mac = None if seal is None else seal.head(size=index + 1, head_hash=digest)
     await session.execute(insert(cast(Table, AuditEntry.__table__)).values(**values))
-    await session.execute(update(table).where(table.c.id == _HEAD_ID).values(head_hash=digest))
+    await session.execute(update(table).where(table.c.id == _HEAD_ID).values(head_hash=digest, mac=head_mac))
     return AuditEntry(**values)  # detached: the row is written, the caller's session does not track it
+
+
+async def head_mac(session: AsyncSession) -> str | None:
+    """The head row's seal (None: written without a key)."""
+    return (await session.execute(select(AuditHead.mac).where(AuditHead.id == _HEAD_ID))).scalar_one_or_none()
 
 
 async def head(session: AsyncSession) -> tuple[int, str]:

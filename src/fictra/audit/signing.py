@@ -3,9 +3,13 @@
 ``<data_dir>/keys/audit-signing.json`` holds the public key in clear and the private key encrypted with
 AES-256-GCM under a key derived by scrypt from a passphrase:
 
-- ``FICTRA_AUDIT_KEY_PASSPHRASE`` when set (production: put it in the service's secret store);
-- otherwise a random passphrase generated on first use into ``<data_dir>/keys/audit-signing.pass``
-  (mode 0600, directory 0700). Keep that file with the data directory, or set the variable instead.
+- ``FICTRA_AUDIT_KEY_PASSPHRASE`` when set: the passphrase itself, or a secret reference
+  ``file:/run/secrets/audit-pass`` / ``env:OTHER_VAR`` (as in the config files);
+- otherwise, outside production only, a random passphrase generated on first use into
+  ``<data_dir>/keys/audit-signing.pass`` (mode 0600, directory 0700) — the devnet default. With
+  ``FICTRA_ENV=production`` that file is neither created nor read: a passphrase beside the database
+  would protect nothing against whoever can read the data directory, so start-up stops with a
+  ConfigError asking for the variable.
 
 The passphrase and the private key are never logged nor put in a message. Checking a checkpoint needs
 only the public key (:class:`AuditVerifier`), which anyone may have.
@@ -25,11 +29,15 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from fictra.config.fields import resolve_secret
 from fictra.errors import ConfigError
 
+ENV_VAR = "FICTRA_ENV"
 PASSPHRASE_ENV = "FICTRA_AUDIT_KEY_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 KEY_FILE = "audit-signing.json"
 PASS_FILE = "audit-signing.pass"  # noqa: S105 - a file name
@@ -74,6 +82,11 @@ class AuditSigner:
     def sign(self, message: bytes) -> str:
         return self._key.sign(message).hex()
 
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A 32-byte secret for ``purpose`` (HKDF-SHA256 over the private key): as safe as the key."""
+        raw = self._key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(raw)
+
     def __repr__(self) -> str:  # never show key material
         return f"AuditSigner(key_id={self.key_id[:16]}…)"
 
@@ -88,15 +101,34 @@ def _kdf(passphrase: str, salt: bytes, params: dict[str, int]) -> bytes:
     )
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` atomically to ``path`` with mode 0600."""
+def production() -> bool:
+    """``FICTRA_ENV=production``: no generated passphrase file beside the database."""
+    return os.environ.get(ENV_VAR, "").strip().lower() == "production"
+
+
+def _write_private(path: Path, text: str, *, exclusive: bool = False) -> bool:
+    """Write ``text`` atomically to ``path`` with mode 0600 (directory 0700). With ``exclusive`` an
+    existing file is kept (two processes creating the key at once: the first one wins) and False is
+    returned."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return True
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -105,8 +137,17 @@ def _write_private(path: Path, text: str) -> None:
 def _passphrase(keys_dir: Path, *, create: bool) -> str:
     env = os.environ.get(PASSPHRASE_ENV)
     if env:
+        if env.startswith(("file:", "env:")):
+            return resolve_secret(env, base_dir=Path.cwd(), where=PASSPHRASE_ENV).get_secret_value()
         return env
     pass_file = keys_dir / PASS_FILE
+    if production():
+        move = f" — move the one in '{pass_file}' there" if pass_file.exists() else ""
+        raise ConfigError(
+            f"{ENV_VAR}=production: the audit signing key's passphrase must not sit beside the database. "
+            f"Set {PASSPHRASE_ENV} to the passphrase or to a secret reference (file:/run/secrets/NAME or "
+            f"env:VAR){move}."
+        )
     if pass_file.is_file():
         if pass_file.stat().st_mode & 0o077:
             raise ConfigError(
@@ -121,11 +162,12 @@ def _passphrase(keys_dir: Path, *, create: bool) -> str:
             "was created with."
         )
     generated = secrets.token_urlsafe(32)
-    _write_private(pass_file, generated + "\n")
+    if not _write_private(pass_file, generated + "\n", exclusive=True):
+        return _passphrase(keys_dir, create=False)  # another process made it a moment ago
     return generated
 
 
-def save_key(signer_key: Ed25519PrivateKey, path: Path, passphrase: str) -> None:
+def save_key(signer_key: Ed25519PrivateKey, path: Path, passphrase: str, *, exclusive: bool = False) -> bool:
     raw = signer_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     public = signer_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     salt, nonce = os.urandom(16), os.urandom(12)
@@ -139,7 +181,7 @@ def save_key(signer_key: Ed25519PrivateKey, path: Path, passphrase: str) -> None
         "cipher": {"name": "AES-256-GCM", "nonce": nonce.hex()},
         "ciphertext": sealed.hex(),
     }
-    _write_private(path, json.dumps(doc, indent=2) + "\n")
+    return _write_private(path, json.dumps(doc, indent=2) + "\n", exclusive=exclusive)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -176,8 +218,9 @@ def load_signer(data_dir: Path, *, create: bool = True) -> AuditSigner:
         if not create:
             raise ConfigError(f"No audit signing key at '{path}'.")
         key = Ed25519PrivateKey.generate()
-        save_key(key, path, _passphrase(keys_dir, create=True))
-        return AuditSigner(key)
+        if save_key(key, path, _passphrase(keys_dir, create=True), exclusive=True):
+            return AuditSigner(key)
+        # another process created the key at the same moment: use theirs
     doc = _read(path)
     passphrase = _passphrase(keys_dir, create=False)
     try:

@@ -1,10 +1,12 @@
 """Verify the whole audit log: the hash chain, the head row, every checkpoint's root and signature, and
 (when an anchor is given) the roots anchored on chain.
 
-The report names the FIRST bad entry index when entries were tampered with. When the chain itself is
-consistent but a signed checkpoint's root is not (the chain was rewritten and re-hashed), the first bad
-index is the smallest one the checkpoints can still vouch for: the size of the last checkpoint that
-matches.
+The report names the FIRST bad entry index when entries were tampered with. With the seal key
+(:mod:`fictra.audit.seal`) every entry's seal and the head's seal are checked too: a row rewritten with a
+recomputed chain is named by its seal (under a checkpoint or in the tail), a truncated tail by the head's
+seal (the first missing index). Without the key, a chain rewritten and re-hashed under a checkpoint is
+named at the smallest index the checkpoints can still vouch for, and the tail is unprotected: the report
+says the seals were not checked.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.audit import merkle
-from fictra.audit.chain import walk
+from fictra.audit.chain import PAGE, walk
 from fictra.audit.checkpoints import checkpoint_statement, leaves, list_checkpoints
-from fictra.audit.models import AuditCheckpoint, AuditEntry
-from fictra.audit.service import head
+from fictra.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEntry
+from fictra.audit.seal import SealKey, key_for
+from fictra.audit.service import head, head_mac
 from fictra.audit.signing import AuditVerifier
 
 
@@ -51,6 +54,7 @@ class VerifyReport:
     head_size: int = 0
     checkpoints: int = 0
     anchors_checked: int = 0
+    seals_checked: bool = False
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -66,9 +70,10 @@ class VerifyReport:
         """One line: what was checked, or the first finding."""
         if self.ok:
             anchored = f", {self.anchors_checked} anchored on chain" if self.anchors_checked else ""
+            unsealed = "" if self.seals_checked or not self.entries else " (seals not checked: no audit key)"
             return (
                 f"audit log intact: {_count(self.entries, 'entry', 'entries')}, "
-                f"{_count(self.checkpoints, 'checkpoint', 'checkpoints')} verified{anchored}"
+                f"{_count(self.checkpoints, 'checkpoint', 'checkpoints')} verified{anchored}{unsealed}"
             )
         first = self.first_bad_index
         lead = next((p for p in self.problems if p.index == first), self.problems[0])
@@ -82,9 +87,15 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 async def verify_log(
-    session: AsyncSession, *, verifier: AuditVerifier | None, anchor: AnchorReader | None = None
+    session: AsyncSession,
+    *,
+    verifier: AuditVerifier | None,
+    anchor: AnchorReader | None = None,
+    seal: SealKey | None = None,
 ) -> VerifyReport:
-    """Check everything; ``verifier`` None skips signatures (there is no key yet: no checkpoint either)."""
+    """Check everything; ``verifier`` None skips signatures (there is no key yet: no checkpoint either);
+    ``seal`` (default: the key registered for the session's database) checks the seals."""
+    seal = seal if seal is not None else key_for(session, create=False)
     report = VerifyReport()
     report.head_size, head_hash = await head(session)
     _, fault = await walk(session)
@@ -127,13 +138,82 @@ async def verify_log(
                     "modified", f"Entry {top} was modified and re-hashed: the head records another hash.", top
                 )
             )
+    first_fault = fault.index if fault else None
+    if seal is not None:
+        report.seals_checked = True
+        sealed_fault = await _check_seals(session, report, seal, stop=first_fault)
+        if sealed_fault is not None:
+            first_fault = sealed_fault if first_fault is None else min(first_fault, sealed_fault)
+        await _check_head_seal(session, report, seal, top=top, head_hash=head_hash, fault=first_fault)
     checkpoints = list(reversed(await list_checkpoints(session)))
     report.checkpoints = len(checkpoints)
     tree = await leaves(session)
-    _check_checkpoints(report, checkpoints, tree, verifier, fault.index if fault else None)
+    _check_checkpoints(report, checkpoints, tree, verifier, first_fault)
     if anchor is not None:
         await _check_anchor(report, checkpoints, tree, anchor)
     return report
+
+
+async def _check_seals(
+    session: AsyncSession, report: VerifyReport, seal: SealKey, *, stop: int | None
+) -> int | None:
+    """The first entry in ``[0, stop)`` whose seal is missing or wrong (entries from a chain fault on are
+    already implicated by it), reported; None when every seal holds."""
+    position = 0
+    while stop is None or position < stop:
+        query = (
+            select(AuditEntry.idx, AuditEntry.entry_hash, AuditEntry.mac)
+            .where(AuditEntry.idx >= position)
+            .order_by(AuditEntry.idx)
+            .limit(PAGE)
+        )
+        if stop is not None:
+            query = query.where(AuditEntry.idx < stop)
+        rows = (await session.execute(query)).all()
+        if not rows:
+            return None
+        for idx, entry_hash, mac in rows:
+            if seal.entry_ok(index=idx, entry_hash=entry_hash, mac=mac):
+                continue
+            if mac is None:
+                report.problems.append(
+                    Problem(
+                        "unsealed",
+                        f"Entry {idx} carries no seal: it was written without the audit key, or its seal "
+                        "was removed (`fictra audit seal` seals the entries of a log from before seals).",
+                        idx,
+                    )
+                )
+            else:
+                report.problems.append(
+                    Problem(
+                        "modified",
+                        f"Entry {idx} was rewritten: its seal does not match its contents (the chain "
+                        "after it may have been recomputed).",
+                        idx,
+                    )
+                )
+            return int(idx)
+        position = int(rows[-1][0]) + 1
+    return None
+
+
+async def _check_head_seal(
+    session: AsyncSession, report: VerifyReport, seal: SealKey, *, top: int, head_hash: str, fault: int | None
+) -> None:
+    if seal.head_ok(size=report.head_size, head_hash=head_hash, mac=await head_mac(session)):
+        return
+    if report.head_size == 0 and head_hash == GENESIS_HASH and top < 0:
+        return  # a log nothing was ever appended to (its head row is the migration's)
+    explained = fault is not None or any(p.index is not None for p in report.problems)
+    report.problems.append(
+        Problem(
+            "truncated",
+            f"The head row (size {report.head_size}) does not carry a valid seal: the log's tail was "
+            f"truncated or rewritten — entries from {top + 1} on are missing or were replaced.",
+            None if explained else top + 1,
+        )
+    )
 
 
 def _check_checkpoints(
@@ -209,8 +289,11 @@ async def _check_anchor(
                     f"{anchor.where}: {on_chain.hex()[:16]}….",
                 )
             )
+    # the latest anchored head must be a prefix of the log as stored now
     latest_size, latest_root = await anchor.latest()
-    if latest_size and latest_size not in sizes:
+    if not latest_size:
+        return
+    if latest_size not in sizes:
         report.problems.append(
             Problem(
                 "anchor",
@@ -218,11 +301,24 @@ async def _check_anchor(
                 "is stored (a checkpoint was deleted).",
             )
         )
-        if latest_root is not None and latest_size <= len(tree):
-            if merkle.root(tree[:latest_size]) != latest_root:
-                report.problems.append(
-                    Problem(
-                        "root",
-                        f"Entries [0, {latest_size}) do not match the root anchored at {anchor.where}.",
-                    )
-                )
+    if latest_size > len(tree):
+        report.problems.append(
+            Problem(
+                "truncated",
+                f"{anchor.where} anchors a log of {latest_size} entries, but only {len(tree)} are stored: "
+                f"entries from {len(tree)} on were deleted.",
+                len(tree),
+            )
+        )
+    elif (
+        latest_size not in sizes
+        and latest_root is not None
+        and merkle.root(tree[:latest_size]) != latest_root
+    ):
+        report.problems.append(
+            Problem(
+                "root",
+                f"Entries [0, {latest_size}) do not match the head anchored at {anchor.where}.",
+                report.first_bad_index,
+            )
+        )

@@ -15,7 +15,11 @@ console = Console(highlight=False)
 
 
 def settings() -> Settings:
-    return load_settings()
+    from fictra.audit.seal import register
+
+    s = load_settings()
+    register(database_url=s.resolved_database_url(), data_dir=s.data_dir)  # audit entries get sealed
+    return s
 
 
 def config_set() -> ConfigSet:

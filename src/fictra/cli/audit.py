@@ -32,8 +32,12 @@ T = TypeVar("T")
 
 
 def _run(fn: Callable[[Any], Awaitable[T]], *, write: bool = False) -> T:
-    url = settings().resolved_database_url()
+    from fictra.audit.seal import register
+
+    s = settings()
+    url = s.resolved_database_url()
     migrate(url)
+    register(database_url=url, data_dir=s.data_dir)  # entries written here are sealed
 
     async def go() -> T:
         engine = make_engine(url)
@@ -59,14 +63,23 @@ def verify_cmd(
     no_anchor: bool = typer.Option(False, "--no-anchor", help="Do not check the roots anchored on chain."),
     as_json: bool = typer.Option(False, "--json", help="The report as JSON."),
 ) -> None:
-    """Walk the hash chain and every checkpoint (root, signature, anchor); name the first bad index."""
+    """Walk the hash chain, every entry's seal and the head's, every checkpoint (root, signature) and
+    the anchored head; name the first bad index. The seals need the audit key (its passphrase:
+    FICTRA_AUDIT_KEY_PASSPHRASE, or the devnet's generated file); without it they are not checked."""
     from fictra.audit.anchor import AnchorClient, load_anchor
     from fictra.audit.checkpoints import count_checkpoints
-    from fictra.audit.signing import load_verifier
+    from fictra.audit.seal import SealKey
+    from fictra.audit.signing import KEY_FILE, load_signer, load_verifier
     from fictra.audit.verify import VerifyReport, verify_log
 
     data_dir = _data_dir()
     anchor_config = None if no_anchor else load_anchor(data_dir)
+    seal: SealKey | None = None
+    if (data_dir / "keys" / KEY_FILE).is_file():
+        try:
+            seal = SealKey.of(load_signer(data_dir, create=False))
+        except ConfigError as exc:
+            typer.echo(f"warning: the seals are not checked: {exc.user_message}", err=True)
 
     async def run(session: Any) -> VerifyReport:
         verifier = None
@@ -76,10 +89,10 @@ def verify_cmd(
             if await count_checkpoints(session):
                 raise
         if anchor_config is None:
-            return await verify_log(session, verifier=verifier)
+            return await verify_log(session, verifier=verifier, seal=seal)
         async with AnchorClient(anchor_config) as client:
             await client.check()
-            return await verify_log(session, verifier=verifier, anchor=client)
+            return await verify_log(session, verifier=verifier, anchor=client, seal=seal)
 
     try:
         report = _run(run)
@@ -92,6 +105,7 @@ def verify_cmd(
             "entries": report.entries,
             "checkpoints": report.checkpoints,
             "anchors_checked": report.anchors_checked,
+            "seals_checked": report.seals_checked,
             "problems": [asdict(p) for p in report.problems],
         }
         typer.echo(json.dumps(doc, indent=2))
@@ -126,6 +140,34 @@ def checkpoint_cmd() -> None:
         return
     cid, size, root = made
     typer.echo(f"checkpoint #{cid}: tree size {size}, root {root}, signed by key {signer.key_id[:16]}")
+
+
+@app.command("seal")
+def seal_cmd() -> None:
+    """Seal the entries of a log written before seals existed (only after it verifies; audited)."""
+    from fictra.audit.backfill import seal_unsealed
+    from fictra.audit.seal import SealKey
+    from fictra.audit.service import record
+    from fictra.audit.signing import load_signer
+    from fictra.auth.actor import cli_actor
+
+    seal = SealKey.of(load_signer(_data_dir()))
+
+    async def run(session: Any) -> int:
+        sealed = await seal_unsealed(session, seal=seal)
+        if sealed:
+            await record(
+                session,
+                actor=cli_actor(),
+                action="audit.seal",
+                target="audit:log",
+                after={"sealed_entries": sealed},
+                clock=SystemClock(),
+            )
+        return sealed
+
+    sealed = _run(run, write=True)
+    typer.echo(f"sealed {sealed} entries" if sealed else "every entry is already sealed")
 
 
 @app.command("show")
@@ -280,6 +322,8 @@ def anchor_cmd(
         typer.echo(f"deployed AuditAnchor at {config.address} (chain {config.chain_id})")
 
     async def run(session: Any) -> tuple[int, int, str | None]:
+        from fictra.audit.signing import load_signer
+
         actor = cli_actor()
         where = {"address": config.address, "chain_id": config.chain_id}
         if deployed:
@@ -293,7 +337,12 @@ def anchor_cmd(
             )
         async with AnchorClient(config, rpc_url=rpc_url, clock=clock) as client:
             done = await anchor_latest(
-                session, client=client, clock=clock, signer=signer, store=AnchorTxFile(data_dir)
+                session,
+                client=client,
+                clock=clock,
+                signer=signer,
+                store=AnchorTxFile(data_dir),
+                audit_signer=load_signer(data_dir),  # the anchored root is the log's latest head
             )
         cp = done.checkpoint
         if done.sent_tx is not None:
