@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,9 @@ from fictra.clock import SystemClock
 from fictra.config.fields import parse_duration
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.errors import UsageError
-from fictra.response.context import ResponseContext
+
+if TYPE_CHECKING:
+    from fictra.response.context import ResponseContext
 
 T = TypeVar("T")
 
@@ -25,6 +27,7 @@ def actor(as_user: str | None) -> Actor:
 
 def response_context() -> ResponseContext:
     from fictra.cli._common import config_set
+    from fictra.response.context import ResponseContext
 
     config = config_set()
     return ResponseContext(config=config.response, clock=SystemClock(), alert_policy=config.policy)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.alerting import actions as base
+from fictra.cli import lazy_import
 from fictra.cli._response import (
     actor,
     countdown,
@@ -24,9 +24,19 @@ from fictra.cli._response import (
     when,
 )
 from fictra.cli.alerts import app
-from fictra.response import actions
-from fictra.response.queries import ResponseView, response_of
-from fictra.response.sla import BreachCount, breach_report
+
+if TYPE_CHECKING:  # imported when a command runs (fast `fictra alerts list`)
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from fictra.alerting import actions as base
+    from fictra.response import actions, queries, sla
+    from fictra.response.queries import ResponseView
+    from fictra.response.sla import BreachCount
+else:
+    base = lazy_import("fictra.alerting.actions")
+    actions = lazy_import("fictra.response.actions")
+    queries = lazy_import("fictra.response.queries")
+    sla = lazy_import("fictra.response.sla")
 
 AS = typer.Option(None, "--as", help="Record the action under this name (default: cli:<OS user>).")
 NOTE = typer.Option(None, "--note", help="A note for the alert's timeline.")
@@ -86,7 +96,7 @@ def escalate_cmd(
 
     async def run(session: AsyncSession) -> ResponseView:
         await actions.escalate_now(session, alert_id=alert_id, actor=actor(as_user), ctx=ctx, note=note)
-        return await response_of(session, ctx, alert_id=alert_id)
+        return await queries.response_of(session, ctx, alert_id=alert_id)
 
     _show(asyncio.run(in_transaction(run)))
 
@@ -106,7 +116,7 @@ def snooze_cmd(
         await actions.snooze(
             session, alert_id=alert_id, actor=actor(as_user), ctx=ctx, duration=length, note=note
         )
-        return await response_of(session, ctx, alert_id=alert_id)
+        return await queries.response_of(session, ctx, alert_id=alert_id)
 
     _show(asyncio.run(in_transaction(run)))
 
@@ -153,7 +163,7 @@ def clocks_cmd(
 ) -> None:
     """SLA clocks (acknowledge/resolve deadlines) and the escalation timeline of an alert."""
     ctx = response_context()
-    view = asyncio.run(in_transaction(lambda s: response_of(s, ctx, alert_id=alert_id)))
+    view = asyncio.run(in_transaction(lambda s: queries.response_of(s, ctx, alert_id=alert_id)))
     if as_json:
         typer.echo(view.model_dump_json(indent=2))
         return
@@ -167,7 +177,7 @@ def breaches_cmd(
 ) -> None:
     """SLA breaches counted per severity, team and kind."""
     start = when(since, "--since") if since else None
-    rows: list[BreachCount] = asyncio.run(in_transaction(lambda s: breach_report(s, since=start)))
+    rows: list[BreachCount] = asyncio.run(in_transaction(lambda s: sla.breach_report(s, since=start)))
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows]))
         return
