@@ -5,6 +5,7 @@ Every value can be set by an environment variable ``FICTRA_<NAME>`` (e.g. ``FICT
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError
@@ -32,6 +33,35 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{(self.data_dir / 'fictra.db').resolve()}"
+
+
+PRIVATE_UMASK = 0o077  # files 0600, directories 0700
+PRIVATE_FILES = ("fictra.db", "fictra.db-wal", "fictra.db-shm", "fictra.log")
+
+
+def private_umask() -> None:
+    """Everything this process creates from now on (database, WAL/SHM, log, keys, manifest, devnet
+    state) is readable by its owner only. Called by the CLI entry (every command, ``fictra up``)."""
+    os.umask(PRIVATE_UMASK)
+
+
+def secure_data_dir(data_dir: Path) -> Path:
+    """Create the data directory with mode 0700 (an existing one owned by us is tightened to 0700, and its
+    database and log files to 0600): the database, its keys and its logs are nobody else's business."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(data_dir, 0o700)
+    for name in PRIVATE_FILES:
+        _tighten(data_dir / name, 0o600)
+    return data_dir
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        return
 
 
 def load_settings(**overrides: object) -> Settings:

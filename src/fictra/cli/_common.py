@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from fictra.settings import Settings, load_settings
+from fictra.settings import Settings, load_settings, private_umask, secure_data_dir
 
 if TYPE_CHECKING:
     from fictra.platform.config_set import ConfigSet
@@ -18,6 +18,8 @@ def settings() -> Settings:
     from fictra.audit.seal import register
 
     s = load_settings()
+    private_umask()  # the database, WAL/SHM, log, keys, manifest: 0600 in a 0700 data directory
+    secure_data_dir(s.data_dir)
     register(database_url=s.resolved_database_url(), data_dir=s.data_dir)  # audit entries get sealed
     return s
 

@@ -7,6 +7,7 @@ follower and the CLI can share one file.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _private_sqlite_file(db_path: str | None) -> None:
+    """The SQLite file is created 0600 in a 0700 directory (SQLite gives its -wal and -shm files the
+    database file's mode); an existing one of ours is tightened to 0600."""
+    if not db_path or db_path == ":memory:" or db_path.startswith("file:"):
+        return
+    path = Path(db_path)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_uid == os.getuid() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            continue
+
+
 def make_engine(url: str) -> AsyncEngine:
     async_url, _ = _driver_urls(url)
     if async_url.startswith("sqlite"):
-        db_path = make_url(async_url).database
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(make_url(async_url).database)
     engine = create_async_engine(async_url, pool_pre_ping=not async_url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -74,9 +90,7 @@ def migrate(url: str, revision: str = "heads") -> None:
     """Bring the schema up to ``revision`` (default: every head). Safe to call at every start."""
     _, sync_url = _driver_urls(url)
     if sync_url.startswith("sqlite"):
-        db_path = make_url(sync_url).database
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(make_url(sync_url).database)
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["sync_url"] = sync_url
