@@ -19,9 +19,10 @@ from difflib import get_close_matches
 from types import ModuleType
 from typing import NamedTuple
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer import _click as click  # typer's own click (typer >= 0.29 vendors it)
+from typer._click.exceptions import UsageError
+from typer.core import TyperCommand, TyperGroup
 
 from fictra.errors import FictraError
 
@@ -117,7 +118,7 @@ def load_command(name: str) -> click.Command:
     return command
 
 
-class _Listed(click.Command):
+class _Listed(TyperCommand):
     """A command as ``--help`` lists it: name and help only, its module not imported."""
 
 
@@ -152,7 +153,7 @@ class LazyGroup(TyperGroup):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         try:
             return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
+        except UsageError as exc:
             if args and self.suggest_commands and "Did you mean" not in exc.message:
                 matches = get_close_matches(args[0], self.list_commands(ctx))
                 if matches:
