@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from .rig import api_rig
 
 
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     from fictra.db.engine import migrate
 
     url = f"sqlite:///{tmp_path / 'api.db'}"
@@ -37,7 +38,7 @@ def server_sockets() -> tuple[list[socket.socket], list[object]]:
     for obj in gc.get_objects():
         if isinstance(obj, uvicorn.server.Server) and obj.servers:
             for srv in obj.servers:
-                listening.extend(srv.sockets)  # type: ignore[arg-type]
+                listening.extend(srv.sockets)
         if isinstance(obj, uvicorn.server.ServerState):
             for connection in obj.connections:
                 transport = getattr(connection, "transport", None)
