@@ -33,10 +33,12 @@ class EndpointState(StrEnum):
 
 @dataclass
 class EndpointHealth:
-    """One endpoint's health, as node monitors and metrics see it (``url`` is redacted)."""
+    """One endpoint's health, as node monitors and metrics see it (``url`` is redacted; ``name`` is the
+    endpoint's name in network.yaml — the metric label — or the redacted URL when none was given)."""
 
     network: str
     url: str
+    name: str = ""
     state: EndpointState = EndpointState.HEALTHY
     latency_ewma: float | None = None  # seconds
     consecutive_errors: int = 0
@@ -65,6 +67,7 @@ class RpcPool:
         network: str,
         urls: Sequence[str],
         clock: Clock,
+        names: Sequence[str] | None = None,
         chain_id: int | None = None,
         timeout: float = 10.0,
         max_lag_blocks: int = 5,
@@ -77,6 +80,8 @@ class RpcPool:
     ) -> None:
         if not urls:
             raise ConfigError(f"Network '{network}' has no RPC endpoints; give at least one rpc url.")
+        if names is not None and len(names) != len(urls):
+            raise ConfigError(f"Network '{network}': {len(names)} endpoint names for {len(urls)} urls.")
         self.network = network
         self.chain_id = chain_id
         self._clock = clock
@@ -90,9 +95,11 @@ class RpcPool:
         self.endpoints = [
             Endpoint(
                 client=(client := RpcClient(url=url, timeout=timeout)),
-                health=EndpointHealth(network=network, url=client.label),
+                health=EndpointHealth(
+                    network=network, url=client.label, name=names[i] if names else client.label
+                ),
             )
-            for url in urls
+            for i, url in enumerate(urls)
         ]
         self.best_head = 0
 
@@ -160,8 +167,8 @@ class RpcPool:
         h.state = EndpointState.HEALTHY
         self._mark_lag(ep)
         if self._metrics is not None:
-            self._metrics.rpc_latency_seconds.labels(self.network, h.url).observe(elapsed)
-            self._metrics.endpoint_up.labels(self.network, h.url).set(1)
+            self._metrics.rpc_latency_seconds.labels(self.network, h.name).observe(elapsed)
+            self._metrics.endpoint_up.labels(self.network, h.name).set(1)
 
     def _mark_lag(self, ep: Endpoint) -> None:
         h = ep.health
@@ -183,8 +190,8 @@ class RpcPool:
         h.state = EndpointState.DOWN if h.consecutive_errors >= self._down_after else EndpointState.DEGRADED
         h.retry_at = self._clock.monotonic() + self._backoff(h.consecutive_errors)
         if self._metrics is not None:
-            self._metrics.rpc_errors.labels(self.network, h.url).inc()
-            self._metrics.endpoint_up.labels(self.network, h.url).set(
+            self._metrics.rpc_errors.labels(self.network, h.name).inc()
+            self._metrics.endpoint_up.labels(self.network, h.name).set(
                 1 if h.state != EndpointState.DOWN else 0
             )
 
@@ -193,7 +200,7 @@ class RpcPool:
         ep.health.last_error = reason
         ep.health.state = EndpointState.DOWN
         if self._metrics is not None:
-            self._metrics.endpoint_up.labels(self.network, ep.health.url).set(0)
+            self._metrics.endpoint_up.labels(self.network, ep.health.name).set(0)
 
     # -- heads ------------------------------------------------------------------------------------
 
