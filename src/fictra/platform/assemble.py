@@ -104,6 +104,11 @@ def manifest_path(settings: Settings, config: ConfigSet, *, devnet: bool) -> Pat
     return path if path.is_absolute() else config.config_dir / path
 
 
+def _endpoint_names(config: ConfigSet, urls: list[str] | None) -> list[str] | None:
+    names = [ep.name for ep in config.network.endpoints]
+    return names if urls is None or len(urls) == len(names) else None
+
+
 def endpoint_urls(config: ConfigSet) -> list[str]:
     """Resolve the endpoints' secret references (late, only here)."""
     return [
@@ -152,6 +157,7 @@ async def assemble(
         network=config.network.name,
         urls=urls if urls is not None else endpoint_urls(config),
         clock=clock,
+        names=_endpoint_names(config, urls),  # metric labels: names from network.yaml, not URLs
         chain_id=config.network.chain_id,
         timeout=max(timeouts) if timeouts else 10.0,
         metrics=metrics,
