@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Copies the web console's front-end assets from node_modules into src/fictra/web/static/vendor/, so the
-// console needs neither Node nor a CDN at run time (the vendored files are committed).
+// Copies the web console's front-end assets from node_modules into src/fictra/web/static/vendor/, and
+// Swagger UI (for /api/docs) into src/fictra/api/static/swagger/, so neither the console nor the API docs
+// need Node or a CDN at run time (the vendored files are committed).
 //
 // Versions are the exact ones package.json pins; each file gets its package's licence beside it.
 // Usage: node scripts/vendor_assets.js [--check]   (--check: exit 1 when a committed file differs)
@@ -12,9 +13,13 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
 const OUT = path.join(ROOT, 'src', 'fictra', 'web', 'static', 'vendor');
+const API_OUT = path.join(ROOT, 'src', 'fictra', 'api', 'static', 'swagger');
 
-// [package, file inside the package, name under vendor/]
+// [package, file inside the package, name under vendor/ (or under the fourth element's directory)]
 const ASSETS = [
+  ['swagger-ui-dist', 'swagger-ui-bundle.js', 'swagger-ui-bundle.js', API_OUT],
+  ['swagger-ui-dist', 'swagger-ui.css', 'swagger-ui.css', API_OUT],
+  ['swagger-ui-dist', 'LICENSE', 'swagger-ui.LICENSE.txt', API_OUT],
   ['htmx.org', 'dist/htmx.min.js', 'htmx.min.js'],
   ['htmx.org', 'LICENSE', 'htmx.LICENSE.txt'],
   ['uplot', 'dist/uPlot.iife.min.js', 'uPlot.iife.min.js'],
@@ -25,9 +30,10 @@ const ASSETS = [
 function main() {
   const check = process.argv.includes('--check');
   fs.mkdirSync(OUT, { recursive: true });
+  fs.mkdirSync(API_OUT, { recursive: true });
   const versions = {};
   let stale = 0;
-  for (const [pkg, file, name] of ASSETS) {
+  for (const [pkg, file, name, dir] of ASSETS) {
     const pkgDir = path.join(NODE_MODULES, pkg);
     const src = path.join(pkgDir, file);
     if (!fs.existsSync(src)) {
@@ -35,7 +41,7 @@ function main() {
       process.exit(2);
     }
     versions[pkg] = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version;
-    const dest = path.join(OUT, name);
+    const dest = path.join(dir || OUT, name);
     const data = fs.readFileSync(src);
     if (check) {
       if (!fs.existsSync(dest) || !fs.readFileSync(dest).equals(data)) {

@@ -132,8 +132,24 @@ async def test_security_headers_on_every_answer(rig: ApiRig) -> None:
         assert answer.headers["cache-control"] == "no-store", url
 
 
-async def test_api_docs_page_keeps_framing_forbidden(rig: ApiRig) -> None:
+async def test_api_docs_page_is_vendored_and_under_the_strict_policy(rig: ApiRig) -> None:
+    """/api/docs loaded Swagger UI from a CDN with an inline script (blank offline, CSP opened for it):
+    now every asset is ours, served here, and the page has the same policy as the rest."""
+    import re
+
+    from fictra.api.headers import CSP
+
     answer = await rig.client.get("/api/docs")
-    csp = answer.headers["content-security-policy"]
-    assert answer.status_code == 200 and "frame-ancestors 'none'" in csp and "cdn.jsdelivr.net" in csp
+    assert answer.status_code == 200 and answer.headers["content-security-policy"] == CSP
     assert answer.headers["x-frame-options"] == "DENY"
+    page = answer.text
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert len(refs) == 3 and all(r.startswith("/api/docs/assets/") for r in refs), refs
+    assert "http" not in page and not re.search(r"<script>(?!</script>)", page)  # no inline script
+    for ref in refs:
+        asset = await rig.client.get(ref)
+        assert asset.status_code == 200 and len(asset.content) > 100, ref
+        assert asset.headers["content-security-policy"] == CSP
+    bundle = await rig.client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert "SwaggerUIBundle" in bundle.text
+    assert (await rig.client.get("/api/docs/assets/init.js")).text.count("/api/openapi.json") == 1

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 
 from fictra.api.context import AppContext
 from fictra.api.deps import PERMISSION_KEY
+from fictra.api.docs import install_docs
 from fictra.api.errors import ErrorResponse, error_response, install_error_handlers
 from fictra.api.headers import SecurityHeadersMiddleware
 from fictra.api.limits import INT64_MAX, HostileInputMiddleware, cap_recursion_limit
@@ -105,7 +106,7 @@ def create_app(*, context: AppContext) -> FastAPI:
         version="0.1.0",
         description="Operations API of FICTRA Ops. Authenticate with a session (POST /api/v1/auth/login) "
         "or `Authorization: Bearer <token>`; each operation names its permission in `x-permission`.",
-        docs_url="/api/docs",
+        docs_url=None,  # the vendored Swagger UI instead (fictra.api.docs): no CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/openapi.json",
@@ -125,6 +126,7 @@ def create_app(*, context: AppContext) -> FastAPI:
         router = _router(name, optional=True)
         if router is not None:
             app.include_router(router)
+    install_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     cap_recursion_limit()  # the routers imported the eth stack (py_ecc raises the limit to 100,000)
     return app

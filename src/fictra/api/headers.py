@@ -18,15 +18,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# /api/docs is FastAPI's Swagger page: Swagger UI from the jsDelivr CDN, started by an inline script. Until
-# the assets are vendored (issue 11), that one page gets a policy allowing exactly those, still unframeable.
-DOCS_PATH = "/api/docs"
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
@@ -49,14 +40,10 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
-        docs = scope.get("path") == DOCS_PATH
-
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
                 headers.extend(HEADERS)
-                if docs:
-                    headers[-len(HEADERS)] = (b"content-security-policy", DOCS_CSP.encode())
                 if not any(k.lower() == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
