@@ -44,6 +44,51 @@ DEFAULTS = {
 }
 
 
+async def head_with_simulator(*, seconds: int, rate: float, batch_size: int) -> dict[str, Any]:
+    """Block-to-alert latency on 1 s blocks with ``fictra up``'s default activity running: the devnet's
+    simulator as ``fictra up`` starts it (platform.devnet.simulator_task, its own thread)."""
+    from fictra.devnet.state import DevnetPaths
+    from fictra.platform.devnet import DevnetHandle, simulator_task
+
+    with AnvilNode(gas_limit=100_000_000, block_time=1) as node, tempfile.TemporaryDirectory() as tmp:
+        manifest = await deploy_system(node.rpc_url)
+        async with DevChain(node.rpc_url, manifest) as chain:
+            start = await chain.head()
+        settings = load_settings(data_dir=Path(tmp) / "data", config_dir=REPO / "config")
+        platform = await assemble(
+            settings=settings, clock=SystemClock(), manifest=manifest, urls=[node.rpc_url],
+            batch_size=batch_size, start_block=start,
+        )  # fmt: skip
+        handle = DevnetHandle(node.rpc_url, manifest, False, DevnetPaths(Path(tmp) / "devnet"))
+        sent: list[int] = []
+
+        def on_stats(stats: Any) -> None:
+            sent.append(int(getattr(stats, "sent", 0)))
+
+        stop = asyncio.Event()
+        sim = asyncio.create_task(simulator_task(handle, rate=rate, seed=7, on_stats=on_stats)(stop))
+        task = asyncio.create_task(run_platform(platform, stop=stop))
+        try:
+            await asyncio.sleep(3)
+            platform.follower.head_latencies.clear()
+            await asyncio.sleep(seconds)
+            latencies = [x * 1000 for x in platform.follower.head_latencies]
+        finally:
+            stop.set()
+            await sim
+            await task
+            await platform.aclose()
+    return {
+        "seconds": seconds,
+        "simulator_rate": rate,
+        "simulator_txs_sent": max(sent, default=0),
+        "blocks": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
+        "p99_ms": round(_pct(latencies, 0.99), 2) if latencies else None,
+        "p99_target_ms": 100,
+    }
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -110,8 +155,17 @@ async def run(args: argparse.Namespace | None = None) -> dict[str, Any]:
             stop.set()
             await task
             await platform.aclose()
+    from bench._common import machine
+
+    sim_seconds = int(getattr(args, "platform_sim_seconds", None) or 60)
+    sim_rate = float(getattr(args, "platform_sim_rate", None) or 5.0)
+    head_sim = await head_with_simulator(seconds=sim_seconds, rate=sim_rate, batch_size=opts["batch_size"])
+    print(f"  head with simulator: p50 {head_sim['p50_ms']} ms, p99 {head_sim['p99_ms']} ms")
     return {
         "name": "platform",
+        "machine_after": machine(),
+        "head_with_simulator": head_sim,
+        "head_with_simulator_p99_ms": head_sim["p99_ms"],
         "blocks": blocks,
         "transactions": txs,
         "raw_fetch_blocks_per_s": round(blocks / raw_s, 1),
