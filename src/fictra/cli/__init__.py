@@ -84,6 +84,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "fictra.cli.actions", "app", "Emergency and recovery actions: propose, approve, dry-run, execute."
     ),
     "keystore": LazyCommand("fictra.cli.actions", "keystore_app", "Encrypted V3 keystores for the signers."),
+    "backup": LazyCommand("fictra.cli.backup", "app", "Backups: create, verify (a restore drill), restore."),
 }
 
 
