@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, str] = {
     "actions.approve": "Approve an emergency action (the action's approval rule decides whose counts).",
     "actions.execute": "Dry-run and execute an approved emergency action.",
     "policies.manage": "Propose enabling or disabling an automatic-response policy.",
+    "procedures.read": "See routine procedures, their runs, step results and evidence.",
+    "procedures.signoff": "Sign off a manual step of a procedure run (the step's roles decide who may).",
 }
 
 ALL = "*"

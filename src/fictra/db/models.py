@@ -12,6 +12,7 @@ from fictra.incidents import models as _incident_models  # noqa: F401  (incident
 from fictra.jobs import models as _job_models  # noqa: F401  (job_runs, job_leases)
 from fictra.monitors import models as _monitor_models  # noqa: F401  (anomaly_baselines)
 from fictra.notify import models as _notify_models  # noqa: F401  (notify_outbox, notify_attempts)
+from fictra.procedures import models as _procedure_models  # noqa: F401  (procedure_runs, procedure_steps)
 from fictra.response import models as _response_models  # noqa: F401  (alert_response, silences, ...)
 from fictra.series import models as _series_models  # noqa: F401  (series_samples: chart series)
 

@@ -34,6 +34,9 @@ from fictra.monitors.config import MonitorConfig
 from fictra.monitors.refs import check_references as monitor_references
 from fictra.monitors.refs import parse_monitors, parse_rules
 from fictra.notify.config import ReceiversConfig, parse_receivers
+from fictra.procedures import config as procedures
+from fictra.procedures.checks import CHECKS as PROCEDURE_CHECKS
+from fictra.procedures.config import ProceduresConfig
 from fictra.response.loader import FILES as RESPONSE_FILES
 from fictra.response.loader import ResponseConfig, parse_response
 from fictra.response.loader import check_references as response_references
@@ -65,6 +68,17 @@ def _check_incidents(parsed: Parsed, manifest: Manifest | None, notes: list[str]
         parsed["incidents"],
         receivers=None if receivers is None else set(receivers),
         oncall=None if response is None else response.oncall,
+    )
+
+
+def _check_procedures(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    roles: RoleMap | None = parsed["roles"]
+    response: ResponseConfig | None = parsed["response"]
+    return procedures.check_references(
+        parsed["procedures"],
+        roles=None if roles is None else roles.names(),
+        schedules=None if response is None else [s.name for s in response.oncall.schedules],
+        checks=PROCEDURE_CHECKS,
     )
 
 
@@ -168,6 +182,20 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
+    Section(
+        "procedures",
+        ("procedures.yaml",),
+        model_parse(ProceduresConfig),
+        _check_procedures,
+        docs=(
+            DocPart(
+                "procedures.yaml",
+                "Routine procedures: schedule, grace, owner, automated/manual/report steps. See "
+                "docs/procedures.md.",
+                (procedures.Procedure, procedures.AutomatedStep, procedures.ManualStep, procedures.ReportStep),
+            ),
+        ),
+    ),
 )
 
 
@@ -185,6 +213,7 @@ class ConfigSet:
     response: ResponseConfig
     incidents: IncidentsConfig
     emergency: EmergencyConfig
+    procedures: ProceduresConfig
     notes: tuple[str, ...] = ()
     parsed: Parsed | None = field(default=None, repr=False, compare=False)
 
@@ -232,6 +261,7 @@ def _build(config_dir: Path, parsed: Parsed, notes: list[str]) -> ConfigSet:
         response=response,
         incidents=incidents_cfg.with_directory(_receivers(parsed) or {}, people, oncall),
         emergency=emergency_cfg.model_copy(update={"config_dir": config_dir}),
+        procedures=parsed["procedures"],
         notes=tuple(notes),
         parsed=parsed,
     )

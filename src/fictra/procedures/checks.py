@@ -1,0 +1,255 @@
+"""The registry of automated checks: each is computed from platform state passed in (:class:`CheckContext`).
+
+A check returns a :class:`CheckResult`: ``ok``, a one-line summary and the data recorded as the step's
+evidence. Daily health: ``endpoints_healthy``, ``follower_lag``, ``head_age``, ``contracts_status``,
+``oracle_fresh``, ``alerts_acknowledged``. Reports: ``transaction_volume`` (from the chart samples the
+follower stores: it counts what the platform followed) and ``operations_agenda`` (the last 24 h: alerts,
+unacknowledged ones, failed or missed procedures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fictra.alerting.models import Alert, AlertStatus
+from fictra.chain.follower import FollowerStatus
+from fictra.clock import Clock
+from fictra.errors import FictraError
+from fictra.procedures.chainview import ChainView
+from fictra.procedures.models import Outcome, ProcedureRun
+from fictra.series.models import SeriesSample
+
+__all__ = ["CHECKS", "CheckContext", "CheckFn", "CheckResult", "run_check"]
+
+DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Platform state the checks read. ``chain`` None: the on-chain checks fail saying so."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    network: str = "devnet"
+    chain: ChainView | None = None
+    follower_status: Callable[[], FollowerStatus | None] | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    summary: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFn = Callable[[CheckContext, dict[str, Any]], Awaitable[CheckResult]]
+
+
+def _chain(ctx: CheckContext) -> ChainView:
+    if ctx.chain is None:
+        raise FictraError("no RPC pool and manifest were given to the procedures: the chain cannot be read")
+    return ctx.chain
+
+
+async def endpoints_healthy(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    allowed = {"healthy", "degraded"} if params.get("allow_degraded") else {"healthy"}
+    health = _chain(ctx).endpoints()
+    rows = [{"name": h.name, "state": str(h.state), "last_error": h.last_error} for h in health]
+    bad = [str(r["name"]) for r in rows if r["state"] not in allowed]
+    if not rows:
+        return CheckResult(False, "no RPC endpoint is configured", {"endpoints": rows})
+    summary = f"{len(rows) - len(bad)}/{len(rows)} endpoints healthy" + (
+        f"; not: {', '.join(bad)}" if bad else ""
+    )
+    return CheckResult(not bad, summary, {"endpoints": rows})
+
+
+async def follower_lag(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    limit = int(params.get("max_lag_blocks", 5))
+    status = ctx.follower_status() if ctx.follower_status is not None else None
+    if status is None:
+        return CheckResult(False, "the chain follower is not running here", {"max_lag_blocks": limit})
+    data = {"lag": status.lag, "head": status.head, "last_block": status.last_block, "max_lag_blocks": limit}
+    ok = status.lag <= limit
+    return CheckResult(ok, f"follower lag {status.lag} blocks (max {limit})", data)
+
+
+async def head_age(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    limit = float(params.get("max_age_s", 120))
+    head = await _chain(ctx).head()
+    age = ctx.clock.now().timestamp() - head.timestamp
+    data = {"head": head.number, "head_time": head.timestamp, "age_s": round(age, 1), "max_age_s": limit}
+    return CheckResult(age <= limit, f"head block {head.number} is {age:.0f}s old (max {limit:.0f}s)", data)
+
+
+async def contracts_status(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    expected: dict[str, bool] = {str(k): bool(v) for k, v in dict(params.get("paused", {})).items()}
+    observed = await _chain(ctx).paused()
+    diffs = [
+        {"contract": name, "paused": value, "expected": expected.get(name, False)}
+        for name, value in sorted(observed.items())
+        if value != expected.get(name, False)
+    ]
+    missing = sorted(set(expected) - set(observed))
+    data = {"observed": observed, "expected": expected, "unexpected": diffs, "unreadable": missing}
+    ok = not diffs and not missing
+    if ok:
+        return CheckResult(True, f"{len(observed)} pausable contracts as expected", data)
+    parts = [f"{d['contract']} paused={d['paused']}" for d in diffs] + [f"{m} unreadable" for m in missing]
+    return CheckResult(False, "contract status not as expected: " + ", ".join(parts), data)
+
+
+async def oracle_fresh(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    grace = float(params.get("grace_s", 300))
+    chain = _chain(ctx)
+    head = await chain.head()
+    feeds = await chain.feeds()
+    rows, stale = [], []
+    for feed in feeds:
+        limit = float(params.get("max_age_s", feed.heartbeat + grace))
+        age = None if feed.updated_at is None else head.timestamp - feed.updated_at
+        rows.append({"feed": feed.name, "updated_at": feed.updated_at, "age_s": age, "max_age_s": limit})
+        if age is None or age > limit:
+            stale.append(feed.name)
+    data = {"head": head.number, "head_time": head.timestamp, "feeds": rows, "stale": stale}
+    if not feeds:
+        return CheckResult(False, "no price feed in the deployment manifest", data)
+    if stale:
+        return CheckResult(False, f"stale feeds (by the head block's time): {', '.join(stale)}", data)
+    return CheckResult(True, f"{len(feeds)} feeds fresh", data)
+
+
+async def alerts_acknowledged(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    severities = [str(s) for s in params.get("severities", ["P0", "P1"])]
+    async with ctx.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Alert.id, Alert.severity, Alert.summary)
+                .where(Alert.status == AlertStatus.FIRING.value)
+                .where(Alert.severity.in_(severities))
+                .where(Alert.acknowledged_at.is_(None))
+                .order_by(Alert.id)
+            )
+        ).all()
+    alerts = [{"id": r.id, "severity": r.severity, "summary": r.summary} for r in rows]
+    data = {"severities": severities, "unacknowledged": alerts}
+    if alerts:
+        ids = ", ".join(f"#{a['id']}" for a in alerts[:10])
+        return CheckResult(
+            False, f"{len(alerts)} {'/'.join(severities)} alerts firing unacknowledged: {ids}", data
+        )
+    return CheckResult(True, f"no {'/'.join(severities)} alert firing unacknowledged", data)
+
+
+async def _series_sum(
+    session: AsyncSession, *, network: str, name: str, start: int, end: int
+) -> tuple[float, int]:
+    row = (
+        await session.execute(
+            select(func.coalesce(func.sum(SeriesSample.value), 0.0), func.count(SeriesSample.id))
+            .where(SeriesSample.network == network, SeriesSample.name == name)
+            .where(SeriesSample.t > start, SeriesSample.t <= end)
+        )
+    ).one()
+    return float(row[0]), int(row[1])
+
+
+async def transaction_volume(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    """Transactions and reverted transactions in the blocks the follower stored with a block time in the
+    last 24 h (``series_samples`` ``tx_count`` / ``tx_reverted``), against the daily mean of the 7 days
+    before. Blocks the platform did not follow, or pruned, are not counted."""
+    end = int(ctx.clock.now().timestamp())
+    start = end - int(DAY.total_seconds())
+    async with ctx.sessions() as session:
+        txs, blocks = await _series_sum(session, network=ctx.network, name="tx_count", start=start, end=end)
+        reverted, _ = await _series_sum(
+            session, network=ctx.network, name="tx_reverted", start=start, end=end
+        )
+        week, _ = await _series_sum(
+            session,
+            network=ctx.network,
+            name="tx_count",
+            start=start - 7 * int(DAY.total_seconds()),
+            end=start,
+        )
+    baseline = week / 7
+    data = {
+        "window": {"from": start, "to": end},
+        "counts": "series_samples tx_count/tx_reverted of the blocks followed, by block time",
+        "blocks": blocks,
+        "transactions": int(txs),
+        "reverted": int(reverted),
+        "failed_share": (reverted / txs) if txs else 0.0,
+        "baseline_daily_mean": baseline,
+    }
+    summary = (
+        f"{int(txs)} transactions in {blocks} blocks over 24 h, {int(reverted)} reverted "
+        f"({data['failed_share']:.1%}); 7-day daily mean {baseline:.0f}"
+    )
+    return CheckResult(True, summary, data)
+
+
+async def operations_agenda(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    """The daily meeting's agenda from the last 24 h: alerts fired by severity, alerts firing
+    unacknowledged, failed or missed procedure runs."""
+    since = ctx.clock.now() - DAY
+    async with ctx.sessions() as session:
+        fired = dict(
+            (
+                await session.execute(
+                    select(Alert.severity, func.count(Alert.id))
+                    .where(Alert.fired_at >= since)
+                    .group_by(Alert.severity)
+                )
+            ).all()
+        )
+        unacked = (
+            await session.execute(
+                select(func.count(Alert.id))
+                .where(Alert.status == AlertStatus.FIRING.value)
+                .where(Alert.acknowledged_at.is_(None))
+            )
+        ).scalar_one()
+        bad_runs = (
+            await session.execute(
+                select(ProcedureRun.procedure, ProcedureRun.due_at, ProcedureRun.outcome)
+                .where(ProcedureRun.due_at >= since)
+                .where(ProcedureRun.outcome.in_([Outcome.FAILED.value, Outcome.MISSED.value]))
+                .order_by(ProcedureRun.due_at)
+            )
+        ).all()
+    by_severity = ", ".join(f"{k} {v}" for k, v in sorted(fired.items())) or "none"
+    items = [f"alerts fired in 24 h: {sum(fired.values())} ({by_severity})"]
+    items.append(f"alerts firing unacknowledged: {unacked}")
+    items += [f"procedure {r.procedure} due {r.due_at.isoformat()}: {r.outcome}" for r in bad_runs]
+    data = {"agenda": items, "alerts_fired": fired, "unacknowledged": unacked}
+    return CheckResult(True, f"{len(items)} agenda items", data)
+
+
+CHECKS: dict[str, CheckFn] = {
+    "endpoints_healthy": endpoints_healthy,
+    "follower_lag": follower_lag,
+    "head_age": head_age,
+    "contracts_status": contracts_status,
+    "oracle_fresh": oracle_fresh,
+    "alerts_acknowledged": alerts_acknowledged,
+    "transaction_volume": transaction_volume,
+    "operations_agenda": operations_agenda,
+}
+
+
+async def run_check(name: str, *, ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    """Run the named check; an expected failure (RPC, missing input) is a failed result saying why."""
+    fn = CHECKS.get(name)
+    if fn is None:
+        return CheckResult(False, f"unknown check '{name}'", {})
+    try:
+        return await fn(ctx, params)
+    except FictraError as exc:
+        return CheckResult(False, f"{name} could not run: {exc.user_message}", {"error": exc.user_message})
