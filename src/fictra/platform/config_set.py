@@ -192,7 +192,12 @@ SECTIONS: tuple[Section, ...] = (
                 "procedures.yaml",
                 "Routine procedures: schedule, grace, owner, automated/manual/report steps. See "
                 "docs/procedures.md.",
-                (procedures.Procedure, procedures.AutomatedStep, procedures.ManualStep, procedures.ReportStep),
+                (
+                    procedures.Procedure,
+                    procedures.AutomatedStep,
+                    procedures.ManualStep,
+                    procedures.ReportStep,
+                ),
             ),
         ),
     ),
