@@ -17,6 +17,7 @@ from fictra.errors import PermissionDeniedError
 from fictra.procedures import service
 from fictra.procedures.jobs import ProceduresContext, check_graces, due_times, procedure_jobs, run_due
 from fictra.procedures.models import Outcome, ProcedureRun, StepResult
+
 from .helpers import AlertIngest, StaticChain, follower, person, shipped
 
 TUESDAY = datetime(2025, 1, 7, tzinfo=UTC)  # no weekly (Monday) or monthly (1st) run due
