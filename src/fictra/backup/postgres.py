@@ -91,7 +91,8 @@ def dump(*, url: str, target: Path, snapshot: str | None = None) -> None:
 
 def restore(*, url: str, source: Path, database: str | None = None, clean: bool = False) -> None:
     """``pg_restore`` of ``source`` into the database (``database`` overrides the URL's), in one
-    transaction: on any error nothing is changed."""
+    transaction: on any error nothing is changed. ``clean`` drops the dump's objects first (the schema
+    too: objects in it that the dump does not hold make the restore fail and change nothing)."""
     args = [
         tool("pg_restore"),
         "--no-owner",
@@ -101,9 +102,8 @@ def restore(*, url: str, source: Path, database: str | None = None, clean: bool 
     ]
     if clean:
         args += ["--clean", "--if-exists"]
-    schema = schema_of(url)
-    if schema:
-        args.append(f"--schema={schema}")
+    # no --schema here: a dump made with --schema holds that schema only, and restoring with --schema
+    # would leave out its CREATE SCHEMA
     _run([*args, f"--dbname={conninfo(url, database=database)}", str(source)], url=url, what="pg_restore")
 
 

@@ -136,7 +136,7 @@ async def restore_backup(
                 f"URL selects '{schema or 'the whole database'}'. Restore into a URL with the same "
                 "search_path."
             )
-        await asyncio.to_thread(postgres.restore, url=into, source=file, clean=exists)
+        await asyncio.to_thread(postgres.restore, url=into, source=file, clean=True)
     if data_dir is not None:
         register(database_url=into, data_dir=data_dir)
     engine = make_engine(into)
