@@ -43,13 +43,16 @@ def test_shipped_roles_are_the_defaults_and_cover_the_runbook() -> None:
 def test_role_semantics() -> None:
     r = default_roles()
     assert not r.roles["viewer"] & WRITE  # read-only
-    assert r.roles["first_level_support"] & WRITE == {"alerts.acknowledge", "alerts.note"}
+    support = {"alerts.acknowledge", "alerts.note", "procedures.signoff"}
+    assert r.roles["first_level_support"] & WRITE == support
     for responder in ("technical_lead", "system_architect", "security_officer", "operations_manager"):
         assert {"alerts.acknowledge", "alerts.resolve", "alerts.escalate", "silences.manage"} <= r.roles[
             responder
         ]
     for reader in ("executive", "legal", "product_owner", "compliance_officer"):
-        assert not r.roles[reader] & (WRITE - {"audit.verify"}), reader
+        # compliance signs off the monthly audit procedure (the step's roles decide who may)
+        assert not r.roles[reader] & (WRITE - {"audit.verify", "procedures.signoff"}), reader
+    assert "procedures.signoff" not in r.roles["product_owner"]
     assert "audit.read" in r.roles["compliance_officer"]
     assert r.roles["admin"] == frozenset(PERMISSIONS)
     assert r.permissions_of(["lead_engineer"]) == r.roles["technical_lead"]  # alias

@@ -156,12 +156,17 @@ _RESPONDER = [
     "networks.read", "monitors.read", "metrics.read",
     "incidents.read", "incidents.declare", "incidents.manage", "incidents.communicate",
     "actions.read", "actions.propose", "actions.approve", "actions.execute",
+    "procedures.read", "procedures.signoff",
 ]  # fmt: skip
-_READ = ["alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read"]
+_READ = [
+    "alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read",
+    "procedures.read",
+]  # fmt: skip
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [*_READ, "silences.read", "oncall.read"],
     "first_level_support": [
         *_READ, "alerts.acknowledge", "alerts.note", "silences.read", "oncall.read", "notifications.read",
+        "procedures.signoff",
     ],
     "technical_lead": [*_RESPONDER, "notifications.retry", "audit.read"],
     "system_architect": [*_RESPONDER, "notifications.retry", "audit.read"],
@@ -170,7 +175,9 @@ DEFAULT_ROLES: dict[str, list[str]] = {
         *_RESPONDER, "oncall.manage", "escalations.manage", "notifications.retry", "users.read",
         "policies.manage",
     ],
-    "compliance_officer": [*_READ, "silences.read", "oncall.read", "audit.read", "audit.verify"],
+    "compliance_officer": [
+        *_READ, "silences.read", "oncall.read", "audit.read", "audit.verify", "procedures.signoff",
+    ],
     "product_owner": [*_READ, "silences.read", "oncall.read"],
     "legal": [*_READ, "audit.read"],
     "executive": list(_READ),
