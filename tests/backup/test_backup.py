@@ -163,3 +163,30 @@ async def test_retention_keeps_the_newest(
         clock.advance(86400)
     left = sorted(p.name for p in out.iterdir())
     assert left == sorted([*names[2:], *(n + ".manifest.json" for n in names[2:])])
+
+
+async def test_backup_job_makes_a_verified_backup(
+    database_url: str, data_dir: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    from fictra.backup import backup_job
+    from fictra.jobs import JobContext
+
+    await populate(url=database_url, data_dir=data_dir, clock=clock)
+    job = backup_job(database_url=database_url, out=tmp_path / "b", keep=3)
+    assert job.name == "backup.daily" and job.cron == "30 2 * * *"
+    engine = make_engine(database_url)
+    try:
+        ctx = JobContext(
+            job=job.name,
+            due_at=clock.now(),
+            now=clock.now(),
+            clock=clock,
+            sessions=session_factory(engine),
+            holder="test",
+        )
+        await job.run(ctx)
+    finally:
+        await engine.dispose()
+    (made,) = [p for p in (tmp_path / "b").iterdir() if p.suffix == ".sqlite" or p.suffix == ".pgdump"]
+    result = await verify_backup(backup=made, data_dir=data_dir, database_url=database_url)
+    assert result.ok, result.problem
