@@ -46,9 +46,12 @@ def private_umask() -> None:
 
 
 def secure_data_dir(data_dir: Path) -> Path:
-    """Create the data directory with mode 0700 (an existing one owned by us is tightened to 0700, and its
-    database and log files to 0600): the database, its keys and its logs are nobody else's business."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Tighten an existing data directory owned by us to 0700, and its database and log files to 0600:
+    the database, its keys and its logs are nobody else's business. A missing one is not created here (a
+    start-up that fails writes nothing); whatever creates it later does so under :func:`private_umask`,
+    so it is 0700 from the start."""
+    if not data_dir.is_dir():
+        return data_dir
     _tighten(data_dir, 0o700)
     for name in PRIVATE_FILES:
         _tighten(data_dir / name, 0o600)

@@ -4,9 +4,10 @@
 
     RPC pool → follower → block monitors → alert pipeline → alert store        (one DB transaction per batch)
                                                          └► stages (platform.stages.build_stages)
-    domains (platform.domains.build_domains): response, incidents, emergency, outbox, audit signer
+    domains (platform.domains.build_domains): response, incidents, emergency, outbox, audit signer,
+    routine procedures
     jobs (platform.jobs.platform_jobs) on one scheduler: polled monitors, response tick, incidents,
-    outbox, audit checkpoints
+    outbox, audit checkpoints, procedures and their graces, the daily backup
 
 Start-up checks everything (config against the manifest, endpoints, keys) before anything runs, and
 closes what it opened when it fails.
@@ -14,11 +15,13 @@ closes what it opened when it fails.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from fictra.alerting.findings import Finding
 from fictra.audit.signing import AuditSigner
 from fictra.chain.follower import Follower
 from fictra.chain.manifest import Manifest
@@ -34,7 +37,7 @@ from fictra.incidents.flows import IncidentsContext
 from fictra.jobs import JobMetrics, Scheduler
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.access import AccessAttemptsMonitor
-from fictra.monitors.base import Monitor, PolledMonitor
+from fictra.monitors.base import Monitor, MonitorOutput, PolledMonitor
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.worker import Outbox
 from fictra.platform.config_set import ConfigSet, load_config_set
@@ -42,6 +45,8 @@ from fictra.platform.domains import Parts, build_domains
 from fictra.platform.jobs import Timings, platform_jobs
 from fictra.platform.stages import Stage, build_stages, chain
 from fictra.platform.supervisor import Supervisor
+from fictra.procedures.chainview import PoolChainView
+from fictra.procedures.jobs import ProceduresContext
 from fictra.response.context import ResponseContext
 from fictra.series.recorder import SeriesRecorder
 from fictra.settings import Settings
@@ -81,6 +86,8 @@ class Platform(Core):
     emergency: ActionRunner | None = field(default=None, kw_only=True)
     policies: PolicyStage | None = field(default=None, kw_only=True)
     outbox: Outbox | None = field(default=None, kw_only=True)
+    procedures: ProceduresContext | None = field(default=None, kw_only=True)
+    backups: bool = field(default=False, kw_only=True)
     audit_signer: AuditSigner | None = field(default=None, kw_only=True)
     link_base: str = field(default="http://127.0.0.1:8000", kw_only=True)
     notes: list[str] = field(default_factory=list, kw_only=True)
@@ -216,6 +223,21 @@ async def assemble(
         batch_size=batch_size,
     )
     scheduler = Scheduler(sessions=core.sessions, clock=clock, metrics=JobMetrics(metrics.registry))
+    procedures = None
+    if parts.procedures:  # routine procedures: their automated checks read the chain and the follower
+
+        async def ingest(session: AsyncSession, findings: Sequence[Finding]) -> object:
+            output = MonitorOutput(findings=list(findings))
+            return await pipeline.ingest(session, output, network=config.network.name, head=None)
+
+        procedures = ProceduresContext(
+            config=config.procedures,
+            clock=clock,
+            network=config.network.name,
+            chain=PoolChainView(pool=pool, manifest=manifest),
+            follower_status=follower.status,
+            ingest=ingest,
+        )
     platform = Platform(
         **vars(core),
         pipeline=pipeline,
@@ -230,6 +252,8 @@ async def assemble(
         emergency=domains.emergency,
         policies=domains.policies,
         outbox=domains.outbox,
+        procedures=procedures,
+        backups=parts.backup,
         audit_signer=domains.audit_signer,
         link_base=link_base,
         notes=list(config.notes),

@@ -37,10 +37,20 @@ class Parts:
     emergency: bool = True
     notify: bool = True
     audit: bool = True
+    procedures: bool = True
+    backup: bool = True
 
     @classmethod
     def core_only(cls) -> Parts:
-        return cls(response=False, incidents=False, emergency=False, notify=False, audit=False)
+        return cls(
+            response=False,
+            incidents=False,
+            emergency=False,
+            notify=False,
+            audit=False,
+            procedures=False,
+            backup=False,
+        )
 
 
 @dataclass

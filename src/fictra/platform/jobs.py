@@ -7,9 +7,11 @@ exactly once across every process sharing the database.
     incidents.reminders     overdue stakeholder updates
     notify.outbox           deliver due notifications (drains the outbox)
     audit.checkpoint        a signed checkpoint of the audit log when entries were added
+    procedures.<name>       each routine procedure on its schedule (procedures.yaml), procedures.graces
+    backup.daily            a verified-format backup of the database (02:30 UTC), 14 kept
     jobs.prune              run records past their retention
 
-Future domains (procedures, reports) add their jobs to :func:`platform_jobs`.
+Future domains (reports, compliance filings) add their jobs to :func:`platform_jobs`.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from fictra.audit.checkpoints import DEFAULT_EVERY_S, create_checkpoint
 from fictra.audit.signing import AuditSigner
+from fictra.backup.jobs import backup_job
 from fictra.errors import ConflictError
 from fictra.incidents.jobs import incident_jobs
 from fictra.jobs import Job, JobContext
 from fictra.jobs.store import prune_runs
 from fictra.monitors.base import PolledMonitor
 from fictra.notify.worker import Outbox
+from fictra.procedures.jobs import procedure_jobs
 from fictra.response.context import ResponseContext
 from fictra.response.scheduled import tick
 
@@ -63,6 +67,15 @@ def platform_jobs(platform: Platform, *, timings: Timings) -> list[Job]:
         jobs.append(_outbox_job(platform.outbox, timings.outbox or platform.outbox.policy.poll_interval))
     if platform.audit_signer is not None:
         jobs.append(_checkpoint_job(platform.audit_signer, timings.audit_checkpoint))
+    if platform.procedures is not None:
+        jobs.extend(procedure_jobs(platform.procedures))
+    if platform.backups:
+        jobs.append(
+            backup_job(
+                database_url=platform.settings.resolved_database_url(),
+                out=platform.settings.data_dir / "backups",
+            )
+        )
     jobs.append(_prune_job(timings))
     return jobs
 
