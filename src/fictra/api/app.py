@@ -47,6 +47,7 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.actions",
     "fictra.api.routes.incidents",
     "fictra.api.routes.incidents_records",
+    "fictra.api.routes.procedures",
     "fictra.web.views",
 )
 _ERRORS = {
