@@ -14,7 +14,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from fictra.api.deps import guarded
-from fictra.web import account, actions, alerts, blocks, incidents, insight, login, operations, overview
+from fictra.web import (
+    account,
+    actions,
+    alerts,
+    blocks,
+    incidents,
+    insight,
+    login,
+    operations,
+    overview,
+    procedures,
+)
 from fictra.web.access import ConsoleRoute, SignedIn, page
 from fictra.web.templating import STATIC
 
@@ -28,6 +39,7 @@ router.include_router(blocks.router)
 router.include_router(operations.router)
 router.include_router(incidents.router)
 router.include_router(actions.router)
+router.include_router(procedures.router)
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
 
