@@ -85,6 +85,11 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "keystore": LazyCommand("fictra.cli.actions", "keystore_app", "Encrypted V3 keystores for the signers."),
     "backup": LazyCommand("fictra.cli.backup", "app", "Backups: create, verify (a restore drill), restore."),
+    "procedures": LazyCommand(
+        "fictra.cli.procedures",
+        "app",
+        "Routine procedures: today's list, runs with their evidence, sign-off, run now.",
+    ),
 }
 
 
