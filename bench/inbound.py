@@ -74,8 +74,13 @@ def _context(url: str, config_dir: Path, data_dir: Path) -> AppContext:
 
 
 async def _serve(url: str, config_dir: Path, data_dir: Path, port: int) -> None:
-    """The child process: serve the app until killed."""
+    """The child process: serve the app until killed (without the hostile-input boundary when
+    BENCH_INBOUND_NO_LIMITS=1: the reference for what the limits cost)."""
     app = create_app(context=_context(url, config_dir, data_dir))
+    if os.environ.get("BENCH_INBOUND_NO_LIMITS") == "1":
+        from fictra.api.limits import HostileInputMiddleware
+
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not HostileInputMiddleware]
     print("ready", flush=True)
     await serve(app, host="127.0.0.1", port=port, stop=asyncio.Event())
 
@@ -221,7 +226,9 @@ async def _wait_listening(port: int, proc: asyncio.subprocess.Process) -> None:
     raise SystemExit("inbound bench server did not start listening within 60 s")
 
 
-async def _fictra_round(bodies: list[bytes], *, clients: int, root: Path, config_dir: Path) -> dict[str, Any]:
+async def _fictra_round(
+    bodies: list[bytes], *, clients: int, root: Path, config_dir: Path, limits: bool = True
+) -> dict[str, Any]:
     work = root / f"fictra-{time.monotonic_ns()}"
     work.mkdir()
     url = f"sqlite:///{work / 'inbound.db'}"
@@ -230,7 +237,12 @@ async def _fictra_round(bodies: list[bytes], *, clients: int, root: Path, config
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.inbound", url, str(config_dir), str(work / "data"), str(port),
-        cwd=REPO, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        cwd=REPO,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(sys.path),
+            "BENCH_INBOUND_NO_LIMITS": "0" if limits else "1",
+        },
     )  # fmt: skip
     try:
         await _wait_listening(port, proc)
@@ -275,15 +287,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     fictra_bodies, am_bodies = _payloads(alerts, batch)
     before = machine()
     fictra_runs: list[dict[str, Any]] = []
+    bare_runs: list[dict[str, Any]] = []  # the same app without the hostile-input boundary
     am_runs: list[dict[str, Any]] = []
     am_skip = ""
     with tempfile.TemporaryDirectory(prefix="fictra-bench-inbound-") as tmp:
         root = Path(tmp)
         config_dir = _config_copy(root / "config")
         for round_no in range(rounds):
-            sides = ["am", "fictra"] if round_no % 2 == 0 else ["fictra", "am"]
+            sides = ["am", "fictra", "bare"] if round_no % 2 == 0 else ["bare", "fictra", "am"]
             for side in sides:
-                if side == "fictra":
+                if side == "bare":
+                    bare_runs.append(
+                        await _fictra_round(
+                            fictra_bodies, clients=clients, root=root, config_dir=config_dir, limits=False
+                        )
+                    )
+                elif side == "fictra":
                     fictra_runs.append(
                         await _fictra_round(fictra_bodies, clients=clients, root=root, config_dir=config_dir)
                     )
@@ -312,6 +331,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "alerts_per_s": round(total / best["seconds"], 1),
         "target_ratio": 0.5,
     }
+    bare = min(bare_runs, key=lambda r: r["seconds"])
+    out["without_limits"] = _summary(total, bare)
+    out["without_limits_runs_s"] = [round(r["seconds"], 3) for r in bare_runs]
+    # issue 11: the hostile-input boundary (size + depth scan before parsing) must cost < 5 %
+    out["limits_cost_pct"] = round((best["seconds"] / bare["seconds"] - 1) * 100, 2)
+    out["limits_cost_target_pct"] = 5.0
     if am_runs:
         am_best = min(am_runs, key=lambda r: r["seconds"])
         out["alertmanager"] = _summary(total, am_best) | {"alerts_held": am_best["alerts_held"]}
