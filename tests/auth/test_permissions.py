@@ -43,7 +43,7 @@ def test_shipped_roles_are_the_defaults_and_cover_the_runbook() -> None:
 def test_role_semantics() -> None:
     r = default_roles()
     assert not r.roles["viewer"] & WRITE  # read-only
-    support = {"alerts.acknowledge", "alerts.note", "procedures.signoff"}
+    support = {"alerts.acknowledge", "alerts.note", "procedures.signoff", "tickets.manage", "support.submit"}
     assert r.roles["first_level_support"] & WRITE == support
     for responder in ("technical_lead", "system_architect", "security_officer", "operations_manager"):
         assert {"alerts.acknowledge", "alerts.resolve", "alerts.escalate", "silences.manage"} <= r.roles[

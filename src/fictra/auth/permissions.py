@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, str] = {
     "policies.manage": "Propose enabling or disabling an automatic-response policy.",
     "procedures.read": "See routine procedures, their runs, step results and evidence.",
     "procedures.signoff": "Sign off a manual step of a procedure run (the step's roles decide who may).",
+    "tickets.read": "List and show support tickets with their replies, notes, links and SLA clocks.",
+    "tickets.manage": "Work support tickets: assign, reply to the requester, notes, links, state.",
+    "support.submit": "Submit a support ticket (the scope of a participant's integration token).",
 }
 
 ALL = "*"
@@ -156,7 +159,7 @@ _RESPONDER = [
     "networks.read", "monitors.read", "metrics.read",
     "incidents.read", "incidents.declare", "incidents.manage", "incidents.communicate",
     "actions.read", "actions.propose", "actions.approve", "actions.execute",
-    "procedures.read", "procedures.signoff",
+    "procedures.read", "procedures.signoff", "tickets.read", "tickets.manage", "support.submit",
 ]  # fmt: skip
 _READ = [
     "alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read",
@@ -166,7 +169,7 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [*_READ, "silences.read", "oncall.read"],
     "first_level_support": [
         *_READ, "alerts.acknowledge", "alerts.note", "silences.read", "oncall.read", "notifications.read",
-        "procedures.signoff",
+        "procedures.signoff", "tickets.read", "tickets.manage", "support.submit",
     ],
     "technical_lead": [*_RESPONDER, "notifications.retry", "audit.read"],
     "system_architect": [*_RESPONDER, "notifications.retry", "audit.read"],
@@ -177,6 +180,7 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     ],
     "compliance_officer": [
         *_READ, "silences.read", "oncall.read", "audit.read", "audit.verify", "procedures.signoff",
+        "tickets.read",
     ],
     "product_owner": [*_READ, "silences.read", "oncall.read"],
     "legal": [*_READ, "audit.read"],

@@ -15,5 +15,6 @@ from fictra.notify import models as _notify_models  # noqa: F401  (notify_outbox
 from fictra.procedures import models as _procedure_models  # noqa: F401  (procedure_runs, procedure_steps)
 from fictra.response import models as _response_models  # noqa: F401  (alert_response, silences, ...)
 from fictra.series import models as _series_models  # noqa: F401  (series_samples: chart series)
+from fictra.support import models as _support_models  # noqa: F401  (support_tickets, _comments, _links)
 
 metadata = Base.metadata

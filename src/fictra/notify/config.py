@@ -68,6 +68,10 @@ class EmailChannel(_Channel):
     password: SecretRef | None = None
     sender: str = Field(min_length=3, description="From address.")
     to: list[str] = Field(min_length=1)
+    direct: bool = Field(
+        default=False,
+        description="Send a message that names recipients (a support reply) to them, as a plain mail.",
+    )
 
 
 class WebhookChannel(_Channel):

@@ -28,3 +28,8 @@ class Message(BaseModel):
     deadline: datetime | None = None
     evidence: dict[str, Any] = Field(default_factory=dict)
     group_key: str | None = Field(default=None, max_length=255)
+    recipients: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Addresses a `direct` email channel sends this message to (a support reply's requester).",
+    )

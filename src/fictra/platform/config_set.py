@@ -41,6 +41,8 @@ from fictra.response.loader import FILES as RESPONSE_FILES
 from fictra.response.loader import ResponseConfig, parse_response
 from fictra.response.loader import check_references as response_references
 from fictra.rules.config import EventRuleConfig
+from fictra.support import config as support
+from fictra.support.config import SupportConfig
 
 
 def _receivers(parsed: Parsed) -> dict[str, list[str]] | None:
@@ -69,6 +71,10 @@ def _check_incidents(parsed: Parsed, manifest: Manifest | None, notes: list[str]
         receivers=None if receivers is None else set(receivers),
         oncall=None if response is None else response.oncall,
     )
+
+
+def _check_support(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    return support.check_references(parsed["support"], receivers=_receivers(parsed))
 
 
 def _check_procedures(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
@@ -201,6 +207,20 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
+    Section(
+        "support",
+        ("support.yaml",),
+        model_parse(SupportConfig),
+        _check_support,
+        docs=(
+            DocPart(
+                "support.yaml",
+                "Support queue: SLAs per priority, categories, the SMTP intake, where replies go. See "
+                "docs/support.md.",
+                (support.SupportConfig, support.PrioritySla, support.SmtpIntake, support.Replies),
+            ),
+        ),
+    ),
 )
 
 
@@ -219,6 +239,7 @@ class ConfigSet:
     incidents: IncidentsConfig
     emergency: EmergencyConfig
     procedures: ProceduresConfig
+    support: SupportConfig
     notes: tuple[str, ...] = ()
     parsed: Parsed | None = field(default=None, repr=False, compare=False)
 
@@ -267,6 +288,7 @@ def _build(config_dir: Path, parsed: Parsed, notes: list[str]) -> ConfigSet:
         incidents=incidents_cfg.with_directory(_receivers(parsed) or {}, people, oncall),
         emergency=emergency_cfg.model_copy(update={"config_dir": config_dir}),
         procedures=parsed["procedures"],
+        support=parsed["support"],
         notes=tuple(notes),
         parsed=parsed,
     )

@@ -20,13 +20,20 @@ class EmailSender:
     def build(self, envelope: Envelope) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.channel.sender
-        msg["To"] = ", ".join(self.channel.to)
-        msg["Subject"] = subject(envelope)
+        direct = envelope.message.recipients
+        if direct and not self.channel.direct:
+            raise DeliveryError(
+                f"Email channel '{self.channel.key}' does not send to a message's own recipients; "
+                "set direct: true on it (receivers.yaml) to deliver support replies.",
+                permanent=True,
+            )
+        msg["To"] = ", ".join(direct or self.channel.to)
+        msg["Subject"] = envelope.message.subject if direct else subject(envelope)
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = make_msgid(idstring=envelope.idempotency_key[:60], domain="fictra.ops")
         msg["X-Fictra-Idempotency-Key"] = envelope.idempotency_key
         msg["X-Fictra-Severity"] = envelope.message.severity
-        msg.set_content(text_body(envelope))
+        msg.set_content(envelope.message.body if direct else text_body(envelope))
         return msg
 
     async def send(self, envelope: Envelope) -> None:
