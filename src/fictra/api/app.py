@@ -48,6 +48,7 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.incidents",
     "fictra.api.routes.incidents_records",
     "fictra.api.routes.procedures",
+    "fictra.api.routes.support",
     "fictra.web.views",
 )
 _ERRORS = {
