@@ -136,6 +136,7 @@ async def start(
     incidents: bool = False,
     emergency: bool = False,
     notify: bool = False,
+    procedures: bool = False,
     configure: Callable[[Path], None] | None = None,
 ) -> Running:
     """Deploy on ``node`` (a fresh Anvil by default) and run the platform against ``urls`` (default:
@@ -146,7 +147,9 @@ async def start(
     ``incidents=True`` runs incident management as ``fictra up`` does (auto-declare, evidence jobs,
     cadence; tick every 0.2 s); ``emergency=True`` the emergency action runner and the automatic-response
     policies, signing with V3 keystores written under the data dir like ``fictra devnet up`` does;
-    ``notify=True`` the outbox worker. ``configure(config_dir)`` may edit the copied config first."""
+    ``notify=True`` the outbox worker; ``procedures=True`` the routine procedures (their jobs and
+    ``platform.procedures``, the context to run a procedure's steps with). ``configure(config_dir)`` may
+    edit the copied config first."""
     from datetime import timedelta
 
     from fictra.devnet.deploy import deploy_system
@@ -169,7 +172,12 @@ async def start(
             manifest=manifest,
             link_base=link_base,
             parts=Parts(
-                response=response, incidents=incidents, emergency=emergency, notify=notify, audit=False
+                response=response,
+                incidents=incidents,
+                emergency=emergency,
+                notify=notify,
+                audit=False,
+                procedures=procedures,
             ),
             timings=Timings(response_tick=timedelta(seconds=0.5), incidents_tick=timedelta(seconds=0.2)),
         )

@@ -13,11 +13,13 @@ from fictra.alerting.findings import Finding
 from fictra.alerting.service import apply_findings
 from fictra.auth.actor import Actor
 from fictra.chain.follower import FollowerStatus
+from fictra.chain.manifest import ContractEntry, Manifest
 from fictra.chain.pool import EndpointHealth, EndpointState
 from fictra.clock import FakeClock
 from fictra.platform.config_set import load_config_set
 from fictra.procedures.chainview import FeedReading, Head
-from fictra.procedures.config import ProceduresConfig
+from fictra.procedures.config import AutomatedStep, ProceduresConfig
+from fictra.procedures.roles import RoleHolders, expected_holders
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -48,6 +50,50 @@ class StaticChain:
     async def feeds(self) -> list[FeedReading]:
         t = int(self.clock.now().timestamp() - self.head_age - self.feed_age)
         return [FeedReading("Feed:BRENT", t, 3600.0), FeedReading("Feed:GOLD", t, 3600.0)]
+
+
+ARTIFACTS = {
+    "Timelock": "FictraTimelock",
+    "Governor": "FictraGovernor",
+    "EmergencyController": "EmergencyController",
+    "Feed:BRENT": "CommodityFeed",
+    "FoundationToken": "FoundationToken",
+    "PaymentToken": "PaymentToken",
+    "Reserve": "Reserve",
+}
+MANIFEST_ROLES = ["guardian", "issuer", "transfer_agent", "fee_manager", "reserve_manager", "proposer"]
+
+
+def static_manifest() -> Manifest:
+    """A manifest with the devnet's AccessControl contracts and named accounts at made-up addresses."""
+    contracts = {
+        n: ContractEntry(address=f"0x{i + 1:040x}", artifact=a) for i, (n, a) in enumerate(ARTIFACTS.items())
+    }
+    roles = {r: [f"0x{0xA0 + i:040x}"] for i, r in enumerate(MANIFEST_ROLES)}
+    roles["oracle_nodes"] = [f"0x{0xB0 + i:040x}" for i in range(3)]
+    return Manifest(chain_id=31337, rpc_url="http://127.0.0.1:8545", contracts=contracts, roles=roles)
+
+
+@dataclass
+class StaticRolesChain(StaticChain):
+    """A :class:`StaticChain` that also reads role holders: exactly the shipped ``access_control``
+    step's expected holders (plus ``extra``), over :func:`static_manifest`."""
+
+    manifest: Manifest = field(default_factory=static_manifest)
+    extra: RoleHolders = field(default_factory=dict)
+
+    async def role_holders(self) -> RoleHolders:
+        step = next(
+            s
+            for p in shipped().procedures
+            for s in p.steps
+            if isinstance(s, AutomatedStep) and s.check == "access_control"
+        )
+        held = expected_holders(step.params["expected_roles"], manifest=self.manifest)
+        for contract, roles in self.extra.items():
+            for role, accounts in roles.items():
+                held.setdefault(contract, {}).setdefault(role, []).extend(accounts)
+        return held
 
 
 def follower(lag: int = 1) -> FollowerStatus:

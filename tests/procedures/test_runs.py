@@ -18,7 +18,7 @@ from fictra.procedures import service
 from fictra.procedures.jobs import ProceduresContext, check_graces, due_times, procedure_jobs, run_due
 from fictra.procedures.models import Outcome, ProcedureRun, StepResult
 
-from .helpers import AlertIngest, StaticChain, follower, person, shipped
+from .helpers import AlertIngest, StaticChain, StaticRolesChain, follower, person, shipped
 
 TUESDAY = datetime(2025, 1, 7, tzinfo=UTC)  # no weekly (Monday) or monthly (1st) run due
 DAILY = ("daily-health", "security-log-review", "transaction-volume", "support-tickets", "operations-meeting")
@@ -34,7 +34,7 @@ def _context(clock: FakeClock, ingest: AlertIngest, chain: StaticChain | None = 
     return ProceduresContext(
         config=shipped(),
         clock=clock,
-        chain=chain or StaticChain(clock),
+        chain=chain or StaticRolesChain(clock),
         follower_status=follower,
         ingest=ingest,
     )

@@ -17,6 +17,7 @@ from fictra.chain.pool import EndpointHealth, RpcPool
 from fictra.chain.rpc import Call
 from fictra.errors import RpcError
 from fictra.monitors.common import FEED_PREFIX, decode_word, has_data, selector
+from fictra.procedures.roles import RoleHolders, role_holders
 
 __all__ = ["ChainView", "FeedReading", "Head", "PoolChainView"]
 
@@ -61,6 +62,9 @@ class PoolChainView:
 
     def endpoints(self) -> list[EndpointHealth]:
         return self.pool.health()
+
+    async def role_holders(self) -> RoleHolders:
+        return await role_holders(pool=self.pool, manifest=self.manifest)
 
     async def head(self) -> Head:
         block: dict[str, Any] = await self.pool.call("eth_getBlockByNumber", ["latest", False])

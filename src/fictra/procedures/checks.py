@@ -2,8 +2,10 @@
 
 A check returns a :class:`CheckResult`: ``ok``, a one-line summary and the data recorded as the step's
 evidence. Daily health: ``endpoints_healthy``, ``follower_lag``, ``head_age``, ``contracts_status``,
-``oracle_fresh``, ``alerts_acknowledged``. Reports: ``transaction_volume`` (from the chart samples the
-follower stores: it counts what the platform followed) and ``operations_agenda`` (the last 24 h: alerts,
+``oracle_fresh``, ``alerts_acknowledged``. Security: ``access_control`` (on-chain role holders against
+``expected_roles``: a diff; needs a chain view that reads role holders, :class:`RoleReader`). Reports:
+``transaction_volume`` (from the chart samples the follower stores: it counts what the platform followed)
+and ``operations_agenda`` (the last 24 h: alerts,
 unacknowledged ones, failed or missed procedures).
 """
 
@@ -12,20 +14,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.models import Alert, AlertStatus
 from fictra.chain.follower import FollowerStatus
+from fictra.chain.manifest import Manifest
 from fictra.clock import Clock
 from fictra.errors import FictraError
 from fictra.procedures.chainview import ChainView
 from fictra.procedures.models import Outcome, ProcedureRun
+from fictra.procedures.roles import RoleHolders, expected_holders, role_diff
 from fictra.series.models import SeriesSample
 
-__all__ = ["CHECKS", "CheckContext", "CheckFn", "CheckResult", "run_check"]
+__all__ = ["CHECKS", "CheckContext", "CheckFn", "CheckResult", "RoleReader", "run_check"]
 
 DAY = timedelta(hours=24)
 
@@ -147,6 +151,37 @@ async def alerts_acknowledged(ctx: CheckContext, params: dict[str, Any]) -> Chec
     return CheckResult(True, f"no {'/'.join(severities)} alert firing unacknowledged", data)
 
 
+@runtime_checkable
+class RoleReader(Protocol):
+    """A chain view that also reads AccessControl role holders (:class:`PoolChainView` does)."""
+
+    manifest: Manifest
+
+    async def role_holders(self) -> RoleHolders: ...
+
+
+async def access_control(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    """Access control verification: every on-chain holder of every role of the manifest's AccessControl
+    contracts equals ``expected_roles`` (``{contract or glob: {role: [contract | manifest role |
+    address]}}``; a contract no key matches expects no holder). Fails with the diff."""
+    chain = _chain(ctx)
+    if not isinstance(chain, RoleReader):
+        return CheckResult(False, "this chain view cannot read role holders", {})
+    spec = params.get("expected_roles")
+    if not isinstance(spec, dict) or not spec:
+        return CheckResult(False, "no expected_roles in the check's params: nothing to compare with", {})
+    expected = expected_holders(spec, manifest=chain.manifest)
+    observed = await chain.role_holders()
+    diff = role_diff(observed=observed, expected=expected, manifest=chain.manifest)
+    data = {"observed": observed, "expected": expected, "diff": diff}
+    holders = sum(len(v) for roles in observed.values() for v in roles.values())
+    if not diff:
+        return CheckResult(True, f"{holders} role holders in {len(observed)} contracts as expected", data)
+    parts = [f"{d['change']} {d['contract']} {d['role']} {d['account']} ({d['known_as']})" for d in diff[:5]]
+    more = f" and {len(diff) - 5} more" if len(diff) > 5 else ""
+    return CheckResult(False, f"role holders differ from config: {'; '.join(parts)}{more}", data)
+
+
 async def _series_sum(
     session: AsyncSession, *, network: str, name: str, start: int, end: int
 ) -> tuple[float, int]:
@@ -239,6 +274,7 @@ CHECKS: dict[str, CheckFn] = {
     "contracts_status": contracts_status,
     "oracle_fresh": oracle_fresh,
     "alerts_acknowledged": alerts_acknowledged,
+    "access_control": access_control,
     "transaction_volume": transaction_volume,
     "operations_agenda": operations_agenda,
 }
