@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fictra.auth.approvals import ApprovalRule
+
 __all__ = [
     "COMPONENT",
     "FAST",
@@ -89,62 +91,6 @@ class RestartParams(Params):
 
 class PolicyParams(Params):
     policy: str = Field(min_length=1, max_length=200, description="Policy name from emergency.yaml.")
-
-
-@dataclass(frozen=True)
-class ApprovalRule:
-    """How many distinct, unexpired approvals from which roles execution needs.
-
-    ``proposer_counts``: the proposer's own approval counts, and proposing records it at once (speed
-    first: a security officer proposing a pause has approved it). When False the proposer cannot
-    approve their own action."""
-
-    count: int
-    roles: tuple[str, ...]
-    must_include: tuple[str, ...] = ()
-    ttl: timedelta = timedelta(hours=1)
-    proposer_counts: bool = False
-
-    def describe(self) -> str:
-        who = " or ".join(self.roles)
-        text = f"{self.count} approval{'s' if self.count != 1 else ''} from distinct people ({who})"
-        if self.must_include:
-            text += f", including {' and '.join(self.must_include)}"
-        text += f"; each valid {_span(self.ttl)}"
-        if self.proposer_counts:
-            text += "; the proposer's own approval counts"
-        else:
-            text += "; the proposer cannot approve"
-        return text
-
-    @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> ApprovalRule:
-        return cls(
-            count=int(doc["count"]),
-            roles=tuple(doc["roles"]),
-            must_include=tuple(doc.get("must_include", ())),
-            ttl=timedelta(seconds=int(doc["ttl_seconds"])),
-            proposer_counts=bool(doc.get("proposer_counts", False)),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "roles": list(self.roles),
-            "must_include": list(self.must_include),
-            "ttl_seconds": int(self.ttl.total_seconds()),
-            "proposer_counts": self.proposer_counts,
-            "text": self.describe(),
-        }
-
-
-def _span(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
 
 
 @dataclass(frozen=True)
