@@ -7,11 +7,14 @@ follower and alert pipeline).
 - the transaction volume report's numbers equal a count made here from the chain (eth_getBlockByNumber and
   receipts) over the same 24 h window and the blocks the follower processed (the platform watches from its
   start on; the deployment's blocks are not counted on either side);
-- access control verification finds a role granted on chain outside the platform.
+- access control verification finds a role granted on chain outside the platform;
+- the system recovery procedure (fictra.platform.recovery) run from an incident: each step's evidence on
+  the incident's timeline; a stored block hash the chain does not have fails data verification.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,11 +22,16 @@ from typing import Any
 
 import pytest
 from eth_abi import encode
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from e2e.harness import Running, start
+from fictra.chain.models import ChainBlockHash
 from fictra.devnet.scenarios.base import as_timelock, role_id
+from fictra.incidents.models import IncidentEvent
+from fictra.incidents.service import declare
 from fictra.monitors.common import selector
+from fictra.platform.recovery import run_recovery
 from fictra.procedures.config import Procedure
 from fictra.procedures.jobs import ProceduresContext, run_due, schedule_of
 from fictra.procedures.models import ProcedureStep
@@ -182,3 +190,83 @@ async def test_access_control_finds_a_role_granted_outside_the_platform(running:
         seconds=10,
     )
     assert alert.severity == "P1"
+
+
+async def _declare(running: Running) -> int:
+    async with running.platform.sessions.begin() as session:
+        view = await declare(
+            session,
+            title="Follower stalled",
+            severity="P2",
+            category="infrastructure",
+            actor="alice",
+            clock=running.platform.clock,
+        )
+    return view.id
+
+
+async def _recovery_events(running: Running, incident_id: int) -> list[IncidentEvent]:
+    async with running.platform.sessions() as session:
+        rows = await session.execute(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "recovery")
+            .order_by(IncidentEvent.id)
+        )
+        return list(rows.scalars())
+
+
+async def _keep_mining(running: Running, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await running.mine()
+        await asyncio.sleep(0.2)
+
+
+async def test_system_recovery_from_an_incident_puts_each_step_on_its_timeline(tmp_path: Path) -> None:
+    running = await start(tmp_path, incidents=True)
+    try:
+        await running.mine(25)
+        await running.settle()
+        incident_id = await _declare(running)
+        restarts = running.platform.supervisor.state("follower").restarts
+        stop = asyncio.Event()
+        miner = asyncio.create_task(_keep_mining(running, stop))
+        try:
+            report = await run_recovery(running.platform, incident_id=incident_id, actor="alice")
+        finally:
+            stop.set()
+            await miner
+        assert [(s.name, s.ok) for s in report.steps] == [
+            ("restart", True),
+            ("data", True),
+            ("restoration", True),
+            ("performance", True),
+        ], [(s.name, s.summary) for s in report.steps]
+        assert running.platform.supervisor.state("follower").restarts == restarts + 1
+        data = report.steps[1].evidence
+        assert len(data["blocks_checked"]) == 20 and data["mismatched"] == []
+        assert data["audit"]["ok"] is True
+        assert report.steps[3].evidence["blocks_measured"] >= 1
+        events = await _recovery_events(running, incident_id)
+        assert [e.ref for e in events] == [
+            "recovery:restart",
+            "recovery:data",
+            "recovery:restoration",
+            "recovery:performance",
+        ]
+        assert all(e.actor == "alice" and e.details["ok"] is True for e in events)
+        assert events[1].details["data"]["blocks_checked"] == data["blocks_checked"]
+
+        # a stored hash that the chain does not have: data verification fails and says which block
+        async with running.platform.sessions.begin() as session:
+            newest = await session.scalar(select(func.max(ChainBlockHash.number)))
+            target = int(newest) - 3
+            await session.execute(
+                update(ChainBlockHash).where(ChainBlockHash.number == target).values(hash="0x" + "ab" * 32)
+            )
+        report = await run_recovery(running.platform, incident_id=incident_id, actor="alice", steps=("data",))
+        assert not report.ok
+        assert [m["number"] for m in report.steps[0].evidence["mismatched"]] == [target]
+        events = await _recovery_events(running, incident_id)
+        assert events[-1].details["ok"] is False and "FAILED" in events[-1].text
+    finally:
+        await running.close()
