@@ -50,6 +50,7 @@ from fictra.procedures.jobs import ProceduresContext
 from fictra.response.context import ResponseContext
 from fictra.series.recorder import SeriesRecorder
 from fictra.settings import Settings
+from fictra.support.jobs import SupportContext
 
 __all__ = ["Core", "Parts", "Platform", "Timings", "assemble", "endpoint_urls", "manifest_path"]
 
@@ -87,6 +88,7 @@ class Platform(Core):
     policies: PolicyStage | None = field(default=None, kw_only=True)
     outbox: Outbox | None = field(default=None, kw_only=True)
     procedures: ProceduresContext | None = field(default=None, kw_only=True)
+    support: SupportContext | None = field(default=None, kw_only=True)
     backups: bool = field(default=False, kw_only=True)
     audit_signer: AuditSigner | None = field(default=None, kw_only=True)
     link_base: str = field(default="http://127.0.0.1:8000", kw_only=True)
@@ -253,6 +255,7 @@ async def assemble(
         policies=domains.policies,
         outbox=domains.outbox,
         procedures=procedures,
+        support=domains.support,
         backups=parts.backup,
         audit_signer=domains.audit_signer,
         link_base=link_base,

@@ -21,6 +21,7 @@ from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.worker import Outbox
 from fictra.response.context import ResponseContext
 from fictra.response.sla import SlaMetrics
+from fictra.support.jobs import SupportContext
 
 if TYPE_CHECKING:
     from fictra.platform.assemble import Core
@@ -39,6 +40,7 @@ class Parts:
     audit: bool = True
     procedures: bool = True
     backup: bool = True
+    support: bool = True
 
     @classmethod
     def core_only(cls) -> Parts:
@@ -50,6 +52,7 @@ class Parts:
             audit=False,
             procedures=False,
             backup=False,
+            support=False,
         )
 
 
@@ -62,6 +65,7 @@ class Domains:
     emergency: ActionRunner | None = None
     policies: PolicyStage | None = None
     outbox: Outbox | None = None
+    support: SupportContext | None = None
     audit_signer: AuditSigner | None = None
     sender: TxSender | None = None
     notes: list[str] = field(default_factory=list)
@@ -119,6 +123,8 @@ async def build_domains(core: Core, *, parts: Parts, link_base: str) -> Domains:
             on_event=runner.on_event,
             incident_for_alert=incident_for_alert if domains.incidents is not None else None,
         )
+    if parts.support:
+        domains.support = SupportContext(config=config.support, clock=clock)
     if parts.notify:
         domains.outbox = Outbox(
             sessions=core.sessions,

@@ -9,6 +9,7 @@ exactly once across every process sharing the database.
     audit.checkpoint        a signed checkpoint of the audit log when entries were added
     procedures.<name>       each routine procedure on its schedule (procedures.yaml), procedures.graces
     backup.daily            a verified-format backup of the database (02:30 UTC), 14 kept
+    support.sla             tickets' first-response and resolution deadlines
     jobs.prune              run records past their retention
 
 Future domains (reports, compliance filings) add their jobs to :func:`platform_jobs`.
@@ -35,6 +36,7 @@ from fictra.notify.worker import Outbox
 from fictra.procedures.jobs import procedure_jobs
 from fictra.response.context import ResponseContext
 from fictra.response.scheduled import tick
+from fictra.support.jobs import support_jobs
 
 if TYPE_CHECKING:
     from fictra.platform.assemble import Platform
@@ -69,6 +71,8 @@ def platform_jobs(platform: Platform, *, timings: Timings) -> list[Job]:
         jobs.append(_checkpoint_job(platform.audit_signer, timings.audit_checkpoint))
     if platform.procedures is not None:
         jobs.extend(procedure_jobs(platform.procedures))
+    if platform.support is not None:
+        jobs.extend(support_jobs(platform.support))
     if platform.backups:
         jobs.append(
             backup_job(

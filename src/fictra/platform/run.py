@@ -29,6 +29,7 @@ class AlertSummary:
     firing: dict[str, int] = field(default_factory=dict)
     provisional: dict[str, int] = field(default_factory=dict)
     recent: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # severity, status, summary
+    operations: list[tuple[str, str, bool]] = field(default_factory=list)  # (label, value, attention)
 
     @property
     def total_firing(self) -> int:
@@ -63,10 +64,19 @@ async def summarize_alerts(sessions: async_sessionmaker[AsyncSession], *, recent
 async def gauge_loop(
     platform: Platform, stop: asyncio.Event, on_summary: Callable[[AlertSummary], None] | None
 ) -> None:
-    """Refresh the alert gauges (and the terminal view's summary) every two seconds."""
+    """Refresh the alert gauges (and the terminal view's summary) every two seconds, and what the
+    operations domains are doing (incidents, actions, procedures, tickets, jobs) every ten."""
+    from fictra.platform.operations import operations_summary
+
     gauge = platform.metrics.alerts
+    rounds = 0
+    operations: list[tuple[str, str, bool]] = []
     while not stop.is_set():
         summary = await summarize_alerts(platform.sessions)
+        if rounds % 5 == 0 and on_summary is not None:
+            operations = (await operations_summary(platform)).rows
+        rounds += 1
+        summary.operations = operations
         for severity in ("P0", "P1", "P2", "P3"):
             firing = summary.firing.get(severity, 0)
             provisional = summary.provisional.get(severity, 0)
@@ -109,9 +119,25 @@ async def run(
     ]
     if platform.emergency is not None:
         tasks.append(("emergency", platform.emergency.run))  # woken by the policy stage after commit
+    if platform.support is not None and platform.support.config.intake.enabled:
+        tasks.append(("support-intake", lambda st: _smtp_intake(platform, st)))  # tickets by email
     for i, item in enumerate(extra or []):
         tasks.append(item if isinstance(item, tuple) else (f"task-{i}", item))
     coros = [supervisor.component(name, task)(stop) for name, task in tasks]
     async with asyncio.TaskGroup() as group:
         for coro in coros:
             group.create_task(guarded(coro))
+
+
+async def _smtp_intake(platform: Platform, stop: asyncio.Event) -> None:
+    """The support queue's inbound SMTP server (support.yaml ``intake``) until ``stop``."""
+    from fictra.support.intake import SmtpIntake
+
+    if platform.support is None:
+        return
+    intake = SmtpIntake(config=platform.support.config, sessions=platform.sessions, clock=platform.clock)
+    await intake.start()
+    try:
+        await stop.wait()
+    finally:
+        await intake.stop()

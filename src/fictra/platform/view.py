@@ -69,6 +69,13 @@ def render(state: ViewState) -> Group:
     for sev, status, summary, seen in state.alerts.recent:
         recent.add_row(Text(sev, style=SEVERITY_STYLE.get(sev, "")), status, f"{seen:%H:%M:%S}", summary)
     parts: list[object] = [top, chain, endpoints, Panel(Group(counts, recent), title="Alerts")]
+    if state.alerts.operations:
+        ops = Text()
+        for i, (label, value, attention) in enumerate(state.alerts.operations):
+            ops.append("  " if i else "")
+            ops.append(f"{label}: ", style="bold")
+            ops.append(value, style="yellow" if attention else "")
+        parts.append(Panel(ops, title="Operations"))
     if state.simulator:
         parts.append(Text(f"Simulated activity: {state.simulator}", style="dim"))
     parts.append(Text("Ctrl-C to stop.", style="dim"))
@@ -80,4 +87,5 @@ def one_line(state: ViewState) -> str:
     f = state.follower
     chain = f"head {f.head} processed {f.last_block} lag {f.lag}" if f else "starting"
     sev = " ".join(f"{s}={state.alerts.firing.get(s, 0)}" for s in ("P0", "P1", "P2", "P3"))
-    return f"{chain} | firing {sev}"
+    ops = "".join(f" | {label} {value}" for label, value, _ in state.alerts.operations)
+    return f"{chain} | firing {sev}{ops}"

@@ -1,0 +1,80 @@
+"""What the operations domains are doing, in a few numbers for the live view and the one-line log:
+open incidents, actions in flight, today's procedures, open tickets, the scheduler's failures.
+
+Only the domains the platform was assembled with are asked; each line is one query (cheap enough for
+the view's refresh every few seconds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from fictra.emergency.models import EmergencyAction
+from fictra.emergency.types import ACTIVE_STATUSES
+from fictra.incidents.queries import count_open
+from fictra.jobs.models import JobRun
+from fictra.procedures.queries import today
+from fictra.support.models import Ticket
+
+if TYPE_CHECKING:
+    from fictra.platform.assemble import Platform
+
+
+@dataclass
+class OperationsSummary:
+    """(label, value, attention) rows; ``attention`` marks what a person should look at."""
+
+    rows: list[tuple[str, str, bool]] = field(default_factory=list)
+
+    def line(self) -> str:
+        return " | ".join(f"{label} {value}" for label, value, _ in self.rows)
+
+
+async def operations_summary(platform: Platform) -> OperationsSummary:
+    out = OperationsSummary()
+    now = platform.clock.now()
+    async with platform.sessions() as session:
+        if platform.incidents is not None:
+            n = await count_open(session)
+            out.rows.append(("incidents open", str(n), n > 0))
+        if platform.emergency is not None:
+            n = int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(EmergencyAction)
+                    .where(EmergencyAction.status.in_(ACTIVE_STATUSES))
+                )
+                or 0
+            )
+            out.rows.append(("actions in flight", str(n), n > 0))
+        if platform.procedures is not None:
+            items = await today(session, config=platform.procedures.config, now=now)
+            states: dict[str, int] = {}
+            for item in items:
+                states[item.state] = states.get(item.state, 0) + 1
+            bad = sum(states.get(s, 0) for s in ("overdue", "failed", "missed", "not_opened"))
+            text = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none today"
+            out.rows.append(("procedures today", text, bad > 0))
+        if platform.support is not None:
+            n = int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(Ticket)
+                    .where(Ticket.state.in_(("new", "open", "pending")))
+                )
+                or 0
+            )
+            out.rows.append(("tickets open", str(n), False))
+        failed = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(JobRun)
+                .where(JobRun.outcome == "failed", JobRun.started_at >= now - timedelta(hours=1))
+            )
+            or 0
+        )
+        out.rows.append(("jobs failed (1 h)", str(failed), failed > 0))
+    return out
