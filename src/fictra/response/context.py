@@ -3,7 +3,7 @@ in-memory group dispatcher."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -18,8 +18,14 @@ from fictra.notify.message import Message
 from fictra.response.grouping import Dispatcher
 from fictra.response.loader import ResponseConfig
 from fictra.response.models import OncallOverride
+from fictra.response.muting import Muter
 from fictra.response.oncall import Directory, OverrideSpan
 from fictra.response.sla import SlaMetrics
+
+HoldLoader = Callable[[AsyncSession, datetime], Awaitable[Muter | None]]
+"""Loads the Muter of maintenance windows at an instant (passed in by the integrator: the response
+package does not import the maintenance domain). An alert it mutes is *held*: not notified, not
+escalated, and its SLA clocks pause (no breach is recorded; the domain moves the deadlines on release)."""
 
 
 class Notifier(Protocol):
@@ -60,6 +66,7 @@ class ResponseContext:
     link_base: str = "http://127.0.0.1:8000"
     mute_recheck: timedelta = timedelta(minutes=1)
     last_tick: datetime | None = None  # when the escalation tick last ran (this process)
+    hold: HoldLoader | None = None  # maintenance windows' Muter (see HoldLoader)
 
     def __post_init__(self) -> None:
         if self.notifier is None:

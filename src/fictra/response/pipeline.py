@@ -1,6 +1,7 @@
 """The response pipeline, in one function like Alertmanager's ``PipelineBuilder``.
 
-:func:`build_stages` lists the order: dedup → inhibit → silence → route → group → escalate → notify.
+:func:`build_stages` lists the order: dedup → inhibit → silence → maintenance → route → group →
+escalate → notify (the maintenance Muter is ``ResponseContext.hold``, passed in by the integrator).
 (Routing comes before grouping because a route decides how its alerts are grouped, as in Alertmanager's
 dispatcher.) :class:`ResponsePipeline` is plugged into :class:`~fictra.monitors.pipeline.AlertPipeline`
 as its ``on_changes`` hook and runs in the alert store's transaction. Muted alerts stay in the store
@@ -127,6 +128,10 @@ async def _silences(run: Run) -> Muter | None:
     return await SilenceMuter.load(run.session, now=run.now)
 
 
+async def _maintenance(run: Run) -> Muter | None:
+    return await run.ctx.hold(run.session, run.now) if run.ctx.hold is not None else None
+
+
 async def route_stage(run: Run) -> None:
     for item in run.items:
         if item.muted_by is None:
@@ -210,6 +215,7 @@ def build_stages() -> list[Stage]:
     return [
         mute_stage("inhibit", _inhibitor),
         mute_stage("silence", _silences),
+        mute_stage("maintenance", _maintenance),
         route_stage,
         group_stage,
         escalate_stage,

@@ -10,6 +10,8 @@ Each :func:`tick` (one transaction):
 
 Muted alerts (silenced or inhibited) notify nobody: their escalation waits until they are unmuted.
 Their SLA clocks keep running and breaches are recorded (a silence does not acknowledge an alert).
+Alerts *held* by a maintenance window (``ctx.hold``) are muted too, but their SLA clocks pause: no
+breach is recorded while held, and the maintenance domain moves the deadlines by the held time on release.
 The alert row is the truth for acknowledgement and resolution (whoever acknowledged it, through this
 package or not); rows whose alert is no longer firing are stopped here.
 """
@@ -108,6 +110,7 @@ async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
     silences = await SilenceMuter.load(session, now=now) if pairs else None
     rules = ctx.config.inhibit.inhibit_rules
     inhibitor = Inhibitor(rules, await firing_sources(session, rules)) if pairs and rules else None
+    holder = await ctx.hold(session, now) if pairs and ctx.hold is not None else None
     for row, alert in pairs:
         if not _still_firing(alert):
             engine.stop(row, now=now)
@@ -122,7 +125,13 @@ async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
         muted = None
         for muter in (inhibitor, silences):
             muted = muted or (muter.mutes(labels, alert_id=alert.id) if muter is not None else None)
+        held = holder.mutes(labels, alert_id=alert.id) if holder is not None else None
+        muted = muted or held
         row.muted_by = muted
+        if held is not None:  # SLA clocks paused while held; released by the maintenance domain
+            if row.next_escalation_at is not None and row.next_escalation_at <= now:
+                row.next_escalation_at = now + ctx.mute_recheck
+            continue
         if not row.ack_breached and row.acknowledged_at is None and row.ack_deadline <= now:
             row.ack_breached = True
             await record_breach(session, row=row, kind="acknowledge", at=now, metrics=ctx.metrics)
