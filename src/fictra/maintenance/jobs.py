@@ -135,7 +135,7 @@ async def _once(
     if await has_event(session, window_id=row.id, key=key):
         return False
     message = render_status(ctx, row, phase=phase, start=start, end=end, **extra)
-    receivers = list(ctx.config.recipients)
+    receivers = list(ctx.config.recipients) if not owner or phase == "forgotten" else []
     sent: list[int] = []
     if owner:
         if row.owner in ctx.response.config.oncall.people:
