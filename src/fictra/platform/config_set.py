@@ -31,6 +31,8 @@ from fictra.incidents import config as incidents
 from fictra.incidents.config import IncidentsConfig
 from fictra.monitors import config as monitors
 from fictra.monitors.config import MonitorConfig
+from fictra.changes import config as changes
+from fictra.changes.config import ChangesConfig
 from fictra.monitors.refs import check_references as monitor_references
 from fictra.monitors.refs import parse_monitors, parse_rules
 from fictra.notify.config import ReceiversConfig, parse_receivers
@@ -75,6 +77,17 @@ def _check_incidents(parsed: Parsed, manifest: Manifest | None, notes: list[str]
 
 def _check_support(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
     return support.check_references(parsed["support"], receivers=_receivers(parsed))
+
+
+def _check_changes(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    roles: RoleMap | None = parsed["roles"]
+    network: NetworkConfig | None = parsed["network"]
+    return changes.check_references(
+        parsed["changes"],
+        contracts=None if manifest is None else list(manifest.contracts),
+        endpoints=None if network is None else [e.name for e in network.endpoints],
+        roles=None if roles is None else list(roles.names()),
+    )
 
 
 def _check_procedures(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
@@ -208,6 +221,28 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "changes",
+        ("changes.yaml",),
+        model_parse(ChangesConfig),
+        _check_changes,
+        docs=(
+            DocPart(
+                "changes.yaml",
+                "Change management: component catalogue, risk questionnaire and scoring, approval rules "
+                "by type and risk, allowed windows, freezes. See docs/changes.md.",
+                (
+                    changes.ChangesConfig,
+                    changes.Component,
+                    changes.Question,
+                    changes.Scoring,
+                    changes.RuleConfig,
+                    changes.Window,
+                    changes.Freeze,
+                ),
+            ),
+        ),
+    ),
+    Section(
         "support",
         ("support.yaml",),
         model_parse(SupportConfig),
@@ -240,6 +275,7 @@ class ConfigSet:
     emergency: EmergencyConfig
     procedures: ProceduresConfig
     support: SupportConfig
+    changes: ChangesConfig = field(default_factory=ChangesConfig)
     notes: tuple[str, ...] = ()
     parsed: Parsed | None = field(default=None, repr=False, compare=False)
 
@@ -289,6 +325,7 @@ def _build(config_dir: Path, parsed: Parsed, notes: list[str]) -> ConfigSet:
         emergency=emergency_cfg.model_copy(update={"config_dir": config_dir}),
         procedures=parsed["procedures"],
         support=parsed["support"],
+        changes=parsed["changes"],
         notes=tuple(notes),
         parsed=parsed,
     )
