@@ -90,6 +90,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Routine procedures: today's list, runs with their evidence, sign-off, run now.",
     ),
+    "tickets": LazyCommand(
+        "fictra.cli.tickets",
+        "app",
+        "Support tickets: list, show, reply to the requester, internal notes, assign, change state.",
+    ),
 }
 
 
