@@ -49,6 +49,7 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.incidents_records",
     "fictra.api.routes.procedures",
     "fictra.api.routes.support",
+    "fictra.api.routes.maintenance",
     "fictra.web.views",
 )
 _ERRORS = {

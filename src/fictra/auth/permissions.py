@@ -59,6 +59,8 @@ PERMISSIONS: dict[str, str] = {
     "tickets.read": "List and show support tickets with their replies, notes, links and SLA clocks.",
     "tickets.manage": "Work support tickets: assign, reply to the requester, notes, links, state.",
     "support.submit": "Submit a support ticket (the scope of a participant's integration token).",
+    "maintenance.read": "List and show maintenance windows, their held alerts, events and log.",
+    "maintenance.manage": "Create, start, end and cancel maintenance windows; log steps, actions, notes.",
 }
 
 ALL = "*"
@@ -160,6 +162,7 @@ _RESPONDER = [
     "incidents.read", "incidents.declare", "incidents.manage", "incidents.communicate",
     "actions.read", "actions.propose", "actions.approve", "actions.execute",
     "procedures.read", "procedures.signoff", "tickets.read", "tickets.manage", "support.submit",
+    "maintenance.read", "maintenance.manage",
 ]  # fmt: skip
 _READ = [
     "alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read",

@@ -11,6 +11,7 @@ from fictra.db.base import Base
 from fictra.emergency import models as _emergency_models  # noqa: F401  (emergency_actions, action_*)
 from fictra.incidents import models as _incident_models  # noqa: F401  (incidents, incident_* tables)
 from fictra.jobs import models as _job_models  # noqa: F401  (job_runs, job_leases)
+from fictra.maintenance import models as _maintenance_models  # noqa: F401  (maintenance_*)
 from fictra.monitors import models as _monitor_models  # noqa: F401  (anomaly_baselines)
 from fictra.notify import models as _notify_models  # noqa: F401  (notify_outbox, notify_attempts)
 from fictra.procedures import models as _procedure_models  # noqa: F401  (procedure_runs, procedure_steps)

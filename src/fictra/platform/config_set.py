@@ -29,6 +29,8 @@ from fictra.emergency import config as emergency
 from fictra.emergency.config import EmergencyConfig, parse_emergency
 from fictra.incidents import config as incidents
 from fictra.incidents.config import IncidentsConfig
+from fictra.maintenance import config as maintenance
+from fictra.maintenance.config import MaintenanceConfig
 from fictra.monitors import config as monitors
 from fictra.monitors.config import MonitorConfig
 from fictra.changes import config as changes
@@ -88,6 +90,10 @@ def _check_changes(parsed: Parsed, manifest: Manifest | None, notes: list[str]) 
         endpoints=None if network is None else [e.name for e in network.endpoints],
         roles=None if roles is None else list(roles.names()),
     )
+
+
+def _check_maintenance(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    return maintenance.check_references(parsed["maintenance"], receivers=_receivers(parsed))
 
 
 def _check_procedures(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
@@ -243,6 +249,20 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "maintenance",
+        ("maintenance.yaml",),
+        model_parse(MaintenanceConfig),
+        _check_maintenance,
+        docs=(
+            DocPart(
+                "maintenance.yaml",
+                "Maintenance windows: stakeholder notice lead time, forgotten-window reminders, "
+                "recipients. See docs/maintenance.md.",
+                (maintenance.MaintenanceConfig,),
+            ),
+        ),
+    ),
+    Section(
         "support",
         ("support.yaml",),
         model_parse(SupportConfig),
@@ -276,6 +296,7 @@ class ConfigSet:
     procedures: ProceduresConfig
     support: SupportConfig
     changes: ChangesConfig = field(default_factory=ChangesConfig)
+    maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     notes: tuple[str, ...] = ()
     parsed: Parsed | None = field(default=None, repr=False, compare=False)
 
@@ -326,6 +347,7 @@ def _build(config_dir: Path, parsed: Parsed, notes: list[str]) -> ConfigSet:
         procedures=parsed["procedures"],
         support=parsed["support"],
         changes=parsed["changes"],
+        maintenance=parsed["maintenance"],
         notes=tuple(notes),
         parsed=parsed,
     )
