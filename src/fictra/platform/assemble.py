@@ -35,6 +35,7 @@ from fictra.emergency.runner import ActionRunner
 from fictra.errors import ChainError, ConfigError
 from fictra.incidents.flows import IncidentsContext
 from fictra.jobs import JobMetrics, Scheduler
+from fictra.maintenance.jobs import MaintenanceContext
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.access import AccessAttemptsMonitor
 from fictra.monitors.base import Monitor, MonitorOutput, PolledMonitor
@@ -89,6 +90,7 @@ class Platform(Core):
     outbox: Outbox | None = field(default=None, kw_only=True)
     procedures: ProceduresContext | None = field(default=None, kw_only=True)
     support: SupportContext | None = field(default=None, kw_only=True)
+    maintenance: MaintenanceContext | None = field(default=None, kw_only=True)
     backups: bool = field(default=False, kw_only=True)
     audit_signer: AuditSigner | None = field(default=None, kw_only=True)
     link_base: str = field(default="http://127.0.0.1:8000", kw_only=True)
@@ -256,6 +258,7 @@ async def assemble(
         outbox=domains.outbox,
         procedures=procedures,
         support=domains.support,
+        maintenance=domains.maintenance,
         backups=parts.backup,
         audit_signer=domains.audit_signer,
         link_base=link_base,

@@ -17,6 +17,8 @@ from fictra.emergency.ledger import ActionsLedger
 from fictra.emergency.runner import ActionRunner
 from fictra.incidents.flows import IncidentsContext
 from fictra.incidents.queries import incident_for_alert
+from fictra.maintenance.holding import load_muter
+from fictra.maintenance.jobs import MaintenanceContext
 from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.worker import Outbox
 from fictra.response.context import ResponseContext
@@ -41,6 +43,7 @@ class Parts:
     procedures: bool = True
     backup: bool = True
     support: bool = True
+    maintenance: bool = True  # needs response (windows hold its notifications)
 
     @classmethod
     def core_only(cls) -> Parts:
@@ -53,6 +56,7 @@ class Parts:
             procedures=False,
             backup=False,
             support=False,
+            maintenance=False,
         )
 
 
@@ -66,6 +70,7 @@ class Domains:
     policies: PolicyStage | None = None
     outbox: Outbox | None = None
     support: SupportContext | None = None
+    maintenance: MaintenanceContext | None = None
     audit_signer: AuditSigner | None = None
     sender: TxSender | None = None
     notes: list[str] = field(default_factory=list)
@@ -86,7 +91,12 @@ async def build_domains(core: Core, *, parts: Parts, link_base: str) -> Domains:
             alert_policy=config.policy,
             metrics=SlaMetrics.register(core.metrics.registry),
             link_base=link_base,
+            hold=load_muter if parts.maintenance else None,  # maintenance windows hold alerts in scope
         )
+        if parts.maintenance:
+            domains.maintenance = MaintenanceContext(
+                config=config.maintenance, clock=clock, response=domains.response, console_url=link_base
+            )
     if parts.incidents:
         domains.incidents = IncidentsContext(
             config=config.incidents,

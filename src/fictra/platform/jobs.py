@@ -10,6 +10,7 @@ exactly once across every process sharing the database.
     procedures.<name>       each routine procedure on its schedule (procedures.yaml), procedures.graces
     backup.daily            a verified-format backup of the database (02:30 UTC), 14 kept
     support.sla             tickets' first-response and resolution deadlines
+    maintenance.tick        windows: holds, releases, stakeholder notices, overrun and forgotten reminders
     jobs.prune              run records past their retention
 
 Future domains (reports, compliance filings) add their jobs to :func:`platform_jobs`.
@@ -31,6 +32,7 @@ from fictra.errors import ConflictError
 from fictra.incidents.jobs import incident_jobs
 from fictra.jobs import Job, JobContext
 from fictra.jobs.store import prune_runs
+from fictra.maintenance.jobs import maintenance_jobs
 from fictra.monitors.base import PolledMonitor
 from fictra.notify.worker import Outbox
 from fictra.procedures.jobs import procedure_jobs
@@ -73,6 +75,8 @@ def platform_jobs(platform: Platform, *, timings: Timings) -> list[Job]:
         jobs.extend(procedure_jobs(platform.procedures))
     if platform.support is not None:
         jobs.extend(support_jobs(platform.support))
+    if platform.maintenance is not None:
+        jobs.extend(maintenance_jobs(platform.maintenance))
     if platform.backups:
         jobs.append(
             backup_job(

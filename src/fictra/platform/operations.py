@@ -16,6 +16,7 @@ from fictra.emergency.models import EmergencyAction
 from fictra.emergency.types import ACTIVE_STATUSES
 from fictra.incidents.queries import count_open
 from fictra.jobs.models import JobRun
+from fictra.maintenance.holding import open_windows
 from fictra.procedures.queries import today
 from fictra.support.models import Ticket
 
@@ -68,6 +69,9 @@ async def operations_summary(platform: Platform) -> OperationsSummary:
                 or 0
             )
             out.rows.append(("tickets open", str(n), False))
+        if platform.maintenance is not None:
+            active = await open_windows(session, now=now)
+            out.rows.append(("maintenance windows open", str(len(active)), bool(active)))
         failed = int(
             await session.scalar(
                 select(func.count())
