@@ -20,7 +20,9 @@ from fictra.platform.run import run
 from fictra.settings import load_settings
 
 
-async def main(data_dir: Path, config_dir: Path, manifest_path: Path, start_block: int, *, notify: bool) -> None:
+async def main(
+    data_dir: Path, config_dir: Path, manifest_path: Path, start_block: int, *, notify: bool
+) -> None:
     settings = load_settings(data_dir=data_dir, config_dir=config_dir)
     manifest = Manifest.load(manifest_path)
     parts = replace(Parts.core_only(), response=True, notify=True) if notify else Parts.core_only()

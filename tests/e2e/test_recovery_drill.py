@@ -219,9 +219,11 @@ async def _drill(tmp_path: Path, rpc_url: str, hook: Receiver, reference_hook: R
         known = _delivered(_outbox(created.backup))
         await _until(
             "site A past two thirds, having delivered a notification after the backup",
-            lambda: _checkpoint_at_least(db_a, first + 2 * (head - first) // 3)
-            if set(_received(hook)) - known
-            else False,
+            lambda: (
+                _checkpoint_at_least(db_a, first + 2 * (head - first) // 3)
+                if set(_received(hook)) - known
+                else False
+            ),
             proc,
         )
     finally:
