@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from fictra.chain.manifest import ContractEntry, Manifest
 from fictra.chain.pool import EndpointHealth, EndpointState
 from fictra.clock import FakeClock
 from fictra.platform.config_set import load_config_set
+from fictra.procedures.backup_tools import BackupTools, BackupVerification
 from fictra.procedures.chainview import FeedReading, Head
 from fictra.procedures.config import AutomatedStep, ProceduresConfig
 from fictra.procedures.roles import RoleHolders, expected_holders
@@ -114,3 +116,25 @@ class AlertIngest:
 
 def person(name: str, *roles: str) -> Actor:
     return Actor(None, name, roles, frozenset({"procedures.read", "procedures.signoff"}), "session")
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    sha256: str
+    created_at: str
+
+
+def fresh_backups(clock: FakeClock) -> BackupTools:
+    """Backup functions seeing one backup made an hour before now, its sha256 as in its manifest (the
+    checks on real backups: test_backup_checks.py)."""
+
+    async def verify(path: Path) -> BackupVerification:
+        raise AssertionError("the restore drill is weekly")
+
+    return BackupTools(
+        directory=Path("backups"),
+        list_backups=lambda d: [d / "fictra-1.sqlite"],
+        manifest_of=lambda p: _Manifest("ab" * 32, (clock.now() - timedelta(hours=1)).isoformat()),
+        sha256_of=lambda p: "ab" * 32,
+        verify=verify,
+    )

@@ -18,10 +18,17 @@ from fictra.procedures import service
 from fictra.procedures.jobs import ProceduresContext, check_graces, due_times, procedure_jobs, run_due
 from fictra.procedures.models import Outcome, ProcedureRun, StepResult
 
-from .helpers import AlertIngest, StaticChain, StaticRolesChain, follower, person, shipped
+from .helpers import AlertIngest, StaticChain, StaticRolesChain, follower, fresh_backups, person, shipped
 
 TUESDAY = datetime(2025, 1, 7, tzinfo=UTC)  # no weekly (Monday) or monthly (1st) run due
-DAILY = ("daily-health", "security-log-review", "transaction-volume", "support-tickets", "operations-meeting")
+DAILY = (
+    "daily-health",
+    "security-log-review",
+    "transaction-volume",
+    "support-tickets",
+    "operations-meeting",
+    "daily-backup",
+)
 SIGNERS = {
     "technical_lead": person("tess", "technical_lead"),
     "security_officer": person("sam", "security_officer"),
@@ -37,6 +44,7 @@ def _context(clock: FakeClock, ingest: AlertIngest, chain: StaticChain | None = 
         chain=chain or StaticRolesChain(clock),
         follower_status=follower,
         ingest=ingest,
+        backups=fresh_backups(clock),
     )
 
 

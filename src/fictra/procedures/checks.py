@@ -6,14 +6,19 @@ evidence. Daily health: ``endpoints_healthy``, ``follower_lag``, ``head_age``, `
 ``expected_roles``: a diff; needs a chain view that reads role holders, :class:`RoleReader`). Reports:
 ``transaction_volume`` (from the chart samples the follower stores: it counts what the platform followed)
 and ``operations_agenda`` (the last 24 h: alerts,
-unacknowledged ones, failed or missed procedures).
+unacknowledged ones, failed or missed procedures). Backups (:mod:`fictra.procedures.backup_tools`, the
+functions of fictra.backup passed in as ``CheckContext.backups``): ``backup_fresh`` (the newest backup
+younger than ``max_age_h`` and its sha256 equal to its manifest's) and ``restore_drill`` (the newest backup
+verified by restoring it into a scratch database; the verification's summary is the evidence).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, select
@@ -24,6 +29,7 @@ from fictra.chain.follower import FollowerStatus
 from fictra.chain.manifest import Manifest
 from fictra.clock import Clock
 from fictra.errors import FictraError
+from fictra.procedures.backup_tools import BackupTools
 from fictra.procedures.chainview import ChainView
 from fictra.procedures.models import Outcome, ProcedureRun
 from fictra.procedures.roles import RoleHolders, expected_holders, role_diff
@@ -32,6 +38,7 @@ from fictra.series.models import SeriesSample
 __all__ = ["CHECKS", "CheckContext", "CheckFn", "CheckResult", "RoleReader", "run_check"]
 
 DAY = timedelta(hours=24)
+DEFAULT_BACKUP_MAX_AGE_H = 26.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class CheckContext:
     network: str = "devnet"
     chain: ChainView | None = None
     follower_status: Callable[[], FollowerStatus | None] | None = None
+    backups: BackupTools | None = None  # fictra.backup's functions (backup_fresh, restore_drill)
 
 
 @dataclass(frozen=True)
@@ -267,6 +275,76 @@ async def operations_agenda(ctx: CheckContext, params: dict[str, Any]) -> CheckR
     return CheckResult(True, f"{len(items)} agenda items", data)
 
 
+def _tools(ctx: CheckContext) -> BackupTools:
+    if ctx.backups is None:
+        raise FictraError("no backup tools were given to the procedures: backups cannot be checked")
+    return ctx.backups
+
+
+async def _newest(tools: BackupTools) -> tuple[Path | None, int]:
+    found = await asyncio.to_thread(tools.list_backups, tools.directory)
+    return (found[-1] if found else None), len(found)
+
+
+def _parse(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+async def backup_fresh(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    """The daily backup: the newest backup under the backups directory is younger than ``max_age_h``
+    hours (by its manifest's ``created_at``) and hashes to its manifest's sha256."""
+    tools = _tools(ctx)
+    limit = float(params.get("max_age_h", DEFAULT_BACKUP_MAX_AGE_H))
+    newest, count = await _newest(tools)
+    data: dict[str, Any] = {"directory": str(tools.directory), "backups": count, "max_age_h": limit}
+    if newest is None:
+        return CheckResult(False, f"no backup in {tools.directory}", data)
+    manifest = tools.manifest_of(newest)
+    digest = await asyncio.to_thread(tools.sha256_of, newest)
+    created = _parse(manifest.created_at)
+    age_h = None if created is None else (ctx.clock.now() - created).total_seconds() / 3600
+    data |= {
+        "backup": newest.name,
+        "created_at": manifest.created_at,
+        "age_h": None if age_h is None else round(age_h, 2),
+        "sha256_manifest": manifest.sha256,
+        "sha256_file": digest,
+    }
+    problems = []
+    if age_h is None:
+        problems.append(f"its manifest's created_at '{manifest.created_at}' is not a time")
+    elif age_h > limit:
+        problems.append(f"it is {age_h:.1f} h old (max {limit:g} h)")
+    if digest != manifest.sha256:
+        problems.append(
+            f"its sha256 {digest[:16]}… differs from the manifest's {manifest.sha256[:16]}… "
+            "(changed after it was made)"
+        )
+    if problems:
+        return CheckResult(False, f"newest backup {newest.name}: " + "; ".join(problems), data)
+    return CheckResult(
+        True, f"newest backup {newest.name} is {age_h:.1f} h old (max {limit:g} h), sha256 matches", data
+    )
+
+
+async def restore_drill(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+    """The restore drill: the newest backup restored into a scratch database and verified (integrity,
+    row counts, audit chain, seals, signed checkpoints); refused with the reason otherwise."""
+    tools = _tools(ctx)
+    newest, count = await _newest(tools)
+    data: dict[str, Any] = {"directory": str(tools.directory), "backups": count}
+    if newest is None:
+        return CheckResult(False, f"no backup in {tools.directory} to restore", data)
+    result = await tools.verify(newest)
+    summary = result.summary()
+    data |= {"backup": newest.name, "verified": result.ok, "summary": summary}
+    return CheckResult(result.ok, summary, data)
+
+
 CHECKS: dict[str, CheckFn] = {
     "endpoints_healthy": endpoints_healthy,
     "follower_lag": follower_lag,
@@ -277,6 +355,8 @@ CHECKS: dict[str, CheckFn] = {
     "access_control": access_control,
     "transaction_volume": transaction_volume,
     "operations_agenda": operations_agenda,
+    "backup_fresh": backup_fresh,
+    "restore_drill": restore_drill,
 }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fictra.chain.follower import FollowerStatus
 from fictra.clock import Clock
 from fictra.jobs import Job, JobContext
+from fictra.procedures.backup_tools import BackupTools
 from fictra.procedures.chainview import ChainView
 from fictra.procedures.checks import CheckContext, run_check
 from fictra.procedures.config import ManualStep, Procedure, ProceduresConfig
@@ -42,6 +43,7 @@ class ProceduresContext:
     chain: ChainView | None = None
     follower_status: Callable[[], FollowerStatus | None] | None = None
     ingest: Ingest | None = None
+    backups: BackupTools | None = None  # fictra.backup's functions: backup_fresh, restore_drill
 
     def checks(self, sessions: async_sessionmaker[AsyncSession]) -> CheckContext:
         return CheckContext(
@@ -50,6 +52,7 @@ class ProceduresContext:
             network=self.network,
             chain=self.chain,
             follower_status=self.follower_status,
+            backups=self.backups,
         )
 
 
