@@ -47,9 +47,11 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.actions",
     "fictra.api.routes.incidents",
     "fictra.api.routes.incidents_records",
+    "fictra.api.routes.recovery",
     "fictra.api.routes.procedures",
     "fictra.api.routes.support",
     "fictra.api.routes.maintenance",
+    "fictra.api.routes.changes",
     "fictra.web.views",
 )
 _ERRORS = {

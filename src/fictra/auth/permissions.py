@@ -61,6 +61,10 @@ PERMISSIONS: dict[str, str] = {
     "support.submit": "Submit a support ticket (the scope of a participant's integration token).",
     "maintenance.read": "List and show maintenance windows, their held alerts, events and log.",
     "maintenance.manage": "Create, start, end and cancel maintenance windows; log steps, actions, notes.",
+    "changes.read": "List and show change requests: content, impact, risk, approvals, conflicts, timeline.",
+    "changes.request": "Request, edit, assess, submit, schedule, review, close and cancel change requests.",
+    "changes.approve": "Approve a change request and acknowledge its conflicts (its approval rule decides).",
+    "changes.implement": "Implement a scheduled change: steps, on-chain steps, verification, rollback.",
 }
 
 ALL = "*"
@@ -163,10 +167,11 @@ _RESPONDER = [
     "actions.read", "actions.propose", "actions.approve", "actions.execute",
     "procedures.read", "procedures.signoff", "tickets.read", "tickets.manage", "support.submit",
     "maintenance.read", "maintenance.manage",
+    "changes.read", "changes.request", "changes.approve", "changes.implement",
 ]  # fmt: skip
 _READ = [
     "alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read",
-    "procedures.read",
+    "procedures.read", "changes.read",
 ]  # fmt: skip
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [*_READ, "silences.read", "oncall.read"],
