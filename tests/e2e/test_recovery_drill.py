@@ -153,9 +153,11 @@ async def _until(what: str, done: object, proc: subprocess.Popen[bytes], *, seco
         await asyncio.sleep(0.02)
 
 
-async def _run_to_head(data: Path, config: Path, manifest: Path, first: int, head: int) -> float:
+async def _run_to_head(
+    data: Path, config: Path, manifest: Path, first: int, head: int
+) -> tuple[float, float]:
     """Start an instance, wait until it is at ``head`` and its outbox is drained, stop it (SIGTERM);
-    returns the seconds from the start to the head."""
+    returns the seconds from the start to the head and to the drained outbox."""
     db = (data / "fictra.db").resolve()
     started = time.perf_counter()
     proc = _start(data, config, manifest, first)
@@ -168,11 +170,13 @@ async def _run_to_head(data: Path, config: Path, manifest: Path, first: int, hea
             "the outbox to drain",
             lambda: (box := _outbox(db)) and all(s == "delivered" for s, _ in box.values()),
             proc,
+            seconds=120.0,  # a job lease the dead site held at the backup expires 60 s after it
         )
+        drained = time.perf_counter() - started
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-    return at_head
+    return at_head, drained
 
 
 async def drill(tmp_path: Path) -> dict[str, float]:
@@ -216,6 +220,7 @@ async def _drill(tmp_path: Path, rpc_url: str, hook: Receiver, reference_hook: R
         created = await create_backup(
             database_url=f"sqlite:///{db_a}", out=site_a / "backups", clock=SystemClock()
         )
+        backup_at = time.perf_counter()
         known = _delivered(_outbox(created.backup))
         await _until(
             "site A past two thirds, having delivered a notification after the backup",
@@ -242,8 +247,9 @@ async def _drill(tmp_path: Path, rpc_url: str, hook: Receiver, reference_hook: R
     restored = await _checkpoint(db_b)
     assert first <= restored < dead_checkpoint  # the backup is older than the crash
     started_b = time.perf_counter()
-    at_head = await _run_to_head(site_b, config, manifest_path, first, head)
+    at_head, drained = await _run_to_head(site_b, config, manifest_path, first, head)
     takeover = started_b - killed_at + at_head  # kill -> site B at the head (restore and start-up included)
+    notified = started_b - killed_at + drained  # kill -> every notification delivered by site B
 
     # the uninterrupted run over the same blocks
     await _run_to_head(tmp_path / "site-ref", reference_config, manifest_path, first, head)
@@ -272,6 +278,8 @@ async def _drill(tmp_path: Path, rpc_url: str, hook: Receiver, reference_hook: R
     assert {drill_seen[key] for key in again} == {2}
     return {
         "takeover_s": round(takeover, 3),
+        "notifications_done_s": round(notified, 3),
+        "backup_age_at_kill_s": round(killed_at - backup_at, 3),
         "restored_checkpoint": restored,
         "killed_at_checkpoint": dead_checkpoint,
         "blocks_redone": dead_checkpoint - restored,
