@@ -21,6 +21,8 @@ from fictra.alerting.config import AckDeadlines, AlertingConfig, AlertPolicy
 from fictra.auth.permissions import RoleMap, parse_roles
 from fictra.chain.config import Endpoint, NetworkConfig
 from fictra.chain.manifest import Manifest
+from fictra.changes import config as changes
+from fictra.changes.config import ChangesConfig
 from fictra.config.docs import render
 from fictra.config.fields import redact_secret_ref
 from fictra.config.problems import ConfigProblems
@@ -33,8 +35,6 @@ from fictra.maintenance import config as maintenance
 from fictra.maintenance.config import MaintenanceConfig
 from fictra.monitors import config as monitors
 from fictra.monitors.config import MonitorConfig
-from fictra.changes import config as changes
-from fictra.changes.config import ChangesConfig
 from fictra.monitors.refs import check_references as monitor_references
 from fictra.monitors.refs import parse_monitors, parse_rules
 from fictra.notify.config import ReceiversConfig, parse_receivers
@@ -89,6 +89,7 @@ def _check_changes(parsed: Parsed, manifest: Manifest | None, notes: list[str]) 
         contracts=None if manifest is None else list(manifest.contracts),
         endpoints=None if network is None else [e.name for e in network.endpoints],
         roles=None if roles is None else list(roles.names()),
+        notes=notes,
     )
 
 
