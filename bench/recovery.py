@@ -3,8 +3,8 @@ platform (a real subprocess, with the response stages and the outbox) to the sec
 the latest backup restored into a new data directory, being back at the chain head — restore, start-up and
 the catch-up of the blocks processed after the backup included — and to its outbox being drained (every
 notification delivered). Each round also runs the uninterrupted reference and checks the drill's
-assertions. Best of ``--rounds`` (default 1: a round takes about a minute and a half, most of it the
-dead site's job leases running out); the machine's load with the figures.
+assertions. Best of ``--rounds`` (default 1: a round takes 30-90 s; the long ones are those whose backup
+caught a job lease of site A, which site B waits out); the machine's load with the figures.
 
 python -m bench recovery --rounds 1
 """
