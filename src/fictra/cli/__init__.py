@@ -95,6 +95,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Support tickets: list, show, reply to the requester, internal notes, assign, change state.",
     ),
+    "changes": LazyCommand(
+        "fictra.cli.changes",
+        "app",
+        "Change requests: list, show, new, edit, submit, approve, acknowledge conflicts, schedule, steps.",
+    ),
 }
 
 
