@@ -8,6 +8,7 @@ is 404, a subset of steps runs only those, and the API served without the runnin
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -170,3 +171,72 @@ async def test_recovery_from_an_incident_through_the_api(running: Running) -> No
         unavailable = await apart.post(url, headers=lead)
         assert unavailable.status_code == 503, unavailable.text
         assert "running platform" in unavailable.text
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+def _csrf(html: str) -> str:
+    found = CSRF_FIELD.search(html)
+    assert found, "no csrf_token field in the page"
+    return found.group(1)
+
+
+async def _signed_in(client: httpx.AsyncClient, username: str) -> None:
+    form = await client.get("/login")
+    done = await client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(form.text), "next": "/"},
+    )
+    assert done.status_code == 303, done.text
+
+
+async def test_run_recovery_button_on_the_incident_page(running: Running) -> None:
+    await running.mine(25)
+    await running.settle()
+    await _tokens(running)  # the users
+    async with running.platform.sessions.begin() as session:
+        incident = await declare(
+            session,
+            title="RPC flapping",
+            severity="P2",
+            category="infrastructure",
+            actor="alice",
+            clock=running.platform.clock,
+        )
+    page_url = f"/incidents/{incident.id}"
+    async with _client(running) as viewer:
+        await _signed_in(viewer, "u-viewer")
+        seen = await viewer.get(page_url)
+        assert seen.status_code == 200 and 'id="btn-recovery"' not in seen.text
+        denied = await viewer.post(f"{page_url}/recovery", data={"csrf_token": _csrf(seen.text)})
+        assert denied.status_code == 403
+
+    async with _client(running) as lead:
+        await _signed_in(lead, "u-technical_lead")
+        page = await lead.get(page_url)
+        assert 'id="btn-recovery"' in page.text
+        stop = asyncio.Event()
+        miner = asyncio.create_task(_keep_mining(running, stop))
+        try:
+            ran = await lead.post(f"{page_url}/recovery", data={"csrf_token": _csrf(page.text)})
+        finally:
+            stop.set()
+            await miner
+        assert ran.status_code == 303, ran.text
+        assert ran.headers["location"] == f"{page_url}?done=recovery#timeline"
+        after = await lead.get(ran.headers["location"])
+        assert "Recovery ran: every step passed" in after.text
+        assert "Recovery · restart: passed" in after.text and "Recovery · performance: passed" in after.text
+    events = await _events(running, incident.id)
+    assert [(e.ref, e.actor) for e in events] == [
+        (f"recovery:{s}", "u-technical_lead") for s in ("restart", "data", "restoration", "performance")
+    ]
+
+    async with _client(running, with_platform=False) as apart:
+        await _signed_in(apart, "u-technical_lead")
+        page = await apart.get(page_url)
+        refused = await apart.post(f"{page_url}/recovery", data={"csrf_token": _csrf(page.text)})
+        assert refused.status_code == 503
+        assert 'id="incident-error" data-section="recovery"' in refused.text
+        assert "needs the running platform" in refused.text

@@ -2,6 +2,8 @@
 
 POST   /incidents/{id}/recovery   {steps?}: restart, data, restoration, performance      actions.execute
 
+The incident page's "Run recovery" button (web/incidents/detail.py) calls :func:`recover` too.
+
 Runs :func:`fictra.platform.recovery.run_recovery` on the running platform: component restart, data
 verification, service restoration, performance validation, each step's result on the incident's
 timeline (kind ``recovery``) and in the audit log under the caller's name as it completes; the answer is
@@ -81,6 +83,21 @@ def running_platform(request: Request) -> Platform:
     return platform
 
 
+async def recover(
+    platform: Platform, *, incident_id: int, actor: Actor, steps: tuple[StepName, ...] = ALL_STEPS
+) -> RecoveryReport:
+    """Run the recovery for ``incident_id`` unless one runs on ``platform`` already (ConflictError); the
+    API route and the incident page's Run recovery button both come here."""
+    key = id(platform)
+    if key in _running:
+        raise ConflictError("A recovery is running on this platform already: wait for it to finish.")
+    _running.add(key)
+    try:
+        return await run_recovery(platform, incident_id=incident_id, actor=actor, steps=steps)
+    finally:
+        _running.discard(key)
+
+
 @router.post(
     "/{incident_id}/recovery",
     summary="Run the system recovery procedure for an incident (each step on its timeline)",
@@ -90,13 +107,6 @@ async def incidents_recovery(
     request: Request, actor: CurrentActor, incident_id: Id, body: RecoveryBody | None = None
 ) -> RecoveryView:
     platform = running_platform(request)
-    key = id(platform)
-    if key in _running:
-        raise ConflictError("A recovery is running on this platform already: wait for it to finish.")
-    _running.add(key)
-    try:
-        steps = tuple(body.steps) if body is not None and body.steps else ALL_STEPS
-        report = await run_recovery(platform, incident_id=incident_id, actor=actor, steps=steps)
-    finally:
-        _running.discard(key)
+    steps = tuple(body.steps) if body is not None and body.steps else ALL_STEPS
+    report = await recover(platform, incident_id=incident_id, actor=actor, steps=steps)
     return RecoveryView.of(report)

@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.api.deps import app_context, guarded
 from fictra.api.routes.incidents import incidents_context
 from fictra.auth.actor import Actor
-from fictra.errors import NotFoundError
+from fictra.errors import ConflictError, NotFoundError
 from fictra.incidents import evidence
 from fictra.incidents.phases import PHASES, Phase, next_phase, output_spec
 from fictra.incidents.queries import get_incident
@@ -37,6 +37,8 @@ DONE = {
     "update": "Status update queued for the stakeholder groups.",
     "meeting": "Emergency meeting scheduled; attendees notified.",
     "close": "Incident closed.",
+    "recovery": "Recovery ran: every step passed (its evidence is on the timeline).",
+    "recovery_failed": "Recovery ran: a step FAILED (see the timeline for which and why).",
 }
 
 
@@ -168,3 +170,25 @@ async def incident_page(request: Request, incident_id: int, actor: SignedIn) -> 
 @router.get("/ui/incidents/{incident_id}/timeline", **guarded("incidents.read"))
 async def timeline_fragment(request: Request, incident_id: int, actor: SignedIn) -> Response:
     return await render_detail(request, actor, incident_id, template="partials/incident_timeline.html")
+
+
+@router.post("/incidents/{incident_id}/recovery", **guarded("actions.execute"))
+async def run_recovery_page(request: Request, incident_id: int, actor: SignedIn) -> Response:
+    """The Run recovery button: the system recovery procedure on the running platform (each step on the
+    timeline); refused on the page without a platform (503) or while one runs (409)."""
+    from fictra.api.routes.recovery import recover
+
+    platform = app_context(request).platform
+    if platform is None:
+        return await render_detail(request, actor, incident_id, status_code=503, section="recovery",
+                                   error="Recovery needs the running platform (fictra up).")  # fmt: skip
+    try:
+        report = await recover(platform, incident_id=incident_id, actor=actor)
+    except NotFoundError as exc:
+        return error_page(request, exc, page_name="incidents", heading="No such incident")
+    except ConflictError as exc:
+        return await render_detail(
+            request, actor, incident_id, status_code=409, section="recovery", error=exc.user_message
+        )
+    done = "recovery" if report.ok else "recovery_failed"
+    return RedirectResponse(f"/incidents/{incident_id}?done={done}#timeline", status_code=303)
