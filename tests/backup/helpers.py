@@ -55,3 +55,15 @@ async def hold_lease(url: str, *, clock: Clock, seconds: float = 60) -> None:
             )
     finally:
         await engine.dispose()
+
+
+async def scalar(url: str, sql: str) -> object:
+    """One value of a raw query against ``url``."""
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            return (await session.execute(text(sql))).scalar_one()
+    finally:
+        await engine.dispose()

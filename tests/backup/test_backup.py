@@ -18,7 +18,7 @@ from fictra.clock import FakeClock
 from fictra.db.engine import make_engine, session_factory
 from fictra.errors import ConflictError, UsageError
 
-from .helpers import execute, hold_lease, populate
+from .helpers import execute, hold_lease, populate, scalar
 
 
 async def _snapshot(url: str) -> Snapshot:
@@ -32,6 +32,7 @@ async def _snapshot(url: str) -> Snapshot:
 
 async def test_round_trip(database_url: str, data_dir: Path, clock: FakeClock, tmp_path: Path) -> None:
     await populate(url=database_url, data_dir=data_dir, clock=clock)
+    await hold_lease(database_url, clock=clock, seconds=3600)  # the backup is taken while a job runs
     before = await _snapshot(database_url)
     out = tmp_path / "backups"
     made = await create_backup(database_url=database_url, out=out, clock=clock)
@@ -63,6 +64,8 @@ async def test_round_trip(database_url: str, data_dir: Path, clock: FakeClock, t
     await restore_backup(backup=made.backup, into=database_url, clock=clock, yes=True, data_dir=data_dir)
     after = await _snapshot(database_url)
     assert after.row_counts["job_leases"] == 1
+    # the copied lease belonged to the site the backup came from: freed, so the new site's jobs run at once
+    assert await scalar(database_url, "SELECT count(*) FROM job_leases WHERE holder IS NOT NULL") == 0
     assert after.audit_head.size == 7  # the backup's 6 entries and the restore's own record
     assert after.checkpoint == before.checkpoint
     engine = make_engine(database_url)

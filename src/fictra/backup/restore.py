@@ -30,6 +30,7 @@ from fictra.clock import Clock
 from fictra.db.engine import make_engine, session_factory
 from fictra.errors import ConflictError, UsageError
 from fictra.jobs.models import JobLease
+from fictra.jobs.store import release_all_leases
 
 DEFAULT_WINDOW = timedelta(seconds=120)
 
@@ -142,12 +143,20 @@ async def restore_backup(
     engine = make_engine(into)
     try:
         async with session_factory(engine).begin() as session:
+            # the copy holds the job leases of the site it was taken from; that site is not running on
+            # this database (checked above), so its leases are stale: free them, or the new site would
+            # wait for them to expire before its outbox, escalation tick... may run
+            freed = await release_all_leases(session)
             await record(
                 session,
                 actor=actor,
                 action="backup.restore",
                 target=f"backup:{file.name}",
-                after={"sha256": manifest.sha256, "audit_size": manifest.snapshot.audit_head.size},
+                after={
+                    "sha256": manifest.sha256,
+                    "audit_size": manifest.snapshot.audit_head.size,
+                    "stale_job_leases_freed": freed,
+                },
                 clock=clock,
             )
     finally:

@@ -158,3 +158,12 @@ async def prune_runs(session: AsyncSession, *, before: datetime) -> int:
     latest = select(func.max(JobRun.id)).group_by(JobRun.job)
     result = await session.execute(delete(JobRun).where(JobRun.due_at < before, JobRun.id.not_in(latest)))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def release_all_leases(session: AsyncSession) -> int:
+    """Free every held lease (a database restored from a backup carries the leases of the site it was
+    taken from, which no longer runs on it); returns how many were held."""
+    result = await session.execute(
+        update(JobLease).where(JobLease.holder.is_not(None)).values(holder=None, expires_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
