@@ -251,6 +251,8 @@ class _Deployment:
             )
         self.grant("PaymentToken", "RESERVE_ROLE", a["Reserve"])
         self.grant("PaymentToken", "FEE_MANAGER_ROLE", one("fee_manager").address)
+        # governance owns every admin power: fee changes go through the Timelock (the set_pt_fee kind)
+        self.grant("PaymentToken", "FEE_MANAGER_ROLE", a["Timelock"])
         self.grant("PaymentToken", "COMPLIANCE_ROLE", one("reserve_manager").address)
         self.grant("PaymentToken", "PAUSER_ROLE", a["EmergencyController"])
         self.grant("PaymentToken", "UPGRADER_ROLE", a["Timelock"])

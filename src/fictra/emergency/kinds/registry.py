@@ -7,6 +7,7 @@ from __future__ import annotations
 from fictra.emergency.kinds.base import Kind
 from fictra.emergency.kinds.component import Isolate, Restart, Restore
 from fictra.emergency.kinds.controller import EmergencyShutdown, HaltTrading, PauseAll
+from fictra.emergency.kinds.fee import SetPtFee
 from fictra.emergency.kinds.governor import Upgrade
 from fictra.emergency.kinds.policy import PolicyDisable, PolicyEnable
 from fictra.emergency.kinds.timelock import ResumeTrading, UnpauseAll
@@ -28,6 +29,7 @@ KINDS: dict[str, Kind] = {
         Upgrade(),
         PolicyEnable(),
         PolicyDisable(),
+        SetPtFee(),
     )
 }
 
