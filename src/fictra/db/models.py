@@ -5,8 +5,8 @@ from __future__ import annotations
 import fictra.alerting.models  # noqa: F401  (alerts, alert_events)
 from fictra.audit import models as _audit_models  # noqa: F401  (audit_entries, audit_head, audit_checkpoints)
 from fictra.auth import models as _auth_models  # noqa: F401  (users, sessions, tokens, access_attempts)
-from fictra.changes import models as _change_models  # noqa: F401  (change_requests, _approvals, _steps, _events)
 from fictra.chain import models as _chain_models  # noqa: F401  (chain follower tables)
+from fictra.changes import models as _change_models  # noqa: F401  (change_requests, _approvals, _steps, _events)
 from fictra.db.base import Base
 from fictra.emergency import models as _emergency_models  # noqa: F401  (emergency_actions, action_*)
 from fictra.incidents import models as _incident_models  # noqa: F401  (incidents, incident_* tables)

@@ -38,7 +38,9 @@ def upgrade() -> None:
         sa.Column(
             "run_id",
             sa.Integer(),
-            sa.ForeignKey("procedure_runs.id", ondelete="CASCADE", name="fk_procedure_steps_run_id_procedure_runs"),
+            sa.ForeignKey(
+                "procedure_runs.id", ondelete="CASCADE", name="fk_procedure_steps_run_id_procedure_runs"
+            ),
             nullable=False,
         ),
         sa.Column("position", sa.Integer(), nullable=False),

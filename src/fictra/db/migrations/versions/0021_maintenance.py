@@ -47,7 +47,9 @@ def upgrade() -> None:
         sa.Column(
             "window_id",
             sa.Integer(),
-            sa.ForeignKey("maintenance_windows.id", ondelete="CASCADE", name="fk_maintenance_holds_window_id"),
+            sa.ForeignKey(
+                "maintenance_windows.id", ondelete="CASCADE", name="fk_maintenance_holds_window_id"
+            ),
             nullable=False,
         ),
         sa.Column("occurrence", UTCDateTime(), nullable=False),
@@ -61,7 +63,9 @@ def upgrade() -> None:
         sa.Column("released_at", UTCDateTime(), nullable=True),
         sa.Column("held_seconds", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.String(16), nullable=False),
-        sa.UniqueConstraint("window_id", "occurrence", "alert_id", name="uq_maintenance_holds_occurrence_alert"),
+        sa.UniqueConstraint(
+            "window_id", "occurrence", "alert_id", name="uq_maintenance_holds_occurrence_alert"
+        ),
     )
     op.create_index("ix_maintenance_holds_outcome", "maintenance_holds", ["outcome"])
     op.create_index("ix_maintenance_holds_alert_id", "maintenance_holds", ["alert_id"])
@@ -71,7 +75,9 @@ def upgrade() -> None:
         sa.Column(
             "window_id",
             sa.Integer(),
-            sa.ForeignKey("maintenance_windows.id", ondelete="CASCADE", name="fk_maintenance_events_window_id"),
+            sa.ForeignKey(
+                "maintenance_windows.id", ondelete="CASCADE", name="fk_maintenance_events_window_id"
+            ),
             nullable=False,
         ),
         sa.Column("at", UTCDateTime(), nullable=False),
