@@ -42,7 +42,7 @@ from fictra.monitors.base import Monitor, MonitorOutput, PolledMonitor
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.worker import Outbox
 from fictra.platform.config_set import ConfigSet, load_config_set
-from fictra.platform.domains import Parts, build_domains
+from fictra.platform.domains import Parts, backup_tools, build_domains
 from fictra.platform.jobs import Timings, platform_jobs
 from fictra.platform.stages import Stage, build_stages, chain
 from fictra.platform.supervisor import Supervisor
@@ -241,6 +241,7 @@ async def assemble(
             chain=PoolChainView(pool=pool, manifest=manifest),
             follower_status=follower.status,
             ingest=ingest,
+            backups=backup_tools(settings),
         )
     platform = Platform(
         **vars(core),

@@ -7,9 +7,14 @@ here; the domains never import each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fictra.audit.signing import AuditSigner, load_signer
+from fictra.backup import read_manifest, verify_backup
+from fictra.backup.create import list_backups
+from fictra.backup.manifest import manifest_path, sha256_of
+from fictra.backup.verify import VerifyResult
 from fictra.chain.sender import TxSender
 from fictra.emergency.controls import PoolControls
 from fictra.emergency.flows import PolicyStage
@@ -21,8 +26,10 @@ from fictra.maintenance.holding import load_muter
 from fictra.maintenance.jobs import MaintenanceContext
 from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.worker import Outbox
+from fictra.procedures.backup_tools import BackupTools
 from fictra.response.context import ResponseContext
 from fictra.response.sla import SlaMetrics
+from fictra.settings import Settings
 from fictra.support.jobs import SupportContext
 
 if TYPE_CHECKING:
@@ -144,3 +151,20 @@ async def build_domains(core: Core, *, parts: Parts, link_base: str) -> Domains:
             metrics=OutboxMetrics(core.metrics.registry),
         )
     return domains
+
+
+def backup_tools(settings: Settings) -> BackupTools:
+    """What the procedures' backup checks (backup_fresh, restore_drill) use of the backup domain: the
+    data dir's backups, their manifests, and a verification into a scratch database."""
+    data_dir, database_url = settings.data_dir, settings.resolved_database_url()
+
+    async def verify(path: Path) -> VerifyResult:
+        return await verify_backup(backup=path, data_dir=data_dir, database_url=database_url)
+
+    return BackupTools(
+        directory=data_dir / "backups",
+        list_backups=list_backups,
+        manifest_of=lambda p: read_manifest(manifest_path(p)),
+        sha256_of=sha256_of,
+        verify=verify,
+    )
