@@ -41,6 +41,7 @@ from fictra.monitors.access import AccessAttemptsMonitor
 from fictra.monitors.base import Monitor, MonitorOutput, PolledMonitor
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.worker import Outbox
+from fictra.platform.agenda import agenda_sources
 from fictra.platform.config_set import ConfigSet, load_config_set
 from fictra.platform.domains import Parts, backup_tools, build_domains
 from fictra.platform.jobs import Timings, platform_jobs
@@ -242,6 +243,7 @@ async def assemble(
             follower_status=follower.status,
             ingest=ingest,
             backups=backup_tools(settings),
+            agenda=agenda_sources(),
         )
     platform = Platform(
         **vars(core),

@@ -41,6 +41,9 @@ DAY = timedelta(hours=24)
 DEFAULT_BACKUP_MAX_AGE_H = 26.0
 
 
+AgendaFn = Callable[[AsyncSession, datetime], Awaitable[list[str]]]
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """Platform state the checks read. ``chain`` None: the on-chain checks fail saying so."""
@@ -51,6 +54,9 @@ class CheckContext:
     chain: ChainView | None = None
     follower_status: Callable[[], FollowerStatus | None] | None = None
     backups: BackupTools | None = None  # fictra.backup's functions (backup_fresh, restore_drill)
+    # more lines for the daily meeting's agenda from the other domains (open incidents, SLA breaches,
+    # changes today, tickets over SLA), passed in by the integrator: procedures imports none of them
+    agenda: tuple[AgendaFn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -240,7 +246,8 @@ async def transaction_volume(ctx: CheckContext, params: dict[str, Any]) -> Check
 
 async def operations_agenda(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
     """The daily meeting's agenda from the last 24 h: alerts fired by severity, alerts firing
-    unacknowledged, failed or missed procedure runs."""
+    unacknowledged, failed or missed procedure runs, and the lines of ``ctx.agenda`` (open incidents,
+    SLA breaches, changes today, tickets over SLA)."""
     since = ctx.clock.now() - DAY
     async with ctx.sessions() as session:
         fired = dict(
@@ -267,10 +274,12 @@ async def operations_agenda(ctx: CheckContext, params: dict[str, Any]) -> CheckR
                 .order_by(ProcedureRun.due_at)
             )
         ).all()
+        more = [line for source in ctx.agenda for line in await source(session, ctx.clock.now())]
     by_severity = ", ".join(f"{k} {v}" for k, v in sorted(fired.items())) or "none"
     items = [f"alerts fired in 24 h: {sum(fired.values())} ({by_severity})"]
     items.append(f"alerts firing unacknowledged: {unacked}")
     items += [f"procedure {r.procedure} due {r.due_at.isoformat()}: {r.outcome}" for r in bad_runs]
+    items += more
     data = {"agenda": items, "alerts_fired": fired, "unacknowledged": unacked}
     return CheckResult(True, f"{len(items)} agenda items", data)
 

@@ -22,7 +22,7 @@ from fictra.clock import Clock
 from fictra.jobs import Job, JobContext
 from fictra.procedures.backup_tools import BackupTools
 from fictra.procedures.chainview import ChainView
-from fictra.procedures.checks import CheckContext, run_check
+from fictra.procedures.checks import AgendaFn, CheckContext, run_check
 from fictra.procedures.config import ManualStep, Procedure, ProceduresConfig
 from fictra.procedures.models import StepResult
 from fictra.procedures.service import Ingest, get_run, mark_missed, open_run, record_result, settle, steps_of
@@ -44,6 +44,7 @@ class ProceduresContext:
     follower_status: Callable[[], FollowerStatus | None] | None = None
     ingest: Ingest | None = None
     backups: BackupTools | None = None  # fictra.backup's functions: backup_fresh, restore_drill
+    agenda: tuple[AgendaFn, ...] = ()  # the other domains' lines for the daily meeting's agenda
 
     def checks(self, sessions: async_sessionmaker[AsyncSession]) -> CheckContext:
         return CheckContext(
@@ -53,6 +54,7 @@ class ProceduresContext:
             chain=self.chain,
             follower_status=self.follower_status,
             backups=self.backups,
+            agenda=self.agenda,
         )
 
 
