@@ -129,12 +129,12 @@ async def _once(
     start: datetime,
     end: datetime | None,
     owner: bool = False,
-    **extra: Any,
+    counts: dict[str, int] | None = None,
 ) -> bool:
     """Send the ``phase`` notice for this window once (``key``); False when it was sent already."""
     if await has_event(session, window_id=row.id, key=key):
         return False
-    message = render_status(ctx, row, phase=phase, start=start, end=end, **extra)
+    message = render_status(ctx, row, phase=phase, start=start, end=end, **(counts or {}))
     receivers = list(ctx.config.recipients) if not owner or phase == "forgotten" else []
     sent: list[int] = []
     if owner:
@@ -197,7 +197,7 @@ async def _window_tick(
         if end is not None and end <= now:
             counts = await _hold_counts(session, row.id, start)
             if await _once(
-                session, ctx, row, key=f"end:{stamp}", phase="end", start=start, end=end, **counts
+                session, ctx, row, key=f"end:{stamp}", phase="end", start=start, end=end, counts=counts
             ):
                 result.notices.append(f"{row.id}:end:{stamp}")
             if (

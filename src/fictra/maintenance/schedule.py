@@ -6,7 +6,7 @@ value at fault.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,7 +51,7 @@ class Spec:
     def to_local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz).replace(tzinfo=None)
 
-    def _rule(self) -> object:
+    def _rule(self) -> Iterable[datetime]:
         from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
         text = (self.rrule or "").strip()
@@ -69,7 +69,8 @@ class Spec:
         if freq not in FREQUENCIES:
             raise UsageError(f"RRULE '{self.rrule}': FREQ must be one of {', '.join(FREQUENCIES)}.")
         try:
-            return rrulestr(text, dtstart=self.local_start)
+            rule: Iterable[datetime] = rrulestr(text, dtstart=self.local_start)
+            return rule
         except (ValueError, TypeError, KeyError) as exc:
             raise UsageError(f"RRULE '{self.rrule}' is not valid: {exc}.") from None
 
@@ -78,7 +79,7 @@ class Spec:
         if self.rrule is None:
             yield self.to_utc(self.local_start)
             return
-        for n, local in enumerate(self._rule()):  # type: ignore[attr-defined]
+        for n, local in enumerate(self._rule()):
             if n >= MAX_SCAN:
                 return
             yield self.to_utc(local)
