@@ -15,7 +15,8 @@ verified by restoring it into a scratch database; the verification's summary is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import importlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,10 @@ class CheckContext:
     chain: ChainView | None = None
     follower_status: Callable[[], FollowerStatus | None] | None = None
     backups: BackupTools | None = None  # fictra.backup's functions (backup_fresh, restore_drill)
+    data_dir: Path | None = None  # the audit keys (<data_dir>/keys) for audit_log / audit_proofs
+    config_dir: Path | None = None  # the config directory: config_drift, patch_assessment's base
+    # (name, V3 keystore path, expected address or None) of each signer (emergency config): keystores
+    signer_paths: Callable[[], Sequence[tuple[str, Path, str | None]]] | None = None
     # more lines for the daily meeting's agenda from the other domains (open incidents, SLA breaches,
     # changes today, tickets over SLA), passed in by the integrator: procedures imports none of them
     agenda: tuple[AgendaFn, ...] = ()
@@ -354,6 +359,17 @@ async def restore_drill(ctx: CheckContext, params: dict[str, Any]) -> CheckResul
     return CheckResult(result.ok, summary, data)
 
 
+def _later(module: str, name: str) -> CheckFn:
+    """A check of a sibling module that imports this one (checks_security, checks_patches, checks_review),
+    imported on first use so that neither import order makes a cycle."""
+
+    async def run(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
+        fn: CheckFn = getattr(importlib.import_module(f"fictra.procedures.{module}"), name)
+        return await fn(ctx, params)
+
+    return run
+
+
 CHECKS: dict[str, CheckFn] = {
     "endpoints_healthy": endpoints_healthy,
     "follower_lag": follower_lag,
@@ -366,6 +382,17 @@ CHECKS: dict[str, CheckFn] = {
     "operations_agenda": operations_agenda,
     "backup_fresh": backup_fresh,
     "restore_drill": restore_drill,
+    "login_failures": _later("checks_security", "login_failures"),
+    "new_places": _later("checks_security", "new_places"),
+    "tokens_expiring": _later("checks_security", "tokens_expiring"),
+    "role_changes": _later("checks_security", "role_changes"),
+    "audit_log": _later("checks_security", "audit_log"),
+    "patch_assessment": _later("checks_patches", "patch_assessment"),
+    "audit_proofs": _later("checks_review", "audit_proofs"),
+    "permission_review": _later("checks_review", "permission_review"),
+    "config_drift": _later("checks_review", "config_drift"),
+    "keystores": _later("checks_review", "keystores"),
+    "performance": _later("checks_review", "performance"),
 }
 
 
