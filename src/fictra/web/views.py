@@ -25,6 +25,7 @@ from fictra.web import (
     operations,
     overview,
     procedures,
+    support,
 )
 from fictra.web.access import ConsoleRoute, SignedIn, page
 from fictra.web.templating import STATIC
@@ -40,6 +41,7 @@ router.include_router(operations.router)
 router.include_router(incidents.router)
 router.include_router(actions.router)
 router.include_router(procedures.router)
+router.include_router(support.router)
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
 
