@@ -238,7 +238,7 @@ async def _period(ctx: CheckContext, start: datetime, end: datetime) -> dict[str
                         .where(SeriesSample.network == ctx.network, SeriesSample.name == "tx_count")
                         .where(SeriesSample.block_number.in_(blocks))
                     )
-                ).tuples()
+                ).all()
             )
             if blocks
             else {}
@@ -251,7 +251,7 @@ async def _period(ctx: CheckContext, start: datetime, end: datetime) -> dict[str
                     .where(SeriesSample.name.in_(["tx_count", "tx_reverted"]))
                     .group_by(SeriesSample.name)
                 )
-            ).tuples()
+            ).all()
         )
         followed, interval = (
             await session.execute(

@@ -108,7 +108,7 @@ async def new_places(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
                 .group_by(AccessAttempt.username, AccessAttempt.source_ip)
             )
         ).all()
-        known = set(
+        known: set[tuple[str, str | None]] = set(
             (
                 await session.execute(
                     select(AccessAttempt.username, AccessAttempt.source_ip)
@@ -116,7 +116,7 @@ async def new_places(ctx: CheckContext, params: dict[str, Any]) -> CheckResult:
                     .where(AccessAttempt.success.is_(True))
                     .distinct()
                 )
-            ).tuples()
+            ).all()
         )
     new = sorted(
         (
