@@ -179,8 +179,8 @@ async def test_performance_periods(sessions: async_sessionmaker[AsyncSession]) -
                     ),
                 ]
             )
-        for days_ago, outcome, dur in [(1, "ok", 2.0), (1.5, "failed", 4.0), (9, "ok", 1.0)]:
-            at = NOW - timedelta(days=days_ago)
+        for ago, outcome, dur in [(1.0, "ok", 2.0), (1.5, "failed", 4.0), (9.0, "ok", 1.0)]:
+            at = NOW - timedelta(days=ago)
             s.add(
                 JobRun(
                     job="backup.daily",
