@@ -27,6 +27,7 @@ from fictra.chain.follower import Follower
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.sender import TxSender
+from fictra.changes.context import ChangesContext
 from fictra.clock import Clock
 from fictra.config.fields import resolve_secret
 from fictra.db.engine import make_engine, migrate, session_factory
@@ -92,6 +93,7 @@ class Platform(Core):
     procedures: ProceduresContext | None = field(default=None, kw_only=True)
     support: SupportContext | None = field(default=None, kw_only=True)
     maintenance: MaintenanceContext | None = field(default=None, kw_only=True)
+    changes: ChangesContext | None = field(default=None, kw_only=True)
     backups: bool = field(default=False, kw_only=True)
     audit_signer: AuditSigner | None = field(default=None, kw_only=True)
     link_base: str = field(default="http://127.0.0.1:8000", kw_only=True)
@@ -262,6 +264,7 @@ async def assemble(
         procedures=procedures,
         support=domains.support,
         maintenance=domains.maintenance,
+        changes=domains.changes,
         backups=parts.backup,
         audit_signer=domains.audit_signer,
         link_base=link_base,

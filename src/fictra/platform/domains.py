@@ -16,6 +16,7 @@ from fictra.backup.create import list_backups
 from fictra.backup.manifest import manifest_path, sha256_of
 from fictra.backup.verify import VerifyResult
 from fictra.chain.sender import TxSender
+from fictra.changes.context import ChangesContext
 from fictra.emergency.controls import PoolControls
 from fictra.emergency.flows import PolicyStage
 from fictra.emergency.ledger import ActionsLedger
@@ -26,6 +27,7 @@ from fictra.maintenance.holding import load_muter
 from fictra.maintenance.jobs import MaintenanceContext
 from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.worker import Outbox
+from fictra.platform.changes import changes_context
 from fictra.procedures.backup_tools import BackupTools
 from fictra.response.context import ResponseContext
 from fictra.response.sla import SlaMetrics
@@ -51,6 +53,7 @@ class Parts:
     backup: bool = True
     support: bool = True
     maintenance: bool = True  # needs response (windows hold its notifications)
+    changes: bool = True
 
     @classmethod
     def core_only(cls) -> Parts:
@@ -64,6 +67,7 @@ class Parts:
             backup=False,
             support=False,
             maintenance=False,
+            changes=False,
         )
 
 
@@ -78,6 +82,7 @@ class Domains:
     outbox: Outbox | None = None
     support: SupportContext | None = None
     maintenance: MaintenanceContext | None = None
+    changes: ChangesContext | None = None
     audit_signer: AuditSigner | None = None
     sender: TxSender | None = None
     notes: list[str] = field(default_factory=list)
@@ -140,6 +145,8 @@ async def build_domains(core: Core, *, parts: Parts, link_base: str) -> Domains:
             on_event=runner.on_event,
             incident_for_alert=incident_for_alert if domains.incidents is not None else None,
         )
+    if parts.changes:
+        domains.changes = changes_context(config=config, clock=clock, pool=core.pool, manifest=core.manifest)
     if parts.support:
         domains.support = SupportContext(config=config.support, clock=clock)
     if parts.notify:

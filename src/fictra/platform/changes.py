@@ -1,0 +1,80 @@
+"""Change management's view of the other domains (``changes.ports``), built here: open incidents on a
+component (from the incidents' linked alerts), proposing an on-chain step as an emergency action, and the
+chain values a change's CEL verification reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.models import Alert
+from fictra.chain.manifest import Manifest
+from fictra.chain.pool import RpcPool
+from fictra.changes.assess import watchers
+from fictra.changes.context import ChangesContext
+from fictra.changes.ports import IncidentFact
+from fictra.clock import Clock
+from fictra.emergency import service as actions
+from fictra.emergency.reader import ChainReader
+from fictra.incidents.models import Incident, IncidentAlert
+from fictra.platform.config_set import ConfigSet
+
+_COMPONENT_LABELS = ("contract", "endpoint", "component", "name")
+
+
+async def incidents_on(session: AsyncSession, components: Sequence[str]) -> list[IncidentFact]:
+    """Open incidents whose linked alerts name one of ``components`` (contract, endpoint, component)."""
+    wanted = set(components)
+    rows = (
+        await session.execute(
+            select(Incident.id, Incident.severity, Incident.title, Alert.labels)
+            .join(IncidentAlert, IncidentAlert.incident_id == Incident.id)
+            .join(Alert, Alert.id == IncidentAlert.alert_id)
+            .where(Incident.status == "open")
+        )
+    ).all()
+    found: dict[int, IncidentFact] = {}
+    for incident_id, severity, title, labels in rows:
+        named = {str(v) for k, v in (labels or {}).items() if k in _COMPONENT_LABELS} & wanted
+        if named:
+            old = found.get(incident_id)
+            both = tuple(sorted(named | set(old.components if old else ())))
+            found[incident_id] = IncidentFact(incident_id, severity, title, both)
+    return sorted(found.values(), key=lambda f: f.id)
+
+
+def changes_context(*, config: ConfigSet, clock: Clock, pool: RpcPool, manifest: Manifest) -> ChangesContext:
+    reader = ChainReader(pool, manifest)
+
+    async def propose_action(
+        session: AsyncSession, kind: str, params: dict[str, Any], reason: str, change_id: int, actor: object
+    ) -> int:
+        view = await actions.propose(
+            session,
+            kind=kind,
+            params=params,
+            actor=actor,
+            clock=clock,
+            reason=f"change #{change_id}: {reason}",
+            rules=config.emergency.rules,
+        )
+        return view.id
+
+    async def read_values() -> Mapping[str, Any]:
+        values: dict[str, Any] = {}
+        if "PaymentToken" in manifest.contracts:
+            (fee,) = await reader.read("PaymentToken", "feeBps")
+            values["pt_fee_bps"] = int(fee)
+        return values
+
+    return ChangesContext(
+        config=config.changes,
+        clock=clock,
+        incidents_on=incidents_on,
+        propose_action=propose_action,
+        read_values=read_values,
+        watched_by=watchers(config.monitors, config.rules),
+    )
