@@ -2,7 +2,8 @@
 on a real Anvil with the platform running (tests/e2e/harness.py): the technical lead's call restarts the
 follower, verifies the data, sees the service restored and the performance within bounds, each step on the
 incident's timeline under their name and in the audit log; a viewer is refused (403), an unknown incident
-is 404, a subset of steps runs only those, and the API served without the running platform answers 503.
+is 404, a subset of steps runs only those, and the API served without the running platform answers 409
+(as actions do without a runner).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ async def test_recovery_from_an_incident_through_the_api(running: Running) -> No
 
     async with _client(running, with_platform=False) as apart:
         unavailable = await apart.post(url, headers=lead)
-        assert unavailable.status_code == 503, unavailable.text
+        assert unavailable.status_code == 409, unavailable.text
         assert "running platform" in unavailable.text
 
 
@@ -237,6 +238,6 @@ async def test_run_recovery_button_on_the_incident_page(running: Running) -> Non
         await _signed_in(apart, "u-technical_lead")
         page = await apart.get(page_url)
         refused = await apart.post(f"{page_url}/recovery", data={"csrf_token": _csrf(page.text)})
-        assert refused.status_code == 503
+        assert refused.status_code == 409
         assert 'id="incident-error" data-section="recovery"' in refused.text
         assert "needs the running platform" in refused.text

@@ -1,6 +1,6 @@
 """The procedures API through the real app (real users and tokens, real database: SQLite and PostgreSQL):
 today's list, runs, one run with its evidence and hashes, sign-off allowed and refused by the step's roles,
-and running a procedure now (503 without a running platform)."""
+and running a procedure now (409 without a running platform, as actions without a runner)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ async def test_signoff_allowed_by_the_steps_role_and_refused_otherwise(rig: ApiR
 async def test_run_now_needs_the_running_platform(rig: ApiRig) -> None:
     url = "/api/v1/procedures/daily-health/run"
     refused = await rig.client.post(url, headers=rig.auth("technical_lead"))
-    assert refused.status_code == 503 and "running platform" in refused.json()["error"]["message"]
+    assert refused.status_code == 409 and "running platform" in refused.json()["error"]["message"]
     viewer = await rig.client.post(url, headers=rig.auth("viewer"))
     assert viewer.status_code == 403
     unknown = await rig.client.post("/api/v1/procedures/nope/run", headers=rig.auth("technical_lead"))

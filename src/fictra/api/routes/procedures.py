@@ -8,7 +8,7 @@ POST   /procedures/{name}/run                       run the current due time's r
 
 The step's ``signoff_roles`` decide who may sign (403 with the roles it needs otherwise; 409 on a run
 already completed or missed, or a step already signed). Running a procedure needs the running platform
-(its RPC pool, follower and alert pipeline): without it the answer is 503.
+(its RPC pool, follower and alert pipeline): without it the answer is 409 (as actions without a runner).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from fictra.api.deps import DbSession, app_context, guarded
 from fictra.auth.deps import Actor, current_actor
 from fictra.clock import Clock
-from fictra.errors import ChainError
+from fictra.errors import ConflictError
 from fictra.procedures.config import ProceduresConfig
 from fictra.procedures.flows import procedure_named, run_now, sign_off_at
 from fictra.procedures.jobs import ProceduresContext
@@ -117,7 +117,7 @@ async def procedures_run_now(request: Request, actor: CurrentActor, name: Name) 
     procedure_named(procedures_config(request), name)  # an unknown name is 404 with or without a platform
     ctx = running_context(request)
     if ctx is None:
-        raise ChainError(
+        raise ConflictError(
             "Running a procedure needs the running platform (fictra up): its checks read the chain, the "
             "follower and the alert store. Use `fictra procedures run` from the platform's host instead."
         )

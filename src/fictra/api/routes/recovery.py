@@ -10,7 +10,7 @@ timeline (kind ``recovery``) and in the audit log under the caller's name as it 
 the report (200 whether or not every step passed: ``ok`` says). It restarts supervised components, the
 effect of the emergency ``restart`` action kind, so it needs ``actions.execute`` (the responders of
 config/roles.yaml: technical_lead, system_architect, security_officer, operations_manager). Without the
-running platform (the API served apart from ``fictra up``) the answer is 503; an unknown incident 404; a
+running platform (the API served apart from ``fictra up``) the answer is 409; an unknown incident 404; a
 recovery already running on this platform 409. The request lasts as long as the steps (each waits at
 most ``Bounds.wait_s`` for the platform to come back).
 """
@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from fictra.api.deps import app_context, guarded
 from fictra.audit.canonical import jsonable
 from fictra.auth.deps import Actor, current_actor
-from fictra.errors import ChainError, ConflictError
+from fictra.errors import ConflictError
 from fictra.platform.recovery import RecoveryReport, run_recovery
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class RecoveryView(BaseModel):
 def running_platform(request: Request) -> Platform:
     platform = app_context(request).platform
     if platform is None:
-        raise ChainError(
+        raise ConflictError(
             "The recovery procedure needs the running platform (fictra up): it restarts its components "
             "and checks its follower, RPC pool and stores. Run it from the console of `fictra up`."
         )

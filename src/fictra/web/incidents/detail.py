@@ -175,12 +175,12 @@ async def timeline_fragment(request: Request, incident_id: int, actor: SignedIn)
 @router.post("/incidents/{incident_id}/recovery", **guarded("actions.execute"))
 async def run_recovery_page(request: Request, incident_id: int, actor: SignedIn) -> Response:
     """The Run recovery button: the system recovery procedure on the running platform (each step on the
-    timeline); refused on the page without a platform (503) or while one runs (409)."""
+    timeline); refused on the page without a platform (409, as the API) or while one runs (409)."""
     from fictra.api.routes.recovery import recover
 
     platform = app_context(request).platform
     if platform is None:
-        return await render_detail(request, actor, incident_id, status_code=503, section="recovery",
+        return await render_detail(request, actor, incident_id, status_code=409, section="recovery",
                                    error="Recovery needs the running platform (fictra up).")  # fmt: skip
     try:
         report = await recover(platform, incident_id=incident_id, actor=actor)
