@@ -6,8 +6,9 @@ The advisory file is a JSON list of OSV records (https://ossf.github.io/osv-sche
 ``affected[].versions`` (exact versions) or ``affected[].ranges[].events`` (``introduced`` / ``fixed`` /
 ``last_affected``, in order; ``introduced: "0"`` is every version before). Versions compare with
 :class:`packaging.version.Version` (a version it cannot parse is compared only against ``versions``).
-Its path: the step's ``advisories`` param, default ``config/advisories/osv.json``; relative paths are
-resolved against the repository (``CheckContext.config_dir``'s parent, else the working directory). The
+Its path: the step's ``advisories`` param, default ``advisories/osv.json`` (repository root; not
+under config/, whose loader refuses unknown files); relative paths are resolved against the
+repository (``CheckContext.config_dir``'s parent, else the working directory). The
 npm lock files: ``npm_locks`` (default ``package-lock.json`` and ``node_modules/.package-lock.json``,
 the ones that exist). The advisories are whatever the file holds: refreshing it (osv.dev export) is the
 operator's part of the step.
@@ -30,7 +31,7 @@ from fictra.procedures.checks import CheckContext, CheckResult
 
 __all__ = ["DEFAULT_ADVISORIES", "affected_by", "installed_npm", "installed_python", "patch_assessment"]
 
-DEFAULT_ADVISORIES = "config/advisories/osv.json"
+DEFAULT_ADVISORIES = "advisories/osv.json"  # not under config/: the config set refuses unknown files
 DEFAULT_LOCKS = ("package-lock.json", "node_modules/.package-lock.json")
 
 
