@@ -44,7 +44,7 @@ from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.worker import Outbox
 from fictra.platform.agenda import agenda_sources
 from fictra.platform.config_set import ConfigSet, load_config_set
-from fictra.platform.domains import Parts, backup_tools, build_domains
+from fictra.platform.domains import Parts, backup_tools, build_domains, signer_paths
 from fictra.platform.jobs import Timings, platform_jobs
 from fictra.platform.stages import Stage, build_stages, chain
 from fictra.platform.supervisor import Supervisor
@@ -246,6 +246,11 @@ async def assemble(
             ingest=ingest,
             backups=backup_tools(settings),
             agenda=agenda_sources(),
+            data_dir=settings.data_dir,
+            config_dir=config.config_dir,
+            signer_paths=lambda: signer_paths(
+                config.emergency, data_dir=settings.data_dir, manifest=manifest
+            ),
         )
     platform = Platform(
         **vars(core),

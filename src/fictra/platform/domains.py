@@ -15,8 +15,10 @@ from fictra.backup import read_manifest, verify_backup
 from fictra.backup.create import list_backups
 from fictra.backup.manifest import manifest_path, sha256_of
 from fictra.backup.verify import VerifyResult
+from fictra.chain.manifest import Manifest
 from fictra.chain.sender import TxSender
 from fictra.changes.context import ChangesContext
+from fictra.emergency.config import EmergencyConfig, expand_path
 from fictra.emergency.controls import PoolControls
 from fictra.emergency.flows import PolicyStage
 from fictra.emergency.ledger import ActionsLedger
@@ -175,3 +177,19 @@ def backup_tools(settings: Settings) -> BackupTools:
         sha256_of=sha256_of,
         verify=verify,
     )
+
+
+def signer_paths(
+    config: EmergencyConfig, *, data_dir: Path, manifest: Manifest
+) -> list[tuple[str, Path, str | None]]:
+    """(signer name, keystore path, expected address) of every emergency signer, for the procedures'
+    keystore inventory (the monthly comprehensive audit)."""
+    out: list[tuple[str, Path, str | None]] = []
+    for name, signer in sorted(config.signers.items()):
+        path = expand_path(signer.keystore, config_dir=config.config_dir, data_dir=data_dir)
+        expected = signer.address
+        if expected is None and signer.role is not None:
+            holders = manifest.roles.get(signer.role) or []
+            expected = holders[0] if holders else None
+        out.append((name, path, expected))
+    return out

@@ -11,9 +11,10 @@ network=network, head=None)``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,6 +46,9 @@ class ProceduresContext:
     ingest: Ingest | None = None
     backups: BackupTools | None = None  # fictra.backup's functions: backup_fresh, restore_drill
     agenda: tuple[AgendaFn, ...] = ()  # the other domains' lines for the daily meeting's agenda
+    data_dir: Path | None = None  # the audit keys for audit_log / audit_proofs
+    config_dir: Path | None = None  # config_drift, patch_assessment
+    signer_paths: Callable[[], Sequence[tuple[str, Path, str | None]]] | None = None  # keystores check
 
     def checks(self, sessions: async_sessionmaker[AsyncSession]) -> CheckContext:
         return CheckContext(
@@ -55,6 +59,9 @@ class ProceduresContext:
             follower_status=self.follower_status,
             backups=self.backups,
             agenda=self.agenda,
+            data_dir=self.data_dir,
+            config_dir=self.config_dir,
+            signer_paths=self.signer_paths,
         )
 
 
