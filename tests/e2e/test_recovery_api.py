@@ -29,6 +29,7 @@ from fictra.auth.service import create_user
 from fictra.auth.tokens import create_token
 from fictra.incidents.models import IncidentEvent
 from fictra.incidents.service import declare
+from fictra.notify.models import Notification
 
 pytestmark = [pytest.mark.e2e]
 PASSWORD = "Recovery-Api-Passphrase-42"
@@ -158,6 +159,30 @@ async def test_recovery_from_an_incident_through_the_api(running: Running) -> No
         async with running.platform.sessions() as session:
             audited = await list_entries(session, action="incident.recovery.step")
         assert [(e.actor, e.target) for e in audited] == [("u-technical_lead", f"incident:{incident.id}")] * 4
+        async with running.platform.sessions() as session:  # the stakeholders were told at each step
+            updates = (
+                (
+                    await session.execute(
+                        select(IncidentEvent).where(
+                            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "status_update"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            queued = (
+                (
+                    await session.execute(
+                        select(Notification.message).where(Notification.receiver.is_not(None))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert len(updates) == 4, [u.text for u in updates]
+        recovery_mail = [m for m in queued if "Recovery · " in str(m)]
+        assert len(recovery_mail) >= 4, queued
 
         # one step only: the data verification, nothing restarted
         only = await client.post(url, headers=lead, json={"steps": ["data"]})

@@ -30,13 +30,18 @@ from fictra.audit.signing import AuditVerifier, load_verifier
 from fictra.audit.verify import verify_log
 from fictra.chain.models import ChainBlockHash, ChainCheckpoint
 from fictra.errors import ConfigError, FictraError
+from fictra.incidents.communications import send_update
 from fictra.incidents.events import log_event
+from fictra.incidents.models import Incident
 from fictra.incidents.records import load_incident
 
 if TYPE_CHECKING:
     from fictra.platform.assemble import Platform
 
 __all__ = ["Bounds", "RecoveryReport", "RecoveryStep", "run_recovery"]
+
+
+RECOVERY_GROUPS = ("technical_team", "business_team")  # told at each recovery step (status template)
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,22 @@ async def _append(platform: Platform, *, incident_id: int, actor: object, step: 
                         clock=platform.clock, ref=f"recovery:{step.name}", details=evidence)  # fmt: skip
         await record(session, actor=actor, action="incident.recovery.step", target=f"incident:{incident_id}",
                      after={"step": step.name, "ok": step.ok}, clock=platform.clock)  # fmt: skip
+        # the stakeholders are told at each step, with the incidents' own status-update template
+        incidents = platform.incidents
+        row = await session.get(Incident, incident_id)
+        if row is None or row.status != "open":
+            return
+        await send_update(
+            session,
+            incident_id=incident_id,
+            groups=RECOVERY_GROUPS,
+            template="status",
+            actor=actor,
+            clock=platform.clock,
+            extra={"message": text},
+            config=incidents.config if incidents is not None else None,
+            console_url=platform.link_base,
+        )
 
 
 async def run_recovery(
