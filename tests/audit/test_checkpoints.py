@@ -4,16 +4,14 @@ database check against the signed roots; the periodic task."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fictra.audit import merkle, seal
 from fictra.audit.checkpoints import (
-    checkpoint_loop,
     create_checkpoint,
     leaves,
     list_checkpoints,
@@ -21,12 +19,14 @@ from fictra.audit.checkpoints import (
     prove_inclusion,
     statement,
 )
+from fictra.audit.jobs import checkpoint_job
 from fictra.audit.seal import SealKey
 from fictra.audit.signing import AuditSigner
 from fictra.audit.verify import VerifyReport, verify_log
 from fictra.clock import FakeClock
 from fictra.db.engine import session_factory
-from fictra.errors import ConflictError, UsageError
+from fictra.errors import ConflictError
+from fictra.jobs import Job, JobContext
 
 from .helpers import rehash_row, seed, sql
 
@@ -213,57 +213,38 @@ async def test_no_checkpoint_over_a_tampered_log(
         assert len(await list_checkpoints(session)) == 1
 
 
-async def test_checkpoint_loop(
-    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner, caplog: pytest.LogCaptureFixture
-) -> None:
+def _run_of(job: Job, sessions: async_sessionmaker[AsyncSession], clock: FakeClock) -> JobContext:
+    now = clock.now()
+    return JobContext(job=job.name, due_at=now, now=now, clock=clock, sessions=sessions, holder="test")
+
+
+async def test_checkpoint_job(engine: AsyncEngine, clock: FakeClock, signer: AuditSigner) -> None:
+    """The job signs a checkpoint when entries were added; a tampered log fails the run with the reason
+    (the scheduler records it and retries at the next due time) and signs nothing."""
     sessions = session_factory(engine)
-    stop = asyncio.Event()
-    task = asyncio.create_task(checkpoint_loop(sessions, clock, stop, signer=signer, every=60))
-    for _ in range(3):
-        await asyncio.sleep(0.05)
+    job = checkpoint_job(signer, every=timedelta(minutes=5))
+    assert (job.name, job.every) == ("audit.checkpoint", timedelta(minutes=5))
+    await job.run(_run_of(job, sessions, clock))  # an empty log: nothing to sign
     await seed(engine, clock, 3)
-    for _ in range(40):  # the fake clock's sleep returns at once: rounds follow one another
-        await asyncio.sleep(0.01)
-        async with sessions() as session:
-            if await list_checkpoints(session):
-                break
+    await job.run(_run_of(job, sessions, clock))
+    await job.run(_run_of(job, sessions, clock))  # nothing added since: the same checkpoint
     await sql(engine, "UPDATE audit_entries SET actor = 'mallory' WHERE idx = 0")
     await rehash_row(engine, 0)
     await seed(engine, clock, 1, start=3)
-    for _ in range(20):
-        await asyncio.sleep(0.01)
-    stop.set()
-    await asyncio.wait_for(task, 5)
+    with pytest.raises(ConflictError, match="audit checkpoint refused"):
+        await job.run(_run_of(job, sessions, clock))
     async with sessions() as session:
         assert [c.tree_size for c in await list_checkpoints(session)] == [3]
-    refused = [r for r in caplog.records if "audit checkpoint refused" in r.getMessage()]
-    assert len(refused) == 1  # logged once, not every round
 
 
-async def test_checkpoint_loop_survives_a_broken_database(
-    engine: AsyncEngine,
-    clock: FakeClock,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+async def test_checkpoint_job_on_a_broken_database_fails_the_run_with_the_reason(
+    engine: AsyncEngine, clock: FakeClock, signer: AuditSigner
 ) -> None:
-    monkeypatch.delenv("FICTRA_AUDIT_KEY_PASSPHRASE", raising=False)
-    with pytest.raises(UsageError, match="needs signer= or data_dir="):
-        await checkpoint_loop(session_factory(engine), clock, asyncio.Event())
     await seed(engine, clock, 2)
     await sql(engine, "DROP TABLE audit_checkpoints")
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        checkpoint_loop(session_factory(engine), clock, stop, data_dir=tmp_path, every=60)
-    )
-    for _ in range(30):
-        await asyncio.sleep(0.01)
-    assert not task.done()
-    stop.set()
-    await asyncio.wait_for(task, 5)
-    failed = [r for r in caplog.records if "audit checkpoint failed" in r.getMessage()]
-    assert len(failed) == 1 and "retrying next round" in failed[0].getMessage()
-    assert (tmp_path / "keys" / "audit-signing.json").is_file()  # the key was made from data_dir
+    job = checkpoint_job(signer)
+    with pytest.raises(ConflictError, match=r"audit checkpoint failed \(\w+Error"):
+        await job.run(_run_of(job, session_factory(engine), clock))
 
 
 async def test_checkpoint_race_keeps_the_first(

@@ -8,24 +8,22 @@ previous checkpoint are walked and the previous root is recomputed, so a tampere
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.audit import merkle
 from fictra.audit.canonical import dumps, format_time
 from fictra.audit.chain import walk
 from fictra.audit.models import AuditCheckpoint, AuditEntry
 from fictra.audit.service import head
-from fictra.audit.signing import AuditSigner, load_signer
-from fictra.clock import Clock, wait_or_stop
+from fictra.audit.signing import AuditSigner
+from fictra.clock import Clock
 from fictra.errors import ConflictError, NotFoundError, UsageError
 
 log = logging.getLogger(__name__)
@@ -226,47 +224,3 @@ async def prove_consistency(session: AsyncSession, *, first: int, second: int) -
 
 async def count_checkpoints(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(AuditCheckpoint))).scalar_one())
-
-
-async def checkpoint_loop(
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Clock,
-    stop: asyncio.Event,
-    *,
-    signer: AuditSigner | None = None,
-    data_dir: Path | None = None,
-    every: float = DEFAULT_EVERY_S,
-) -> None:
-    """Make a checkpoint every ``every`` seconds (when entries were added) until ``stop`` is set.
-
-    The key is ``signer``, or loaded from ``data_dir`` (``<data_dir>/keys/audit-signing.json``, created on
-    first use) before the first round, so a wrong passphrase stops the start-up with its ConfigError. A
-    log that fails verification, or a database that is briefly unreachable, is logged (once per distinct
-    problem) and the loop carries on: it only ends when ``stop`` is set.
-    """
-    if signer is None:
-        if data_dir is None:
-            raise UsageError(
-                "checkpoint_loop needs signer= or data_dir= (where the audit signing key lives)."
-            )
-        signer = load_signer(data_dir)
-    last_problem = ""
-    while not stop.is_set():
-        problem = ""
-        try:
-            async with sessions.begin() as session:
-                made = await create_checkpoint(session, signer=signer, clock=clock)
-            if made is not None:
-                log.debug("audit checkpoint at tree size %d", made.tree_size)
-        except ConflictError as exc:
-            problem = f"audit checkpoint refused: {exc.user_message}"
-        except IntegrityError:  # another process checkpointed the same size at the same moment
-            log.debug("audit checkpoint raced with another writer; retrying next round")
-        except (SQLAlchemyError, OSError) as exc:
-            first_line = (str(exc).splitlines() or [""])[0][:200]
-            problem = f"audit checkpoint failed ({type(exc).__name__}: {first_line}); retrying next round"
-        if problem and problem != last_problem:
-            log.error("%s", problem)
-        last_problem = problem
-        if await wait_or_stop(stop, every, clock):
-            return

@@ -21,7 +21,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.auth.actor import SYSTEM, Actor, cli_actor
-from fictra.auth.permissions import PERMISSIONS, RoleMap, roles_from
+from fictra.auth.permissions import PERMISSIONS, RoleMap
 from fictra.auth.policy import DEFAULT_POLICY, AuthPolicy, Source
 from fictra.auth.service import record_attempt
 from fictra.auth.sessions import csrf_matches, resolve_session
@@ -78,9 +78,9 @@ class AuthEnv:
 
 def auth_env(request: Request) -> AuthEnv:
     context: Any = request.app.state.context
-    roles = getattr(context, "roles", None)
+    roles = getattr(context, "roles", None)  # filled from the config set read at start-up
     if not isinstance(roles, RoleMap):
-        roles = roles_from(context.settings.config_dir)
+        roles = context.config.roles  # never roles.yaml per request
     policy = getattr(context, "auth_policy", None)
     return AuthEnv(
         context.sessions, context.clock, roles, policy if isinstance(policy, AuthPolicy) else DEFAULT_POLICY

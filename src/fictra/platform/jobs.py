@@ -23,12 +23,9 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-
-from fictra.audit.checkpoints import DEFAULT_EVERY_S, create_checkpoint
-from fictra.audit.signing import AuditSigner
+from fictra.audit.checkpoints import DEFAULT_EVERY_S
+from fictra.audit.jobs import checkpoint_job
 from fictra.backup.jobs import backup_job
-from fictra.errors import ConflictError
 from fictra.incidents.jobs import incident_jobs
 from fictra.jobs import Job, JobContext
 from fictra.jobs.store import prune_runs
@@ -70,7 +67,7 @@ def platform_jobs(platform: Platform, *, timings: Timings) -> list[Job]:
     if platform.outbox is not None:
         jobs.append(_outbox_job(platform.outbox, timings.outbox or platform.outbox.policy.poll_interval))
     if platform.audit_signer is not None:
-        jobs.append(_checkpoint_job(platform.audit_signer, timings.audit_checkpoint))
+        jobs.append(checkpoint_job(platform.audit_signer, every=timings.audit_checkpoint))
     if platform.procedures is not None:
         jobs.extend(procedure_jobs(platform.procedures))
     if platform.support is not None:
@@ -121,21 +118,6 @@ def _outbox_job(outbox: Outbox, every: timedelta) -> Job:
             pass
 
     return Job(name="notify.outbox", every=every, run=run)
-
-
-def _checkpoint_job(signer: AuditSigner, every: timedelta) -> Job:
-    async def run(job: JobContext) -> None:
-        try:
-            async with job.sessions.begin() as session:
-                made = await create_checkpoint(session, signer=signer, clock=job.clock)
-            if made is not None:
-                log.debug("audit checkpoint at tree size %d", made.tree_size)
-        except IntegrityError:  # another process checkpointed the same size at the same moment
-            log.debug("audit checkpoint raced with another writer; next round")
-        except (ConflictError, SQLAlchemyError) as exc:
-            raise ConflictError(f"audit checkpoint failed: {getattr(exc, 'user_message', exc)}") from None
-
-    return Job(name="audit.checkpoint", every=every, run=run)
 
 
 def _prune_job(timings: Timings) -> Job:
