@@ -12,6 +12,7 @@ keys that are absent from a block are observed as 0, so a baseline learns quiet 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,7 +53,18 @@ class AnomalyCheck:
             self.known = (
                 set(self.index.by_name) if config.metric != "pt_transfer_volume" else {"PaymentToken"}
             )
+        self.initial_known = frozenset(self.known)
         self.conditions = Conditions(monitor=config.name, network=self.network)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The series keys known so far and the open conditions (baselines: ``anomaly_baselines``)."""
+        return {"known": sorted(self.known), "conditions": self.conditions.snapshot()}
+
+    def restore(self, state: dict[str, Any] | None) -> None:
+        self.known = set(self.initial_known)
+        self.known.update((state or {}).get("known", []))
+        self.conditions.restore(state["conditions"] if state else None)
+        self.store.reset()  # baselines are re-read from the DB with the next batch
 
     def _key(self, contract: str, part: str) -> str:
         if self.config.series_by == "contract":

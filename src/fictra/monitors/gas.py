@@ -8,6 +8,7 @@ the first block where it no longer holds (a function's gas clears at its next ca
 from __future__ import annotations
 
 from statistics import median
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +48,14 @@ class GasCheck:
         )
         self.store = BaselineStore(monitor=config.name, baselines=self.baselines, clock=clock)
         self.conditions = Conditions(monitor=config.name, network=self.network)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The open conditions (the base-fee baseline is in ``anomaly_baselines``)."""
+        return {"conditions": self.conditions.snapshot()}
+
+    def restore(self, state: dict[str, Any] | None) -> None:
+        self.conditions.restore(state["conditions"] if state else None)
+        self.store.reset()
 
     def _finding(
         self,

@@ -1,11 +1,11 @@
-"""ORM table holding serialized anomaly baselines, so EWMA state survives restarts."""
+"""ORM tables of monitor state that survives restarts: anomaly baselines and block monitors' snapshots."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fictra.db.base import Base, UTCDateTime
@@ -19,5 +19,19 @@ class BaselineState(Base):
 
     monitor: Mapped[str] = mapped_column(String(200), primary_key=True)
     series: Mapped[str] = mapped_column(String(300), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MonitorState(Base):
+    """One block monitor's in-memory state (rolling window, open conditions, previous-block values) as
+    a JSON snapshot, written in the follower's transaction so it always matches the checkpoint.
+    ``block_number`` is the last block the snapshot includes."""
+
+    __tablename__ = "monitor_state"
+
+    network: Mapped[str] = mapped_column(String(64), primary_key=True)
+    monitor: Mapped[str] = mapped_column(String(200), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,7 +3,14 @@
 ``on_batch(batch, session)`` runs every monitor on the batch, applies their findings and clears to the
 alert store, confirms alerts that are now deep enough and hands the changes to ``on_changes`` — all in
 the follower's transaction, so alerts and the checkpoint commit together. ``on_reorg`` retracts alerts
-anchored on removed blocks. Later stages (inhibit, silence, group, route, notify) consume the
+anchored on removed blocks.
+
+Monitor state survives a crash exactly: before the first batch (and whenever a batch does not follow the
+last one it saw — the previous transaction rolled back), the monitors' snapshots are restored from
+``monitor_state``; after every batch and reorg the snapshots that changed are written in the same
+transaction (:mod:`fictra.monitors.snapshots`).
+
+Later stages (inhibit, silence, group, route, notify) consume the
 :class:`~fictra.alerting.service.AlertChange` values.
 """
 
@@ -19,6 +26,7 @@ from fictra.alerting.service import AlertChange, apply_findings, confirm_up_to, 
 from fictra.chain.types import BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.monitors.base import Monitor, MonitorOutput
+from fictra.monitors.snapshots import SnapshotStore
 
 OnChanges = Callable[[list[AlertChange], AsyncSession], Awaitable[None]]
 
@@ -37,11 +45,23 @@ class AlertPipeline:
         self.policy = policy or AlertPolicy()
         self.on_changes = on_changes
         self.latencies: deque[float] = deque(maxlen=10_000)  # block received -> alerts written, seconds
+        self.snapshots = SnapshotStore(network=None, monitors=self.monitors, clock=clock)
+        self.next_block: int | None = None  # the block the in-memory state expects next (None: restore)
+
+    async def _sync(self, session: AsyncSession, *, network: str, first: int | None) -> None:
+        """Restore the monitors' state from the DB unless it is known to be current."""
+        if self.next_block is None or (first is not None and first != self.next_block):
+            await self.snapshots.restore(session, network=network)
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> None:
+        if batch.blocks:
+            await self._sync(session, network=batch.network, first=batch.blocks[0].number)
         output = MonitorOutput()
         for monitor in self.monitors:
             output.extend(await monitor.on_batch(batch, session))
+        if batch.blocks:
+            await self.snapshots.save(session, network=batch.network, block=batch.last)
+            self.next_block = batch.last + 1
         await self.ingest(session, output, network=batch.network, head=batch.head)
         if batch.received_at:
             self.latencies.append(self.clock.monotonic() - batch.received_at)
@@ -63,9 +83,12 @@ class AlertPipeline:
         return changes
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> None:
+        await self._sync(session, network=reorg.network, first=None)
         output = MonitorOutput()
         for monitor in self.monitors:
             output.extend(await monitor.on_reorg(reorg, session))
+        await self.snapshots.save(session, network=reorg.network, block=reorg.common_ancestor)
+        self.next_block = None  # re-read after the reorg's transaction (it may roll back)
         changes = await retract_for_reorg(session, reorg=reorg, clock=self.clock)
         if output.clears:
             result = await apply_findings(

@@ -1,10 +1,16 @@
 """What a monitor remembers between batches: the conditions it currently reports (so it emits a
-Finding when a condition starts and a Clear when it ends; after a restart they are taken over from
-the firing alerts) and its persisted anomaly baselines."""
+Finding when a condition starts and a Clear when it ends) and its persisted anomaly baselines.
+
+A block monitor with in-memory state implements :class:`Stateful`: ``snapshot()`` returns its state as a
+plain JSON-serialisable dict and ``restore(state)`` puts it back (``None``: the initial state). The
+:class:`~fictra.monitors.pipeline.AlertPipeline` writes the snapshots in the follower's transaction, so
+after kill -9 the monitors restart exactly where the checkpoint is. A monitor without a snapshot (a DB
+from before snapshots) takes its conditions over from the firing alerts instead (``resume``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -22,6 +28,17 @@ from fictra.monitors.models import BaselineState
 
 def label_key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(labels.items()))
+
+
+@runtime_checkable
+class Stateful(Protocol):
+    """A block monitor whose in-memory state is persisted with the checkpoint (see the module doc)."""
+
+    name: str
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def restore(self, state: dict[str, Any] | None) -> None: ...
 
 
 class Conditions:
@@ -61,6 +78,35 @@ class Conditions:
                     network=self.network,
                     block=BlockRef(number, block_hash or "") if number is not None else None,
                 )
+
+    def snapshot(self) -> list[list[Any]]:
+        """The active conditions: ``[labels, severity, summary, block number, block hash]`` each."""
+        return [
+            [
+                dict(key),
+                f.severity.value,
+                f.summary,
+                f.block.number if f.block else None,
+                f.block.hash if f.block else None,
+            ]
+            for key, f in sorted(self.active.items())
+        ]
+
+    def restore(self, state: list[list[Any]] | None) -> None:
+        """Put a snapshot back (exactly what held at the checkpoint); ``None`` resets to nothing held,
+        to be taken over from the alert store by :meth:`resume`."""
+        self.active.clear()
+        self.inherited.clear()
+        self.resumed = state is not None
+        for labels, severity, summary, number, block_hash in state or []:
+            self.active[label_key(labels)] = Finding(
+                monitor=self.monitor,
+                severity=Severity(severity),
+                summary=summary,
+                labels=dict(labels),
+                network=self.network,
+                block=BlockRef(number, block_hash or "") if number is not None else None,
+            )
 
     def hold(self, finding: Finding, out: MonitorOutput, *, always: bool = False) -> None:
         key = label_key(finding.labels)
@@ -116,6 +162,11 @@ class BaselineStore:
         self.monitor = monitor
         self.baselines = baselines
         self.clock = clock
+        self.loaded = False
+
+    def reset(self) -> None:
+        """Forget the in-memory baselines: the next :meth:`load` reads what the DB holds (a restore)."""
+        self.baselines.series = {}
         self.loaded = False
 
     async def load(self, session: AsyncSession) -> None:

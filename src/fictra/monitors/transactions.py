@@ -14,6 +14,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +41,40 @@ class BlockSummary:
     errors: Counter[str] = field(default_factory=Counter)  # "Contract.function" -> reverted
     pt_volume: int = 0
     pt_senders: Counter[str] = field(default_factory=Counter)
+
+
+def _counts(counter: Counter[str]) -> dict[str, int]:
+    return {k: v for k, v in counter.items() if v}
+
+
+def summary_state(s: BlockSummary) -> list[Any]:
+    """A summary as JSON (PT amounts as strings: they exceed 2**63)."""
+    return [
+        s.number,
+        s.hash,
+        s.timestamp,
+        s.txs,
+        _counts(s.per_contract),
+        _counts(s.calls),
+        _counts(s.errors),
+        str(s.pt_volume),
+        {k: str(v) for k, v in s.pt_senders.items() if v},
+    ]
+
+
+def summary_from_state(raw: list[Any]) -> BlockSummary:
+    number, block_hash, timestamp, txs, per_contract, calls, errors, volume, senders = raw
+    return BlockSummary(
+        number=int(number),
+        hash=str(block_hash),
+        timestamp=int(timestamp),
+        txs=int(txs),
+        per_contract=Counter({k: int(v) for k, v in per_contract.items()}),
+        calls=Counter({k: int(v) for k, v in calls.items()}),
+        errors=Counter({k: int(v) for k, v in errors.items()}),
+        pt_volume=int(volume),
+        pt_senders=Counter({k: int(v) for k, v in senders.items()}),
+    )
 
 
 class RollingWindow:
@@ -81,6 +116,21 @@ class RollingWindow:
         while self.entries and self.entries[0].timestamp <= s.timestamp - self.seconds:
             self._apply(self.entries.popleft(), -1)
 
+    def snapshot(self) -> dict[str, Any]:
+        return {"first": self.first_timestamp, "entries": [summary_state(e) for e in self.entries]}
+
+    def restore(self, state: dict[str, Any] | None) -> None:
+        """Back to exactly the snapshot's blocks and totals (empty when ``None``)."""
+        self.entries.clear()
+        self.txs = self.pt_volume = 0
+        for total in (self.per_contract, self.calls, self.errors, self.pt_senders):
+            total.clear()
+        self.first_timestamp = state.get("first") if state else None
+        for raw in (state or {}).get("entries", []):
+            summary = summary_from_state(raw)
+            self.entries.append(summary)
+            self._apply(summary, 1)
+
     def drop_after(self, number: int) -> None:
         while self.entries and self.entries[-1].number > number:
             self._apply(self.entries.pop(), -1)
@@ -108,6 +158,21 @@ class TransactionsCheck:
         self.sent[tx_hash.lower()] = at.timestamp()
         while len(self.sent) > MAX_TRACKED:  # never mined (dropped or replaced): forget the oldest
             del self.sent[next(iter(self.sent))]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The rolling window, the platform transactions awaiting confirmation and the open conditions."""
+        return {
+            "window": self.window.snapshot(),
+            "sent": dict(self.sent),
+            "settled": self.settled,
+            "conditions": self.conditions.snapshot(),
+        }
+
+    def restore(self, state: dict[str, Any] | None) -> None:
+        self.window.restore(state["window"] if state else None)
+        self.sent = {str(h): float(at) for h, at in (state or {}).get("sent", {}).items()}
+        self.settled = bool(state.get("settled")) if state else False
+        self.conditions.restore(state["conditions"] if state else None)
 
     def _summarize(self, block: Block, slow: list[tuple[str, str, float]], fast: set[str]) -> BlockSummary:
         s = BlockSummary(number=block.number, hash=block.hash, timestamp=block.timestamp, txs=len(block.txs))

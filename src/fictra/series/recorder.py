@@ -6,7 +6,9 @@ transaction waits to be confirmed, as far as the chain itself shows it). Per pri
 (``Feed:<SYMBOL>`` in the manifest): ``oracle.<SYMBOL>.answer`` from ``AnswerUpdated`` and
 ``oracle.<SYMBOL>.node.<address>`` from each node's ``SubmissionReceived``, in feed units.
 
-It never raises findings. On the hot path it costs one bulk INSERT per batch; a reorg deletes the samples
+It never raises findings. Its state (the previous block's number and timestamp) is a snapshot written with
+the checkpoint (:class:`~fictra.monitors.state.Stateful`), so the first block after a restart gets its
+``block_interval_s`` too. On the hot path it costs one bulk INSERT per batch; a reorg deletes the samples
 of the removed blocks. Samples older than ``retention_blocks`` behind the newest block are deleted every
 ``prune_every`` blocks (one indexed DELETE), so the table stays bounded.
 """
@@ -17,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.chain.manifest import Manifest
@@ -73,6 +75,19 @@ class SeriesRecorder:
         self.prune_every = prune_every
         self._last_timestamp: tuple[int, int] | None = None  # (block number, timestamp)
         self._pruned_at: int | None = None  # block number of the last prune
+
+    def snapshot(self) -> dict[str, Any]:
+        """The previous block (for ``block_interval_s`` of the next one) and the last prune."""
+        return {
+            "last": list(self._last_timestamp) if self._last_timestamp else None,
+            "pruned_at": self._pruned_at,
+        }
+
+    def restore(self, state: dict[str, Any] | None) -> None:
+        last = (state or {}).get("last")
+        self._last_timestamp = (int(last[0]), int(last[1])) if last else None
+        pruned = (state or {}).get("pruned_at")
+        self._pruned_at = int(pruned) if pruned is not None else None
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> SeriesRecorder:
@@ -150,5 +165,12 @@ class SeriesRecorder:
                 SeriesSample.network == reorg.network, SeriesSample.block_number > reorg.common_ancestor
             )
         )
-        self._last_timestamp = None
+        previous = await session.scalar(
+            select(SeriesSample.t).where(
+                SeriesSample.network == reorg.network,
+                SeriesSample.name == "tx_count",
+                SeriesSample.block_number == reorg.common_ancestor,
+            )
+        )
+        self._last_timestamp = (reorg.common_ancestor, int(previous)) if previous is not None else None
         return MonitorOutput()
