@@ -15,6 +15,7 @@ from fictra.maintenance import models as _maintenance_models  # noqa: F401  (mai
 from fictra.monitors import models as _monitor_models  # noqa: F401  (anomaly_baselines)
 from fictra.notify import models as _notify_models  # noqa: F401  (notify_outbox, notify_attempts)
 from fictra.procedures import models as _procedure_models  # noqa: F401  (procedure_runs, procedure_steps)
+from fictra.proposals import models as _proposal_models  # noqa: F401  (gov_proposals, _events, _links)
 from fictra.response import models as _response_models  # noqa: F401  (alert_response, silences, ...)
 from fictra.series import models as _series_models  # noqa: F401  (series_samples: chart series)
 from fictra.support import models as _support_models  # noqa: F401  (support_tickets, _comments, _links)
