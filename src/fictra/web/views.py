@@ -19,9 +19,12 @@ from fictra.web import (
     actions,
     alerts,
     blocks,
+    changes,
+    changes_calendar,
     incidents,
     insight,
     login,
+    maintenance,
     operations,
     overview,
     procedures,
@@ -42,6 +45,9 @@ router.include_router(incidents.router)
 router.include_router(actions.router)
 router.include_router(procedures.router)
 router.include_router(support.router)
+router.include_router(changes_calendar.router)  # before changes: /changes/calendar is not an id
+router.include_router(changes.router)
+router.include_router(maintenance.router)
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
 
