@@ -23,7 +23,7 @@ def phase(row: GovProposal, head: int | None) -> str:
     """Where a proposal is: its recorded status, or (while created) pending/active/vote ended by block."""
     if row.status != "created" or head is None:
         return row.status
-    if head < row.vote_start:
+    if head <= row.vote_start:  # the Governor's own rule: pending while clock() <= snapshot
         return "pending"
     return "active" if head <= row.vote_end else "vote ended"
 

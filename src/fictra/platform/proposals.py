@@ -1,0 +1,67 @@
+"""Governance proposals' view of change management (``proposals.follow.ChangesReferencing``,
+``proposals.context.ChangeExists``), the block monitor and the context, built here: the proposals domain
+imports no sibling domain.
+
+A change request references a proposal through its own ``proposal_id`` field (the proposal's number in
+``fictra proposals list``) or through a link made with the proposals API/CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.chain.fork import anvil_fork
+from fictra.chain.manifest import Manifest
+from fictra.chain.pool import RpcPool
+from fictra.changes.models import ChangeRequest
+from fictra.clock import Clock
+from fictra.proposals.context import ProposalsContext
+from fictra.proposals.follow import ProposalsMonitor
+
+__all__ = ["change_exists", "changes_referencing", "proposals_context", "proposals_monitor"]
+
+
+async def changes_referencing(session: AsyncSession, ids: Sequence[int]) -> Mapping[int, list[int]]:
+    """{proposal number: [ids of the change requests whose ``proposal_id`` names it]} (canceled changes
+    do not count)."""
+    out: dict[int, list[int]] = {}
+    if not ids:
+        return out
+    rows = await session.execute(
+        select(ChangeRequest.proposal_id, ChangeRequest.id).where(
+            ChangeRequest.proposal_id.in_(list(ids)), ChangeRequest.state != "canceled"
+        )
+    )
+    for proposal, change in rows:
+        if proposal is not None:
+            out.setdefault(int(proposal), []).append(int(change))
+    return out
+
+
+async def change_exists(session: AsyncSession, change_id: int) -> bool:
+    return await session.get(ChangeRequest, change_id) is not None
+
+
+def proposals_monitor(*, manifest: Manifest, clock: Clock) -> ProposalsMonitor:
+    return ProposalsMonitor(manifest=manifest, clock=clock, changes_referencing=changes_referencing)
+
+
+def proposals_context(*, manifest: Manifest, clock: Clock, pool: RpcPool, fork_url: str) -> ProposalsContext:
+    """The context of a running platform: chain reads through the pool, forks of ``fork_url``."""
+
+    async def rpc(method: str, params: list[Any]) -> Any:
+        return await pool.call(method, params)
+
+    return ProposalsContext(
+        manifest=manifest,
+        clock=clock,
+        rpc=rpc,
+        fork_url=fork_url,
+        start_fork=anvil_fork,
+        changes_referencing=changes_referencing,
+        change_exists=change_exists,
+    )
