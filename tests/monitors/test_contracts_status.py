@@ -34,22 +34,22 @@ async def test_quiet_system_has_no_findings(rig: Rig) -> None:
     assert out.findings == [] and out.clears == []
 
 
-async def test_pause_all_raises_p0_per_contract_and_clears_on_unpause(rig: Rig) -> None:
+async def test_pause_all_raises_one_p0_listing_the_contracts_and_clears_on_unpause(rig: Rig) -> None:
     monitor = check(rig)
     receipt = await rig.send(who("guardian"), "EmergencyController", "pauseAll")
     out = await rig.run(monitor)
-    paused = by_condition(out, "paused")
-    assert {f.labels["contract"] for f in paused} == {"PaymentToken", "FoundationToken", "Reserve"}
-    for f in paused:
-        assert f.severity is Severity.P0 and f.monitor == "status" and f.confirmations == 2
-        assert f.block is not None and f.block.number == receipt["blockNumber"]
-        assert f.evidence == {"observed": True, "expected": False}
+    (paused,) = by_condition(out, "paused")
+    assert paused.labels == {"condition": "paused"}
+    assert paused.severity is Severity.P0 and paused.monitor == "status" and paused.confirmations == 2
+    assert paused.block is not None and paused.block.number == receipt["blockNumber"]
+    assert paused.evidence["contracts"] == ["FoundationToken", "PaymentToken", "Reserve"]
+    assert "FoundationToken, PaymentToken, Reserve" in paused.summary
     await rig.dev.mine(1)
     again = await rig.run(monitor)
     assert by_condition(again, "paused") == [], "a condition that holds is reported once"
     await rig.as_timelock("EmergencyController", "unpauseAll")
     done = await rig.run(monitor)
-    assert {c["contract"] for c in cleared(done, "paused")} == {"PaymentToken", "FoundationToken", "Reserve"}
+    assert cleared(done, "paused") == [{"condition": "paused"}]
     assert done.findings == []
 
 

@@ -36,7 +36,7 @@ from fictra.monitors.common import (
 )
 from fictra.monitors.config import ContractStatusMonitor
 from fictra.monitors.roles import RoleEvents, address_of
-from fictra.monitors.state import Conditions
+from fictra.monitors.state import Conditions, label_key
 
 IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
 WITHDRAWN = topic("Withdrawn(address,uint256,address)")
@@ -214,18 +214,20 @@ class ContractStatusCheck:
         self, values: dict[tuple[str, str], Any], last: Block, batch: BlockBatch, out: MonitorOutput
     ) -> None:
         sev, at = self.config.severity, ref(last)
+        paused: list[str] = []
+        pause_read = False
         for (kind, name), raw in values.items():
-            if kind in ("paused", "halted"):
-                on = bool(decode_word(raw, "bool", what=f"{name}.{kind}"))
-                condition = "paused" if kind == "paused" else "trading_halted"
-                labels = {"contract": name, "condition": condition}
-                if on:
-                    severity = sev.paused if kind == "paused" else sev.trading_halted
-                    word = "is paused" if kind == "paused" else "has halted trading"
-                    summary = f"{name} {word} at block {last.number}"
+            if kind == "paused":
+                pause_read = True
+                if decode_word(raw, "bool", what=f"{name}.paused"):
+                    paused.append(name)
+            elif kind == "halted":
+                labels = {"contract": name, "condition": "trading_halted"}
+                if decode_word(raw, "bool", what=f"{name}.halted"):
+                    summary = f"{name} has halted trading at block {last.number}"
+                    evidence = {"observed": True, "expected": False}
                     self.conditions.hold(
-                        self._finding(severity, summary, labels, at, {"observed": True, "expected": False}),
-                        out,
+                        self._finding(sev.trading_halted, summary, labels, at, evidence), out
                     )
                 else:
                     self.conditions.release(labels, out, block=at)
@@ -238,6 +240,8 @@ class ContractStatusCheck:
             elif kind == "code":
                 code_hash = "0x" + keccak(hexstr=str(raw)).hex()
                 self._changed(name, "code_changed", self.code_hashes, code_hash, at, out)
+        if pause_read:
+            self._paused(sorted(paused), last, at, out)
         if ("reserve_value", "Reserve") in values and ("supply", "PaymentToken") in values:
             value = int(
                 decode_word(values[("reserve_value", "Reserve")], "uint256", what="Reserve.reserveValue")
@@ -246,6 +250,25 @@ class ContractStatusCheck:
                 decode_word(values[("supply", "PaymentToken")], "uint256", what="PaymentToken.totalSupply")
             )
             self._reserve(value, supply, batch, at, out)
+
+    def _paused(self, paused: list[str], last: Block, at: BlockRef, out: MonitorOutput) -> None:
+        """One condition for every paused contract (a pauseAll is one P0, not one per contract): the
+        affected contracts are listed in the summary and the evidence; a change of the set while it holds
+        is reported again on the same alert; unpausing them all clears it."""
+        labels = {"condition": "paused"}
+        for old in self.conditions.matching(condition="paused"):
+            if old != labels:  # a per-contract condition left firing by an earlier version
+                self.conditions.release(old, out, block=at)
+        if not paused:
+            self.conditions.release(labels, out, block=at)
+            return
+        before = self.conditions.active.get(label_key(labels))
+        known = before.evidence.get("contracts") if before is not None else None
+        changed = known is not None and known != paused  # None: taken over after a restart
+        summary = f"{len(paused)} contract(s) paused at block {last.number}: {', '.join(paused)}"
+        evidence: dict[str, object] = {"contracts": paused, "observed": True, "expected": False}
+        finding = self._finding(self.config.severity.paused, summary, labels, at, evidence)
+        self.conditions.hold(finding, out, always=changed)
 
     def _changed(
         self,
