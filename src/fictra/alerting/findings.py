@@ -47,6 +47,9 @@ class Finding:
     tx_hashes: tuple[str, ...] = ()
     evidence: dict[str, object] = field(default_factory=dict)
     confirmations: int = 0  # confirmations the rule requires before the alert is confirmed
+    # identifies the occurrence when the sender repeats it (an inbound alert's startsAt): a finding whose
+    # key equals the alert's latest occurrence key is the same occurrence delivered again, not a new one
+    occurrence_key: str | None = None
 
     @property
     def fingerprint(self) -> str:

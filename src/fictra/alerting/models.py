@@ -1,4 +1,5 @@
-"""ORM tables of the alert store: ``alerts`` (one row per condition) and ``alert_events`` (its timeline).
+"""ORM tables of the alert store: ``alerts`` (one row per condition), ``alert_events`` (its timeline) and
+``alert_occurrences`` (every occurrence, written once: its block, transactions and evidence).
 
 The anomaly baselines' table lives in :mod:`fictra.monitors.models` and is imported here so that one
 import line in :mod:`fictra.db.models` registers every table this domain owns.
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fictra.db.base import Base, UTCDateTime
 
-__all__ = ["Alert", "AlertEvent", "AlertStatus", "Confirmation", "EventKind"]
+__all__ = ["Alert", "AlertEvent", "AlertOccurrence", "AlertStatus", "Confirmation", "EventKind"]
 
 
 class AlertStatus(StrEnum):
@@ -35,6 +36,7 @@ class EventKind(StrEnum):
     RESOLVED = "resolved"
     CONFIRMED = "confirmed"
     RETRACTED = "retracted"
+    PARTLY_RETRACTED = "partly_retracted"  # some occurrences retracted, the alert stands
 
 
 class Alert(Base):
@@ -77,6 +79,8 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     retraction_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the latest occurrence's key (an inbound alert's startsAt): a delivery with the same key is a repeat
+    occurrence_key: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)
 
 
 class AlertEvent(Base):
@@ -90,3 +94,30 @@ class AlertEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AlertOccurrence(Base):
+    """One occurrence of an alert's condition, written once and never updated except to mark it
+    retracted (its block left the chain). ``kind`` is fired/refired for the first occurrence of an
+    episode, ``repeat`` for the others."""
+
+    __tablename__ = "alert_occurrences"
+    __table_args__ = (
+        Index("ix_alert_occurrences_alert_id_id", "alert_id", "id"),
+        Index("ix_alert_occurrences_network_block", "network", "block_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    severity: Mapped[str] = mapped_column(String(2))
+    summary: Mapped[str] = mapped_column(Text)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    block_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    tx_hashes: Mapped[list[str]] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurrence_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    retraction_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.findings import Severity
-from fictra.alerting.models import Alert, AlertEvent, AlertStatus, Confirmation
-from fictra.alerting.schemas import AlertDetail, AlertEventView, AlertView
+from fictra.alerting.models import Alert, AlertEvent, AlertOccurrence, AlertStatus, Confirmation
+from fictra.alerting.schemas import AlertDetail, AlertEventView, AlertView, OccurrenceView
 from fictra.errors import NotFoundError, UsageError
 
 _VIEW_COLUMNS = tuple(getattr(Alert, name) for name in AlertView.model_fields)
@@ -104,3 +104,9 @@ async def get_alert(session: AsyncSession, id_or_fingerprint_prefix: str) -> Ale
         history=list(alert.history or []),
         events=[AlertEventView.model_validate(e) for e in events],
     )
+
+
+async def list_occurrences(session: AsyncSession, alert_id: int) -> list[OccurrenceView]:
+    """Every occurrence of one alert, oldest first (retracted ones included, marked)."""
+    stmt = select(AlertOccurrence).where(AlertOccurrence.alert_id == alert_id).order_by(AlertOccurrence.id)
+    return [OccurrenceView.model_validate(o) for o in (await session.execute(stmt)).scalars()]

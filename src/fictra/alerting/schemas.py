@@ -48,3 +48,23 @@ class AlertEventView(BaseModel):
 class AlertDetail(AlertView):
     history: list[dict[str, Any]]
     events: list[AlertEventView]
+
+
+class OccurrenceView(BaseModel):
+    """One occurrence as written when it happened (only ``retracted_at``/``retraction_reason`` change)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    alert_id: int
+    kind: str
+    at: datetime
+    severity: str
+    summary: str
+    block_number: int | None
+    block_hash: str | None
+    tx_hashes: list[str]
+    evidence: dict[str, Any]
+    occurrence_key: str | None
+    retracted_at: datetime | None
+    retraction_reason: str | None

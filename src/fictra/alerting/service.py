@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.alerting.config import AlertPolicy
 from fictra.alerting.confirmations import confirm_up_to, retract_for_reorg
 from fictra.alerting.findings import Clear, Finding, Severity
-from fictra.alerting.models import Alert, AlertEvent, AlertStatus, Confirmation, EventKind
+from fictra.alerting.models import Alert, AlertEvent, AlertOccurrence, AlertStatus, Confirmation, EventKind
 from fictra.alerting.values import AlertChange, ApplyResult, jsonable
 from fictra.clock import Clock
 
@@ -46,6 +46,7 @@ _STATE_COLUMNS = (
     Alert.fired_at,
     Alert.ack_deadline,
     Alert.block_number,
+    Alert.occurrence_key,
 )
 
 
@@ -58,6 +59,48 @@ def _occurrence(finding: Finding, at: datetime) -> dict[str, Any]:
         "tx_hashes": list(finding.tx_hashes),
         "evidence": jsonable(finding.evidence),
     }
+
+
+def _occurrence_row(finding: Finding, at: datetime, kind: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "at": at,
+        "severity": Severity(finding.severity).value,
+        "summary": finding.summary,
+        "block_number": finding.block.number if finding.block else None,
+        "block_hash": finding.block.hash if finding.block else None,
+        "tx_hashes": list(finding.tx_hashes),
+        "evidence": jsonable(finding.evidence),
+        "occurrence_key": finding.occurrence_key[:100] if finding.occurrence_key else None,
+        "retracted_at": None,
+        "retraction_reason": None,
+    }
+
+
+def _written_once(finding: Finding) -> dict[str, Any]:
+    """What a fired/refired timeline entry says, frozen at the time: it never reads the alert's current
+    block, summary or severity (a later re-fire does not rewrite it)."""
+    return {
+        "severity": Severity(finding.severity).value,
+        "summary": finding.summary,
+        "block_number": finding.block.number if finding.block else None,
+        "block_hash": finding.block.hash if finding.block else None,
+        "tx_hashes": list(finding.tx_hashes),
+    }
+
+
+def _fresh(group: list[Finding], last_key: str | None) -> list[Finding]:
+    """The findings that are new occurrences: a finding whose occurrence key was already seen (the
+    alert's latest key, or an earlier finding of this call) is the same occurrence delivered again."""
+    seen = {last_key} if last_key is not None else set()
+    out = []
+    for f in group:
+        if f.occurrence_key is not None:
+            if f.occurrence_key[:100] in seen:
+                continue
+            seen.add(f.occurrence_key[:100])
+        out.append(f)
+    return out
 
 
 def _anchor(findings: Sequence[Finding], head: int | None) -> dict[str, Any]:
@@ -125,7 +168,13 @@ async def apply_findings(
     new_keys: list[tuple[str, str]] = []
     events: list[tuple[tuple[str, str], EventKind, dict[str, Any]]] = []
 
-    for key, group in groups.items():
+    occurrences: list[tuple[tuple[str, str], dict[str, Any]]] = []
+    for key, all_of_key in groups.items():
+        row = existing.get(key)
+        group = _fresh(all_of_key, row["occurrence_key"] if row else None)
+        if not group:  # the same occurrence(s) delivered again: seen, nothing new
+            state[key] = {"id": row["id"], "last_seen": now} if row else {}
+            continue
         last = group[-1]
         severity = min(Severity(f.severity) for f in group)
         history = [_occurrence(f, now) for f in group[-policy.history_size :]]
@@ -137,9 +186,21 @@ async def apply_findings(
             "last_seen": now,
             "monitor": last.monitor,
         }
-        row = existing.get(key)
+        keyed = [f.occurrence_key for f in group if f.occurrence_key is not None]
+        if keyed:
+            common["occurrence_key"] = keyed[-1][:100]
+        opens = row is None or (
+            row["status"] == AlertStatus.RESOLVED.value or row["confirmation"] == Confirmation.RETRACTED.value
+        )
+        first_kind = EventKind.FIRED if row is None else EventKind.REFIRED
+        for i, f in enumerate(group):
+            if opens and i == 0:
+                occurrences.append((key, _occurrence_row(f, now, first_kind.value)))
+            elif f.block is not None or f.occurrence_key is not None:
+                occurrences.append((key, _occurrence_row(f, now, "repeat")))
         if row is None:
             state[key] = {
+                "occurrence_key": None,
                 **common,
                 **_anchor(group, head),
                 "network": key[0],
@@ -157,7 +218,7 @@ async def apply_findings(
                 "retraction_reason": None,
             }
             new_keys.append(key)
-            events.append((key, EventKind.FIRED, {"count": len(group), "severity": severity.value}))
+            events.append((key, EventKind.FIRED, {"count": len(group), **_written_once(group[0])}))
             continue
         merged_history = (list(row["history"] or []) + history)[-policy.history_size :]
         upd: dict[str, Any] = {
@@ -166,7 +227,7 @@ async def apply_findings(
             "count": row["count"] + len(group),
             "history": merged_history,
         }
-        if row["status"] == AlertStatus.RESOLVED.value or row["confirmation"] == Confirmation.RETRACTED.value:
+        if opens:
             upd.update(_anchor(group, head))
             upd.update(
                 status=AlertStatus.FIRING.value,
@@ -178,17 +239,14 @@ async def apply_findings(
                 acknowledged_by=None,
                 retraction_reason=None,
             )
+            previous = (
+                row["confirmation"] if row["confirmation"] == Confirmation.RETRACTED.value else row["status"]
+            )
             events.append(
                 (
                     key,
                     EventKind.REFIRED,
-                    {
-                        "count": upd["count"],
-                        "severity": severity.value,
-                        "previous": row["confirmation"]
-                        if row["confirmation"] == Confirmation.RETRACTED.value
-                        else row["status"],
-                    },
+                    {"count": upd["count"], "previous": previous, **_written_once(group[0])},
                 )
             )
         elif severity < Severity(row["severity"]):
@@ -219,9 +277,20 @@ async def apply_findings(
         inserted = await session.execute(stmt, [state[k] for k in new_keys])
         ids.update({(r.network, r.fingerprint): r.id for r in inserted})
     new_set = set(new_keys)
-    updates = [row for key, row in state.items() if key not in new_set]
+    updates = [row for key, row in state.items() if key not in new_set and row]
     if updates:
         await session.execute(update(Alert), updates)
+    first_occurrence: dict[tuple[str, str], int] = {}
+    if occurrences:
+        occ_stmt = insert(AlertOccurrence).returning(AlertOccurrence.id, sort_by_parameter_order=True)
+        rows = [{"alert_id": ids[key], "network": key[0], **occ} for key, occ in occurrences]
+        returned = (await session.execute(occ_stmt, rows)).scalars().all()
+        for (key, occ), occ_id in zip(occurrences, returned, strict=True):
+            if occ["kind"] != "repeat":
+                first_occurrence[key] = occ_id
+    for key, kind, details in events:
+        if kind in (EventKind.FIRED, EventKind.REFIRED) and key in first_occurrence:
+            details["occurrence_id"] = first_occurrence[key]
     if events:
         await session.execute(
             insert(AlertEvent),

@@ -53,11 +53,13 @@ _ALERT_VERBS = {
 
 def _alert_text(alert: Alert, kind: str, details: dict[str, Any]) -> str:
     verb = _ALERT_VERBS.get(kind, kind)
-    head = f"Alert {alert.id} ({alert.severity}, {alert.monitor}) {verb}"
+    # a fired/refired entry says what held then (written once), not what the alert says now
+    severity = details.get("severity") or alert.severity
+    head = f"Alert {alert.id} ({severity}, {alert.monitor}) {verb}"
     if kind == "note" and details.get("text"):
         return f"Alert {alert.id} note: {details['text']}"
     if kind in ("fired", "refired"):
-        return f"{head}: {alert.summary}"
+        return f"{head}: {details.get('summary') or alert.summary}"
     if details.get("note"):
         return f"{head}: {details['note']}"
     return head
