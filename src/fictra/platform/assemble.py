@@ -46,10 +46,12 @@ from fictra.platform.agenda import agenda_sources
 from fictra.platform.config_set import ConfigSet, load_config_set
 from fictra.platform.domains import Parts, backup_tools, build_domains, signer_paths
 from fictra.platform.jobs import Timings, platform_jobs
+from fictra.platform.proposals import proposals_monitor
 from fictra.platform.stages import Stage, build_stages, chain
 from fictra.platform.supervisor import Supervisor
 from fictra.procedures.chainview import PoolChainView
 from fictra.procedures.jobs import ProceduresContext
+from fictra.proposals.context import ProposalsContext
 from fictra.response.context import ResponseContext
 from fictra.series.recorder import SeriesRecorder
 from fictra.settings import Settings
@@ -94,6 +96,7 @@ class Platform(Core):
     support: SupportContext | None = field(default=None, kw_only=True)
     maintenance: MaintenanceContext | None = field(default=None, kw_only=True)
     changes: ChangesContext | None = field(default=None, kw_only=True)
+    proposals: ProposalsContext | None = field(default=None, kw_only=True)
     backups: bool = field(default=False, kw_only=True)
     audit_signer: AuditSigner | None = field(default=None, kw_only=True)
     link_base: str = field(default="http://127.0.0.1:8000", kw_only=True)
@@ -214,6 +217,8 @@ async def assemble(
         if engine is not None:
             await engine.dispose()
         raise
+    if domains.proposals is not None:  # the Governor's proposals, recorded in the checkpoint transaction
+        block_monitors.append(proposals_monitor(manifest=manifest, clock=clock))
     stages = build_stages(response=domains.response, incidents=domains.incidents, policies=domains.policies)
     pipeline = AlertPipeline(
         monitors=block_monitors, clock=clock, policy=config.policy, on_changes=chain(stages)
@@ -270,6 +275,7 @@ async def assemble(
         support=domains.support,
         maintenance=domains.maintenance,
         changes=domains.changes,
+        proposals=domains.proposals,
         backups=parts.backup,
         audit_signer=domains.audit_signer,
         link_base=link_base,
