@@ -30,7 +30,9 @@ from fictra.maintenance.jobs import MaintenanceContext
 from fictra.notify.metrics import OutboxMetrics
 from fictra.notify.worker import Outbox
 from fictra.platform.changes import changes_context
+from fictra.platform.proposals import proposals_context
 from fictra.procedures.backup_tools import BackupTools
+from fictra.proposals.context import ProposalsContext
 from fictra.response.context import ResponseContext
 from fictra.response.sla import SlaMetrics
 from fictra.settings import Settings
@@ -56,6 +58,7 @@ class Parts:
     support: bool = True
     maintenance: bool = True  # needs response (windows hold its notifications)
     changes: bool = True
+    proposals: bool = True  # governance proposals: the Governor's block monitor, reviews, fork simulations
 
     @classmethod
     def core_only(cls) -> Parts:
@@ -70,6 +73,7 @@ class Parts:
             support=False,
             maintenance=False,
             changes=False,
+            proposals=False,
         )
 
 
@@ -85,6 +89,7 @@ class Domains:
     support: SupportContext | None = None
     maintenance: MaintenanceContext | None = None
     changes: ChangesContext | None = None
+    proposals: ProposalsContext | None = None
     audit_signer: AuditSigner | None = None
     sender: TxSender | None = None
     notes: list[str] = field(default_factory=list)
@@ -149,6 +154,10 @@ async def build_domains(core: Core, *, parts: Parts, link_base: str) -> Domains:
         )
     if parts.changes:
         domains.changes = changes_context(config=config, clock=clock, pool=core.pool, manifest=core.manifest)
+    if parts.proposals:
+        domains.proposals = proposals_context(
+            manifest=core.manifest, clock=clock, pool=core.pool, fork_url=core.pool.endpoints[0].client.url
+        )
     if parts.support:
         domains.support = SupportContext(config=config.support, clock=clock)
     if parts.notify:

@@ -18,6 +18,7 @@ from fictra.incidents.queries import count_open
 from fictra.jobs.models import JobRun
 from fictra.maintenance.holding import open_windows
 from fictra.procedures.queries import today
+from fictra.proposals.queries import open_counts
 from fictra.support.models import Ticket
 
 if TYPE_CHECKING:
@@ -72,6 +73,10 @@ async def operations_summary(platform: Platform) -> OperationsSummary:
         if platform.maintenance is not None:
             active = await open_windows(session, now=now)
             out.rows.append(("maintenance windows open", str(len(active)), bool(active)))
+        if platform.proposals is not None:
+            c = await open_counts(session)
+            text = f"{c['open']} ({c['unreferenced']} without a change, {c['unreviewed']} not signed off)"
+            out.rows.append(("proposals open", text, c["unreferenced"] + c["unreviewed"] > 0))
         failed = int(
             await session.scalar(
                 select(func.count())

@@ -101,3 +101,18 @@ async def detail(session: AsyncSession, ctx: ProposalsContext | None, *, proposa
             {"block": e.block_number, "tx": e.tx_hash, "kind": e.kind, "args": e.args} for e in events
         ],
     }
+
+
+async def open_counts(session: AsyncSession) -> dict[str, int]:
+    """For the live view: proposals not yet executed or canceled, those raising the unreferenced P1,
+    and those whose review is not signed off yet."""
+    rows = list(
+        (
+            await session.execute(select(GovProposal).where(GovProposal.status.in_(("created", "queued"))))
+        ).scalars()
+    )
+    return {
+        "open": len(rows),
+        "unreferenced": sum(1 for r in rows if r.alerted),
+        "unreviewed": sum(1 for r in rows if review_state(r)["state"] != "signed off"),
+    }
