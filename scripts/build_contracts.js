@@ -30,6 +30,7 @@ const SHIPPED = [
   'FictraTimelock',
   'FoundationToken',
   'PaymentToken',
+  'ProofOfReserveFeed',
   'Reserve',
   'ReserveAsset',
 ];

@@ -8,11 +8,13 @@ import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/acce
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {ITradingHalt} from "../emergency/ITradingHalt.sol";
+import {AggregatorV3Interface} from "../oracle/AggregatorV3Interface.sol";
 
 /// @title PaymentToken
 /// @notice The FICTRA payment token (PT) that settles trades. Minted and burned only by the Reserve,
 /// charges a bounded fee on transfers, enforces a compliance blocklist, and stops while trading is
-/// halted or the token is paused. Upgradeable (UUPS) by the Timelock.
+/// halted or the token is paused. Secure mint: once a proof-of-reserve feed is set, a mint that would
+/// take the supply above the feed's reserve value reverts. Upgradeable (UUPS) by the Timelock.
 contract PaymentToken is
     Initializable,
     ERC20Upgradeable,
@@ -37,6 +39,7 @@ contract PaymentToken is
     address private _feeCollector;
     ITradingHalt private _emergency;
     mapping(address account => bool) private _blocked;
+    AggregatorV3Interface private _reserveFeed; // appended after the first version's layout
 
     /// @notice `fee` is above the maximum `max`.
     error PaymentTokenFeeAboveMaximum(uint16 fee, uint16 max);
@@ -46,11 +49,15 @@ contract PaymentToken is
     error PaymentTokenTradingHalted();
     /// @notice A required address is zero.
     error PaymentTokenZeroAddress();
+    /// @notice Minting would take the supply to `requestedSupply`, above the proven `reserve`.
+    error PaymentTokenReserveExceeded(uint256 requestedSupply, uint256 reserve);
 
     /// @notice Emitted when the transfer fee changed.
     event FeeChanged(uint16 oldFeeBps, uint16 newFeeBps);
     /// @notice Emitted when the fee collector changed.
     event FeeCollectorChanged(address indexed oldCollector, address indexed newCollector);
+    /// @notice Emitted when the proof-of-reserve feed read by the secure-mint check changed.
+    event ReserveFeedChanged(address indexed oldFeed, address indexed newFeed);
     /// @notice Emitted when `account` was blocked.
     event AddressBlocked(address indexed account);
     /// @notice Emitted when `account` was unblocked.
@@ -84,8 +91,28 @@ contract PaymentToken is
     }
 
     /// @notice Mints `amount` PT to `to`.
+    /// Reverts when a proof-of-reserve feed is set and the supply afterwards would exceed its answer.
     function mint(address to, uint256 amount) external onlyRole(RESERVE_ROLE) {
+        if (address(_reserveFeed) != address(0)) {
+            (, int256 answer,,,) = _reserveFeed.latestRoundData();
+            uint256 proven = answer > 0 ? uint256(answer) : 0;
+            uint256 requested = totalSupply() + amount;
+            if (requested > proven) revert PaymentTokenReserveExceeded(requested, proven);
+        }
         _mint(to, amount);
+    }
+
+    /// @notice Makes `feed` (an 18-decimal AggregatorV3 proof-of-reserve feed) the secure-mint limit;
+    /// the zero address turns the check off.
+    function setReserveFeed(address feed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        address old = address(_reserveFeed);
+        _reserveFeed = AggregatorV3Interface(feed);
+        emit ReserveFeedChanged(old, feed);
+    }
+
+    /// @notice The proof-of-reserve feed read by the secure-mint check (zero: no check).
+    function reserveFeed() external view returns (address) {
+        return address(_reserveFeed);
     }
 
     /// @notice Burns `amount` PT held by `from`.

@@ -20,7 +20,8 @@ SHIPPED = ROOT / "src" / "fictra" / "chain" / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 EXPECTED = {
     "AuditAnchor", "CommodityFeed", "EmergencyController", "ERC1967Proxy", "FictraGovernor", "FictraTimelock",
-    "FoundationToken", "PaymentToken", "Reserve", "ReserveAsset", "UniswapV2Factory", "UniswapV2Pair",
+    "FoundationToken", "PaymentToken", "ProofOfReserveFeed", "Reserve", "ReserveAsset", "UniswapV2Factory",
+    "UniswapV2Pair",
 }  # fmt: skip
 
 
@@ -114,4 +115,4 @@ def test_unknown_artifact_names_the_known_ones(bad: str) -> None:
     with pytest.raises(ConfigError) as caught:
         artifacts.load(bad)
     assert f"'{bad}'" in caught.value.user_message
-    assert "PaymentToken, Reserve" in caught.value.user_message
+    assert "PaymentToken, ProofOfReserveFeed, Reserve" in caught.value.user_message

@@ -21,6 +21,7 @@ NAMES = {
     "EmergencyController": "EmergencyController", "Timelock": "FictraTimelock", "Governor": "FictraGovernor",
     "UniswapV2Factory": "UniswapV2Factory", "Pool:PT-CASH": "UniswapV2Pair",
     "Asset:CASH": "ReserveAsset", "Asset:TBILL": "ReserveAsset", "Asset:GOLD": "ReserveAsset",
+    "ProofOfReserve": "ProofOfReserveFeed",
 }  # fmt: skip
 FEEDS = ("BRENT", "WTI", "GOLD", "WHEAT", "COPPER", "NATGAS", "CASH", "TBILL")
 NAMES.update({f"Feed:{s}": "CommodityFeed" for s in FEEDS})

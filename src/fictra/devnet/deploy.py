@@ -10,6 +10,9 @@ for the Uniswap pair), so the deployment runs in four batches of locally signed 
    issues FT, the transfer agent authorizes the sovereigns, who delegate their votes to themselves;
 3. the reserve manager issues PT (secure mint) to the traders and into the pair, and mints the pool's
    liquidity.
+
+The ProofOfReserve feed (an AggregatorV3 feed the platform's operator key updates) is the PaymentToken's
+secure-mint limit; the operator publishes the seeded reserve value in batch 2, before any PT is issued.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ RESERVE_SEED = {"CASH": 1_100_000 * E18, "TBILL": 10_000 * E18, "GOLD": 600 * E1
 ASSETS = {"CASH": ("FICTRA Reserve Cash", "Feed:CASH"), "TBILL": ("FICTRA Reserve T-Bill", "Feed:TBILL")}
 ASSETS["GOLD"] = ("FICTRA Reserve Gold", "Feed:GOLD")
 
+POR_DESCRIPTION = "FICTRA reserve / USD"
+POR_SEED_VALUE = 3_300_000 * E18  # the seeded reserve's value (RESERVE_SEED at the feeds' first prices)
 GAS_DEPLOY = 7_000_000
 GAS_CALL = 400_000
 
@@ -159,7 +164,13 @@ class _Deployment:
 
     # -- phases ----------------------------------------------------------------------------------------
     async def run(self, *, rpc_url: str, chain_id: int) -> Manifest:
-        senders = [self.deployer, one("issuer"), one("reserve_manager"), one("transfer_agent")]
+        senders = [
+            self.deployer,
+            one("issuer"),
+            one("reserve_manager"),
+            one("transfer_agent"),
+            one("operator"),
+        ]
         senders += role("oracle_nodes") + role("sovereigns")
         await self.batch.load_nonces(senders)
         self.say("deploying contracts and wiring roles")
@@ -210,6 +221,9 @@ class _Deployment:
         pt_impl = self.create("PaymentToken#impl", "PaymentToken")
         init = calldata("PaymentToken", "initialize", d, emergency, timelock, INITIAL_FEE_BPS)
         pt = self.create("PaymentToken", "ERC1967Proxy", pt_impl, bytes.fromhex(init[2:]), abi="PaymentToken")
+        self.create(
+            "ProofOfReserve", "ProofOfReserveFeed", timelock, one("operator").address, POR_DESCRIPTION
+        )
         reserve_impl = self.create("Reserve#impl", "Reserve")
         init = calldata("Reserve", "initialize", d, pt)
         self.create("Reserve", "ERC1967Proxy", reserve_impl, bytes.fromhex(init[2:]), abi="Reserve")
@@ -256,6 +270,7 @@ class _Deployment:
         self.grant("PaymentToken", "COMPLIANCE_ROLE", one("reserve_manager").address)
         self.grant("PaymentToken", "PAUSER_ROLE", a["EmergencyController"])
         self.grant("PaymentToken", "UPGRADER_ROLE", a["Timelock"])
+        self.call(self.deployer, "PaymentToken", "setReserveFeed", a["ProofOfReserve"])
         for symbol, (_title, feed) in ASSETS.items():
             self.call(self.deployer, "Reserve", "addAsset", a[f"Asset:{symbol}"], a[feed])
         self.grant("Reserve", "RESERVE_MANAGER_ROLE", one("reserve_manager").address)
@@ -291,6 +306,7 @@ class _Deployment:
                 self.call(node, feed.name, "submit", 1, answer)
 
     def deposit_and_issue_ft(self) -> None:
+        self.call(one("operator"), "ProofOfReserve", "updateAnswer", POR_SEED_VALUE)
         manager = one("reserve_manager")
         for symbol, amount in RESERVE_SEED.items():
             self.call(manager, f"Asset:{symbol}", "approve", self.addresses["Reserve"], amount)
@@ -318,6 +334,7 @@ class _Deployment:
             "Governor": "FictraGovernor",
             "EmergencyController": "EmergencyController",
             "UniswapV2Factory": "UniswapV2Factory",
+            "ProofOfReserve": "ProofOfReserveFeed",
         }
         for name, artifact in plain.items():
             entries[name] = ContractEntry(address=a[name], artifact=artifact, deployed_block=blocks[name])
