@@ -65,9 +65,8 @@ NO_STEPS = _need(lambda f: f.has_steps, "no implementation steps")
 NO_VERIFY = _need(lambda f: f.has_verification, "no verification plan")
 NO_SLOT = _need(lambda f: f.has_slot, "no planned start and end")
 NO_COMPONENTS = _need(lambda f: f.has_components, "no affected components")
-CONFLICTS = _need(
-    lambda f: f.conflicts_unacknowledged == 0, "scheduling conflicts not acknowledged by an approver"
-)
+CONFLICTS_TEXT = "scheduling conflicts not acknowledged by an approver"
+CONFLICTS = _need(lambda f: f.conflicts_unacknowledged == 0, CONFLICTS_TEXT)
 STEPS_OPEN = _need(lambda f: f.steps_open == 0, "implementation steps not done")
 VERIFIED = _need(lambda f: f.verification_passed is True, "verification not passed")
 VERIFY_FAILED = _need(lambda f: f.verification_passed is False, "verification has not failed")

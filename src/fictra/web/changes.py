@@ -102,6 +102,7 @@ async def _change_page(
                     session, cfg=ctx.config, change=row, incidents_on=ctx.incidents_on
                 )
                 conflicts = [{**c, "acknowledged": c["text"] in acked} for c in found]
+            _live_conflicts(change, conflicts)
     except NotFoundError as exc:
         return error_page(request, exc, page_name="changes", heading="No such change")
     return page(
@@ -109,6 +110,17 @@ async def _change_page(
         questions=ctx.config.questions, action_error=action_error, MOVES=MOVES,
         MOVE_PERMISSION=MOVE_PERMISSION, wired=ctx.wired, **PAGE,
     )  # fmt: skip
+
+
+def _live_conflicts(change: dict[str, Any], conflicts: list[dict[str, Any]]) -> None:
+    """The stored facts know the conflicts seen at the last acknowledgement; the page shows the ones of
+    now, so "schedule" waits for an acknowledgement as soon as a conflict appears (as schedule() checks)."""
+    if not any(not c["acknowledged"] for c in conflicts):
+        return
+    for n in change["machine"]["next"]:
+        if n["action"] == "schedule" and machine.CONFLICTS_TEXT not in n["missing"]:
+            n["missing"] = [*n["missing"], machine.CONFLICTS_TEXT]
+            n["possible"] = False
 
 
 @router.get("/changes/{change_id}", **guarded("changes.read"))
