@@ -11,6 +11,12 @@ session)`` in the transaction that rewinds the checkpoint and records the reorg,
 branch. A consumer exception rolls its transaction back and ends ``run`` with that exception. When
 every endpoint fails (an RpcError from the pool), ``run`` logs it, waits (doubling up to
 ``outage_retry_max``) and carries on from the checkpoint: an outage delays blocks, never loses them.
+
+State reads at a block the nodes no longer keep fall back to the head (see
+:mod:`fictra.chain.statereads`), so a long catch-up on a non-archive node never wedges; the gaps show
+in :meth:`Follower.status`. :meth:`Follower.stall` reports a follower that made no checkpoint progress
+for ``stall_after`` seconds (injected clock) while the head moved on — the follower-stall monitor
+raises it as an alert.
 """
 
 from __future__ import annotations
@@ -43,6 +49,18 @@ Fetched = tuple[list[Block], float]
 
 
 @dataclass(frozen=True)
+class Stall:
+    """No checkpoint progress for ``seconds`` while the head moved from ``head_then`` to ``head``."""
+
+    network: str
+    seconds: float
+    last_block: int | None
+    head_then: int
+    head: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class FollowerStatus:
     """What node monitors, the API and metrics read about one follower."""
 
@@ -53,6 +71,7 @@ class FollowerStatus:
     lag: int
     counters: dict[str, int] = field(default_factory=dict)
     endpoints: list[EndpointHealth] = field(default_factory=list)
+    state_gaps: dict[str, object] = field(default_factory=dict)
 
 
 class Follower:
@@ -76,6 +95,7 @@ class Follower:
         head_refresh: float = 2.0,
         outage_retry_max: float = 30.0,
         metrics: Metrics | None = None,
+        stall_after: float = 60.0,
     ) -> None:
         if batch_size < 1 or prefetch < 1 or keep_hashes < 2:
             raise ConfigError(
@@ -102,6 +122,10 @@ class Follower:
         self.outage_retry_max = outage_retry_max
         self._metrics = metrics
         self._refreshed_at = 0.0
+        self.stall_after = stall_after
+        self._progress_at: float | None = None  # clock.monotonic() of the last checkpoint change
+        self._head_at_progress = 0  # the best head when the checkpoint last changed
+        self.last_error: str | None = None  # the last outage's message (cleared by progress)
         self._ws_urls = ws_urls or [ws_url_for(ep.client.url) for ep in pool.endpoints]
         self._new_head = asyncio.Event()
         self.checkpoint: cp.Checkpoint | None = None
@@ -127,14 +151,40 @@ class Follower:
         return max(self.pool.best_head - done, 0)
 
     def status(self) -> FollowerStatus:
+        gaps = self.pool.state_gaps
         return FollowerStatus(
             network=self.network,
             last_block=self.checkpoint.number if self.checkpoint else None,
             last_hash=self.checkpoint.hash if self.checkpoint else None,
             head=self.pool.best_head,
             lag=self.lag,
-            counters=dict(self.counters),
+            counters={**self.counters, "state_fallbacks": gaps.fallbacks},
             endpoints=self.pool.health(),
+            state_gaps=gaps.as_dict() if gaps.fallbacks else {},
+        )
+
+    def _progressed(self) -> None:
+        self._progress_at = self._clock.monotonic()
+        self._head_at_progress = self.pool.best_head
+        self.last_error = None
+
+    def stall(self) -> Stall | None:
+        """A :class:`Stall` when the checkpoint has not moved for ``stall_after`` seconds while the head
+        moved past it; None otherwise (also before :meth:`run` started, and at the head)."""
+        if self._progress_at is None:
+            return None
+        idle = self._clock.monotonic() - self._progress_at
+        done = self.checkpoint.number if self.checkpoint else (self._next or 0) - 1
+        head = self.pool.best_head
+        if idle < self.stall_after or head <= self._head_at_progress or head <= done:
+            return None
+        return Stall(
+            network=self.network,
+            seconds=idle,
+            last_block=self.checkpoint.number if self.checkpoint else None,
+            head_then=self._head_at_progress,
+            head=head,
+            last_error=self.last_error,
         )
 
     async def _refresh_head(self) -> int:
@@ -152,6 +202,7 @@ class Follower:
         async with self._sessions() as session:
             self.checkpoint = await cp.load_checkpoint(session, network=self.network)
             self._hashes = await cp.load_hashes(session, network=self.network)
+        self._progressed()
         watcher = None
         if self._subscribe:
             watcher = asyncio.create_task(
@@ -164,6 +215,7 @@ class Follower:
                     await self._step(stop)
                 except RpcError as exc:
                     self.counters["rpc_outages"] += 1
+                    self.last_error = exc.user_message
                     log.warning(
                         "network %s: %s; retrying in %.1fs", self.network, exc.user_message, outage_wait
                     )
@@ -284,6 +336,7 @@ class Follower:
             if self._metrics is not None:
                 self._metrics.block_to_alert_seconds.labels(self.network).observe(stored)
         self.checkpoint = new
+        self._progressed()
         self._next = new.number + 1
         for block in blocks:
             self._hashes[block.number] = block.hash
@@ -321,6 +374,7 @@ class Follower:
             "network %s: reorg of depth %d after block %d", self.network, reorg.depth, reorg.common_ancestor
         )
         self.checkpoint = ancestor
+        self._progressed()
         self._next = ancestor.number + 1
         for number in [n for n in self._hashes if n > ancestor.number]:
             del self._hashes[number]

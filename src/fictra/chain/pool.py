@@ -6,23 +6,38 @@ then lowest latency; never one marked bad or resting after errors) and fails ove
 error or timeout, with exponential backoff once every endpoint has failed in a round. An endpoint more
 than ``max_lag_blocks`` behind the best head seen is degraded and avoided while a better one exists.
 An endpoint on the wrong chain id is marked bad for good, with the reason in its record.
+
+A hung endpoint (accepts, never answers) never holds the pool up: head probes run per endpoint with a
+short deadline (``probe_timeout``) and :meth:`RpcPool.refresh_heads` returns once the fastest usable
+endpoint answered (a probe still running goes on in the background and updates its record when it
+ends; no second probe is started meanwhile). :meth:`RpcPool.run` hedges: when the chosen endpoint has
+not answered within ``hedge_after`` (at least ``hedge_min``, else four times its usual latency), the
+same request goes to the next endpoint and the first answer wins; the other request is cancelled and
+its endpoint noted as slow. State reads at a block the nodes no longer keep fall back to the head
+(:mod:`fictra.chain.statereads`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from fictra.chain.rpc import Call, CallReverted, RpcClient, RpcMethodMissing
+from fictra.chain.rpc import Call, CallReverted, RpcClient, RpcMethodMissing, StateUnavailable
+from fictra.chain.statereads import StateGaps, StateReads, at_latest, block_of, fallback_note
 from fictra.clock import Clock
 from fictra.errors import ChainError, ConfigError, RpcError
 from fictra.metrics import Metrics
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _STATE_RANK = {"healthy": 0, "degraded": 1, "down": 2}
+
+
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class EndpointState(StrEnum):
@@ -58,6 +73,8 @@ class Endpoint:
         self.health = health
         self.block_receipts = True  # eth_getBlockReceipts supported, until the node says otherwise
         self.isolated = False  # set by the emergency 'isolate' action: never used while set
+        self.archive: bool | None = None  # keeps old state (None: not known; see RpcPool.probe_archive)
+        self.probing: asyncio.Task[None] | None = None  # the head probe in flight, if any
 
 
 class RpcPool:
@@ -77,6 +94,8 @@ class RpcPool:
         max_rounds: int = 4,
         ewma_alpha: float = 0.3,
         metrics: Metrics | None = None,
+        probe_timeout: float = 2.0,
+        hedge_min: float = 0.5,
     ) -> None:
         if not urls:
             raise ConfigError(f"Network '{network}' has no RPC endpoints; give at least one rpc url.")
@@ -92,6 +111,11 @@ class RpcPool:
         self._max_rounds = max_rounds
         self._alpha = ewma_alpha
         self._metrics = metrics
+        self._timeout = timeout
+        self.probe_timeout = min(probe_timeout, timeout)
+        self.hedge_min = hedge_min
+        self.state_gaps = StateGaps()
+        self.notes: list[str] = []  # start-up findings the user should see (e.g. not an archive node)
         self.endpoints = [
             Endpoint(
                 client=(client := RpcClient(url=url, timeout=timeout)),
@@ -115,18 +139,25 @@ class RpcPool:
                 f"'{ep.health.url}': {ep.health.bad_reason or ep.health.last_error}" for ep in self.endpoints
             )
             raise ChainError(f"No usable RPC endpoint for network '{self.network}': {problems}")
+        self.notes = await self.probe_archive()
+        for note in self.notes:
+            log.warning("%s", note)
 
     async def _reference_chain_id(self) -> int | None:
         """Without a configured chain id, the first *listed* endpoint that answers is authoritative —
         never whichever happens to answer first (the probes run concurrently)."""
         for ep in self.endpoints:
             try:
-                return int(await ep.client.call("eth_chainId"), 16)
+                return int(await ep.client.call("eth_chainId", deadline=self.probe_timeout), 16)
             except (RpcError, ValueError, TypeError):
                 continue
         return None
 
     async def aclose(self) -> None:
+        probes = [ep.probing for ep in self.endpoints if ep.probing is not None]
+        for task in probes:
+            task.cancel()
+        await asyncio.gather(*probes, return_exceptions=True)
         for ep in self.endpoints:
             await ep.client.aclose()
 
@@ -208,9 +239,11 @@ class RpcPool:
         started = self._clock.monotonic()
         try:
             if ep.health.chain_verified:
-                head_hex = await ep.client.call("eth_blockNumber")
+                head_hex = await ep.client.call("eth_blockNumber", deadline=self.probe_timeout)
             else:
-                chain_hex, head_hex = await ep.client.batch([("eth_chainId", []), ("eth_blockNumber", [])])
+                chain_hex, head_hex = await ep.client.batch(
+                    [("eth_chainId", []), ("eth_blockNumber", [])], deadline=self.probe_timeout
+                )
                 chain_id = int(chain_hex, 16)
                 if self.chain_id is None:
                     self.chain_id = chain_id
@@ -230,19 +263,56 @@ class RpcPool:
         self._ok(ep, started)
 
     async def refresh_heads(self) -> int:
-        """Ask every endpoint (except bad ones and resting ones) for its head; return the best head."""
+        """Ask every endpoint (except bad, resting and isolated ones) for its head; return the best head.
+
+        Returns as soon as every probe ended or, once a usable endpoint answered, after a short grace
+        for the others (twice the fastest answer, at least 20 ms): a hung endpoint's probe goes on in the
+        background until its deadline and is not started again while it runs."""
         now = self._clock.monotonic()
-        targets = [
-            ep
-            for ep in self.endpoints
-            if ep.health.bad_reason is None and ep.health.retry_at <= now and not ep.isolated
-        ]
-        await asyncio.gather(*(self._probe(ep) for ep in targets))
+        for ep in self.endpoints:
+            if ep.health.bad_reason is None and ep.health.retry_at <= now and not ep.isolated:
+                if ep.probing is None or ep.probing.done():
+                    ep.probing = asyncio.ensure_future(self._probe(ep))
+        waiting = {ep.probing for ep in self.endpoints if ep.probing is not None and not ep.probing.done()}
+        started = asyncio.get_running_loop().time()
+        answered_at: float | None = None
+        while waiting:
+            timeout = None
+            if answered_at is not None:
+                grace = max(2 * (answered_at - started), 0.02)
+                timeout = max(answered_at + grace - asyncio.get_running_loop().time(), 0.0)
+            done, waiting = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                break  # the grace is over: the rest report in the background
+            if answered_at is None and any(self._usable(ep) for ep in self.endpoints if ep.probing in done):
+                answered_at = asyncio.get_running_loop().time()
         for ep in self.endpoints:
             self._mark_lag(ep)
         if not any(self._usable(ep) for ep in self.endpoints):
             raise self._all_failed("eth_blockNumber")
         return self.best_head
+
+    async def probe_archive(self) -> list[str]:
+        """Ask every usable endpoint for the state of block 1 (once the chain is long enough for a
+        pruning node to have dropped it); returns one line per endpoint that does not keep old state."""
+        notes: list[str] = []
+        if self.best_head < 256:
+            return notes  # too young a chain to tell an archive node from a pruning one
+        for ep in [e for e in self.endpoints if self._usable(e)]:
+            try:
+                await ep.client.call("eth_getBalance", [ZERO_ADDRESS, "0x1"], deadline=self.probe_timeout)
+            except StateUnavailable as exc:
+                ep.archive = False
+                notes.append(
+                    f"RPC endpoint '{ep.health.name}' of network '{self.network}' is not an archive node "
+                    f"(no state for block 1: {exc.user_message[-80:]}). Monitors reading contract state "
+                    "during a long catch-up read it at the head instead (findings say so)."
+                )
+            except RpcError:
+                continue
+            else:
+                ep.archive = True
+        return notes
 
     # -- failover ---------------------------------------------------------------------------------
 
@@ -266,24 +336,69 @@ class RpcPool:
         )
         return RpcError(f"Every RPC endpoint of network '{self.network}' failed {what}: {problems}")
 
+    def _launch(
+        self,
+        op: Callable[[Endpoint], Awaitable[T]],
+        ep: Endpoint,
+        tried: set[int],
+        running: dict[asyncio.Task[T], tuple[Endpoint, float]],
+    ) -> None:
+        tried.add(id(ep))
+        running[asyncio.ensure_future(op(ep))] = (ep, self._clock.monotonic())
+
+    def _hedge_delay(self, ep: Endpoint) -> float:
+        usual = ep.health.latency_ewma or 0.0
+        return float(min(max(self.hedge_min, 4 * usual), self._timeout))
+
     async def run(self, op: Callable[[Endpoint], Awaitable[T]], *, what: str) -> T:
-        """Run ``op`` on the best endpoint, failing over on RpcError; RpcError when all rounds fail."""
+        """Run ``op`` on the best endpoint, failing over on RpcError and hedging to the next endpoint
+        when the first is slow; RpcError when all rounds fail, StateUnavailable when every endpoint
+        answered that it does not keep the state asked for."""
         for round_no in range(self._max_rounds):
             tried: set[int] = set()
-            while candidates := self._candidates(tried=tried):
-                ep = candidates[0]
-                tried.add(id(ep))
-                started = self._clock.monotonic()
-                try:
-                    result = await op(ep)
-                except (RpcMethodMissing, CallReverted):
-                    self._ok(ep, started)  # the endpoint answered; the answer is an error
-                    raise
-                except RpcError as exc:
-                    self._failed(ep, exc.user_message)
-                    continue
-                self._ok(ep, started)
-                return result
+            unavailable: StateUnavailable | None = None
+            running: dict[asyncio.Task[T], tuple[Endpoint, float]] = {}
+
+            try:
+                while True:
+                    if not running:
+                        candidates = self._candidates(tried=tried)
+                        if not candidates:
+                            break
+                        self._launch(op, candidates[0], tried, running)
+                    hedge = None
+                    if len(running) == 1 and self._candidates(tried=tried):
+                        hedge = self._hedge_delay(next(iter(running.values()))[0])
+                    done, _ = await asyncio.wait(running, timeout=hedge, return_when=asyncio.FIRST_COMPLETED)
+                    if not done:
+                        self._launch(op, self._candidates(tried=tried)[0], tried, running)
+                        continue
+                    for task in done:
+                        ep, started = running.pop(task)
+                        try:
+                            result = task.result()
+                        except (RpcMethodMissing, CallReverted):
+                            self._ok(ep, started)  # the endpoint answered; the answer is an error
+                            raise
+                        except StateUnavailable as exc:
+                            self._ok(ep, started)  # answered: it just does not keep that state
+                            unavailable = exc
+                            continue
+                        except RpcError as exc:
+                            self._failed(ep, exc.user_message)
+                            continue
+                        self._ok(ep, started)
+                        for slow, (other, _) in running.items():
+                            slow.cancel()
+                            self._failed(other, f"no answer to {what} in time; another endpoint answered")
+                        return result
+            finally:
+                for task in running:
+                    task.cancel()
+                if running:
+                    await asyncio.gather(*running, return_exceptions=True)
+            if unavailable is not None:
+                raise unavailable
             if round_no + 1 < self._max_rounds:
                 waits = [ep.health.retry_at for ep in self.endpoints if ep.health.bad_reason is None]
                 now = self._clock.monotonic()
@@ -295,8 +410,39 @@ class RpcPool:
         return await self.run(lambda ep: ep.client.call(method, params), what=method)
 
     async def batch(self, calls: Sequence[Call], *, reverts_as_values: bool = False) -> list[Any]:
-        """One JSON-RPC batch on the best endpoint; see :meth:`RpcClient.batch` for ``reverts_as_values``."""
+        """One JSON-RPC batch on the best endpoint; see :meth:`RpcClient.batch` for ``reverts_as_values``.
+        StateUnavailable when no endpoint keeps the state asked for (block monitors use
+        :meth:`read_state`, which falls back to the head instead)."""
         return await self.run(
             lambda ep: ep.client.batch(calls, reverts_as_values=reverts_as_values),
             what=f"a batch of {len(calls)}",
+        )
+
+    async def read_state(self, calls: Sequence[Call], *, reverts_as_values: bool = True) -> StateReads:
+        """``calls`` (state reads at an explicit block) with the fall-back policy: when no endpoint keeps
+        the block's state, the same calls at the head; the gap is recorded in :attr:`state_gaps` and the
+        result's ``note`` marks findings made from it."""
+        block = block_of(calls)
+        if block is None or block > self.state_gaps.floor:
+            try:
+                return StateReads(await self.batch(calls, reverts_as_values=reverts_as_values), block)
+            except StateUnavailable as exc:
+                if block is None or block >= self.best_head:
+                    raise RpcError(f"{exc.user_message} (block {block} is not on the nodes yet)") from None
+                error = exc.user_message
+        else:
+            error = self.state_gaps.last_error or "state not kept"
+        head = self.best_head
+        answers = await self.batch(at_latest(calls), reverts_as_values=reverts_as_values)
+        if self.state_gaps.fallbacks == 0:
+            log.warning(
+                "network %s: no endpoint keeps the state of block %d; state reads fall back to the head "
+                "(%d) while catching up (not an archive node?)",
+                self.network,
+                block,
+                head,
+            )
+        self.state_gaps.record(block, error)
+        return StateReads(
+            answers, block, read_at_head=head, error=error, note=fallback_note(block, head, error)
         )

@@ -2,7 +2,10 @@
 batches, raw JSON results (no web3.py formatters on the hot path).
 
 Every failure is an :class:`~fictra.errors.RpcError` whose message names the endpoint by its redacted
-URL (never credentials or API keys) and the method that failed.
+URL (never credentials or API keys) and the method that failed. Bodies are encoded and decoded with
+orjson. Every call takes an optional per-call ``deadline`` in seconds (a health probe waits far less
+than a catch-up fetch); a cancelled call releases its connection (httpx closes it): nothing is left
+holding a lock.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import orjson
 
 from fictra.errors import RpcError, redact_url
 
@@ -19,6 +23,20 @@ Call = tuple[str, list[Any]]
 
 # JSON-RPC error codes meaning "this node does not offer that method".
 _METHOD_MISSING_CODES = frozenset({-32601, -32004})
+# How nodes say "I do not keep the state of that block" (Anvil, geth, Erigon, Nethermind, Reth, Besu).
+_STATE_GONE = (
+    "blockoutofrange",
+    "block out of range",
+    "missing trie node",
+    "header not found",
+    "historical state",
+    "state not available",
+    "state is not available",
+    "state histories",
+    "pruned",
+    "unknown block",
+    "world state",
+)
 
 
 class RpcMethodMissing(RpcError):
@@ -32,6 +50,11 @@ class CallReverted(RpcError):
     def __init__(self, user_message: str, *, data: str | None = None) -> None:
         super().__init__(user_message)
         self.data = data
+
+
+class StateUnavailable(RpcError):
+    """The endpoint does not keep the state of the block a read asked for (a pruning, non-archive node;
+    or a block it has not got yet). The pool tries another endpoint, then reads at the head."""
 
 
 class RpcClient:
@@ -55,10 +78,14 @@ class RpcClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _post(self, payload: object, what: str) -> Any:
-        body = json.dumps(payload, separators=(",", ":"))
+    async def _post(self, payload: object, what: str, deadline: float | None = None) -> Any:
         try:
-            response = await self._client.post(self._url, content=body)
+            body = orjson.dumps(payload)
+        except TypeError:  # an integer beyond 64 bits in the params: the standard encoder takes it
+            body = json.dumps(payload, separators=(",", ":")).encode()
+        extra: dict[str, Any] = {} if deadline is None else {"timeout": httpx.Timeout(deadline)}
+        try:
+            response = await self._client.post(self._url, content=body, **extra)
         except httpx.TimeoutException:
             raise RpcError(f"RPC endpoint '{self.label}' timed out on {what}.") from None
         except httpx.HTTPError as exc:
@@ -69,8 +96,8 @@ class RpcClient:
         if response.status_code != 200:
             raise RpcError(f"RPC endpoint '{self.label}' answered HTTP {response.status_code} on {what}.")
         try:
-            return json.loads(response.content)
-        except ValueError:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
             raise RpcError(f"RPC endpoint '{self.label}' answered non-JSON on {what}.") from None
 
     def _error(self, method: str, error: Any) -> RpcError:
@@ -83,19 +110,26 @@ class RpcClient:
             return CallReverted(text, data=data if isinstance(data, str) else None)
         if code in _METHOD_MISSING_CODES or "not supported" in lowered or "method not found" in lowered:
             return RpcMethodMissing(text)
+        squeezed = lowered.replace(" ", "")
+        if any(marker.replace(" ", "") in squeezed for marker in _STATE_GONE):
+            return StateUnavailable(text)
         return RpcError(text)
 
-    async def call(self, method: str, params: list[Any] | None = None) -> Any:
+    async def call(
+        self, method: str, params: list[Any] | None = None, *, deadline: float | None = None
+    ) -> Any:
         self._next_id += 1
         payload = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params or []}
-        answer = await self._post(payload, method)
+        answer = await self._post(payload, method, deadline)
         if not isinstance(answer, dict):
             raise RpcError(f"RPC endpoint '{self.label}' answered a malformed reply to {method}.")
         if "error" in answer:
             raise self._error(method, answer["error"])
         return answer.get("result")
 
-    async def batch(self, calls: Sequence[Call], *, reverts_as_values: bool = False) -> list[Any]:
+    async def batch(
+        self, calls: Sequence[Call], *, reverts_as_values: bool = False, deadline: float | None = None
+    ) -> list[Any]:
         """Send ``calls`` as one JSON-RPC batch; results in the order of ``calls``.
 
         Any item error fails the whole batch (callers retry or fall back) — except, with
@@ -109,7 +143,7 @@ class RpcClient:
             for i, (method, params) in enumerate(calls)
         ]
         what = f"a batch of {len(calls)} ({calls[0][0]}...)"
-        answer = await self._post(payload, what)
+        answer = await self._post(payload, what, deadline)
         if not isinstance(answer, list):
             if isinstance(answer, dict) and "error" in answer:
                 raise self._error(what, answer["error"])

@@ -150,7 +150,9 @@ class OracleCheck:
         missing_nodes = [addr for addr, st in self.feeds.items() if st.nodes is None]
         calls += [("eth_call", [{"to": addr, "data": NODES}, hex(last.number)]) for addr in missing_nodes]
         # A feed may revert (no round yet at an early block): that feed is judged at a later batch.
-        answers = await self.pool.batch(calls, reverts_as_values=True)
+        # a node without that block's state (not an archive node) answers at the head: marked below
+        reads = await self.pool.read_state(calls)
+        answers = reads.answers
         for addr, raw in zip(missing_nodes, answers[len(self.feeds) :], strict=True):
             if isinstance(raw, CallReverted) or not has_data(raw):
                 continue
@@ -172,6 +174,7 @@ class OracleCheck:
             for round_id in sorted(complete):
                 subs = state.rounds[round_id]
                 self._close(state, round_id, subs, out)
+        judged = len(out.findings)
         for state, raw in zip(self.feeds.values(), answers[: len(self.feeds)], strict=True):
             if isinstance(raw, CallReverted) or not has_data(raw):
                 continue
@@ -179,6 +182,7 @@ class OracleCheck:
                 raw, "(uint80,int256,uint256,uint256,uint80)", what=f"{state.watched.name}.latestRoundData"
             )
             self._latest(state, data, last, out)
+        reads.mark(f.evidence for f in out.findings[judged:])
         return out
 
     # -- rounds -----------------------------------------------------------------------------------

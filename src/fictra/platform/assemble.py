@@ -40,6 +40,7 @@ from fictra.maintenance.jobs import MaintenanceContext
 from fictra.metrics import Metrics, new_registry
 from fictra.monitors.access import AccessAttemptsMonitor
 from fictra.monitors.base import Monitor, MonitorOutput, PolledMonitor
+from fictra.monitors.follower import FollowerStallMonitor
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.notify.worker import Outbox
 from fictra.platform.agenda import agenda_sources
@@ -234,6 +235,7 @@ async def assemble(
         metrics=metrics,
         batch_size=batch_size,
     )
+    polled_monitors.append(FollowerStallMonitor(stall=follower.stall, network=config.network.name))
     scheduler = Scheduler(sessions=core.sessions, clock=clock, metrics=JobMetrics(metrics.registry))
     procedures = None
     if parts.procedures:  # routine procedures: their automated checks read the chain and the follower
