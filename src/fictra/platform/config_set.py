@@ -23,6 +23,8 @@ from fictra.chain.config import Endpoint, NetworkConfig
 from fictra.chain.manifest import Manifest
 from fictra.changes import config as changes
 from fictra.changes.config import ChangesConfig
+from fictra.compliance import config as compliance
+from fictra.compliance.config import ComplianceConfig
 from fictra.config.docs import render
 from fictra.config.fields import redact_secret_ref
 from fictra.config.problems import ConfigProblems
@@ -45,6 +47,8 @@ from fictra.response.loader import FILES as RESPONSE_FILES
 from fictra.response.loader import ResponseConfig, parse_response
 from fictra.response.loader import check_references as response_references
 from fictra.rules.config import EventRuleConfig
+from fictra.reserve import config as reserve
+from fictra.reserve.config import ReserveConfig
 from fictra.support import config as support
 from fictra.support.config import SupportConfig
 
@@ -90,6 +94,12 @@ def _check_changes(parsed: Parsed, manifest: Manifest | None, notes: list[str]) 
         endpoints=None if network is None else [e.name for e in network.endpoints],
         roles=None if roles is None else list(roles.names()),
         notes=notes,
+    )
+
+
+def _check_reserve(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    return reserve.check_references(
+        parsed["reserve"], contracts=None if manifest is None else list(manifest.contracts)
     )
 
 
@@ -277,6 +287,38 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
+    Section(
+        "reserve",
+        ("reserve.yaml",),
+        model_parse(ReserveConfig),
+        _check_reserve,
+        docs=(
+            DocPart(
+                "reserve.yaml",
+                "Reserve: the proof-of-reserve monitor (collateral ratio, stale prices) and the publisher "
+                "of the on-chain proof-of-reserve feed. See docs/reserve.md.",
+                (reserve.ReserveConfig, reserve.ProofConfig, reserve.PublisherConfig),
+            ),
+        ),
+    ),
+    Section(
+        "compliance",
+        ("compliance.yaml",),
+        model_parse(ComplianceConfig),
+        docs=(
+            DocPart(
+                "compliance.yaml",
+                "Compliance: screening of PT/FT transfers against the imported lists, name matching "
+                "threshold, KYC alerting. See docs/compliance.md.",
+                (
+                    compliance.ComplianceConfig,
+                    compliance.ScreeningConfig,
+                    compliance.NamesConfig,
+                    compliance.KycConfig,
+                ),
+            ),
+        ),
+    ),
 )
 
 
@@ -298,6 +340,8 @@ class ConfigSet:
     support: SupportConfig
     changes: ChangesConfig = field(default_factory=ChangesConfig)
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
+    reserve: ReserveConfig = field(default_factory=ReserveConfig)
+    compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     notes: tuple[str, ...] = ()
     parsed: Parsed | None = field(default=None, repr=False, compare=False)
 
@@ -349,6 +393,8 @@ def _build(config_dir: Path, parsed: Parsed, notes: list[str]) -> ConfigSet:
         support=parsed["support"],
         changes=parsed["changes"],
         maintenance=parsed["maintenance"],
+        reserve=parsed["reserve"],
+        compliance=parsed["compliance"],
         notes=tuple(notes),
         parsed=parsed,
     )

@@ -1,0 +1,237 @@
+"""The screening monitor: every PT/FT transfer's sender and recipient against the lists in force, at the
+head, in the follower's transaction — and transfers by participants whose KYC is not approved.
+
+Per batch: (1) when the versions in force changed, the index is rebuilt and every known address and name
+re-screened (:func:`~fictra.compliance.screening.rescreen`); (2) each transfer's addresses are looked up
+(a dict hit, no query unless listed) and new addresses remembered; (3) open hits not alerted yet become
+findings anchored on their block (or the batch's last block), closed and dispositioned hits clears.
+An address hit suggests the PaymentToken blocklist (``blockAddress``, COMPLIANCE_ROLE): no emergency action
+kind does it yet, so the suggestion is in the evidence and the operator proposes it (docs/compliance.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.findings import BlockRef, Clear, Finding, Severity
+from fictra.chain.manifest import Manifest
+from fictra.chain.types import BlockBatch, Reorg
+from fictra.clock import Clock
+from fictra.compliance.config import ComplianceConfig
+from fictra.compliance.models import KnownAddress, KycRecord, ScreeningHit
+from fictra.compliance.screening import (
+    OPEN,
+    ScreeningIndex,
+    active_version_ids,
+    load_index,
+    open_hit,
+    rescreen,
+)
+from fictra.compliance.transfers import Transfer, transfers_of
+from fictra.monitors.base import MonitorOutput
+from fictra.monitors.state import Conditions
+
+__all__ = ["KYC_TRANSFER", "SCREENING", "ScreeningMonitor"]
+
+SCREENING = "compliance.screening"
+KYC_TRANSFER = "compliance.kyc_transfer"
+
+
+class ScreeningMonitor:
+    """A block monitor (``fictra.monitors.base.Monitor``)."""
+
+    name = SCREENING
+
+    def __init__(self, *, config: ComplianceConfig, manifest: Manifest, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.network = manifest.network
+        self.tokens = {
+            manifest.contracts[t].address.lower(): t
+            for t in config.screening.tokens
+            if t in manifest.contracts
+        }
+        self.index: ScreeningIndex | None = None
+        self.known: set[str] | None = None
+        self.kyc_conditions = Conditions(monitor=KYC_TRANSFER, network=self.network)
+        self.transfers_seen = 0
+        self.extra: list[object] = []  # further per-transfer detectors (AML typologies)
+
+    async def _refresh(self, session: AsyncSession) -> None:
+        versions = await active_version_ids(session)
+        if self.index is not None and versions == self.index.versions:
+            return
+        first = self.index is None
+        self.index = await load_index(session)
+        if self.known is None:
+            self.known = set((await session.scalars(select(KnownAddress.address))).all())
+        if not first or versions:
+            await rescreen(session, index=self.index, threshold=self.config.names.threshold, clock=self.clock)
+
+    async def _remember(self, session: AsyncSession, new: dict[str, int]) -> None:
+        if not new:
+            return
+        now = self.clock.now()
+        rows = [{"address": a, "first_block": b, "first_seen_at": now} for a, b in new.items()]
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(insert(KnownAddress).values(rows).on_conflict_do_nothing())
+
+    async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        out = MonitorOutput()
+        if not batch.blocks:
+            return out
+        await self._refresh(session)
+        index, known = self.index, self.known
+        if index is None or known is None:
+            return out
+        new: dict[str, int] = {}
+        listed_hits: list[tuple[Transfer, str, str]] = []
+        moved: dict[str, list[Transfer]] = {}
+        for block in batch.blocks:
+            for t in transfers_of(block, self.tokens):
+                self.transfers_seen += 1
+                for address, direction in ((t.sender, "from"), (t.recipient, "to")):
+                    if address not in known:
+                        known.add(address)
+                        new.setdefault(address, t.block)
+                    if address in index.addresses:
+                        listed_hits.append((t, address, direction))
+                moved.setdefault(t.sender, []).append(t)
+        await self._remember(session, new)
+        for t, address, direction in listed_hits:
+            for listed in index.addresses[address]:
+                await open_hit(
+                    session,
+                    kind="address",
+                    subject=address,
+                    listed=listed,
+                    score=1.0,
+                    clock=self.clock,
+                    block=(t.block, t.block_hash),
+                    tx_hash=t.tx_hash,
+                    evidence={
+                        "source": "transfer",
+                        "token": t.token,
+                        "direction": direction,
+                        "from": t.sender,
+                        "to": t.recipient,
+                        "value": str(t.value),
+                        "tx": t.tx_hash,
+                        "entry_name": listed.name,
+                    },
+                )
+        await self._kyc(session, batch, moved, out)
+        await self._emit(session, batch, out)
+        return out
+
+    async def _kyc(
+        self, session: AsyncSession, batch: BlockBatch, moved: dict[str, list[Transfer]], out: MonitorOutput
+    ) -> None:
+        await self.kyc_conditions.resume(session)
+        records = (await session.scalars(select(KycRecord).where(KycRecord.role == "participant"))).all()
+        last = batch.blocks[-1]
+        for rec in records:
+            labels = {"participant": rec.participant}
+            if rec.status == "approved":
+                self.kyc_conditions.release(labels, out, block=BlockRef(last.number, last.hash))
+                continue
+            sent = [t for a in rec.addresses for t in moved.get(a, ())]
+            if not sent:
+                continue
+            t = sent[0]
+            self.kyc_conditions.hold(
+                Finding(
+                    monitor=KYC_TRANSFER,
+                    severity=Severity(self.config.kyc.transfer_severity),
+                    summary=f"Transfer by participant {rec.participant} whose KYC is {rec.status}",
+                    labels=labels,
+                    network=self.network,
+                    block=BlockRef(t.block, t.block_hash),
+                    tx_hashes=tuple(dict.fromkeys(x.tx_hash for x in sent))[:20],
+                    evidence={
+                        "kyc_status": rec.status,
+                        "transfers": len(sent),
+                        "token": t.token,
+                        "from": t.sender,
+                        "to": t.recipient,
+                        "value": str(t.value),
+                    },
+                ),
+                out,
+            )
+
+    async def _emit(self, session: AsyncSession, batch: BlockBatch, out: MonitorOutput) -> None:
+        last = batch.blocks[-1]
+        index = self.index
+        pending = await session.scalars(
+            select(ScreeningHit).where(
+                ((ScreeningHit.state == OPEN) & (ScreeningHit.alerted.is_(False)))
+                | (
+                    (ScreeningHit.state != OPEN)
+                    & ScreeningHit.alerted.is_(True)
+                    & ScreeningHit.cleared.is_(False)
+                )
+            )
+        )
+        for hit in pending.all():
+            labels = {"kind": hit.kind, "subject": hit.subject, "list": hit.list_name, "entry": hit.entry_key}
+            if hit.state != OPEN:
+                hit.cleared = True
+                out.clears.append(
+                    Clear(
+                        monitor=SCREENING,
+                        labels=labels,
+                        network=self.network,
+                        block=BlockRef(last.number, last.hash),
+                    )
+                )
+                continue
+            hit.alerted = True
+            version = index.labels.get(hit.version_id, f"version id {hit.version_id}") if index else ""
+            address = hit.kind == "address"
+            block = BlockRef(hit.block_number, hit.block_hash or "") if hit.block_number else None
+            evidence: dict[str, object] = {
+                **hit.evidence,
+                "hit": hit.id,
+                "list_version": version,
+                "entry": hit.entry_key,
+                "score": hit.score,
+            }
+            if address:
+                evidence["suggested_action"] = {
+                    "action": self.config.screening.suggested_action,
+                    "address": hit.subject,
+                    "how": "no emergency action kind blocks an address yet: propose blockAddress through "
+                    "the PaymentToken COMPLIANCE_ROLE holder under the usual approvals",
+                }
+            out.findings.append(
+                Finding(
+                    monitor=SCREENING,
+                    severity=Severity(
+                        self.config.screening.severity if address else self.config.names.severity
+                    ),
+                    summary=(
+                        f"Screening hit: {hit.kind} {hit.subject} matches '{hit.entry_name}' ({version})"
+                        + ("" if address else f", score {hit.score:.2f}")
+                    ),
+                    labels=labels,
+                    network=self.network,
+                    block=block or BlockRef(last.number, last.hash),
+                    tx_hashes=(hit.tx_hash,) if hit.tx_hash else (),
+                    evidence=evidence,
+                )
+            )
+
+    async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
+        """Hits raised on removed blocks go (their alerts are retracted by the pipeline); the transfer, if
+        it is mined again, raises them again."""
+        removed = await session.scalars(
+            select(ScreeningHit).where(ScreeningHit.block_number > reorg.common_ancestor)
+        )
+        for hit in removed.all():
+            await session.delete(hit)
+        return MonitorOutput()
