@@ -29,7 +29,7 @@ def matcher(monitor: str, severity: str, **labels: str):  # type: ignore[no-unty
 
 # scenario -> (monitor, severity, labels, blocks within which it must fire, resolves after undo)
 CASES = {
-    "pause": ("contract-status", "P0", {"contract": "PaymentToken", "condition": "paused"}, 1, True),
+    "pause": ("contract-status", "P0", {"condition": "paused"}, 1, True),
     "trading-halt": ("contract-status", "P0", {"condition": "trading_halted"}, 1, True),
     "reserve-drain": ("contract-status", "P0", {"condition": "reserve_breach"}, 1, True),
     "unauthorized-role-grant": (
@@ -53,6 +53,29 @@ CASES = {
     "fee-change": ("pt-fee-changed", "P1", {"contract": "PaymentToken"}, 1, False),
     "failed-tx-burst": ("tx-activity", "P2", {"condition": "error_rate"}, 1, False),
 }
+
+
+async def test_pause_is_one_p0_naming_every_paused_contract_and_resolves_on_undo(platform: Running) -> None:
+    await platform.settle()
+    before = {a.id for a in await platform.alerts()}  # other scenarios' one-off alerts stay on the record
+    await platform.scenario("pause")
+    pause = await platform.wait_for_alert(
+        matcher("contract-status", "P0", condition="paused"), within_blocks=1
+    )
+    await platform.settle()
+    new = [a for a in await platform.alerts(status="firing") if a.id not in before]
+    assert [a.id for a in new if a.severity in ("P0", "P1")] == [pause.id], [
+        (a.monitor, a.summary) for a in new
+    ]
+    assert pause.evidence["contracts"] == ["FoundationToken", "PaymentToken", "Reserve"]
+    assert "FoundationToken, PaymentToken, Reserve" in pause.summary
+    await platform.scenario("pause", undo=True)
+    await platform.wait_for_alert(lambda a: a.id == pause.id, within_blocks=3, status="resolved")
+    await platform.settle()
+    left = [
+        a for a in await platform.alerts(status="firing") if a.id not in before and a.severity in ("P0", "P1")
+    ]
+    assert left == [], [(a.monitor, a.summary) for a in left]
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -41,10 +41,17 @@ async def test_default_rules_fire_on_the_devnet(anvil: AnvilNode, tmp_path: Path
             await dev.send(manager, "Reserve", "issue", one("traders").address, 1_000_000 * E18)  # large mint
             await dev.send(one("traders").address, "PaymentToken", "transfer", attacker, 10 * E18)  # small
             await dev.send(one("fee_manager").address, "PaymentToken", "setFee", 42)
-            await dev.send(one("issuer").address, "FoundationToken", "issue", sovereign_id(1), 5 * E18)
+            await dev.send(
+                one("issuer").address, "FoundationToken", "issue", sovereign_id(1), 5 * E18
+            )  # routine
+            await dev.send(one("issuer").address, "FoundationToken", "issue", sovereign_id(1), 300_000 * E18)
             asset = manifest.address("Asset:CASH")
             await dev.send(manager, "Reserve", "withdraw", asset, 1 * E18, manager)
+            await dev.send(
+                manager, "Reserve", "withdraw", asset, 2 * E18, attacker
+            )  # to a never-seen address
             await dev.send(attacker, "Reserve", "withdraw", asset, 1 * E18, attacker, check=False)  # reverts
+            await dev.send(attacker, "PaymentToken", "setFee", 1, check=False)  # reverts
             timelock = manifest.address("Timelock")
             await dev.impersonate(timelock)
             await dev.send(timelock, "PaymentToken", "grantRole", role_id("PAUSER_ROLE"), attacker)
@@ -66,12 +73,21 @@ async def test_default_rules_fire_on_the_devnet(anvil: AnvilNode, tmp_path: Path
         "ft-issued",
         "reserve-withdrawal",
         "reserve-withdraw-call-failed",
+        "reserve-outflow-unknown-recipient",
+        "pt-privileged-call-reverted",
         "pt-role-granted-unlisted",
     }
+    assert alerts["ft-issued"].count == 1, "a routine issue is below the informational threshold"
+    assert alerts["reserve-withdrawal"].count == 1, "the outflow to the attacker is not a routine withdrawal"
+    outflow = alerts["reserve-outflow-unknown-recipient"]
+    assert outflow.severity == "P1" and outflow.labels["to"] == attacker.lower()
+    assert alerts["pt-privileged-call-reverted"].severity == "P1"
     assert alerts["large-pt-transfer"].summary.startswith("Large PT transfer of 1,000,000.00 PT from 0x0000…")
     assert alerts["pt-fee-changed"].summary.endswith("to 42 bps")
     assert alerts["pt-role-granted-unlisted"].severity == "P0"
     assert alerts["pt-role-granted-unlisted"].labels["account"] == attacker.lower()
+    failed = alerts["reserve-withdraw-call-failed"]
     assert (
-        alerts["reserve-withdraw-call-failed"].summary == f"Reverted Reserve.withdraw from {attacker.lower()}"
+        failed.severity == "P1"
+        and failed.summary == f"Reverted Reserve.withdraw from unknown {attacker.lower()}"
     )

@@ -132,13 +132,17 @@ class ContractStatusCheck:
         last = batch.blocks[-1]
         reads = self._reads(last)
         # A read that reverts (e.g. a contract not yet initialized at an early block) is left out.
-        answers = await self.pool.batch([r.call for r in reads], reverts_as_values=True)
+        # a node without that block's state (not an archive node) answers at the head: marked below
+        state_reads = await self.pool.read_state([r.call for r in reads])
+        answers = state_reads.answers
         values = {
             (r.kind, r.contract): a
             for r, a in zip(reads, answers, strict=True)
             if not isinstance(a, CallReverted) and has_data(a)  # "0x": no code yet at that block
         }
+        judged = len(out.findings)
         self._state(values, last, batch, out)
+        state_reads.mark(f.evidence for f in out.findings[judged:])
         await self._save_known(session)
         return out
 
@@ -225,7 +229,7 @@ class ContractStatusCheck:
                 labels = {"contract": name, "condition": "trading_halted"}
                 if decode_word(raw, "bool", what=f"{name}.halted"):
                     summary = f"{name} has halted trading at block {last.number}"
-                    evidence = {"observed": True, "expected": False}
+                    evidence: dict[str, object] = {"observed": True, "expected": False}
                     self.conditions.hold(
                         self._finding(sev.trading_halted, summary, labels, at, evidence), out
                     )

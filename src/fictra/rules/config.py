@@ -40,6 +40,16 @@ class EventRuleConfig(BaseModel):
     confirmations: int = Field(
         default=0, ge=0, le=1000, description="Confirmations before the alert is confirmed."
     )
+    resolve_after_blocks: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Informational events: the rule's alert resolves by itself this many blocks after its last "
+            "occurrence (a new occurrence fires it again). Unset: a one-off finding that stays firing "
+            "until an operator resolves it."
+        ),
+    )
     summary: str = Field(
         default="{rule}: {event} on {contract}",
         description=(

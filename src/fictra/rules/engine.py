@@ -126,6 +126,15 @@ class RulesEngine:
             {r.config.name for slot in (*self._events.values(), *self._calls.values()) for r in slot.rules}
         )
 
+    @property
+    def configs(self) -> dict[str, EventRuleConfig]:
+        """The enabled rules the engine evaluates, by name."""
+        return {
+            r.config.name: r.config
+            for slot in (*self._events.values(), *self._calls.values())
+            for r in slot.rules
+        }
+
     def rules_for_event(self, address: str, topic0: str) -> list[CompiledRule]:
         slot = self._events.get((address.lower(), topic0.lower()))
         return list(slot.rules) if slot else []
