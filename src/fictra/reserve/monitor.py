@@ -1,0 +1,143 @@
+"""The proof-of-reserve block monitor: at the last block of every batch, the proof of reserve
+(:mod:`fictra.reserve.reads`), one row in ``reserve_proofs`` (same transaction as the follower's
+checkpoint) and the conditions:
+
+- ``collateral_below_full``: the counted value (stale prices at zero) over the PT supply is below
+  ``min_collateral_ratio`` — P0 by default, raised at the head the follower processes;
+- ``reserve_price_stale`` (one per asset): the asset's price is older than its maximum age or not
+  positive, so the asset is valued at zero in the ratio.
+
+Both clear when the state is normal again. On a reorg the conditions anchored above the common ancestor
+are forgotten (the pipeline retracts their alerts) and the proofs of the removed blocks deleted.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fictra.alerting.findings import BlockRef, Finding
+from fictra.chain.types import BlockBatch, Reorg
+from fictra.clock import Clock
+from fictra.monitors.base import MonitorOutput
+from fictra.monitors.state import Conditions
+from fictra.reserve.config import ProofConfig
+from fictra.reserve.models import ReserveProof
+from fictra.reserve.proof import Proof
+from fictra.reserve.reads import ReserveReader
+
+__all__ = ["ProofOfReserveMonitor", "findings_of"]
+
+E18 = 10**18
+
+
+def _usd(wei: int) -> str:
+    return f"{wei / E18:,.0f}"
+
+
+def findings_of(
+    proof: Proof, config: ProofConfig, *, network: str, at: BlockRef
+) -> tuple[list[Finding], list[dict[str, str]]]:
+    """The findings that hold for ``proof``, and the labels of the conditions that do not hold."""
+    held: list[Finding] = []
+    released: list[dict[str, str]] = []
+    below = {"contract": config.reserve, "condition": "collateral_below_full"}
+    ratio = proof.ratio
+    if ratio is not None and ratio < config.min_collateral_ratio:
+        stale = [a.reading.symbol for a in proof.stale]
+        note = f"; stale prices valued at zero: {', '.join(stale)}" if stale else ""
+        held.append(
+            Finding(
+                monitor=config.monitor,
+                severity=config.below_severity,
+                summary=f"Reserve collateral ratio {ratio:.4f} is below {config.min_collateral_ratio} at "
+                f"block {proof.block} (reserve {_usd(proof.value)} USD vs {_usd(proof.supply)} PT{note})",
+                labels=below,
+                network=network,
+                block=at,
+                evidence={
+                    "observed_ratio": ratio,
+                    "threshold": config.min_collateral_ratio,
+                    "reserve_value": str(proof.value),
+                    "pt_supply": str(proof.supply),
+                    "assets": [a.as_dict() for a in proof.assets],
+                },
+                confirmations=config.confirmations,
+            )
+        )
+    else:
+        released.append(below)
+    for asset in proof.assets:
+        labels = {
+            "contract": config.reserve,
+            "condition": "reserve_price_stale",
+            "asset": asset.reading.symbol,
+        }
+        if not asset.stale:
+            released.append(labels)
+            continue
+        held.append(
+            Finding(
+                monitor=config.monitor,
+                severity=config.stale_severity,
+                summary=f"Reserve asset {asset.reading.symbol} valued at zero: its {asset.reading.feed} "
+                f"{asset.reason} (would be {_usd(asset.value)} USD)",
+                labels=labels,
+                network=network,
+                block=at,
+                evidence=asset.as_dict(),
+                confirmations=config.confirmations,
+            )
+        )
+    return held, released
+
+
+class ProofOfReserveMonitor:
+    """A :class:`~fictra.monitors.base.Monitor` (block-driven)."""
+
+    def __init__(self, *, config: ProofConfig, reader: ReserveReader, network: str, clock: Clock) -> None:
+        self.config = config
+        self.reader = reader
+        self.network = network
+        self.clock = clock
+        self.name = config.monitor
+        self.conditions = Conditions(monitor=config.monitor, network=network)
+        self.latest: Proof | None = None
+
+    async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        out = MonitorOutput()
+        if not batch.blocks:
+            return out
+        await self.conditions.resume(session)
+        last = batch.blocks[-1]
+        proof = await self.reader.read(block=last.number, timestamp=last.timestamp)
+        at = BlockRef(last.number, last.hash)
+        held, released = findings_of(proof, self.config, network=self.network, at=at)
+        for finding in held:
+            self.conditions.hold(finding, out)
+        for labels in released:
+            self.conditions.release(labels, out, block=at)
+        session.add(
+            ReserveProof(
+                network=self.network,
+                block_number=proof.block,
+                block_time=proof.timestamp,
+                supply=str(proof.supply),
+                value=str(proof.value),
+                ratio=proof.ratio,
+                stale=len(proof.stale),
+                assets=[a.as_dict() for a in proof.assets],
+                recorded_at=self.clock.now(),
+            )
+        )
+        self.latest = proof
+        return out
+
+    async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
+        self.conditions.forget_after(reorg.common_ancestor)
+        await session.execute(
+            delete(ReserveProof).where(
+                ReserveProof.network == self.network, ReserveProof.block_number > reorg.common_ancestor
+            )
+        )
+        return MonitorOutput()
