@@ -58,6 +58,7 @@ class ScreeningMonitor:
         self.known: set[str] | None = None
         self.kyc_conditions = Conditions(monitor=KYC_TRANSFER, network=self.network)
         self.transfers_seen = 0
+        self.next_block: int | None = None  # a batch that does not follow: the last transaction rolled back
         self.extra: list[object] = []  # further per-transfer detectors (AML typologies)
 
     async def _refresh(self, session: AsyncSession) -> None:
@@ -84,6 +85,9 @@ class ScreeningMonitor:
         out = MonitorOutput()
         if not batch.blocks:
             return out
+        if self.next_block is not None and batch.blocks[0].number != self.next_block:
+            self.index, self.known = None, None  # reload what the rolled-back transaction may have lost
+        self.next_block = batch.blocks[-1].number + 1
         await self._refresh(session)
         index, known = self.index, self.known
         if index is None or known is None:

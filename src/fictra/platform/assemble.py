@@ -29,6 +29,7 @@ from fictra.chain.pool import RpcPool
 from fictra.chain.sender import TxSender
 from fictra.changes.context import ChangesContext
 from fictra.clock import Clock
+from fictra.compliance.context import ComplianceContext
 from fictra.config.fields import resolve_secret
 from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.emergency.flows import PolicyStage
@@ -98,6 +99,7 @@ class Platform(Core):
     maintenance: MaintenanceContext | None = field(default=None, kw_only=True)
     changes: ChangesContext | None = field(default=None, kw_only=True)
     proposals: ProposalsContext | None = field(default=None, kw_only=True)
+    compliance: ComplianceContext | None = field(default=None, kw_only=True)
     backups: bool = field(default=False, kw_only=True)
     audit_signer: AuditSigner | None = field(default=None, kw_only=True)
     link_base: str = field(default="http://127.0.0.1:8000", kw_only=True)
@@ -218,6 +220,11 @@ async def assemble(
         if engine is not None:
             await engine.dispose()
         raise
+    if domains.compliance is not None:  # screening at the head; KYC checks on their interval
+        if domains.compliance.screening is not None:
+            block_monitors.append(domains.compliance.screening)
+        if domains.compliance.kyc is not None:
+            polled_monitors.append(domains.compliance.kyc)
     if domains.proposals is not None:  # the Governor's proposals, recorded in the checkpoint transaction
         block_monitors.append(proposals_monitor(manifest=manifest, clock=clock))
     stages = build_stages(response=domains.response, incidents=domains.incidents, policies=domains.policies)
@@ -278,6 +285,7 @@ async def assemble(
         maintenance=domains.maintenance,
         changes=domains.changes,
         proposals=domains.proposals,
+        compliance=domains.compliance,
         backups=parts.backup,
         audit_signer=domains.audit_signer,
         link_base=link_base,

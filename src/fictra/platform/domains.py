@@ -18,6 +18,7 @@ from fictra.backup.verify import VerifyResult
 from fictra.chain.manifest import Manifest
 from fictra.chain.sender import TxSender
 from fictra.changes.context import ChangesContext
+from fictra.compliance.context import ComplianceContext
 from fictra.emergency.config import EmergencyConfig, expand_path
 from fictra.emergency.controls import PoolControls
 from fictra.emergency.flows import PolicyStage
@@ -58,6 +59,7 @@ class Parts:
     support: bool = True
     maintenance: bool = True  # needs response (windows hold its notifications)
     changes: bool = True
+    compliance: bool = True  # screening at the head (block monitor), KYC checks (polled monitor)
     proposals: bool = True  # governance proposals: the Governor's block monitor, reviews, fork simulations
 
     @classmethod
@@ -74,6 +76,7 @@ class Parts:
             maintenance=False,
             changes=False,
             proposals=False,
+            compliance=False,
         )
 
 
@@ -90,6 +93,7 @@ class Domains:
     maintenance: MaintenanceContext | None = None
     changes: ChangesContext | None = None
     proposals: ProposalsContext | None = None
+    compliance: ComplianceContext | None = None
     audit_signer: AuditSigner | None = None
     sender: TxSender | None = None
     notes: list[str] = field(default_factory=list)
@@ -154,6 +158,10 @@ async def build_domains(core: Core, *, parts: Parts, link_base: str) -> Domains:
         )
     if parts.changes:
         domains.changes = changes_context(config=config, clock=clock, pool=core.pool, manifest=core.manifest)
+    if parts.compliance:
+        domains.compliance = ComplianceContext.build(
+            config=config.compliance, clock=clock, manifest=core.manifest
+        )
     if parts.proposals:
         domains.proposals = proposals_context(
             manifest=core.manifest, clock=clock, pool=core.pool, fork_url=core.pool.endpoints[0].client.url

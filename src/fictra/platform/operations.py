@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from fictra.compliance.queries import counts as compliance_counts
 from fictra.emergency.models import EmergencyAction
 from fictra.emergency.types import ACTIVE_STATUSES
 from fictra.incidents.queries import count_open
@@ -73,6 +74,13 @@ async def operations_summary(platform: Platform) -> OperationsSummary:
         if platform.maintenance is not None:
             active = await open_windows(session, now=now)
             out.rows.append(("maintenance windows open", str(len(active)), bool(active)))
+        if platform.compliance is not None:
+            c = await compliance_counts(session)
+            text = (
+                f"{c['address_hits']} address, {c['name_hits']} name hits open; {c['lists']} lists; "
+                f"{c['kyc_not_approved']} KYC not approved"
+            )
+            out.rows.append(("compliance", text, c["address_hits"] + c["name_hits"] > 0))
         if platform.proposals is not None:
             c = await open_counts(session)
             text = f"{c['open']} ({c['unreferenced']} without a change, {c['unreviewed']} not signed off)"
