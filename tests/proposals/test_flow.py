@@ -1,35 +1,37 @@
-"""End to end on the devnet: sovereigns propose a PaymentToken fee change through the Governor; the
-follower records it (and an unreferenced second proposal raises the P1); the first is simulated on an
-Anvil fork as the Timelock (feeBps 10 -> 60, FeeChanged decoded), reviewed, voted, queued, executed and
-verified on chain."""
+"""End to end on the devnet, through the real API (users, tokens, permissions): sovereigns propose a
+PaymentToken fee change through the Governor and a role grant; the real follower records both and each
+raises the P1 "no change request references it"; a change request naming #1 (the changes API) and a
+link from #2 (the proposals API) clear them on the next block. #1 is simulated on an Anvil fork as the
+Timelock (feeBps 10 -> 60, FeeChanged decoded; the chain untouched), signed off (not twice by one
+reviewer, not by a viewer), voted, queued, executed (blocks mined, time increased) and verified."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from eth_utils.crypto import keccak
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.rig import ApiRig, api_rig
+from changes.conftest import fee_change, shipped_config
 from fictra.alerting.models import Alert
 from fictra.audit.models import AuditEntry
 from fictra.chain.follower import Follower
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.types import BlockBatch
-from fictra.changes.models import ChangeRequest
 from fictra.clock import FakeClock, SystemClock
-from fictra.db.engine import make_engine, migrate, session_factory
+from fictra.db.engine import migrate
 from fictra.devnet.chainutil import DevChain
-from fictra.errors import ConflictError
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.platform.proposals import proposals_context, proposals_monitor
-from fictra.proposals import service
 from fictra.proposals.follow import MONITOR
 from fictra.proposals.models import GovProposal
-from fictra.proposals.queries import detail, list_proposals
 
 E18 = 10**18
 
@@ -75,121 +77,135 @@ async def _propose(chain: DevChain, who: str, calls: list[tuple[str, str, list[A
     return targets, datas, keccak(text=text)
 
 
+URL = "/api/v1/proposals"
+
+
+async def _ok(api: ApiRig, role: str, path: str, payload: Any = None, *, method: str = "POST") -> Any:
+    r = await api.client.request(method, path, json=payload, headers=api.auth(role))
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
 async def test_proposal_followed_simulated_reviewed_executed_verified(
     gov_url: str, gov_manifest: Manifest, tmp_path: Path
 ) -> None:
     db = f"sqlite:///{tmp_path / 'gov.db'}"
     migrate(db)
-    engine = make_engine(db)
     pool = RpcPool(
         network=gov_manifest.network, urls=[gov_url], clock=SystemClock(), chain_id=gov_manifest.chain_id
     )
     await pool.start()
     chain = DevChain(gov_url, gov_manifest)
+    roles = ["technical_lead", "system_architect", "viewer"]
     try:
-        rig = Rig(gov_url, gov_manifest, session_factory(engine), pool)
-        ctx = proposals_context(manifest=gov_manifest, clock=rig.clock, pool=pool, fork_url=gov_url)
-        rig.start = await chain.head() + 1
-        s = chain.role("sovereigns")
-        attacker = chain.role("attacker")[0]
-        fee = await _propose(chain, s[0], [("PaymentToken", "setFee", [60])], "PT fee 0.10% -> 0.60%")
-        await _propose(
-            chain, s[1], [("PaymentToken", "grantRole", [b"\x00" * 32, attacker])], "Admin for a friend"
-        )
-        await rig.follow()
-
-        async with rig.sessions() as session:
-            listed = await list_proposals(session, ctx)
-        assert [(p["id"], p["risk"], p["calls"], p["unreferenced"]) for p in listed] == [
-            (2, "high", ["grantRole(bytes32,address)"], True),
-            (1, "medium", ["setFee(uint16)"], True),
-        ]
-        async with rig.sessions() as session:
-            one = await detail(session, ctx, proposal=1)
-        [call] = one["decoded_calls"]
-        assert (call["contract"], call["function"], call["args"]) == (
-            "PaymentToken",
-            "setFee",
-            {"newFeeBps": 60},
-        )
-        assert one["phase"] == "pending" and one["review_state"]["state"] == "awaiting simulation"
-        pids = {p["id"]: p["proposal_id"] for p in listed}
-        assert await rig.p1s() == {pids[1]: "P1:firing", pids[2]: "P1:firing"}
-
-        # a change request names proposal 1: its P1 clears on the next block; proposal 2 keeps firing
-        async with rig.sessions() as session, session.begin():
-            session.add(ChangeRequest(
-                title="PT fee 0.10% -> 0.60%", description="", type="normal", category="protocol_parameter",
-                components=["PaymentToken"], requester="rita", verification=[], notify=[], proposal_id=1,
-                state="draft", content_hash="x", created_at=rig.clock.now(), updated_at=rig.clock.now(),
-            ))  # fmt: skip
-        await chain.mine()
-        await rig.follow()
-        assert await rig.p1s() == {pids[1]: "P1:resolved", pids[2]: "P1:firing"}
-
-        # the review: a fork of the head, as the Timelock
-        async with rig.sessions() as session, session.begin():
-            row = await service.simulate(session, ctx, proposal=1, actor="rev-a")
-            simulation = dict(row.simulation or {})
-        assert simulation["ok"] is True
-        assert {c["probe"]: (c["before"], c["after"]) for c in simulation["changes"]} == {
-            "PaymentToken.feeBps()": (10, 60)
-        }
-        assert [(e["contract"], e["event"], e["args"]) for e in simulation["events"]] == [
-            ("PaymentToken", "FeeChanged", {"oldFeeBps": 10, "newFeeBps": 60})
-        ]
-        assert await chain.call("PaymentToken", "feeBps") == 10  # the real chain is untouched
-        async with rig.sessions() as session, session.begin():
-            await service.sign_off(
-                session, ctx, proposal=1, actor="rev-a", verdict="approve", note="fee only"
-            )
-        async with rig.sessions() as session, session.begin():
-            try:
-                await service.sign_off(
-                    session, ctx, proposal=1, actor="rev-a", verdict="approve", note="again"
-                )
-            except ConflictError as exc:
-                assert "rev-a already signed off this simulation" in exc.user_message
-            else:
-                raise AssertionError("a second sign-off by the same reviewer was accepted")
-        async with rig.sessions() as session:
-            assert (await detail(session, ctx, proposal=1))["review_state"]["state"] == "signed off"
-
-        # vote, queue, execute through the Governor and the Timelock
-        targets, datas, desc_hash = fee
-        await chain.mine(2)
-        await chain.send(s[0], "Governor", "castVote", int(pids[1]), 1)
-        await chain.send(s[1], "Governor", "castVote", int(pids[1]), 1)
-        await chain.send(s[2], "Governor", "castVote", int(pids[1]), 0)
-        await chain.mine(int(gov_manifest.contracts["Governor"].meta["voting_period_blocks"]) + 1)  # type: ignore[call-overload]
-        await chain.send(s[3], "Governor", "queue", targets, [0], datas, desc_hash)
-        await chain.increase_time(61)
-        await chain.send(s[3], "Governor", "execute", targets, [0], datas, desc_hash)
-        await rig.follow()
-        async with rig.sessions() as session:
-            one = await detail(session, ctx, proposal=1)
-        assert one["status"] == "executed" and one["eta"] is not None
-        assert one["votes"] == {"for": str(2_000_000 * E18), "against": str(1_000_000 * E18), "abstain": "0"}
-        assert [e["kind"] for e in one["events"]] == ["created", "vote", "vote", "vote", "queued", "executed"]
-        assert one["review_state"]["state"] == "awaiting verification"
-
-        # the implementation review: the simulated effects are on chain
-        async with rig.sessions() as session, session.begin():
-            row = await service.verify(session, ctx, proposal=1, actor="rev-b")
-            verification = dict(row.verification or {})
-        assert verification["ok"] is True and verification["events_ok"] is True
-        assert verification["checks"] == [
-            {"probe": "PaymentToken.feeBps()", "expected": 60, "actual": 60, "ok": True}
-        ]
-        async with rig.sessions() as session:
-            assert (await detail(session, ctx, proposal=1))["review_state"]["state"] == "verified"
-            actions = await session.execute(
-                select(AuditEntry.action).where(AuditEntry.target == "proposal:1")
-            )
-            assert sorted(actions.scalars()) == ["proposal.review", "proposal.simulate", "proposal.verify"]
-            rows = (await session.execute(select(GovProposal.id, GovProposal.alerted))).all()
-            assert sorted(rows) == [(1, False), (2, True)]
+        async with api_rig(db, roles=roles, alerts=0) as api:
+            rig = Rig(gov_url, gov_manifest, api.sessions, pool)
+            ctx = proposals_context(manifest=gov_manifest, clock=api.clock, pool=pool, fork_url=gov_url)
+            api.context.config = dataclasses.replace(api.context.config_set, changes=shipped_config())
+            api.context.platform = SimpleNamespace(proposals=ctx)  # type: ignore[assignment]
+            await _flow(api, rig, chain, gov_manifest)
     finally:
         await chain.aclose()
         await pool.aclose()
-        await engine.dispose()
+
+
+async def _flow(api: ApiRig, rig: Rig, chain: DevChain, manifest: Manifest) -> None:
+    rig.start = await chain.head() + 1
+    s = chain.role("sovereigns")
+    attacker = chain.role("attacker")[0]
+    fee = await _propose(chain, s[0], [("PaymentToken", "setFee", [60])], "PT fee 0.10% -> 0.60%")
+    await _propose(
+        chain, s[1], [("PaymentToken", "grantRole", [b"\x00" * 32, attacker])], "Admin for a friend"
+    )
+    await rig.follow()
+
+    listed = await _ok(api, "viewer", URL, method="GET")
+    assert [(p["id"], p["risk"], p["calls"], p["unreferenced"], p["phase"]) for p in listed] == [
+        (2, "high", ["grantRole(bytes32,address)"], True, "pending"),
+        (1, "medium", ["setFee(uint16)"], True, "pending"),
+    ]
+    one = await _ok(api, "viewer", f"{URL}/1", method="GET")
+    [call] = one["decoded_calls"]
+    assert (call["contract"], call["function"], call["args"]) == ("PaymentToken", "setFee", {"newFeeBps": 60})
+    assert one["review_state"]["state"] == "awaiting simulation" and one["platform"]["connected"] is True
+    pids = {p["id"]: p["proposal_id"] for p in listed}
+    assert await rig.p1s() == {pids[1]: "P1:firing", pids[2]: "P1:firing"}
+
+    # a change request names #1 (its proposal_id); #2 is linked to another change from the proposals API
+    c1 = await _ok(
+        api, "technical_lead", "/api/v1/changes", fee_change(proposal_id=1).model_dump(mode="json")
+    )
+    c2 = await _ok(
+        api, "technical_lead", "/api/v1/changes", fee_change(title="Role review").model_dump(mode="json")
+    )
+    missing = await api.client.post(
+        f"{URL}/2/links", json={"change_id": 999}, headers=api.auth("technical_lead")
+    )
+    assert missing.status_code == 404 and "No change request #999" in missing.json()["error"]["message"]
+    await chain.mine()
+    await rig.follow()
+    assert await rig.p1s() == {pids[1]: "P1:resolved", pids[2]: "P1:firing"}
+    linked = await _ok(api, "technical_lead", f"{URL}/2/links", {"change_id": c2["id"]})
+    assert linked["changes"] == [c2["id"]] and linked["risk"] == "high"
+    assert (await _ok(api, "viewer", f"{URL}/1", method="GET"))["changes"] == [c1["id"]]
+    await chain.mine()
+    await rig.follow()
+    assert await rig.p1s() == {pids[1]: "P1:resolved", pids[2]: "P1:resolved"}
+
+    # the review: a fork of the head, as the Timelock
+    early = await api.client.post(f"{URL}/1/review", json={"verdict": "approve", "note": "x"},
+                                  headers=api.auth("technical_lead"))  # fmt: skip
+    assert early.status_code == 409 and "no simulation yet" in early.json()["error"]["message"]
+    simulated = await _ok(api, "technical_lead", f"{URL}/1/simulate")
+    simulation = simulated["simulation"]
+    assert simulation["ok"] is True and simulation["block"] == await chain.head()
+    assert {c["probe"]: (c["before"], c["after"]) for c in simulation["changes"]} == {
+        "PaymentToken.feeBps()": (10, 60)
+    }
+    assert [(e["contract"], e["event"], e["args"]) for e in simulation["events"]] == [
+        ("PaymentToken", "FeeChanged", {"oldFeeBps": 10, "newFeeBps": 60})
+    ]
+    assert await chain.call("PaymentToken", "feeBps") == 10  # the real chain is untouched
+    viewer = await api.client.post(f"{URL}/1/review", json={"verdict": "approve", "note": "ok"},
+                                   headers=api.auth("viewer"))  # fmt: skip
+    assert viewer.status_code == 403
+    review = {"verdict": "approve", "note": "fee only, FeeChanged as expected"}
+    signed = await _ok(api, "technical_lead", f"{URL}/1/review", review)
+    assert signed["review_state"]["state"] == "signed off"
+    twice = await api.client.post(f"{URL}/1/review", json=review, headers=api.auth("technical_lead"))
+    assert (
+        twice.status_code == 409 and "already signed off this simulation" in twice.json()["error"]["message"]
+    )
+
+    # vote, queue, execute through the Governor and the Timelock
+    targets, datas, desc_hash = fee
+    await chain.mine(2)
+    await chain.send(s[0], "Governor", "castVote", int(pids[1]), 1)
+    await chain.send(s[1], "Governor", "castVote", int(pids[1]), 1)
+    await chain.send(s[2], "Governor", "castVote", int(pids[1]), 0)
+    await chain.mine(int(manifest.contracts["Governor"].meta["voting_period_blocks"]) + 1)  # type: ignore[call-overload]
+    await chain.send(s[3], "Governor", "queue", targets, [0], datas, desc_hash)
+    await chain.increase_time(61)
+    await chain.send(s[3], "Governor", "execute", targets, [0], datas, desc_hash)
+    await rig.follow()
+    one = await _ok(api, "viewer", f"{URL}/1", method="GET")
+    assert one["status"] == "executed" and one["eta"] is not None
+    assert one["votes"] == {"for": str(2_000_000 * E18), "against": str(1_000_000 * E18), "abstain": "0"}
+    assert [e["kind"] for e in one["events"]] == ["created", "vote", "vote", "vote", "queued", "executed"]
+    assert one["review_state"]["state"] == "awaiting verification"
+
+    # the implementation review: the simulated effects are on chain
+    verified = await _ok(api, "system_architect", f"{URL}/1/verify")
+    verification = verified["verification"]
+    assert verification["ok"] is True and verification["events_ok"] is True
+    assert verification["checks"] == [
+        {"probe": "PaymentToken.feeBps()", "expected": 60, "actual": 60, "ok": True}
+    ]
+    assert verified["review_state"]["state"] == "verified"
+    async with api.sessions() as session:
+        actions = await session.execute(select(AuditEntry.action).where(AuditEntry.target.like("proposal:%")))
+        assert sorted(actions.scalars()) == [
+            "proposal.link", "proposal.review", "proposal.simulate", "proposal.verify"
+        ]  # fmt: skip
+        rows = (await session.execute(select(GovProposal.id, GovProposal.alerted))).all()
+        assert sorted(rows) == [(1, False), (2, False)]

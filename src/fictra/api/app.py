@@ -52,6 +52,7 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.support",
     "fictra.api.routes.maintenance",
     "fictra.api.routes.changes",
+    "fictra.api.routes.proposals",
     "fictra.web.views",
 )
 _ERRORS = {

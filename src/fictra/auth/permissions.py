@@ -65,6 +65,8 @@ PERMISSIONS: dict[str, str] = {
     "changes.request": "Request, edit, assess, submit, schedule, review, close and cancel change requests.",
     "changes.approve": "Approve a change request and acknowledge its conflicts (its approval rule decides).",
     "changes.implement": "Implement a scheduled change: steps, on-chain steps, verification, rollback.",
+    "proposals.read": "List and show governance proposals: decoded calls, risk, votes, simulation, review.",
+    "proposals.review": "Review governance proposals: fork simulation, sign-off, verification, link a change.",
 }
 
 ALL = "*"
@@ -168,10 +170,11 @@ _RESPONDER = [
     "procedures.read", "procedures.signoff", "tickets.read", "tickets.manage", "support.submit",
     "maintenance.read", "maintenance.manage",
     "changes.read", "changes.request", "changes.approve", "changes.implement",
+    "proposals.read", "proposals.review",
 ]  # fmt: skip
 _READ = [
     "alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read",
-    "procedures.read", "changes.read",
+    "procedures.read", "changes.read", "proposals.read",
 ]  # fmt: skip
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [*_READ, "silences.read", "oncall.read"],

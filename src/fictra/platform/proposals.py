@@ -8,7 +8,8 @@ A change request references a proposal through its own ``proposal_id`` field (th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -17,12 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.chain.fork import anvil_fork
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
+from fictra.chain.rpc import RpcClient
 from fictra.changes.models import ChangeRequest
 from fictra.clock import Clock
 from fictra.proposals.context import ProposalsContext
 from fictra.proposals.follow import ProposalsMonitor
 
-__all__ = ["change_exists", "changes_referencing", "proposals_context", "proposals_monitor"]
+__all__ = [
+    "change_exists", "changes_referencing", "proposals_context", "proposals_monitor", "standalone_context",
+]  # fmt: skip
 
 
 async def changes_referencing(session: AsyncSession, ids: Sequence[int]) -> Mapping[int, list[int]]:
@@ -65,3 +69,29 @@ def proposals_context(*, manifest: Manifest, clock: Clock, pool: RpcPool, fork_u
         changes_referencing=changes_referencing,
         change_exists=change_exists,
     )
+
+
+@asynccontextmanager
+async def standalone_context(
+    *, manifest: Manifest, url: str, clock: Clock
+) -> AsyncIterator[ProposalsContext]:
+    """A context without a running platform (the CLI, the API of a bare ``fictra api``): the chain at
+    ``url`` (the first endpoint), forks of it, the same change-management lookups (``wired`` False)."""
+    client = RpcClient(url=url, timeout=30.0)
+
+    async def rpc(method: str, params: list[Any]) -> Any:
+        return await client.call(method, params)
+
+    try:
+        yield ProposalsContext(
+            manifest=manifest,
+            clock=clock,
+            rpc=rpc,
+            fork_url=url,
+            start_fork=anvil_fork,
+            changes_referencing=changes_referencing,
+            change_exists=change_exists,
+            wired=False,
+        )
+    finally:
+        await client.aclose()

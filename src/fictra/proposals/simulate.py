@@ -13,6 +13,7 @@ own bookkeeping events left out on both sides).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -65,6 +66,16 @@ def _effects(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in events if e["contract"] not in _BOOKKEEPING]
 
 
+async def _receipt(rpc: Rpc, tx_hash: str) -> dict[str, Any]:
+    """The fork's receipt; Anvil may answer the send before its automine has sealed the block."""
+    for _ in range(200):
+        receipt = await rpc("eth_getTransactionReceipt", [tx_hash])
+        if receipt is not None:
+            return dict(receipt)
+        await asyncio.sleep(0.02)
+    raise ChainError(f"The fork did not mine simulated transaction {tx_hash} within 4 s.")
+
+
 async def simulate(
     *, manifest: Manifest, calls: Sequence[dict[str, Any]], start_fork: ForkStarter, fork_url: str, block: int
 ) -> dict[str, Any]:
@@ -90,7 +101,7 @@ async def simulate(
             except ChainError as exc:
                 results.append({"index": call["index"], "ok": False, "error": exc.user_message[:300]})
                 continue
-            receipt = await rpc("eth_getTransactionReceipt", [tx_hash])
+            receipt = await _receipt(rpc, str(tx_hash))
             ok = int(receipt["status"], 16) == 1
             events = decode_receipt_logs(manifest, receipt.get("logs", []))
             emitted.extend(events)
