@@ -37,12 +37,13 @@ pytest: setup browser-deps
 
 # Debian packages the tests use: Chromium (tests/browser drive /usr/bin/chromium with Playwright), Pango
 # (WeasyPrint renders incident reports to PDF), poppler-utils (tests convert a PDF page to PNG) and the
-# PostgreSQL client tools (fictra backup uses pg_dump / pg_restore).
+# PostgreSQL client tools (fictra backup uses pg_dump / pg_restore); Alertmanager and Prometheus (interop tests).
 browser-deps:
 	@missing=""; \
 	  test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	  test -x /usr/bin/pdftoppm || missing="$$missing poppler-utils"; \
 	  test -x /usr/bin/pg_dump || missing="$$missing postgresql-client"; \
+	  test -x /usr/bin/prometheus-alertmanager -a -x /usr/bin/promtool || missing="$$missing prometheus-alertmanager prometheus"; \
 	  /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	  if [ -n "$$missing" ]; then \
 	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

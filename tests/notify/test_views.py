@@ -12,6 +12,7 @@ from api.rig import ApiRig, api_rig
 from fictra.alerting.models import Alert
 from fictra.audit.models import AuditEntry
 from fictra.db.engine import migrate
+from fictra.notify.inbound import label_set_fingerprint
 from fictra.notify.models import Notification, NotificationStatus
 from fictra.notify.service import enqueue
 
@@ -30,12 +31,14 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ApiRig]
         yield r
 
 
-def am_alert(name: str, status: str = "firing", **labels: str) -> dict[str, Any]:
+def am_alert(
+    name: str, status: str = "firing", starts: str = "2026-01-01T00:00:00Z", **labels: str
+) -> dict[str, Any]:
     return {
         "status": status,
-        "labels": {"alertname": name, "instance": "node-1:9100", **labels},
+        "labels": {"alertname": name, "instance": "node-1:9100", "job": "node", **labels},
         "annotations": {"summary": f"{name} on node-1", "runbook": "https://wiki/x"},
-        "startsAt": "2026-01-01T00:00:00Z",
+        "startsAt": starts,
         "endsAt": "0001-01-01T00:00:00Z",
         "generatorURL": "http://prometheus:9090/graph?g0.expr=up",
         "fingerprint": "c0ffee",
@@ -78,7 +81,14 @@ async def test_alertmanager_payload_creates_dedups_and_resolves(rig: ApiRig) -> 
     node, disk = await _alerts(rig, "NodeDown", "DiskFull")
     assert (node.monitor, node.severity, node.network) == ("alertmanager/NodeDown", "P0", "external")
     assert node.summary == "NodeDown on node-1"
-    assert node.labels == {"alertname": "NodeDown", "instance": "node-1:9100", "job": "node"}
+    # every label verbatim, the severity label too; the identity is Alertmanager's fingerprint
+    assert node.labels == {
+        "alertname": "NodeDown",
+        "instance": "node-1:9100",
+        "job": "node",
+        "severity": "critical",
+    }
+    assert node.fingerprint == label_set_fingerprint(node.labels)
     assert node.evidence["generator_url"] == "http://prometheus:9090/graph?g0.expr=up"
     assert node.evidence["runbook"] == "https://wiki/x" and node.evidence["source"] == "alertmanager"
     assert node.evidence["starts_at"] == "2026-01-01T00:00:00+00:00"
@@ -90,7 +100,11 @@ async def test_alertmanager_payload_creates_dedups_and_resolves(rig: ApiRig) -> 
     )
     assert again.json()["updated"] == 1 and again.json()["fired"] == 0
     node, _ = await _alerts(rig, "NodeDown", "DiskFull")
-    assert node.count == 2 and node.status == "firing"
+    assert node.count == 1 and node.status == "firing"  # the same startsAt: the same occurrence
+    later = am_payload(am_alert("NodeDown", starts="2026-01-01T00:30:00Z", severity="critical"))
+    assert (await rig.client.post(url, json=later, headers=rig.auth("admin"))).json()["updated"] == 1
+    node, _ = await _alerts(rig, "NodeDown", "DiskFull")
+    assert node.count == 2 and node.status == "firing"  # a new startsAt: a second occurrence
 
     rig.clock.advance(60)
     done = am_payload(am_alert("NodeDown", status="resolved", severity="critical"), status="resolved")
@@ -121,7 +135,7 @@ async def test_network_label_and_severity_mapping(rig: ApiRig) -> None:
 @pytest.mark.parametrize(
     ("payload", "needle"),
     [
-        ({"version": "3", "status": "firing", "alerts": []}, "version"),
+        ({"version": "2", "status": "firing", "alerts": []}, "version"),
         ({"version": "4", "status": "exploded", "alerts": []}, "status"),
         ({"version": "4", "status": "firing"}, "alerts"),
         (
@@ -147,7 +161,7 @@ async def test_generic_alerts_fire_and_resolve(rig: ApiRig) -> None:
     assert r.status_code == 200 and r.json()["fired"] == 1
     [a] = await _alerts(rig, "custody-check")
     assert (a.monitor, a.severity, a.summary) == ("custody/custody-check", "P1", "Custodian report late")
-    assert a.evidence == {"source": "custody", "late_by": "2h"}
+    assert a.evidence == {"source": "custody", "severity": "P1", "late_by": "2h"}
     body["alerts"][0]["status"] = "resolved"
     r = await rig.client.post("/api/v1/inbound/alerts", json=body, headers=rig.auth("admin"))
     assert r.json()["resolved"] == 1
@@ -156,6 +170,21 @@ async def test_generic_alerts_fire_and_resolve(rig: ApiRig) -> None:
     bad = await rig.client.post("/api/v1/inbound/alerts", json={"alerts": [{"name": "x", "oops": 1}]},
                                 headers=rig.auth("admin"))  # fmt: skip
     assert bad.status_code == 422 and "oops" in bad.json()["error"]["message"]
+
+
+async def test_version_3_payloads_and_generic_critical_are_accepted(rig: ApiRig) -> None:
+    v3 = am_payload(am_alert("OldAM", severity="warning")) | {"version": "3"}
+    v3.pop("truncatedAlerts")
+    r = await rig.client.post("/api/v1/inbound/alertmanager", json=v3, headers=rig.auth("admin"))
+    assert r.status_code == 200 and r.json()["fired"] == 1, r.text
+    body = {"alerts": [{"name": "vault-sealed", "severity": "critical", "source": "custody"}]}
+    r = await rig.client.post("/api/v1/inbound/alerts", json=body, headers=rig.auth("admin"))
+    assert r.status_code == 200 and r.json()["fired"] == 1, r.text
+    [a] = await _alerts(rig, "vault-sealed")
+    assert a.severity == "P0" and a.evidence["severity"] == "critical"
+    body["alerts"][0]["severity"] = "apocalyptic"
+    bad = await rig.client.post("/api/v1/inbound/alerts", json=body, headers=rig.auth("admin"))
+    assert bad.status_code in (400, 422) and "alerts[0].severity 'apocalyptic'" in bad.text
 
 
 async def test_inbound_needs_inbound_write(rig: ApiRig) -> None:

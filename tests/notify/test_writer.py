@@ -114,24 +114,36 @@ async def test_a_failing_batch_fails_every_request_in_it(
     assert (await ok.submit(findings=[fnd("f0")], clears=[])).fired == 1
 
 
-async def test_changes_reach_the_pipeline_hook_attached_later(
+async def test_changes_reach_the_pipeline_stages_but_not_auto_declare_unless_configured(
     sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     from types import SimpleNamespace
 
     from fictra.api.routes.notify import _pipeline_hook
+    from fictra.platform.stages import Stage
 
-    platform = SimpleNamespace(pipeline=SimpleNamespace(on_changes=None))
-    writer = InboundWriter(sessions=sessions, clock=clock, on_changes=_pipeline_hook(platform))  # type: ignore[arg-type]
+    platform = SimpleNamespace(stages=[])
+    writer = InboundWriter(
+        sessions=sessions, clock=clock, on_changes=_pipeline_hook(platform, auto_declare=False)
+    )  # type: ignore[arg-type]
     await writer.submit(findings=[fnd("h1")], clears=[])  # nothing attached yet: fine
-    seen: list[tuple[str, str]] = []
+    seen: list[tuple[str, str, str]] = []
 
-    async def stage(changes: list[AlertChange], session: AsyncSession) -> None:
-        for c in changes:
-            alert = await session.get(Alert, c.alert_id)  # visible in the same transaction
-            assert alert is not None
-            seen.append((alert.monitor, c.kind.value))
+    def stage(name: str) -> Stage:
+        async def run(changes: list[AlertChange], session: AsyncSession) -> None:
+            for c in changes:
+                alert = await session.get(Alert, c.alert_id)  # visible in the same transaction
+                assert alert is not None
+                seen.append((name, alert.monitor, c.kind.value))
 
-    platform.pipeline.on_changes = stage  # e.g. the response stages attached after start-up
+        return Stage(name, run)
+
+    platform.stages += [stage("response"), stage("incidents.auto-declare")]  # attached after start-up
     await writer.submit(findings=[fnd("h2")], clears=[clr("h1")])
-    assert sorted(seen) == [("test/h1", "resolved"), ("test/h2", "fired")]
+    assert sorted(seen) == [("response", "test/h1", "resolved"), ("response", "test/h2", "fired")]
+    seen.clear()
+    declaring = InboundWriter(
+        sessions=sessions, clock=clock, on_changes=_pipeline_hook(platform, auto_declare=True)
+    )  # type: ignore[arg-type]
+    await declaring.submit(findings=[fnd("h3")], clears=[])
+    assert sorted(seen) == [("incidents.auto-declare", "test/h3", "fired"), ("response", "test/h3", "fired")]

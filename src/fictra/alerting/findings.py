@@ -50,9 +50,14 @@ class Finding:
     # identifies the occurrence when the sender repeats it (an inbound alert's startsAt): a finding whose
     # key equals the alert's latest occurrence key is the same occurrence delivered again, not a new one
     occurrence_key: str | None = None
+    # the condition's identity when the sender defines it (Alertmanager's label-set fingerprint);
+    # None: the fingerprint of the monitor and labels
+    identity: str | None = None
 
     @property
     def fingerprint(self) -> str:
+        if self.identity is not None:
+            return self.identity
         return fingerprint(self.monitor, {"network": self.network, **self.labels})
 
 
@@ -64,7 +69,10 @@ class Clear:
     labels: dict[str, str]
     network: str = "devnet"
     block: BlockRef | None = None
+    identity: str | None = None  # as Finding.identity
 
     @property
     def fingerprint(self) -> str:
+        if self.identity is not None:
+            return self.identity
         return fingerprint(self.monitor, {"network": self.network, **self.labels})

@@ -72,6 +72,12 @@ class EmailChannel(_Channel):
         default=False,
         description="Send a message that names recipients (a support reply) to them, as a plain mail.",
     )
+    message_id_domain: str = Field(
+        default="fictra.invalid",
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+        max_length=200,
+        description="Right-hand side of every Message-ID (RFC 5322 <id@domain>): your mail domain.",
+    )
 
 
 class WebhookChannel(_Channel):
@@ -147,9 +153,47 @@ class DeliveryPolicy(BaseModel):
     poll_interval: Duration = timedelta(seconds=1)
 
 
+PLevel = Literal["P0", "P1", "P2", "P3"]
+_DEFAULT_SEVERITY_MAP: dict[str, PLevel] = {
+    "p0": "P0", "critical": "P0", "page": "P0", "emergency": "P0",
+    "p1": "P1", "high": "P1", "error": "P1", "major": "P1",
+    "p2": "P2", "warning": "P2", "medium": "P2", "minor": "P2",
+    "p3": "P3", "info": "P3", "low": "P3", "none": "P3",
+}  # fmt: skip
+
+
+class InboundConfig(BaseModel):
+    """Alerts received from Alertmanager and the generic endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    severity_label: str = Field(default="severity", min_length=1, description="Label that carries severity.")
+    severity_map: dict[str, Literal["P0", "P1", "P2", "P3"]] = Field(
+        default_factory=lambda: dict(_DEFAULT_SEVERITY_MAP),
+        description="Severity label value (case-insensitive) -> P-level; the label itself is kept verbatim.",
+    )
+    default_severity: Literal["P0", "P1", "P2", "P3"] = Field(
+        default="P2", description="P-level of an inbound alert whose severity is missing or not mapped."
+    )
+    auto_declare: bool = Field(
+        default=False,
+        description="Let inbound alerts auto-declare incidents (incidents.yaml rules); off: only the "
+        "chain's own alerts do.",
+    )
+    network: str = Field(
+        default="external", min_length=1, max_length=64, description="Network of inbound alerts."
+    )
+
+    @model_validator(mode="after")
+    def _lower_keys(self) -> InboundConfig:
+        self.severity_map = {k.strip().lower(): v for k, v in self.severity_map.items()}
+        return self
+
+
 class ReceiversConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     receivers: list[Receiver] = Field(default_factory=list)
+    inbound: InboundConfig = Field(default_factory=InboundConfig, description="Inbound alert intake.")
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
     console_url: str = Field(default="http://127.0.0.1:8000", description="Base of links in messages.")
 

@@ -1,18 +1,23 @@
-"""Inbound alerts: Prometheus Alertmanager's webhook payload (version 4) and a generic JSON shape,
-turned into Findings/Clears and applied to the alert store (deduplicated by fingerprint).
+"""Inbound alerts: Prometheus Alertmanager's webhook payload (versions 3 and 4) and a generic JSON shape,
+turned into Findings/Clears and applied to the alert store.
 
-An Alertmanager alert becomes the monitor ``alertmanager/<alertname>``; its labels (less ``severity``
-and ``network``) identify the condition, so repeats update one alert and ``status: resolved`` clears
-it. Evidence is the alert's annotations plus its start and generator URL. ``severity`` maps
-critical/page -> P0, high/error -> P1, warning -> P2, info/low -> P3 (P0..P3 are taken as they are;
-anything else is P2). ``network`` (default "external") keeps these alerts apart from the chain's own.
+Alertmanager-faithful: an alert's identity is Alertmanager's own fingerprint of its label set
+(:func:`label_set_fingerprint`, the algorithm of prometheus/common ``model.LabelSet.Fingerprint``), so
+alerts that differ in any label — severity included — stay distinct, and ``status: resolved`` resolves
+exactly that alert. Every label is kept verbatim (the severity label too); the P-level comes from
+``receivers.yaml`` ``inbound.severity_map``. Occurrences are counted by ``startsAt``: Alertmanager
+re-sends a firing alert every ``repeat_interval`` with the same ``startsAt``, which is one occurrence;
+a new ``startsAt`` is a new one. The monitor is ``alertmanager/<alertname>``; evidence is the alert's
+annotations plus its start and generator URL; ``network`` is the ``network`` label or
+``inbound.network`` ("external").
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,16 +27,33 @@ from fictra.alerting.config import AlertPolicy
 from fictra.alerting.findings import Clear, Finding, Severity
 from fictra.alerting.service import AlertChange, apply_findings
 from fictra.clock import Clock
+from fictra.errors import UsageError
+from fictra.notify.config import InboundConfig
 
 DEFAULT_NETWORK = "external"
 MAX_ALERTS = 5000
-_SEVERITY = {
-    "p0": Severity.P0, "critical": Severity.P0, "page": Severity.P0, "emergency": Severity.P0,
-    "p1": Severity.P1, "high": Severity.P1, "error": Severity.P1, "major": Severity.P1,
-    "p2": Severity.P2, "warning": Severity.P2, "medium": Severity.P2, "minor": Severity.P2,
-    "p3": Severity.P3, "info": Severity.P3, "low": Severity.P3, "none": Severity.P3,
-}  # fmt: skip
 Labels = dict[str, str]
+_DEFAULTS = InboundConfig()
+_FNV_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
+_MASK = 0xFFFFFFFFFFFFFFFF
+
+
+@lru_cache(maxsize=65536)
+def _fingerprint_of(items: tuple[tuple[str, str], ...]) -> str:
+    h = _FNV_OFFSET
+    for name, value in items:
+        for part in (name, value):
+            for byte in part.encode():
+                h = ((h ^ byte) * _FNV_PRIME) & _MASK
+            h = ((h ^ 0xFF) * _FNV_PRIME) & _MASK
+    return f"{h:016x}"
+
+
+def label_set_fingerprint(labels: Mapping[str, str]) -> str:
+    """Alertmanager's fingerprint of a label set as 16 hex digits (what its API and webhook show):
+    FNV-1a 64 over the label names in byte order, each name and value followed by the byte 0xff."""
+    return _fingerprint_of(tuple(sorted(labels.items())))
 
 
 class AlertmanagerAlert(BaseModel):
@@ -46,10 +68,10 @@ class AlertmanagerAlert(BaseModel):
 
 
 class AlertmanagerPayload(BaseModel):
-    """https://prometheus.io/docs/alerting/latest/configuration/#webhook_config (version "4")."""
+    """https://prometheus.io/docs/alerting/latest/configuration/#webhook_config (versions "3" and "4")."""
 
     model_config = ConfigDict(extra="allow")
-    version: Literal["4"]
+    version: Literal["3", "4"]
     groupKey: str = ""
     truncatedAlerts: int = 0
     status: Literal["firing", "resolved"]
@@ -65,7 +87,9 @@ class GenericAlert(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=150, pattern=r"^[A-Za-z0-9_.:/-]+$")
     status: Literal["firing", "resolved"] = "firing"
-    severity: Severity = Severity.P2
+    severity: str = Field(
+        default="P2", min_length=1, max_length=40, description="P0..P3 or a name (critical, warning...)."
+    )
     summary: str = Field(default="", max_length=2000)
     labels: Labels = Field(default_factory=dict)
     evidence: dict[str, Any] = Field(default_factory=dict)
@@ -86,61 +110,75 @@ class InboundResult(BaseModel):
     alert_ids: list[int] = Field(description="Alerts whose state changed.")
 
 
-def severity_of(labels: Labels) -> Severity:
-    raw = labels.get("severity", "").strip().lower()
-    return _SEVERITY.get(raw, Severity.P2)
+def severity_of(labels: Labels, config: InboundConfig = _DEFAULTS) -> Severity:
+    """The P-level of an inbound alert from its severity label (mapped by config, case-insensitive)."""
+    raw = labels.get(config.severity_label, "").strip().lower()
+    return Severity(config.severity_map.get(raw, config.default_severity))
 
 
-def from_alertmanager(payload: AlertmanagerPayload) -> tuple[list[Finding], list[Clear]]:
+def from_alertmanager(
+    payload: AlertmanagerPayload, config: InboundConfig = _DEFAULTS
+) -> tuple[list[Finding], list[Clear]]:
     findings: list[Finding] = []
     clears: list[Clear] = []
     for alert in payload.alerts:
-        labels = {**payload.commonLabels, **alert.labels}
-        network = (labels.get("network") or DEFAULT_NETWORK)[:64]
+        labels = dict(alert.labels)  # Alertmanager's labels are the alert's whole label set
+        identity = label_set_fingerprint(labels)
+        network = (labels.get("network") or config.network)[:64]
         monitor = f"alertmanager/{labels.get('alertname', 'unnamed')}"[:200]
-        ident = {k: v for k, v in labels.items() if k not in ("severity", "network")}
         if alert.status == "resolved":
-            clears.append(Clear(monitor=monitor, labels=ident, network=network))
+            clears.append(Clear(monitor=monitor, labels=labels, network=network, identity=identity))
             continue
         notes = {**payload.commonAnnotations, **alert.annotations}
         summary = (
             notes.get("summary") or notes.get("description") or labels.get("alertname", "Alertmanager alert")
         )
-        # flat and small: the store keeps it with every occurrence in the alert's history
-        evidence: dict[str, object] = {**notes, "source": "alertmanager"}
-        if alert.startsAt is not None:
-            evidence["starts_at"] = alert.startsAt.isoformat()
+        # flat and small: the store keeps it with the occurrence
+        evidence: dict[str, object] = {**notes, "source": "alertmanager", "fingerprint": identity}
+        starts = alert.startsAt.isoformat() if alert.startsAt is not None else None
+        if starts is not None:
+            evidence["starts_at"] = starts
         if alert.generatorURL:
             evidence["generator_url"] = alert.generatorURL
         findings.append(
             Finding(
                 monitor=monitor,
-                severity=severity_of(labels),
+                severity=severity_of(labels, config),
                 summary=summary[:2000],
-                labels=ident,
+                labels=labels,
                 network=network,
                 evidence=evidence,
+                occurrence_key=starts,
+                identity=identity,
             )
         )
     return findings, clears
 
 
-def from_generic(payload: GenericPayload) -> tuple[list[Finding], list[Clear]]:
+def from_generic(
+    payload: GenericPayload, config: InboundConfig = _DEFAULTS
+) -> tuple[list[Finding], list[Clear]]:
+    """Generic alerts; ``severity`` is P0..P3 or a name of ``inbound.severity_map`` (critical...)."""
     findings: list[Finding] = []
     clears: list[Clear] = []
-    for alert in payload.alerts:
+    for n, alert in enumerate(payload.alerts):
         monitor = f"{alert.source}/{alert.name}"
         if alert.status == "resolved":
             clears.append(Clear(monitor=monitor, labels=alert.labels, network=alert.network))
             continue
+        raw = alert.severity.strip()
+        mapped = config.severity_map.get(raw.lower())
+        if mapped is None:
+            allowed = ", ".join(sorted({*config.severity_map, "P0", "P1", "P2", "P3"}))
+            raise UsageError(f"alerts[{n}].severity '{raw}' is not one of: {allowed}.")
         findings.append(
             Finding(
                 monitor=monitor,
-                severity=alert.severity,
+                severity=Severity(mapped),
                 summary=alert.summary or alert.name,
                 labels=alert.labels,
                 network=alert.network,
-                evidence={"source": alert.source, **alert.evidence},
+                evidence={"source": alert.source, "severity": raw, **alert.evidence},
             )
         )
     return findings, clears

@@ -3,7 +3,7 @@
 GET  /api/v1/notifications?status=dead&alert_id=&limit=&before_id=   notifications.read
 GET  /api/v1/notifications/{id}             (with its delivery attempts) notifications.read
 POST /api/v1/notifications/{id}/retry       {"reason": "..."}            notifications.retry
-POST /api/v1/inbound/alertmanager           Alertmanager webhook v4      inbound.write
+POST /api/v1/inbound/alertmanager           Alertmanager webhook v3/v4   inbound.write
 POST /api/v1/inbound/alerts                 {"alerts": [...]}            inbound.write
 
 Alertmanager set-up (alertmanager.yml), with an API token scoped to inbound.write:
@@ -31,6 +31,7 @@ from fictra.api.context import AppContext
 from fictra.api.deps import Context, DbSession, guarded
 from fictra.auth.deps import Actor, current_actor
 from fictra.notify import inbound, service
+from fictra.notify.config import InboundConfig
 from fictra.notify.inbound import OnChanges
 from fictra.notify.models import NotificationStatus
 from fictra.notify.writer import InboundWriter
@@ -139,32 +140,39 @@ def _writer(request: Request, context: AppContext) -> InboundWriter:
     if not isinstance(writer, InboundWriter):
         config = context.loaded_config
         platform = context.platform
+        auto_declare = config is not None and config.receivers.inbound.auto_declare
         writer = request.app.state.inbound_writer = InboundWriter(
             sessions=context.sessions,
             clock=context.clock,
             policy=config.policy if config is not None else None,
-            on_changes=_pipeline_hook(platform) if platform is not None else None,
+            on_changes=_pipeline_hook(platform, auto_declare=auto_declare) if platform is not None else None,
         )
     return writer
 
 
-def _pipeline_hook(platform: Platform) -> OnChanges:
-    """The pipeline's later stages (routing, notifications) as attached when a batch runs."""
+def _pipeline_hook(platform: Platform, *, auto_declare: bool) -> OnChanges:
+    """The pipeline's later stages (routing, notifications) for inbound alerts: every stage but the
+    incidents' auto-declare, unless receivers.yaml ``inbound.auto_declare`` is true."""
 
     async def hook(changes: list[AlertChange], session: AsyncSession) -> None:
-        on_changes = platform.pipeline.on_changes
-        if on_changes is not None:
-            await on_changes(changes, session)
+        for stage in list(platform.stages):  # as attached when the batch runs
+            if auto_declare or stage.name != "incidents.auto-declare":
+                await stage.run(changes, session)
 
     return hook
 
 
-@router.post("/inbound/alertmanager", summary="Prometheus Alertmanager webhook (payload version 4)",
+def _inbound_config(context: AppContext) -> InboundConfig:
+    config = context.loaded_config
+    return config.receivers.inbound if config is not None else InboundConfig()
+
+
+@router.post("/inbound/alertmanager", summary="Prometheus Alertmanager webhook (payload versions 3 and 4)",
              **guarded("inbound.write"))  # fmt: skip
 async def inbound_alertmanager(
     request: Request, context: Context, payload: inbound.AlertmanagerPayload
 ) -> inbound.InboundResult:
-    findings, clears = inbound.from_alertmanager(payload)
+    findings, clears = inbound.from_alertmanager(payload, _inbound_config(context))
     return await _writer(request, context).submit(findings=findings, clears=clears)
 
 
@@ -172,5 +180,5 @@ async def inbound_alertmanager(
 async def inbound_alerts(
     request: Request, context: Context, payload: inbound.GenericPayload
 ) -> inbound.InboundResult:
-    findings, clears = inbound.from_generic(payload)
+    findings, clears = inbound.from_generic(payload, _inbound_config(context))
     return await _writer(request, context).submit(findings=findings, clears=clears)
