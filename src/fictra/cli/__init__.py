@@ -100,6 +100,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Change requests: list, show, new, edit, submit, approve, acknowledge conflicts, schedule, steps.",
     ),
+    "proposals": LazyCommand(
+        "fictra.cli.proposals",
+        "app",
+        "Governance proposals: list, show, simulate on a fork, review (sign off, verify), link a change.",
+    ),
 }
 
 
