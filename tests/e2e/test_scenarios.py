@@ -48,7 +48,7 @@ CASES = {
         1,
         False,
     ),
-    "oracle-jump": ("commodity-oracles", "P2", {"feed": "Feed:BRENT", "condition": "round_jump"}, 1, False),
+    "oracle-jump": ("commodity-oracles", "P1", {"feed": "Feed:BRENT", "condition": "round_jump"}, 1, False),
     "large-transfer": ("large-pt-transfer", "P2", {"contract": "PaymentToken"}, 1, False),
     "fee-change": ("pt-fee-changed", "P1", {"contract": "PaymentToken"}, 1, False),
     "failed-tx-burst": ("tx-activity", "P2", {"condition": "error_rate"}, 1, False),

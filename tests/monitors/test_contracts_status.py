@@ -218,3 +218,13 @@ async def test_upgrade_reorged_away_is_not_a_change_back(rig: Rig) -> None:
     rig.seen = ancestor
     await rig.dev.mine(2)
     assert by_condition(await rig.run(monitor), "implementation_changed") == []
+
+
+async def test_oracle_node_role_granted_on_a_feed_to_an_outsider_is_p0(rig: Rig) -> None:
+    """Feeds are role-bearing contracts too: watched like the tokens when listed (the shipped config does)."""
+    monitor = check(rig, contracts=[*WATCHED, "Feed:BRENT"])
+    role = keccak(text="ORACLE_NODE_ROLE")
+    await rig.as_timelock("Feed:BRENT", "grantRole", role, who("attacker"))
+    (bad,) = by_condition(await rig.run(monitor), "unauthorized_role_grant")
+    assert bad.severity is Severity.P0
+    assert bad.labels["contract"] == "Feed:BRENT" and bad.labels["role"] == "ORACLE_NODE_ROLE"
