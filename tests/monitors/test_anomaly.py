@@ -61,6 +61,8 @@ async def test_tx_burst_fires_after_warmup_and_clears(rig: Rig) -> None:
     assert spike.evidence["observed"] == 20 and float(spike.evidence["z"]) > 4  # type: ignore[arg-type]
     assert spike.block is not None and spike.block.number == rig.seen
     await quiet(rig, 2)
+    assert (await rig.run(monitor)).clears == [], "clears only after clear_after (3) calm blocks"
+    await quiet(rig, 1)
     out = await rig.run(monitor)
     assert [c.labels for c in out.clears] == [spike.labels] and out.findings == []
 

@@ -46,6 +46,11 @@ class AnomalyCheck:
             z_threshold=config.z_threshold,
             clear_z=config.clear_z,
             min_std=config.min_std,
+            winsor_z=config.winsor_z,
+            clear_after=config.clear_after,
+            rewarm=config.rewarm,
+            idle_after=config.idle_after,
+            pause_after=config.pause_after.total_seconds(),
         )
         self.store = BaselineStore(monitor=config.name, baselines=self.baselines, clock=clock)
         self.known: set[str] = set()
@@ -139,7 +144,7 @@ class AnomalyCheck:
             values = self.values(block)
             touched.update(values)
             for series, value in sorted(values.items()):
-                score = self.baselines.observe(series, value)
+                score = self.baselines.observe(series, value, block.timestamp)
                 sig = signal(
                     score,
                     monitor=self.name,

@@ -212,6 +212,25 @@ class AnomalyMonitor(MonitorBase):
     z_threshold: float = Field(default=4.0, gt=0, description="Fires when |z| exceeds this.")
     clear_z: float = Field(default=2.0, ge=0, description="Clears when |z| falls back within this.")
     min_std: float = Field(default=1e-9, ge=0, description="Floor on the std-dev (flat series).")
+    winsor_z: float | None = Field(
+        default=None,
+        gt=0,
+        description="Values are learned clipped to mean ± winsor_z·std (default z_threshold).",
+    )
+    clear_after: int = Field(
+        default=3, ge=1, description="Samples in a row within clear_z before a firing baseline clears."
+    )
+    rewarm: int | None = Field(
+        default=None,
+        ge=1,
+        description="Samples learned without firing after a pause (default warmup/3, min 3).",
+    )
+    idle_after: int | None = Field(
+        default=None, ge=1, description="Identical samples in a row that make a pause (default warmup)."
+    )
+    pause_after: timedelta = Field(
+        default=timedelta(minutes=10), description="A gap in block time longer than this is a pause."
+    )
 
     @model_validator(mode="after")
     def _band(self) -> AnomalyMonitor:

@@ -116,7 +116,7 @@ class GasCheck:
                 out,
                 block,
             )
-            score = self.baselines.observe(SPIKE_SERIES, gwei)
+            score = self.baselines.observe(SPIKE_SERIES, gwei, block.timestamp)
             sig = signal(
                 score,
                 monitor=self.name,
