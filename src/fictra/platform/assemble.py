@@ -49,11 +49,13 @@ from fictra.platform.config_set import ConfigSet, load_config_set
 from fictra.platform.domains import Parts, backup_tools, build_domains, signer_paths
 from fictra.platform.jobs import Timings, platform_jobs
 from fictra.platform.proposals import proposals_monitor
+from fictra.platform.reserve import build_reserve
 from fictra.platform.stages import Stage, build_stages, chain
 from fictra.platform.supervisor import Supervisor
 from fictra.procedures.chainview import PoolChainView
 from fictra.procedures.jobs import ProceduresContext
 from fictra.proposals.context import ProposalsContext
+from fictra.reserve.context import ReserveContext
 from fictra.response.context import ResponseContext
 from fictra.series.recorder import SeriesRecorder
 from fictra.settings import Settings
@@ -100,6 +102,7 @@ class Platform(Core):
     changes: ChangesContext | None = field(default=None, kw_only=True)
     proposals: ProposalsContext | None = field(default=None, kw_only=True)
     compliance: ComplianceContext | None = field(default=None, kw_only=True)
+    reserve: ReserveContext | None = field(default=None, kw_only=True)
     backups: bool = field(default=False, kw_only=True)
     audit_signer: AuditSigner | None = field(default=None, kw_only=True)
     link_base: str = field(default="http://127.0.0.1:8000", kw_only=True)
@@ -215,6 +218,18 @@ async def assemble(
             supervisor=Supervisor(clock=clock),
         )
         domains = await build_domains(core, parts=parts, link_base=link_base)
+        reserve = await build_reserve(  # the proof-of-reserve monitor; its publisher signs with the keys
+            config.reserve,
+            manifest=manifest,
+            pool=pool,
+            clock=clock,
+            network=config.network.name,
+            sender=domains.sender if parts.emergency else None,
+            config_dir=config.config_dir,
+            data_dir=settings.data_dir,
+        )
+        if reserve is not None and reserve.monitor is not None:
+            block_monitors.append(reserve.monitor)
     except BaseException:
         await pool.aclose()
         if engine is not None:
@@ -286,6 +301,7 @@ async def assemble(
         changes=domains.changes,
         proposals=domains.proposals,
         compliance=domains.compliance,
+        reserve=reserve,
         backups=parts.backup,
         audit_signer=domains.audit_signer,
         link_base=link_base,

@@ -43,12 +43,12 @@ from fictra.notify.config import ReceiversConfig, parse_receivers
 from fictra.procedures import config as procedures
 from fictra.procedures.checks import CHECKS as PROCEDURE_CHECKS
 from fictra.procedures.config import ProceduresConfig
+from fictra.reserve import config as reserve
+from fictra.reserve.config import ReserveConfig
 from fictra.response.loader import FILES as RESPONSE_FILES
 from fictra.response.loader import ResponseConfig, parse_response
 from fictra.response.loader import check_references as response_references
 from fictra.rules.config import EventRuleConfig
-from fictra.reserve import config as reserve
-from fictra.reserve.config import ReserveConfig
 from fictra.support import config as support
 from fictra.support.config import SupportConfig
 

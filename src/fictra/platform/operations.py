@@ -20,6 +20,7 @@ from fictra.jobs.models import JobRun
 from fictra.maintenance.holding import open_windows
 from fictra.procedures.queries import today
 from fictra.proposals.queries import open_counts
+from fictra.reserve.queries import latest_proof, live_text
 from fictra.support.models import Ticket
 
 if TYPE_CHECKING:
@@ -85,6 +86,9 @@ async def operations_summary(platform: Platform) -> OperationsSummary:
             c = await open_counts(session)
             text = f"{c['open']} ({c['unreferenced']} without a change, {c['unreviewed']} not signed off)"
             out.rows.append(("proposals open", text, c["unreferenced"] + c["unreviewed"] > 0))
+        if platform.reserve is not None:
+            text, attention = live_text(await latest_proof(session, network=platform.network))
+            out.rows.append(("reserve", text, attention))
         failed = int(
             await session.scalar(
                 select(func.count())

@@ -1,0 +1,96 @@
+"""Proof of reserve end to end on a real devnet with the platform running (the shipped config, the
+operator's keystore written as `fictra devnet up` does):
+
+- `reserve-drain` → collateral below 100% → the proof-of-reserve P0 within 1 block; undo → resolved;
+- the publisher signs the new value into the ProofOfReserve feed (recorded before broadcast, confirmed);
+- a stale GOLD price (CASH and TBILL refreshed) is flagged on its own and valued at zero in the ratio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from e2e.harness import Running, start
+from fictra.alerting.schemas import AlertView
+from fictra.devnet.accounts import role
+from fictra.devnet.feeds import feed, submit_round
+from fictra.reserve.queries import latest_proof, por_updates
+
+pytestmark = [pytest.mark.e2e]
+E18 = 10**18
+
+
+def proof_alert(condition: str, **labels: str):  # type: ignore[no-untyped-def]
+    def match(alert: AlertView) -> bool:
+        return (
+            alert.monitor == "proof-of-reserve"
+            and alert.labels.get("condition") == condition
+            and all(alert.labels.get(k) == v for k, v in labels.items())
+        )
+
+    return match
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    r = await start(tmp_path, emergency=True)
+    try:
+        yield r
+    finally:
+        await r.close()
+
+
+async def test_drain_is_a_p0_within_one_block_and_the_feed_follows_and_a_stale_price_counts_zero(
+    running: Running,
+) -> None:
+    platform, network = running.platform, running.platform.network
+    assert platform.reserve is not None and platform.reserve.publisher is not None
+    publisher = platform.reserve.publisher
+    async with platform.sessions() as session:
+        proof = await latest_proof(session, network=network)
+    assert proof is not None and proof.ratio == 1.5 and proof.value == 3_300_000 * E18
+    assert await publisher.run_once(platform.sessions) is None  # the deploy published that value
+
+    await running.scenario("reserve-drain")
+    below = await running.wait_for_alert(proof_alert("collateral_below_full"), within_blocks=1)
+    assert below.severity == "P0"
+    assert float(below.evidence["observed_ratio"]) < 1.0  # type: ignore[arg-type]
+
+    sent = await publisher.run_once(platform.sessions)  # the drop is far above min_change_bps
+    assert sent is not None
+    await running.mine()
+    assert await publisher.run_once(platform.sessions) is None  # settles the confirmed update first
+    async with platform.sessions() as session:
+        [update] = await por_updates(session, network=network)
+        proof = await latest_proof(session, network=network)
+    assert update["status"] == "confirmed" and update["tx_hash"] == sent.tx_hash
+    _rid, answer, *_ = await running.chain.call("ProofOfReserve", "latestRoundData")
+    assert proof is not None and int(answer) == int(update["answer"]) == proof.value
+
+    await running.scenario("reserve-drain", undo=True)
+    await running.wait_for_alert(lambda a: a.id == below.id, within_blocks=2, status="resolved")
+
+    # GOLD's price ages past its heartbeat while CASH and TBILL get fresh rounds
+    await running.chain.increase_time(3000)
+    nodes = [a.address for a in role("oracle_nodes")][:3]
+    for symbol, price in (("CASH", 1.0), ("TBILL", 100.0)):
+        info = feed(running.chain, symbol)
+        await submit_round(running.chain, info, [(n, round(price * 10**8)) for n in nodes])
+    await running.chain.increase_time(700)
+    await running.mine()
+    stale = await running.wait_for_alert(proof_alert("reserve_price_stale", asset="GOLD"), within_blocks=1)
+    assert stale.severity == "P1" and "valued at zero" in stale.summary
+    short = await running.wait_for_alert(proof_alert("collateral_below_full"), within_blocks=1)
+    assert "stale prices valued at zero: GOLD" in short.summary
+    async with platform.sessions() as session:
+        proof = await latest_proof(session, network=network)
+    assert proof is not None and proof.stale == ["GOLD"] and proof.value == 2_100_000 * E18
+    firing = {
+        a.labels.get("asset")
+        for a in await running.alerts(status="firing")
+        if a.monitor == "proof-of-reserve"
+    }
+    assert "CASH" not in firing and "TBILL" not in firing
