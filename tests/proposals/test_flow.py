@@ -202,6 +202,22 @@ async def _flow(api: ApiRig, rig: Rig, chain: DevChain, manifest: Manifest) -> N
         {"probe": "PaymentToken.feeBps()", "expected": 60, "actual": 60, "ok": True}
     ]
     assert verified["review_state"]["state"] == "verified"
+    # the console: list and detail (decoded calls, the simulation table, the review state)
+    cookies = await api.session_headers("viewer")
+    listing = await api.client.get("/proposals?status=all", headers=cookies)
+    assert (
+        listing.status_code == 200
+        and 'data-proposal="2"' in listing.text
+        and "setFee(uint16)" in listing.text
+    )
+    page = await api.client.get("/proposals/1", headers=cookies)
+    assert page.status_code == 200
+    for text in ('data-probe="PaymentToken.feeBps()"', "PaymentToken.FeeChanged", "newFeeBps = 60",
+                 'data-review="verified"', "fee only, FeeChanged as expected"):  # fmt: skip
+        assert text in page.text, text
+    assert 'id="btn-approve"' not in page.text  # a viewer gets no review forms
+    assert (await api.client.get("/proposals/99", headers=cookies)).status_code == 404
+
     async with api.sessions() as session:
         actions = await session.execute(select(AuditEntry.action).where(AuditEntry.target.like("proposal:%")))
         assert sorted(actions.scalars()) == [

@@ -28,6 +28,8 @@ from fictra.web import (
     operations,
     overview,
     procedures,
+    proposals,
+    reserve,
     support,
 )
 from fictra.web.access import ConsoleRoute, SignedIn, page
@@ -48,6 +50,8 @@ router.include_router(support.router)
 router.include_router(changes_calendar.router)  # before changes: /changes/calendar is not an id
 router.include_router(changes.router)
 router.include_router(maintenance.router)
+router.include_router(reserve.router)
+router.include_router(proposals.router)
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
 

@@ -17,6 +17,7 @@ chain).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -35,8 +36,9 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 ProposalNo = Annotated[int, Path(ge=1, le=2**31 - 1, description="The proposal's number (#) here.")]
 
 
-async def proposals_context(request: Request) -> AsyncIterator[ProposalsContext]:
-    """The platform's context when ``fictra up`` runs; else a standalone one (closed after the request)."""
+@asynccontextmanager
+async def context_for(request: Request) -> AsyncIterator[ProposalsContext]:
+    """The platform's context when ``fictra up`` runs; else a standalone one (closed on exit)."""
     from fictra.platform.assemble import endpoint_urls, manifest_path
     from fictra.platform.proposals import standalone_context
 
@@ -49,6 +51,11 @@ async def proposals_context(request: Request) -> AsyncIterator[ProposalsContext]
     manifest = Manifest.load(manifest_path(ctx.settings, config, devnet=not config.network.manifest))
     async with standalone_context(manifest=manifest, url=endpoint_urls(config)[0], clock=ctx.clock) as built:
         yield built
+
+
+async def proposals_context(request: Request) -> AsyncIterator[ProposalsContext]:
+    async with context_for(request) as ctx:
+        yield ctx
 
 
 Ctx = Annotated[ProposalsContext, Depends(proposals_context)]
