@@ -59,6 +59,7 @@ PERMISSIONS: dict[str, str] = {
     "tickets.read": "List and show support tickets with their replies, notes, links and SLA clocks.",
     "tickets.manage": "Work support tickets: assign, reply to the requester, notes, links, state.",
     "support.submit": "Submit a support ticket (the scope of a participant's integration token).",
+    "reserve.read": "See the proof of reserve (assets, prices, freshness, collateral ratio) and feed updates.",
     "maintenance.read": "List and show maintenance windows, their held alerts, events and log.",
     "maintenance.manage": "Create, start, end and cancel maintenance windows; log steps, actions, notes.",
     "changes.read": "List and show change requests: content, impact, risk, approvals, conflicts, timeline.",
@@ -67,6 +68,9 @@ PERMISSIONS: dict[str, str] = {
     "changes.implement": "Implement a scheduled change: steps, on-chain steps, verification, rollback.",
     "proposals.read": "List and show governance proposals: decoded calls, risk, votes, simulation, review.",
     "proposals.review": "Review governance proposals: fork simulation, sign-off, verification, link a change.",
+    "compliance.read": "See screening hits, sanctions/threat list versions with their diffs, KYC records.",
+    "compliance.manage": "Import sanctions and threat lists and KYC records; re-screen addresses and names.",
+    "compliance.dispose": "Disposition a screening hit as a false positive (with a reason; audited).",
 }
 
 ALL = "*"
@@ -170,11 +174,11 @@ _RESPONDER = [
     "procedures.read", "procedures.signoff", "tickets.read", "tickets.manage", "support.submit",
     "maintenance.read", "maintenance.manage",
     "changes.read", "changes.request", "changes.approve", "changes.implement",
-    "proposals.read", "proposals.review",
+    "proposals.read", "proposals.review", "reserve.read",
 ]  # fmt: skip
 _READ = [
     "alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read",
-    "procedures.read", "changes.read", "proposals.read",
+    "procedures.read", "changes.read", "proposals.read", "reserve.read",
 ]  # fmt: skip
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [*_READ, "silences.read", "oncall.read"],
@@ -184,17 +188,19 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     ],
     "technical_lead": [*_RESPONDER, "notifications.retry", "audit.read"],
     "system_architect": [*_RESPONDER, "notifications.retry", "audit.read"],
-    "security_officer": [*_RESPONDER, "audit.read", "audit.verify", "users.read", "policies.manage"],
+    "security_officer": [
+        *_RESPONDER, "audit.read", "audit.verify", "users.read", "policies.manage", "compliance.read",
+    ],
     "operations_manager": [
         *_RESPONDER, "oncall.manage", "escalations.manage", "notifications.retry", "users.read",
         "policies.manage",
     ],
     "compliance_officer": [
         *_READ, "silences.read", "oncall.read", "audit.read", "audit.verify", "procedures.signoff",
-        "tickets.read",
+        "tickets.read", "compliance.read", "compliance.manage", "compliance.dispose",
     ],
     "product_owner": [*_READ, "silences.read", "oncall.read"],
-    "legal": [*_READ, "audit.read"],
+    "legal": [*_READ, "audit.read", "compliance.read"],
     "executive": list(_READ),
     "admin": [ALL],
 }  # fmt: skip

@@ -105,6 +105,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Governance proposals: list, show, simulate on a fork, review (sign off, verify), link a change.",
     ),
+    "compliance": LazyCommand(
+        "fictra.cli.compliance", "app", "Compliance: sanctions and threat lists, screening hits, KYC records."
+    ),
 }
 
 

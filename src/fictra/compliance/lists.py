@@ -111,7 +111,7 @@ async def import_list(
         raise UsageError(f"Unknown list format '{fmt}'; expected one of: {', '.join(FORMATS)}.")
     if len(data) > MAX_BYTES:
         raise UsageError(f"{file_name}: {len(data)} bytes is more than the {MAX_BYTES} accepted.")
-    entries = parse(fmt, data, path=Path(file_name).name)
+    entries = parse(fmt, data, path=file_name)
     sha = hashlib.sha256(data).hexdigest()
     current = await session.scalar(
         select(ListVersion)
