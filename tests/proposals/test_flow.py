@@ -28,9 +28,12 @@ from fictra.chain.types import BlockBatch
 from fictra.clock import FakeClock, SystemClock
 from fictra.db.engine import migrate
 from fictra.devnet.chainutil import DevChain
+from fictra.jobs import JobContext
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.platform.proposals import proposals_context, proposals_monitor
+from fictra.proposals.context import ProposalsContext
 from fictra.proposals.follow import MONITOR
+from fictra.proposals.jobs import verify_executed
 from fictra.proposals.models import GovProposal
 
 E18 = 10**18
@@ -45,6 +48,7 @@ class Rig:
         self.monitor = proposals_monitor(manifest=manifest, clock=self.clock)
         self.pipeline = AlertPipeline(monitors=[self.monitor], clock=self.clock)
         self.start: int | None = None
+        self.ctx: ProposalsContext
 
     async def follow(self) -> None:
         """Run the real follower from its checkpoint up to the current head, then stop."""
@@ -101,6 +105,7 @@ async def test_proposal_followed_simulated_reviewed_executed_verified(
         async with api_rig(db, roles=roles, alerts=0) as api:
             rig = Rig(gov_url, gov_manifest, api.sessions, pool)
             ctx = proposals_context(manifest=gov_manifest, clock=api.clock, pool=pool, fork_url=gov_url)
+            rig.ctx = ctx
             api.context.config = dataclasses.replace(api.context.config_set, changes=shipped_config())
             api.context.platform = SimpleNamespace(proposals=ctx)  # type: ignore[assignment]
             await _flow(api, rig, chain, gov_manifest)
@@ -195,6 +200,13 @@ async def _flow(api: ApiRig, rig: Rig, chain: DevChain, manifest: Manifest) -> N
     assert one["review_state"]["state"] == "awaiting verification"
 
     # the implementation review: the simulated effects are on chain
+    # the proposals.verify job runs it as system; a reviewer may run it again from the API
+    job = JobContext(job="proposals.verify", due_at=api.clock.now(), now=api.clock.now(), clock=api.clock,
+                     sessions=api.sessions, holder="test")  # fmt: skip
+    assert await verify_executed(job, rig.ctx) == [1]
+    assert await verify_executed(job, rig.ctx) == []  # done once
+    by_job = await _ok(api, "viewer", f"{URL}/1", method="GET")
+    assert by_job["verification"]["ok"] is True and by_job["verification"]["by"] == "system"
     verified = await _ok(api, "system_architect", f"{URL}/1/verify")
     verification = verified["verification"]
     assert verification["ok"] is True and verification["events_ok"] is True
@@ -221,7 +233,7 @@ async def _flow(api: ApiRig, rig: Rig, chain: DevChain, manifest: Manifest) -> N
     async with api.sessions() as session:
         actions = await session.execute(select(AuditEntry.action).where(AuditEntry.target.like("proposal:%")))
         assert sorted(actions.scalars()) == [
-            "proposal.link", "proposal.review", "proposal.simulate", "proposal.verify"
+            "proposal.link", "proposal.review", "proposal.simulate", "proposal.verify", "proposal.verify"
         ]  # fmt: skip
         rows = (await session.execute(select(GovProposal.id, GovProposal.alerted))).all()
         assert sorted(rows) == [(1, False), (2, False)]

@@ -11,6 +11,7 @@ exactly once across every process sharing the database.
     backup.daily            a verified-format backup of the database (02:30 UTC), 14 kept
     support.sla             tickets' first-response and resolution deadlines
     maintenance.tick        windows: holds, releases, stakeholder notices, overrun and forgotten reminders
+    proposals.verify        the implementation review of executed, simulated governance proposals
     reserve.por_publish     the proof-of-reserve feed update when the reserve value moved (reserve.yaml)
     jobs.prune              run records past their retention
 
@@ -34,6 +35,7 @@ from fictra.maintenance.jobs import maintenance_jobs
 from fictra.monitors.base import PolledMonitor
 from fictra.notify.worker import Outbox
 from fictra.procedures.jobs import procedure_jobs
+from fictra.proposals.jobs import proposal_jobs
 from fictra.reserve.publish import publisher_job
 from fictra.response.context import ResponseContext
 from fictra.response.scheduled import tick
@@ -76,6 +78,8 @@ def platform_jobs(platform: Platform, *, timings: Timings) -> list[Job]:
         jobs.extend(support_jobs(platform.support))
     if platform.maintenance is not None:
         jobs.extend(maintenance_jobs(platform.maintenance))
+    if platform.proposals is not None:
+        jobs.extend(proposal_jobs(platform.proposals))
     if platform.reserve is not None and platform.reserve.publisher is not None:
         jobs.append(publisher_job(platform.reserve.publisher))
     if platform.backups:
