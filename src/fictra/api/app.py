@@ -54,6 +54,7 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.maintenance",
     "fictra.api.routes.changes",
     "fictra.api.routes.proposals",
+    "fictra.api.routes.compliance",
     "fictra.web.views",
 )
 _ERRORS = {

@@ -74,6 +74,12 @@ def _when(value: str, what: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def validate(item: KycInput) -> KycInput:
     """``item`` checked and normalised; raises UsageError naming the field and value."""
     if not _ID.match(item.participant):
@@ -105,8 +111,8 @@ def validate(item: KycInput) -> KycInput:
         role=item.role,
         addresses=tuple(dict.fromkeys(addresses)),
         risk_rating=item.risk_rating,
-        review_due=item.review_due,
-        expires_at=item.expires_at,
+        review_due=_utc(item.review_due),
+        expires_at=_utc(item.expires_at),
         documents=tuple(d.lower() for d in item.documents),
     )
 

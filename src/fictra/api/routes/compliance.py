@@ -1,0 +1,181 @@
+"""The compliance API (prefix /api/v1/compliance).
+
+GET  /lists                                list versions, newest first per list           compliance.read
+GET  /lists/{name}/versions/{version}      one version with its diff (0: the one in force) compliance.read
+POST /lists/{name}/import?format=          body: the file (≤ 1 MiB; larger lists by the CLI); diff,
+                                           sha256 audited, re-screen, all or nothing       compliance.manage
+GET  /hits?state=open|closed|false_positive|all                                           compliance.read
+POST /hits/{id}/dispose                    {reason}: false positive for that list version compliance.dispose
+POST /rescreen                             every known address and name                   compliance.manage
+GET  /kyc                                  KYC records (hashes of documents only)          compliance.read
+PUT  /kyc/{participant}                    create or update one record                     compliance.manage
+POST /kyc/import                           body: CSV (docs/compliance.md), every row or none compliance.manage
+
+A malformed list or CSV is 422 naming the file and line; nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from fictra.api.deps import DbSession, app_context, guarded
+from fictra.auth.deps import Actor, current_actor
+from fictra.compliance.kyc import KycInput, import_kyc_csv, list_kyc, upsert_kyc
+from fictra.compliance.lists import get_version, import_list
+from fictra.compliance.queries import MAX_LIMIT, list_hits, list_versions
+from fictra.compliance.schemas import HitView, ImportView, KycView, VersionDetail, VersionView
+from fictra.compliance.screening import dispose, load_index, rescreen
+from fictra.errors import UsageError
+
+router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+HitId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Hit id.")]
+ListName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+MAX_UPLOAD = 1_000_000
+
+
+class DisposeBody(BaseModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class KycBody(BaseModel):
+    name: str = Field(min_length=1, max_length=500)
+    role: str = Field(default="participant", pattern=r"^(participant|counterparty)$")
+    addresses: list[str] = Field(default_factory=list, max_length=100)
+    status: str = Field(default="pending", pattern=r"^(pending|approved|rejected|expired)$")
+    risk_rating: str = Field(default="medium", pattern=r"^(low|medium|high)$")
+    review_due: datetime | None = None
+    expires_at: datetime | None = None
+    documents: list[str] = Field(default_factory=list, max_length=100, description="sha256 of each document.")
+
+
+async def _body(request: Request) -> bytes:
+    data = await request.body()
+    if len(data) > MAX_UPLOAD:
+        raise UsageError(f"Upload of {len(data)} bytes is too large (at most {MAX_UPLOAD}); use the CLI.")
+    return data
+
+
+def _threshold(request: Request) -> float:
+    return app_context(request).config_set.compliance.names.threshold
+
+
+@router.get("/lists", summary="List versions", **guarded("compliance.read"))
+async def lists(
+    session: DbSession, name: Annotated[str | None, Query(max_length=64)] = None
+) -> list[VersionView]:
+    return [VersionView.model_validate(v) for v in await list_versions(session, list_name=name)]
+
+
+@router.get(
+    "/lists/{name}/versions/{version}", summary="One list version and its diff", **guarded("compliance.read")
+)
+async def list_version(
+    session: DbSession, name: ListName, version: Annotated[int, Path(ge=0, le=2**31 - 1)]
+) -> VersionDetail:
+    return VersionDetail.model_validate(await get_version(session, list_name=name, version=version or None))
+
+
+@router.post(
+    "/lists/{name}/import", status_code=201, summary="Import a list version", **guarded("compliance.manage")
+)
+async def list_import(
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    name: ListName,
+    fmt: Annotated[str, Query(alias="format", max_length=32)],
+    file_name: Annotated[str, Query(max_length=300)] = "upload",
+) -> ImportView:
+    clock = app_context(request).clock
+    data = await _body(request)
+    result = await import_list(
+        session, list_name=name, fmt=fmt, data=data, file_name=file_name, actor=actor, clock=clock
+    )
+    screened = await rescreen(
+        session, index=await load_index(session), threshold=_threshold(request), clock=clock, actor=actor
+    )
+    return ImportView(
+        version=VersionView.model_validate(result.version),
+        diff=result.diff.counts,
+        rescreen={
+            "addresses": screened.addresses,
+            "names": screened.names,
+            "opened": screened.opened,
+            "closed": screened.closed,
+        },
+    )
+
+
+@router.get("/hits", summary="Screening hits, newest first", **guarded("compliance.read"))
+async def hits(
+    session: DbSession,
+    state: Annotated[str, Query(pattern=r"^(open|closed|false_positive|all)$")] = "open",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> list[HitView]:
+    return [HitView.model_validate(h) for h in await list_hits(session, state=state, limit=limit)]
+
+
+@router.post(
+    "/hits/{hit_id}/dispose", summary="Disposition a false positive", **guarded("compliance.dispose")
+)
+async def hit_dispose(
+    request: Request, session: DbSession, actor: CurrentActor, hit_id: HitId, body: DisposeBody
+) -> HitView:
+    hit = await dispose(
+        session, hit_id=hit_id, reason=body.reason, actor=actor, clock=app_context(request).clock
+    )
+    return HitView.model_validate(hit)
+
+
+@router.post("/rescreen", summary="Re-screen every known address and name", **guarded("compliance.manage"))
+async def rescreen_all(request: Request, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    r = await rescreen(
+        session,
+        index=await load_index(session),
+        threshold=_threshold(request),
+        clock=app_context(request).clock,
+        actor=actor,
+    )
+    return {"addresses": r.addresses, "names": r.names, "opened": r.opened, "closed": r.closed}
+
+
+@router.get("/kyc", summary="KYC records", **guarded("compliance.read"))
+async def kyc(session: DbSession) -> list[KycView]:
+    return [KycView.model_validate(r) for r in await list_kyc(session)]
+
+
+@router.put("/kyc/{participant}", summary="Create or update a KYC record", **guarded("compliance.manage"))
+async def kyc_put(
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    participant: Annotated[str, Path(max_length=200)],
+    body: KycBody,
+) -> KycView:
+    item = KycInput(
+        participant=participant,
+        name=body.name,
+        role=body.role,
+        addresses=tuple(body.addresses),
+        status=body.status,
+        risk_rating=body.risk_rating,
+        review_due=body.review_due,
+        expires_at=body.expires_at,
+        documents=tuple(body.documents),
+    )
+    rec = await upsert_kyc(session, item, actor=actor, clock=app_context(request).clock)
+    return KycView.model_validate(rec)
+
+
+@router.post("/kyc/import", summary="Import KYC records from CSV", **guarded("compliance.manage"))
+async def kyc_import(request: Request, session: DbSession, actor: CurrentActor) -> list[KycView]:
+    data = await _body(request)
+    records = await import_kyc_csv(
+        session, data, path="upload.csv", actor=actor, clock=app_context(request).clock
+    )
+    return [KycView.model_validate(r) for r in records]
