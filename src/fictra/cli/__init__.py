@@ -105,6 +105,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Governance proposals: list, show, simulate on a fork, review (sign off, verify), link a change.",
     ),
+    "reserve": LazyCommand(
+        "fictra.cli.reserve", "app", "Reserve: proof of reserve from the chain (prices, ratio), history."
+    ),
     "compliance": LazyCommand(
         "fictra.cli.compliance", "app", "Compliance: sanctions and threat lists, screening hits, KYC records."
     ),

@@ -1,0 +1,106 @@
+"""`fictra reserve proof [--block N] [--json]`: the proof of reserve read live from the chain (every asset's
+balance, oracle price with its round and age, value and what counts; the PT supply and collateral ratio),
+computed exactly as the platform's monitor does. `fictra reserve history`: the ratios the running platform
+recorded. Exit 1 when the reserve is below the configured minimum ratio (scripts can gate on it)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from fictra.cli._common import config_set, console, settings
+from fictra.cli.incidents_common import JSON, dump
+from fictra.clock import SystemClock
+from fictra.reserve.proof import Proof
+
+HELP = "Reserve: proof of reserve from the chain (prices, ratio), history."
+app = typer.Typer(help=HELP, no_args_is_help=True)
+E18 = 10**18
+
+
+async def _read(block: int | None) -> Proof:
+    from fictra.chain.manifest import Manifest
+    from fictra.chain.pool import RpcPool
+    from fictra.platform.assemble import endpoint_urls, manifest_path
+    from fictra.reserve.reads import ReserveReader
+
+    config = config_set()
+    manifest = Manifest.load(manifest_path(settings(), config, devnet=not config.network.manifest))
+    proof_cfg = config.reserve.proof
+    pool = RpcPool(
+        network=config.network.name, urls=endpoint_urls(config), clock=SystemClock(),
+        chain_id=config.network.chain_id,
+    )  # fmt: skip
+    try:
+        await pool.start()
+        tag = "latest" if block is None else hex(block)
+        raw: dict[str, Any] = await pool.call("eth_getBlockByNumber", [tag, False])
+        max_age = int(proof_cfg.max_price_age.total_seconds()) if proof_cfg.max_price_age else None
+        reader = ReserveReader(
+            manifest=manifest, pool=pool, reserve=proof_cfg.reserve, token=proof_cfg.token, max_age=max_age
+        )
+        return await reader.read(block=int(raw["number"], 16), timestamp=int(raw["timestamp"], 16))
+    finally:
+        await pool.aclose()
+
+
+@app.command("proof")
+def proof_cmd(
+    block: int | None = typer.Option(None, "--block", min=0, help="Read at this block (default: the head)."),
+    as_json: bool = JSON,
+) -> None:
+    """The proof of reserve at the head (or --block)."""
+    proof = asyncio.run(_read(block))
+    minimum = config_set().reserve.proof.min_collateral_ratio
+    if as_json:
+        dump(proof.as_dict())
+    else:
+        table = Table(title=f"Proof of reserve at block {proof.block}")
+        for col in ("asset", "balance", "price", "round", "age", "value USD", "counted USD"):
+            table.add_column(col)
+        for a in proof.assets:
+            r = a.reading
+            table.add_row(
+                r.symbol, f"{r.balance / 10**r.decimals:,.2f}", f"{r.answer / 10**r.feed_decimals:g}",
+                str(r.round_id), f"{a.age} s" + (" STALE" if a.stale else ""), f"{a.value / E18:,.0f}",
+                f"{a.counted / E18:,.0f}",
+            )  # fmt: skip
+        console.print(table)
+        ratio = "n/a (no supply)" if proof.ratio is None else f"{proof.ratio * 100:.2f}%"
+        console.print(
+            f"PT supply {proof.supply / E18:,.0f} · counted reserve {proof.value / E18:,.0f} USD · "
+            f"collateral ratio {ratio} (minimum {minimum * 100:.0f}%)"
+        )
+    if proof.ratio is not None and proof.ratio < minimum:
+        raise typer.Exit(1)
+
+
+@app.command("history")
+def history_cmd(limit: int = typer.Option(20, "--limit", min=1, max=5000), as_json: bool = JSON) -> None:
+    """The collateral ratios the running platform recorded (oldest first)."""
+    from fictra.db.engine import make_engine, migrate, session_factory
+    from fictra.reserve.queries import ratio_series
+
+    async def run() -> list[tuple[int, float | None]]:
+        url = settings().resolved_database_url()
+        migrate(url)
+        engine = make_engine(url)
+        try:
+            async with session_factory(engine)() as session:
+                return await ratio_series(session, network=config_set().network.name, limit=limit)
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(run())
+    if as_json:
+        dump([{"block": b, "ratio": r} for b, r in rows])
+        return
+    table = Table(title="Collateral ratio")
+    table.add_column("block")
+    table.add_column("ratio")
+    for b, r in rows:
+        table.add_row(str(b), "n/a" if r is None else f"{r * 100:.2f}%")
+    console.print(table)
