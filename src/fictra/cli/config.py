@@ -25,12 +25,26 @@ def _load(config_dir: Path | None, manifest: Path | None) -> ConfigSet:
     return load_config_set(directory, manifest=Manifest.load(manifest) if manifest is not None else None)
 
 
+CHAIN = typer.Option(
+    False,
+    "--chain",
+    help="Also read the tokens' total supply and decimals from network.yaml's first endpoint (at the "
+    "manifest's addresses) and refuse amount thresholds that can never fire.",
+)
+
+
 @app.command("check")
-def check(config_dir: Path | None = CONFIG_DIR, manifest: Path | None = MANIFEST) -> None:
+def check(
+    config_dir: Path | None = CONFIG_DIR, manifest: Path | None = MANIFEST, chain: bool = CHAIN
+) -> None:
     """Validate every file; print 'OK: N monitors, M rules' or every problem (exit 2)."""
     loaded = _load(config_dir, manifest)
     for note in loaded.notes:
         typer.echo(f"note: {note}")
+    if chain:
+        from fictra.cli.config_chain import check_against_chain
+
+        check_against_chain(loaded, manifest)
     typer.echo(f"OK: {len(loaded.monitors)} monitors, {len(loaded.rules)} rules")
 
 
