@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from eth_utils.crypto import keccak
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,9 @@ from fictra.chain.types import BlockBatch
 from fictra.clock import FakeClock, SystemClock
 from fictra.db.engine import migrate
 from fictra.devnet.chainutil import DevChain
+from fictra.devnet.scenarios import ScenarioContext, run_scenario
+from fictra.devnet.scenarios.store import ScenarioStore
+from fictra.errors import ScenarioError
 from fictra.jobs import JobContext
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.platform.proposals import proposals_context, proposals_monitor
@@ -237,3 +241,21 @@ async def _flow(api: ApiRig, rig: Rig, chain: DevChain, manifest: Manifest) -> N
         ]  # fmt: skip
         rows = (await session.execute(select(GovProposal.id, GovProposal.alerted))).all()
         assert sorted(rows) == [(1, False), (2, False)]
+
+
+async def test_governance_scenarios_propose_cancel_and_pass(
+    gov_url: str, gov_manifest: Manifest, tmp_path: Path
+) -> None:
+    """The README's walkthrough scenarios: a proposal by a sovereign, canceled while pending; another
+    carried through votes, queue and execution (the fee changes on chain)."""
+    async with DevChain(gov_url, gov_manifest) as chain:
+        ctx = ScenarioContext(chain=chain, store=ScenarioStore(tmp_path / "scenarios.json"))
+        ctx.options.fee_bps = 60
+        await run_scenario(ctx, "governance-proposal")
+        await run_scenario(ctx, "governance-proposal", undo=True)
+        assert ctx.store.load() == {}
+        with pytest.raises(ScenarioError, match="run `fictra devnet scenario governance-proposal` first"):
+            await run_scenario(ctx, "governance-pass")
+        await run_scenario(ctx, "governance-proposal")
+        await run_scenario(ctx, "governance-pass")
+        assert await chain.call("PaymentToken", "feeBps") == 60

@@ -9,6 +9,7 @@ from fictra.devnet.scenarios.base import Scenario, ScenarioContext, ScenarioOpti
 from fictra.devnet.scenarios.governance import FeeChange, Pause, TradingHalt, UnauthorizedRoleGrant
 from fictra.devnet.scenarios.node import FailedTxBurst, GasSpike, NodeDown, Reorg
 from fictra.devnet.scenarios.oracle import OracleDeviation, OracleJump, OracleStall
+from fictra.devnet.scenarios.proposals import GovernancePass, GovernanceProposal
 from fictra.devnet.scenarios.store import ScenarioStore
 from fictra.devnet.scenarios.tokens import LargeTransfer, ReserveDrain
 from fictra.errors import ScenarioError
@@ -27,6 +28,8 @@ _ALL: list[type[Scenario]] = [
     FailedTxBurst,
     FeeChange,
     Reorg,
+    GovernanceProposal,
+    GovernancePass,
 ]
 SCENARIOS: dict[str, type[Scenario]] = {cls.name: cls for cls in _ALL}
 
