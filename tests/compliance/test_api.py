@@ -77,3 +77,13 @@ async def test_lists_hits_and_kyc(rig: ApiRig) -> None:
     assert broken.status_code == 422 and "upload.csv:2: risk_rating 'huge'" in broken.text
     records = (await rig.client.get(f"{URL}/kyc", headers=legal)).json()
     assert [r["participant"] for r in records] == ["bank-a", "bank-b", "bank-z"]
+
+    # the console: hits, list versions and KYC on /compliance, a version's diff on its own page
+    browser = await rig.session_headers("compliance_officer")
+    html = (await rig.client.get("/compliance?state=all", headers=browser)).text
+    assert f'data-hit-id="{hid}" data-state="false_positive"' in html and "our own test wallet" in html
+    assert 'data-list="ofac-sdn" data-version="1"' in html and 'data-participant="bank-z"' in html
+    diff_page = await rig.client.get("/compliance/lists/ofac-sdn/1", headers=browser)
+    assert diff_page.status_code == 200 and 'data-key="41002"' in diff_page.text
+    viewer_page = await rig.client.get("/compliance", headers=await rig.session_headers("viewer"))
+    assert viewer_page.status_code == 403

@@ -55,6 +55,7 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.changes",
     "fictra.api.routes.proposals",
     "fictra.api.routes.compliance",
+    "fictra.web.compliance",  # the compliance console pages
     "fictra.web.views",
 )
 _ERRORS = {
