@@ -115,6 +115,12 @@ class RpcClient:
             return StateUnavailable(text)
         return RpcError(text)
 
+    async def request(self, payload: object, *, deadline: float | None = None) -> Any:
+        """Send a ready JSON-RPC payload (one request or a batch) and return the decoded answer as it
+        came, errors included (for adapters such as :mod:`fictra.chain.web3client`)."""
+        what = payload.get("method", "a request") if isinstance(payload, dict) else "a batch"
+        return await self._post(payload, str(what), deadline)
+
     async def call(
         self, method: str, params: list[Any] | None = None, *, deadline: float | None = None
     ) -> Any:

@@ -117,7 +117,7 @@ async def _up(
         if simulate:
 
             def on_stats(stats: Any) -> None:
-                state.simulator = f"{stats.sent} tx sent, {stats.failed} failed, {stats.blocks} blocks"
+                state.simulator = stats.summary()  # says STALLED when nothing completes
 
             extra.append(("simulator", simulator_task(handle, rate=rate, seed=seed, on_stats=on_stats)))
     else:

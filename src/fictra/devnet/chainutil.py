@@ -3,7 +3,10 @@
 devnet accounts (or an impersonated contract such as the Timelock).
 
 This is devnet tooling, not the platform's chain layer (``fictra.chain``): it assumes a local Anvil
-that signs for its own accounts and answers the ``anvil_*``/``evm_*`` methods.
+that signs for its own accounts and answers the ``anvil_*``/``evm_*`` methods. Its web3 contracts run
+over the platform's JSON-RPC client (:mod:`fictra.chain.web3client`: httpx, a deadline per call,
+nothing shared between calls), never web3's HTTP session manager. A receipt wait notices a transaction
+the node no longer knows (dropped by a reorg) and says so at once instead of waiting out its deadline.
 """
 
 from __future__ import annotations
@@ -15,18 +18,24 @@ from typing import Any
 
 import httpx
 from eth_utils.address import to_checksum_address
-from web3 import AsyncWeb3
 from web3.contract import AsyncContract
+from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
 from fictra.chain.manifest import Manifest
 from fictra.chain.revert import decode_revert
+from fictra.chain.web3client import async_web3
 from fictra.errors import ContractError, DevnetError, RpcError, redact_url
 
 DEFAULT_GAS = 500_000
 # generous fee cap: devnet senders keep transacting through a gas spike (they pay base fee + tip only)
 MAX_FEE_PER_GAS = 5_000 * 10**9
 PRIORITY_FEE_PER_GAS = 10**9
+DROP_CHECK_S = 1.0  # a receipt wait asks this often whether the node still knows the transaction
+
+
+class TxDropped(DevnetError):
+    """The node no longer knows a transaction it accepted (a reorg dropped it, or it was evicted)."""
 
 
 class Rpc:
@@ -117,7 +126,7 @@ class DevChain:
     def __init__(self, rpc_url: str, manifest: Manifest) -> None:
         self.rpc_url = rpc_url
         self.manifest = manifest
-        self.w3 = AsyncWeb3(AsyncWeb3.AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        self.w3 = async_web3(rpc_url, deadline=30.0)
         self.rpc = Rpc(rpc_url)
         self._contracts: dict[str, AsyncContract] = {}
         self._sender_locks: dict[str, asyncio.Lock] = {}
@@ -190,11 +199,28 @@ class DevChain:
         return receipt
 
     async def receipt(self, tx_hash: str, *, wait_s: float = 60.0) -> TxReceipt:
-        return await self.w3.eth.wait_for_transaction_receipt(
-            tx_hash,  # type: ignore[arg-type]
-            timeout=wait_s,
-            poll_latency=0.05,
-        )
+        """The receipt of ``tx_hash`` once mined. :class:`TxDropped` as soon as the node no longer knows
+        the transaction (a reorg dropped it); DevnetError after ``wait_s`` without a receipt."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        checked = loop.time()
+        pause = 0.02
+        while True:
+            try:
+                return await self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                pass
+            now = loop.time()
+            if now - checked >= DROP_CHECK_S:
+                checked = now
+                if await self.rpc.call("eth_getTransactionByHash", [tx_hash]) is None:
+                    raise TxDropped(
+                        f"Transaction {tx_hash} was dropped (a reorg?): the node no longer knows it."
+                    )
+            if now >= deadline:
+                raise DevnetError(f"Transaction {tx_hash} was not mined within {wait_s:.0f}s.")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     async def revert_reason(
         self, sender: str, contract: AsyncContract, data: str, block: int, *, context: str = ""

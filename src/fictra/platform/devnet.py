@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from fictra.errors import DevnetError, FictraError
 from fictra.settings import Settings
 
 log = logging.getLogger(__name__)
+STOP_WAIT_S = 6.0  # the simulator's own stop grace (3 s) plus its last reads
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,20 @@ def simulator_task(
                     started.set_exception(exc)
                 raise
 
-        done: asyncio.Future[Any] = asyncio.ensure_future(asyncio.to_thread(thread_body))
+        # a daemon thread, not the loop's default executor: a simulator that does not end in time
+        # never holds up the exit (asyncio.run waits for every executor thread)
+        ended: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def thread_target() -> None:
+            try:
+                thread_body()
+            except BaseException as exc:  # handed to the platform's task
+                ended.set_exception(exc)
+            else:
+                ended.set_result(None)
+
+        threading.Thread(target=thread_target, name="fictra-simulator", daemon=True).start()
+        done: asyncio.Future[Any] = asyncio.wrap_future(ended)
         waiter = asyncio.ensure_future(asyncio.wrap_future(started))
         await asyncio.wait({done, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if not waiter.done():  # the thread ended before its loop started: raise what it raised
@@ -123,6 +138,9 @@ def simulator_task(
             stop_wait.cancel()
             if not done.done():
                 sim_loop.call_soon_threadsafe(thread_stop.set)
-            await done
+            try:
+                await asyncio.wait_for(asyncio.shield(done), timeout=STOP_WAIT_S)
+            except TimeoutError:
+                log.warning("simulator did not stop within %.0fs; left behind (daemon thread)", STOP_WAIT_S)
 
     return run
