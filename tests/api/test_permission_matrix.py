@@ -35,6 +35,8 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/static/{path:path}"),
+    ("GET", "/feedback/changes/{token}"),  # a stakeholder's one-time feedback link (the token is the key)
+    ("POST", "/feedback/changes/{token}"),
 }
 SIGNED_IN = "(signed in)"
 UNDECLARED = "(undeclared console page)"

@@ -18,7 +18,9 @@ from fictra.web.access import PASSWORD_PAGE, ConsoleRoute
 from fictra.web.views import router
 
 # signing in and out, and the static assets: no permission to declare
-OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/static/{path:path}")}
+OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/static/{path:path}"),
+        # a stakeholder's one-time feedback link on a change (the token is the credential)
+        ("GET", "/feedback/changes/{token}"), ("POST", "/feedback/changes/{token}")}  # fmt: skip
 # any signed-in user (their own account)
 ANY_SIGNED_IN = {("GET", PASSWORD_PAGE), ("POST", PASSWORD_PAGE)}
 

@@ -20,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.changes import machine
 from fictra.changes.config import ChangesConfig
 from fictra.changes.models import ChangeEvent, ChangeRequest
-from fictra.changes.ports import IncidentFact, IncidentsOn, ProposeAction, ReadValues
+from fictra.changes.ports import (
+    ActionStatus,
+    CloseWindow,
+    IncidentFact,
+    IncidentsOn,
+    OpenWindow,
+    ProposeAction,
+    ReadValues,
+)
 from fictra.changes.records import approvals_of, facts, load, steps_of, verdict
 from fictra.clock import Clock
 from fictra.errors import UsageError
@@ -44,6 +52,10 @@ class ChangesContext:
     read_values: ReadValues
     watched_by: Mapping[str, Sequence[str]] = field(default_factory=dict)
     wired: bool = True
+    network: str = ""  # the chain whose metric series the review compares ("" : not measured)
+    action_status: ActionStatus | None = None  # on-chain steps' action status (emergency actions)
+    open_window: OpenWindow | None = None  # a maintenance window owned by a scheduled change
+    close_window: CloseWindow | None = None  # cancel it when the change leaves "scheduled" unstarted
 
 
 async def _no_incidents(session: AsyncSession, components: Sequence[str]) -> list[IncidentFact]:
@@ -64,9 +76,14 @@ async def _cannot_propose(
 
 
 def offline_context(
-    *, config: ChangesConfig, clock: Clock, watched_by: Mapping[str, Sequence[str]] | None = None
+    *,
+    config: ChangesConfig,
+    clock: Clock,
+    watched_by: Mapping[str, Sequence[str]] | None = None,
+    network: str = "",
 ) -> ChangesContext:
-    """A context without the platform: no incidents, no chain values, no proposals."""
+    """A context without the platform: no incidents, no chain values, no proposals (the metric series in
+    the database are read for ``network``)."""
     return ChangesContext(
         config=config,
         clock=clock,
@@ -75,6 +92,7 @@ def offline_context(
         read_values=_no_values,
         watched_by=dict(watched_by or {}),
         wired=False,
+        network=network,
     )
 
 

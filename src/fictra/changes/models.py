@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fictra.db.base import Base, UTCDateTime
 
-__all__ = ["ChangeApproval", "ChangeEvent", "ChangeRequest", "ChangeStep"]
+__all__ = ["ChangeApproval", "ChangeEvent", "ChangeFeedback", "ChangeRequest", "ChangeStep"]
 
 
 class ChangeRequest(Base):
@@ -95,3 +95,25 @@ class ChangeEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ChangeFeedback(Base):
+    """A notified stakeholder's feedback on a change: a one-time link (only the token's SHA-256 is kept)
+    to a short form (rating 1-5 and a comment), valid until ``expires_at``."""
+
+    __tablename__ = "change_feedback"
+    __table_args__ = (
+        Index("ix_change_feedback_change_id", "change_id"),
+        Index("ux_change_feedback_token_hash", "token_hash", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("change_requests.id", ondelete="CASCADE"))
+    stakeholder: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

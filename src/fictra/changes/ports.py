@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["ActionState", "ActionStates", "IncidentFact", "IncidentsOn", "ProposeAction", "ReadValues"]
+__all__ = [
+    "ActionState", "ActionStates", "ActionStatus", "CloseWindow", "IncidentFact", "IncidentsOn", "OpenWindow",
+    "ProposeAction", "ReadValues", "WindowRequest",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,24 @@ ProposeAction = Callable[[AsyncSession, str, dict[str, Any], str, int, object], 
 ActionStates = Callable[[AsyncSession, Sequence[int]], Awaitable[Mapping[int, ActionState]]]
 # read named chain values for verification (e.g. {"pt_fee_bps": 25})
 ReadValues = Callable[[], Awaitable[Mapping[str, Any]]]
+# the status of emergency actions by id (for the change-request document)
+ActionStatus = Callable[[AsyncSession, Sequence[int]], Awaitable[Mapping[int, str]]]
+
+
+@dataclass(frozen=True)
+class WindowRequest:
+    """A maintenance window for a scheduled change: its slot, scope (label matchers) and owner."""
+
+    change_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    matchers: tuple[str, ...]
+    owner: str
+    steps: tuple[str, ...]
+
+
+# open a maintenance window owned by a change (the maintenance domain); returns the window id
+OpenWindow = Callable[[AsyncSession, WindowRequest, object], Awaitable[int]]
+# cancel it (the change was edited back to authorization, or canceled)
+CloseWindow = Callable[[AsyncSession, int, str, object], Awaitable[None]]

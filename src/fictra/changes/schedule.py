@@ -14,14 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fictra.audit.service import actor_name
 from fictra.changes.config import ChangesConfig
 from fictra.changes.models import ChangeRequest
-from fictra.changes.ports import IncidentsOn
-from fictra.changes.records import event, load, rule_of
+from fictra.changes.ports import IncidentsOn, OpenWindow, WindowRequest
+from fictra.changes.records import event, load, rule_of, steps_of
 from fictra.changes.service import ChangeRefused, roles_of, transition
 from fictra.changes.windows import freezes_hit, outside_windows
 from fictra.clock import Clock
 from fictra.errors import PermissionDeniedError, UsageError
 
-__all__ = ["acknowledge", "conflicts_of", "schedule"]
+__all__ = ["acknowledge", "conflicts_of", "schedule", "window_scopes"]
+
+# the alert label naming a component of each catalogue kind (rules and contract monitors: ``contract``)
+SCOPE_LABEL = {
+    "contract": "contract",
+    "endpoint": "endpoint",
+    "platform": "component",
+    "integration": "integration",
+}
 
 BUSY = ("authorization", "scheduled", "implementing")
 
@@ -108,8 +116,11 @@ async def schedule(
     incidents_on: IncidentsOn | None,
     actor: object,
     clock: Clock,
+    open_window: OpenWindow | None = None,
 ) -> ChangeRequest:
-    """Check the conflicts now and schedule the change when every one was acknowledged."""
+    """Check the conflicts now and schedule the change when every one was acknowledged; with
+    ``open_window``, open the change's maintenance window(s) for its slot in the same transaction (a
+    window refused, e.g. overlapping one with the same scope, refuses the scheduling)."""
     change = await load(session, change_id, lock=True)
     found = await conflicts_of(session, cfg=cfg, change=change, incidents_on=incidents_on)
     acked = set((change.conflicts_ack or {}).get("texts", []))
@@ -120,6 +131,49 @@ async def schedule(
             f"approver: " + "; ".join(new) + "."
         )
     change.conflicts = found
-    return await transition(
+    change = await transition(
         session, cfg=cfg, change_id=change_id, action="schedule", actor=actor, clock=clock
     )
+    if open_window is not None and change.components and change.planned_start and change.planned_end:
+        await _open_windows(session, cfg, change, open_window, actor, clock)
+    return change
+
+
+def window_scopes(cfg: ChangesConfig, components: list[str]) -> list[tuple[str, ...]]:
+    """One scope (label matchers) per catalogue kind among ``components``: e.g.
+    ``('contract=~"PaymentToken|Reserve"',)`` (the alert label that names a component of that kind)."""
+    by_label: dict[str, list[str]] = {}
+    for name in components:
+        comp = cfg.components.get(name)
+        label = SCOPE_LABEL.get(comp.kind if comp else "platform", "component")
+        by_label.setdefault(label, []).append(name)
+    return [
+        (f'{label}=~"{"|".join(n.replace(".", "[.]") for n in sorted(names))}"',)
+        for label, names in sorted(by_label.items())
+    ]
+
+
+async def _open_windows(
+    session: AsyncSession, cfg: ChangesConfig, change: ChangeRequest, open_window: OpenWindow, actor: object,
+    clock: Clock,
+) -> None:  # fmt: skip
+    """The change's maintenance window(s): its slot, scoped to its components, owned by it; the alerts
+    they raise during the slot are held (the maintenance domain does the holding)."""
+    if change.planned_start is None or change.planned_end is None:
+        return
+    steps = tuple(s.text for s in await steps_of(session, change.id, phase="implement"))
+    ids = []
+    for scope in window_scopes(cfg, list(change.components)):
+        request = WindowRequest(
+            change_id=change.id, title=f"Change #{change.id}: {change.title}"[:300],
+            starts_at=change.planned_start, ends_at=change.planned_end, matchers=scope,
+            owner=change.implementer or change.requester, steps=steps,
+        )  # fmt: skip
+        ids.append(await open_window(session, request, actor))
+    change.window_id = ids[0] if ids else None
+    await event(
+        session, change, kind="window_opened", actor=actor, clock=clock,
+        text=f"maintenance window(s) {', '.join(map(str, ids))} scheduled for the slot (alerts on "
+        f"{', '.join(change.components)} held while it is open)",
+        details={"windows": ids},
+    )  # fmt: skip

@@ -10,13 +10,15 @@ from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 
 from fictra.api.deps import app_context, guarded
 from fictra.api.errors import status_for
-from fictra.api.routes.changes import changes_context
+from fictra.api.routes.changes import changes_context, release_window
 from fictra.auth.actor import Actor
-from fictra.changes import assess, implement, machine, review, schedule, service
+from fictra.changes import assess, document, feedback, implement, machine, review, schedule, service
 from fictra.changes.context import ChangesContext, detail, list_changes
+from fictra.changes.metrics import svg_chart
 from fictra.changes.records import load
 from fictra.changes.schemas import Category, ChangeType, ReviewInput
 from fictra.errors import FictraError, NotFoundError, UsageError
@@ -88,7 +90,13 @@ async def changes_create(request: Request, actor: SignedIn) -> Response:
 
 
 async def _change_page(
-    request: Request, actor: Actor, change_id: int, *, status_code: int = 200, action_error: str | None = None
+    request: Request,
+    actor: Actor,
+    change_id: int,
+    *,
+    status_code: int = 200,
+    action_error: str | None = None,
+    feedback_links: list[tuple[str, str]] | None = None,
 ) -> Response:
     ctx = changes_context(request)
     try:
@@ -103,13 +111,21 @@ async def _change_page(
                 )
                 conflicts = [{**c, "acknowledged": c["text"] in acked} for c in found]
             _live_conflicts(change, conflicts)
+            answers = await feedback.feedback_of(session, change_id)
     except NotFoundError as exc:
         return error_page(request, exc, page_name="changes", heading="No such change")
     return page(
         request, actor, "change_detail.html", status_code=status_code, change=change, conflicts=conflicts,
         questions=ctx.config.questions, action_error=action_error, MOVES=MOVES,
-        MOVE_PERMISSION=MOVE_PERMISSION, wired=ctx.wired, **PAGE,
+        MOVE_PERMISSION=MOVE_PERMISSION, wired=ctx.wired, feedback=answers, feedback_links=feedback_links,
+        chart=Markup(_chart(change)), **PAGE,  # noqa: S704 - our SVG, every label escaped
     )  # fmt: skip
+
+
+def _chart(change: dict[str, Any]) -> str:
+    """The review's before/after SVG (our own markup, every label escaped), or nothing."""
+    performance = (change.get("review") or {}).get("performance")
+    return svg_chart(performance) if performance else ""
 
 
 def _live_conflicts(change: dict[str, Any], conflicts: list[dict[str, Any]]) -> None:
@@ -133,6 +149,7 @@ async def _work(request: Request, actor: Actor, change_id: int, what: str, **kw:
     form = await request.form()
     ctx: ChangesContext = changes_context(request)
     clock = ctx.clock
+    shown: list[tuple[str, str]] = []
     try:
         async with app_context(request).sessions() as session, session.begin():
             if what == "assess":
@@ -154,7 +171,7 @@ async def _work(request: Request, actor: Actor, change_id: int, what: str, **kw:
             elif what == "schedule":
                 await schedule.schedule(
                     session, cfg=ctx.config, change_id=change_id, incidents_on=ctx.incidents_on, actor=actor,
-                    clock=clock,
+                    clock=clock, open_window=ctx.open_window,
                 )  # fmt: skip
             elif what == "run":
                 await implement.run_step(
@@ -181,13 +198,23 @@ async def _work(request: Request, actor: Actor, change_id: int, what: str, **kw:
                     metrics=[m.strip() for m in _text(form, "metrics").split(",") if m.strip()],
                 )  # fmt: skip
                 await review.record_review(
-                    session, change_id=change_id, review=data, actor=actor, clock=clock
+                    session, change_id=change_id, review=data, actor=actor, clock=clock,
+                    network=ctx.network or None,
+                )  # fmt: skip
+            elif what == "feedback":
+                links = await feedback.request_feedback(
+                    session, change_id=change_id, actor=actor, clock=clock
                 )
+                base = str(request.base_url).rstrip("/")
+                shown = [(x["stakeholder"], f"{base}/feedback/changes/{x['token']}") for x in links]
             elif what in MOVES:
+                before = (await load(session, change_id)).state
                 await service.transition(
                     session, cfg=ctx.config, change_id=change_id, action=what, actor=actor, clock=clock,
                     reason=_text(form, "reason") or None,
                 )  # fmt: skip
+                if what == "cancel":
+                    await release_window(session, ctx, change_id, before, actor, "canceled")
             else:
                 raise UsageError(f"Unknown change action '{what}'.")
     except NotFoundError as exc:
@@ -201,6 +228,8 @@ async def _work(request: Request, actor: Actor, change_id: int, what: str, **kw:
         return await _change_page(
             request, actor, change_id, status_code=status_for(exc), action_error=exc.user_message
         )
+    if shown:  # the one-time links are shown once, on the page (only their hashes are stored)
+        return await _change_page(request, actor, change_id, feedback_links=shown)
     return RedirectResponse(f"/changes/{change_id}", status_code=303)
 
 
@@ -251,3 +280,28 @@ async def change_verify(request: Request, change_id: ChangeId, actor: SignedIn) 
 @router.post("/changes/{change_id}/review", **guarded("changes.request"))
 async def change_review(request: Request, change_id: ChangeId, actor: SignedIn) -> Response:
     return await _work(request, actor, change_id, "review")
+
+
+@router.post("/changes/{change_id}/feedback-links", **guarded("changes.request"))
+async def change_feedback_links(request: Request, change_id: ChangeId, actor: SignedIn) -> Response:
+    """One-time feedback links for the stakeholders of ``notify``, shown once on the page."""
+    return await _work(request, actor, change_id, "feedback")
+
+
+@router.get("/changes/{change_id}/document.{fmt}", **guarded("changes.read"))
+async def change_document(
+    request: Request,
+    change_id: ChangeId,
+    fmt: Annotated[str, Path(pattern=r"^(md|html|pdf)$")],
+    actor: SignedIn,
+) -> Response:
+    """The runbook's "Change Requests" template rendered from the record."""
+    ctx = changes_context(request)
+    try:
+        async with app_context(request).sessions() as session:
+            data = await document.render(
+                session, change_id, fmt, clock=ctx.clock, action_status=ctx.action_status
+            )
+    except NotFoundError as exc:
+        return error_page(request, exc, page_name="changes", heading="No such change")
+    return Response(data, media_type=document.MEDIA_TYPES[fmt])

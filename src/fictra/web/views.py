@@ -21,6 +21,7 @@ from fictra.web import (
     blocks,
     changes,
     changes_calendar,
+    changes_feedback,
     incidents,
     insight,
     login,
@@ -49,6 +50,7 @@ router.include_router(procedures.router)
 router.include_router(support.router)
 router.include_router(changes_calendar.router)  # before changes: /changes/calendar is not an id
 router.include_router(changes.router)
+router.include_router(changes_feedback.router)  # public: the one-time link is the credential
 router.include_router(maintenance.router)
 router.include_router(reserve.router)
 router.include_router(proposals.router)

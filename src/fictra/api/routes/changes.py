@@ -20,6 +20,9 @@ POST   /changes/{id}/complete | fail | rollback                                 
 POST   /changes/{id}/review                   the post-implementation review                changes.request
 POST   /changes/{id}/close                    -> closed (the review recorded)               changes.request
 POST   /changes/{id}/cancel                   {reason}                                      changes.request
+GET    /changes/{id}/document.{md|html|pdf}   the runbook's "Change Requests" template        changes.read
+POST   /changes/{id}/feedback-links           one-time feedback links for the stakeholders  changes.request
+GET    /changes/{id}/feedback                 the stakeholders' answers                     changes.read
 
 The other domains' facts (open incidents, chain values, proposing on-chain steps) come from the running
 platform's ``platform.changes`` context; without it an offline context is used and every answer says so
@@ -31,12 +34,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.api.deps import DbSession, app_context, guarded
 from fictra.auth.deps import Actor, current_actor
-from fictra.changes import assess, implement, review, schedule, service
+from fictra.changes import assess, document, feedback, implement, review, schedule, service
 from fictra.changes.config import ChangesConfig
 from fictra.changes.context import OFFLINE_NOTE, ChangesContext, detail, list_changes, offline_context
 from fictra.changes.records import load
@@ -61,6 +65,7 @@ def changes_context(request: Request) -> ChangesContext:
         config=cfg if isinstance(cfg, ChangesConfig) else ChangesConfig(),
         clock=ctx.clock,
         watched_by=assess.watchers(cs.monitors, cs.rules),
+        network=cs.network.name,
     )
 
 
@@ -93,13 +98,25 @@ async def _answer(session: AsyncSession, ctx: ChangesContext, change_id: int) ->
     return out
 
 
+async def release_window(
+    session: AsyncSession, ctx: ChangesContext, change_id: int, before: str, actor: Actor, why: str
+) -> None:
+    """A change that leaves "scheduled" without starting (edited, canceled) cancels its window."""
+    change = await load(session, change_id)
+    if before == "scheduled" and change.state != "scheduled" and change.window_id and ctx.close_window:
+        await ctx.close_window(session, change.window_id, f"change {change_id} {why}", actor)
+
+
 async def _move(
     session: AsyncSession, ctx: ChangesContext, actor: Actor, change_id: int, action: str, reason: str | None
 ) -> dict[str, Any]:
+    before = (await load(session, change_id)).state
     await service.transition(
         session, cfg=ctx.config, change_id=change_id, action=action, actor=actor, clock=ctx.clock,
         reason=reason,
     )  # fmt: skip
+    if action == "cancel":
+        await release_window(session, ctx, change_id, before, actor, "canceled")
     return await _answer(session, ctx, change_id)
 
 
@@ -140,7 +157,9 @@ async def changes_create(
 async def changes_edit(
     session: DbSession, ctx: Ctx, actor: CurrentActor, change_id: ChangeId, body: ChangeInput
 ) -> dict[str, Any]:
+    before = (await load(session, change_id)).state
     await service.edit(session, cfg=ctx.config, change_id=change_id, data=body, actor=actor, clock=ctx.clock)
+    await release_window(session, ctx, change_id, before, actor, "edited (to be scheduled again)")
     return await _answer(session, ctx, change_id)
 
 
@@ -200,7 +219,7 @@ async def changes_schedule(
 ) -> dict[str, Any]:
     await schedule.schedule(
         session, cfg=ctx.config, change_id=change_id, incidents_on=ctx.incidents_on, actor=actor,
-        clock=ctx.clock,
+        clock=ctx.clock, open_window=ctx.open_window,
     )  # fmt: skip
     return await _answer(session, ctx, change_id)
 
@@ -282,7 +301,9 @@ async def changes_rollback(
 async def changes_review(
     session: DbSession, ctx: Ctx, actor: CurrentActor, change_id: ChangeId, body: ReviewInput
 ) -> dict[str, Any]:
-    await review.record_review(session, change_id=change_id, review=body, actor=actor, clock=ctx.clock)
+    await review.record_review(
+        session, change_id=change_id, review=body, actor=actor, clock=ctx.clock, network=ctx.network or None
+    )
     return await _answer(session, ctx, change_id)
 
 
@@ -298,3 +319,38 @@ async def changes_cancel(
     session: DbSession, ctx: Ctx, actor: CurrentActor, change_id: ChangeId, body: Reason
 ) -> dict[str, Any]:
     return await _move(session, ctx, actor, change_id, "cancel", body.reason)
+
+
+@router.get("/{change_id}/document.{fmt}", summary="The change request document", **guarded("changes.read"))
+async def changes_document(
+    session: DbSession, ctx: Ctx, change_id: ChangeId, fmt: Annotated[str, Path(pattern=r"^(md|html|pdf)$")]
+) -> Response:
+    data = await document.render(session, change_id, fmt, clock=ctx.clock, action_status=ctx.action_status)
+    name = f"change-{change_id}.{fmt}"
+    return Response(
+        data,
+        media_type=document.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/{change_id}/feedback-links", summary="Feedback links for the stakeholders", **guarded("changes.request")
+)
+async def changes_feedback_links(
+    request: Request, session: DbSession, ctx: Ctx, actor: CurrentActor, change_id: ChangeId
+) -> dict[str, Any]:
+    links = await feedback.request_feedback(session, change_id=change_id, actor=actor, clock=ctx.clock)
+    base = str(request.base_url).rstrip("/")
+    return {
+        "links": [
+            {"stakeholder": x["stakeholder"], "url": f"{base}/feedback/changes/{x['token']}"} for x in links
+        ],
+        "expires_in": str(feedback.FEEDBACK_TTL),
+    }
+
+
+@router.get("/{change_id}/feedback", summary="The stakeholders' feedback", **guarded("changes.read"))
+async def changes_feedback(session: DbSession, change_id: ChangeId) -> list[dict[str, Any]]:
+    await load(session, change_id)
+    return await feedback.feedback_of(session, change_id)
