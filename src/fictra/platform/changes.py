@@ -1,6 +1,8 @@
 """Change management's view of the other domains (``changes.ports``), built here: open incidents on a
-component (from the incidents' linked alerts), proposing an on-chain step as an emergency action, and the
-chain values a change's CEL verification reads."""
+component (from the incidents' linked alerts), proposing an on-chain step as an emergency action (and its
+status for the change-request document), the chain values a change's CEL verification reads, the network
+whose series the review compares, and the maintenance window a scheduled change owns (opened for its slot
+and scope, canceled when the change leaves "scheduled" unstarted)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.changes.assess import watchers
 from fictra.changes.context import ChangesContext
-from fictra.changes.ports import IncidentFact
+from fictra.changes.ports import IncidentFact, WindowRequest
 from fictra.clock import Clock
 from fictra.emergency import service as actions
+from fictra.emergency.models import EmergencyAction
 from fictra.emergency.reader import ChainReader
+from fictra.errors import ConflictError
 from fictra.incidents.models import Incident, IncidentAlert
+from fictra.maintenance.service import cancel_window, create_window
 from fictra.platform.config_set import ConfigSet
 
 _COMPONENT_LABELS = ("contract", "endpoint", "component", "name")
@@ -70,6 +75,35 @@ def changes_context(*, config: ConfigSet, clock: Clock, pool: RpcPool, manifest:
             values["pt_fee_bps"] = int(fee)
         return values
 
+    async def action_status(session: AsyncSession, ids: Sequence[int]) -> Mapping[int, str]:
+        rows = await session.execute(
+            select(EmergencyAction.id, EmergencyAction.status).where(EmergencyAction.id.in_(list(ids)))
+        )
+        return {int(i): str(st) for i, st in rows.all()}
+
+    async def open_window(session: AsyncSession, request: WindowRequest, actor: object) -> int:
+        view = await create_window(
+            session,
+            title=request.title,
+            matchers=request.matchers,
+            owner=request.owner,
+            actor=actor,
+            clock=clock,
+            config=config.maintenance,
+            starts_at=request.starts_at,
+            ends_at=request.ends_at,
+            steps=request.steps,
+            owner_change_id=request.change_id,
+            description=f"Opened by change request #{request.change_id} for its planned slot.",
+        )
+        return view.id
+
+    async def close_window(session: AsyncSession, window_id: int, reason: str, actor: object) -> None:
+        try:
+            await cancel_window(session, window_id=window_id, actor=actor, clock=clock, reason=reason)
+        except ConflictError:  # already ended or canceled by hand (refused before writing anything)
+            return
+
     return ChangesContext(
         config=config.changes,
         clock=clock,
@@ -77,4 +111,8 @@ def changes_context(*, config: ConfigSet, clock: Clock, pool: RpcPool, manifest:
         propose_action=propose_action,
         read_values=read_values,
         watched_by=watchers(config.monitors, config.rules),
+        network=config.network.name,
+        action_status=action_status,
+        open_window=open_window,
+        close_window=close_window,
     )
