@@ -23,10 +23,10 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
-from web3 import AsyncWeb3
 
 from fictra.chain import artifacts
 from fictra.chain.manifest import ContractEntry, Manifest
+from fictra.chain.web3client import async_web3
 from fictra.clock import Clock, SystemClock
 from fictra.devnet.accounts import ROLES, DevAccount, one, role
 from fictra.devnet.txbatch import TxBatch, calldata, create2_address, create_address, creation_code
@@ -106,10 +106,7 @@ async def deploy_system(
     say = progress or (lambda _msg: None)
     clock = clock or SystemClock()
     started = clock.monotonic()
-    provider = AsyncWeb3.AsyncHTTPProvider(
-        rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None
-    )
-    w3 = AsyncWeb3(provider)
+    w3 = async_web3(rpc_url, deadline=30.0)  # the platform's JSON-RPC client, no web3 session manager
     try:
         try:
             chain_id = int(await w3.eth.chain_id)
