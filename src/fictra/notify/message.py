@@ -28,6 +28,12 @@ class Message(BaseModel):
     deadline: datetime | None = None
     evidence: dict[str, Any] = Field(default_factory=dict)
     group_key: str | None = Field(default=None, max_length=255)
+    alerts: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="A group notification's alerts (status, severity, summary, labels, evidence, link, "
+        "deadline).",
+    )
     recipients: list[str] = Field(
         default_factory=list,
         max_length=20,

@@ -42,10 +42,13 @@ class Envelope:
 
 
 def subject(env: Envelope) -> str:
-    """``[P0 FIRING] <subject>`` (a subject that already starts with ``[P0]`` keeps only the new tag)."""
+    """``[P0 FIRING] <subject>`` (a subject that already starts with ``[P0]`` keeps only the new tag); a
+    group notification adds its count as Alertmanager does: ``[P0 FIRING:2] <summary> (+1 more)``,
+    ``[P1 RESOLVED:3] ...``."""
     m = env.message
     text = m.subject.removeprefix(f"[{m.severity}]").lstrip() or m.subject
-    return f"[{m.severity} {m.status.upper()}] {text}"
+    count = m.fields.get(m.status) if m.alerts else None
+    return f"[{m.severity} {m.status.upper()}{f':{count}' if count else ''}] {text}"
 
 
 def _value(value: Any) -> str:
@@ -92,6 +95,7 @@ def webhook_payload(env: Envelope) -> dict[str, Any]:
         "deadline": m.deadline.isoformat() if m.deadline else None,
         "fields": m.fields,
         "evidence": m.evidence,
+        "alerts": m.alerts,
     }
 
 

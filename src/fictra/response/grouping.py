@@ -4,14 +4,18 @@ An alert routed to ``opts`` joins the group ``(route, group labels)``. A new gro
 ``group_wait`` after it was created; afterwards it is flushed every ``group_interval`` if something
 changed (an alert joined, re-fired or resolved), and re-sent every ``repeat_interval`` while any alert
 still fires. A group whose alerts are all resolved is flushed once more (the resolved notice) and
-removed. State is in memory, like Alertmanager's dispatcher; after a restart groups form again from new
-changes (escalation state, which must survive, is in the database).
+removed. As in Alertmanager, a resolved notice only names alerts a notification told as firing: an alert
+that fired and resolved inside ``group_wait`` (or between two flushes) is never announced, and a group
+that never notified sends no resolved notice at all. State is in memory, like Alertmanager's
+dispatcher; after a restart groups form again from new changes (escalation state, which must survive,
+is in the database).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from fictra.response.routing import RouteOpts
 
@@ -23,6 +27,8 @@ class GroupedAlert:
     firing: bool
     summary: str
     severity: str
+    deadline: datetime | None = None  # acknowledge by
+    evidence: dict[str, Any] = field(default_factory=dict)  # the latest occurrence's (annotations inbound)
 
 
 @dataclass
@@ -35,6 +41,7 @@ class AggrGroup:
     last_flush: datetime | None = None
     changed: bool = True
     flushes: int = 0
+    notified: set[int] = field(default_factory=set)  # alerts a sent notification told as firing
 
     @property
     def group_key(self) -> str:
@@ -83,7 +90,8 @@ class Dispatcher:
             if group.next_flush is None or group.next_flush > now:
                 continue
             firing = [a for a in group.alerts.values() if a.firing]
-            resolved = [a for a in group.alerts.values() if not a.firing]
+            gone = [a for a in group.alerts.values() if not a.firing]
+            resolved = [a for a in gone if a.alert_id in group.notified]  # nobody heard of the others
             interval_due = group.changed
             repeat_due = (
                 group.last_flush is not None
@@ -91,14 +99,19 @@ class Dispatcher:
                 and now - group.last_flush >= group.opts.repeat_interval
             )
             if interval_due or repeat_due or group.last_flush is None:
-                group.flushes += 1
-                out.append(
-                    GroupNotification(group.opts.receiver, group.group_key, group.flushes, firing, resolved)
-                )
-                group.last_flush = now
+                if firing or resolved:
+                    group.flushes += 1
+                    out.append(
+                        GroupNotification(
+                            group.opts.receiver, group.group_key, group.flushes, firing, resolved
+                        )
+                    )
+                    group.last_flush = now
+                    group.notified |= {a.alert_id for a in firing}
                 group.changed = False
-                for alert in resolved:
+                for alert in gone:
                     del group.alerts[alert.alert_id]
+                    group.notified.discard(alert.alert_id)
             if not group.alerts:
                 del self.groups[key]
                 continue

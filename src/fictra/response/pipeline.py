@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.models import Alert, AlertStatus, Confirmation, EventKind
 from fictra.alerting.values import AlertChange
-from fictra.notify.message import Message
 from fictra.response import engine
 from fictra.response.config import InhibitRule
 from fictra.response.context import ResponseContext
+from fictra.response.group_message import send_groups
 from fictra.response.grouping import GroupedAlert, GroupNotification
 from fictra.response.inhibit import Inhibitor, Source
 from fictra.response.matchers import alert_labels
@@ -141,7 +141,13 @@ async def route_stage(run: Run) -> None:
 async def group_stage(run: Run) -> None:
     for item in run.items:
         grouped = GroupedAlert(
-            item.alert.id, item.labels, item.firing, item.alert.summary, item.alert.severity
+            item.alert.id,
+            item.labels,
+            item.firing,
+            item.alert.summary,
+            item.alert.severity,
+            deadline=item.alert.ack_deadline,
+            evidence=dict(item.alert.evidence or {}),
         )
         for opts in item.routes:
             run.ctx.dispatcher.add(opts, grouped, now=run.now)
@@ -177,37 +183,6 @@ async def escalate_stage(run: Run) -> None:
 
 async def notify_stage(run: Run) -> None:
     await send_groups(run.session, run.ctx, run.notifications)
-
-
-async def send_groups(
-    session: AsyncSession, ctx: ResponseContext, groups: Sequence[GroupNotification]
-) -> None:
-    for group in groups:
-        worst = min((a.severity for a in group.firing), default="P3")
-        subject = f"[{'FIRING' if group.firing else 'RESOLVED'}:{len(group.firing)}] {group.group_key}"
-        lines = [f"[{a.severity}] {a.summary} ({ctx.link(a.alert_id)})" for a in group.firing]
-        lines += [f"resolved: {a.summary}" for a in group.resolved]
-        only = group.firing[0] if len(group.firing) == 1 else None
-        message = Message(
-            subject=subject[:500],
-            body="\n".join(lines),
-            severity=worst,
-            alert_id=only.alert_id if only else None,
-            link=ctx.link(only.alert_id) if only else None,
-            fields={
-                "group": group.group_key,
-                "firing": str(len(group.firing)),
-                "resolved": str(len(group.resolved)),
-            },
-            status="firing" if group.firing else "resolved",
-            group_key=group.group_key[:255],
-        )
-        await ctx.notify(
-            session,
-            receiver=group.receiver,
-            message=message,
-            key=f"group:{group.group_key}:{group.flush}:{ctx.clock.now().timestamp()}"[:240],
-        )
 
 
 def build_stages() -> list[Stage]:

@@ -29,11 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fictra.alerting.models import Alert, AlertStatus, Confirmation
 from fictra.response import engine
 from fictra.response.context import ResponseContext
+from fictra.response.group_message import send_groups
 from fictra.response.inhibit import Inhibitor
 from fictra.response.matchers import alert_labels
 from fictra.response.models import AlertResponse
 from fictra.response.oncall import Directory
-from fictra.response.pipeline import firing_sources, send_groups
+from fictra.response.pipeline import firing_sources
 from fictra.response.silences import SilenceMuter
 from fictra.response.sla import record_breach
 

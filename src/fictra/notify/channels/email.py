@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
+from hashlib import sha256
 
 import aiosmtplib
 
 from fictra.notify.channels.base import DeliveryError, Secrets
 from fictra.notify.config import EmailChannel
 from fictra.notify.templates import Envelope, subject, text_body
+
+
+def message_id(idempotency_key: str, domain: str) -> str:
+    """An RFC 5322 msg-id, ``<id-left@domain>``: the notification's idempotency key hashed to dot-atom
+    text (the key may hold characters a msg-id may not), so a retried delivery keeps its Message-ID."""
+    return f"<fictra.{sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
 
 
 class EmailSender:
@@ -30,7 +37,7 @@ class EmailSender:
         msg["To"] = ", ".join(direct or self.channel.to)
         msg["Subject"] = envelope.message.subject if direct else subject(envelope)
         msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = make_msgid(idstring=envelope.idempotency_key[:60], domain="fictra.ops")
+        msg["Message-ID"] = message_id(envelope.idempotency_key, self.channel.message_id_domain)
         msg["X-Fictra-Idempotency-Key"] = envelope.idempotency_key
         msg["X-Fictra-Severity"] = envelope.message.severity
         msg.set_content(envelope.message.body if direct else text_body(envelope))
