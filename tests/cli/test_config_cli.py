@@ -25,7 +25,7 @@ def config_dir(tmp_path: Path) -> Path:
 def test_check_ok_counts_monitors_and_rules(tmp_path: Path, config_dir: Path) -> None:
     result = fictra(tmp_path / "data", "config", "check", "--config-dir", str(config_dir))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "OK: 7 monitors, 14 rules"
+    assert result.stdout.strip().splitlines()[-1] == "OK: 8 monitors, 14 rules"
 
 
 def _manifest(path: Path) -> Path:
@@ -38,7 +38,7 @@ def test_check_with_a_manifest_checks_contract_and_event_names(tmp_path: Path, c
     ok = fictra(
         tmp_path / "data", "config", "check", "--config-dir", str(config_dir), "--manifest", str(manifest)
     )
-    assert (ok.returncode, ok.stdout) == (0, "OK: 7 monitors, 14 rules\n")
+    assert (ok.returncode, ok.stdout) == (0, "OK: 8 monitors, 14 rules\n")
     (config_dir / "rules" / "x.yaml").write_text(
         "rules:\n  - {name: x, contract: Resrve, event: Withdrawn}\n"
     )

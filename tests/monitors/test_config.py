@@ -39,6 +39,7 @@ def test_default_config_is_valid_and_covers_every_family(manifest: Manifest) -> 
         "contract_status",
         "oracle",
         "anomaly",
+        "concentration",
         "event_rule",
     }
     names = {r.name for r in loaded.rules}

@@ -195,6 +195,27 @@ class OracleMonitor(MonitorBase):
     thresholds: OracleThresholds = Field(default_factory=OracleThresholds)
 
 
+# --- concentration -----------------------------------------------------------------------------------
+
+
+class ConcentrationThresholds(Strict):
+    window: Duration = Field(default=timedelta(minutes=5), description="Rolling window (block time).")
+    min_amount: int = Field(
+        default=200_000 * 10**18, ge=1, description="Base units received within the window (18 decimals)."
+    )
+    min_senders: int = Field(default=2, ge=1, description="Distinct senders needed (one sender: a transfer).")
+
+
+class ConcentrationMonitor(MonitorBase):
+    type: Literal["concentration"]
+    token: str = Field(default="PaymentToken", description="Manifest name of the watched token.")
+    known_accounts: list[Address] = Field(
+        default_factory=list, description="Receivers never reported (manifest roles and contracts count)."
+    )
+    severity: Severity = P1
+    thresholds: ConcentrationThresholds = Field(default_factory=ConcentrationThresholds)
+
+
 # --- anomaly -----------------------------------------------------------------------------------------
 
 
@@ -246,6 +267,7 @@ MonitorConfig = Annotated[
     | ContractStatusMonitor
     | OracleMonitor
     | AnomalyMonitor
+    | ConcentrationMonitor
     | EventRuleConfig,
     Field(discriminator="type"),
 ]
@@ -257,5 +279,6 @@ MONITOR_TYPES: tuple[type[BaseModel], ...] = (
     ContractStatusMonitor,
     OracleMonitor,
     AnomalyMonitor,
+    ConcentrationMonitor,
     EventRuleConfig,
 )

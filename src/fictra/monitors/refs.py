@@ -14,7 +14,13 @@ from fictra.chain.manifest import Manifest
 from fictra.config.problems import problems_of
 from fictra.config.sections import Document, Sourced, broken
 from fictra.errors import ConfigError
-from fictra.monitors.config import MONITOR_TYPES, MonitorConfig, NodeHealthMonitor, OracleMonitor
+from fictra.monitors.config import (
+    MONITOR_TYPES,
+    ConcentrationMonitor,
+    MonitorConfig,
+    NodeHealthMonitor,
+    OracleMonitor,
+)
 from fictra.rules.config import EventRuleConfig
 
 _MONITOR = TypeAdapter[MonitorConfig](MonitorConfig)
@@ -127,6 +133,8 @@ def check_references(
             refs = [(f"{s.path}.contract", item.contract)]
         else:
             refs = [(f"{s.path}.contracts.{i}", c) for i, c in enumerate(item.contracts)]
+            if isinstance(item, ConcentrationMonitor):
+                refs.append((f"{s.path}.token", item.token))
         for path, contract in refs:
             if contract not in manifest.contracts:
                 problems.append(f"{s.file}:{path}: unknown contract '{contract}'; known: {known_contracts}")

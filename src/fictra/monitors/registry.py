@@ -16,8 +16,10 @@ from fictra.clock import Clock
 from fictra.errors import ConfigError
 from fictra.monitors.anomaly import AnomalyCheck
 from fictra.monitors.base import Monitor, PolledMonitor
+from fictra.monitors.concentration import ConcentrationCheck
 from fictra.monitors.config import (
     AnomalyMonitor,
+    ConcentrationMonitor,
     ContractStatusMonitor,
     GasMonitor,
     MonitorConfig,
@@ -80,6 +82,8 @@ def build_monitors(
             block.append(OracleCheck(config=config, manifest=manifest, pool=pool))
         elif isinstance(config, AnomalyMonitor):
             block.append(AnomalyCheck(config=config, manifest=manifest, clock=clock))
+        elif isinstance(config, ConcentrationMonitor):
+            block.append(ConcentrationCheck(config=config, manifest=manifest))
     if rules:
         block.insert(0, RulesMonitor.from_manifest(rules, manifest))
     return block, polled

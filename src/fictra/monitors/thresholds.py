@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from fictra.monitors.config import MonitorConfig, TransactionsMonitor
+from fictra.monitors.config import ConcentrationMonitor, MonitorConfig, TransactionsMonitor
 from fictra.rules.config import EventRuleConfig
 
 # a comparison of a decoded amount with a literal: args.value >= 5e22, args.amount > 1000000
@@ -64,6 +64,9 @@ def check_thresholds(
             if limit is not None:
                 where = f"monitor '{monitor.name}' thresholds.max_pt_volume"
                 _judge(where, float(limit), pt, problems, warnings)
+        if isinstance(monitor, ConcentrationMonitor) and monitor.token in tokens:
+            where = f"monitor '{monitor.name}' thresholds.min_amount"
+            _judge(where, float(monitor.thresholds.min_amount), tokens[monitor.token], problems, warnings)
     for rule in rules:
         token = tokens.get(rule.contract)
         if token is None or not rule.enabled:

@@ -143,6 +143,7 @@ _MONITOR_DOCS = tuple(
             (monitors.OracleMonitor, monitors.OracleSeverity, monitors.OracleThresholds, monitors.FeedBounds),
         ),
         ("anomaly", (monitors.AnomalyMonitor,)),
+        ("concentration", (monitors.ConcentrationMonitor, monitors.ConcentrationThresholds)),
     )
 )
 
