@@ -243,19 +243,19 @@ async def _flow(api: ApiRig, rig: Rig, chain: DevChain, manifest: Manifest) -> N
         assert sorted(rows) == [(1, False), (2, False)]
 
 
-async def test_governance_scenarios_propose_cancel_and_pass(
+async def test_governance_scenarios_propose_vote_and_pass(
     gov_url: str, gov_manifest: Manifest, tmp_path: Path
 ) -> None:
-    """The README's walkthrough scenarios: a proposal by a sovereign, canceled while pending; another
-    carried through votes, queue and execution (the fee changes on chain)."""
+    """The README's walkthrough scenarios: a proposal by a sovereign voted for at once, then queued and
+    executed (the fee changes on chain); neither can be undone."""
     async with DevChain(gov_url, gov_manifest) as chain:
         ctx = ScenarioContext(chain=chain, store=ScenarioStore(tmp_path / "scenarios.json"))
         ctx.options.fee_bps = 60
-        await run_scenario(ctx, "governance-proposal")
-        await run_scenario(ctx, "governance-proposal", undo=True)
-        assert ctx.store.load() == {}
         with pytest.raises(ScenarioError, match="run `fictra devnet scenario governance-proposal` first"):
             await run_scenario(ctx, "governance-pass")
         await run_scenario(ctx, "governance-proposal")
+        with pytest.raises(ScenarioError, match="cannot be undone"):
+            await run_scenario(ctx, "governance-proposal", undo=True)
         await run_scenario(ctx, "governance-pass")
         assert await chain.call("PaymentToken", "feeBps") == 60
+        assert ctx.store.load() == {}

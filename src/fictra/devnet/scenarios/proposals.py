@@ -1,9 +1,10 @@
 """Governance through the Governor, for the proposals review (docs/proposals.md).
 
 ``governance-proposal`` has a sovereign (FoundationToken holder, votes delegated at deployment) propose
-"PT fee -> --fee-bps" through the Governor; undo cancels it while it is still pending.
-``governance-pass`` carries the last such proposal through: the sovereigns vote for it, blocks are mined
-past the voting period, it is queued, time moves past the Timelock delay and it is executed.
+"PT fee -> --fee-bps" through the Governor, and three sovereigns vote for it as soon as voting opens (the
+devnet's voting period is 30 blocks: half a minute with one-second blocks). ``governance-pass`` carries
+the last such proposal through: blocks are mined past the voting period, it is queued, time moves past
+the Timelock delay and it is executed. Review it (``fictra proposals simulate|review``) in between.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ def _recorded(ctx: ScenarioContext) -> dict[str, Any]:
 
 
 class GovernanceProposal(Scenario):
-    """A sovereign proposes "PT fee -> --fee-bps" through the Governor; undo cancels it while pending."""
+    """A sovereign proposes "PT fee -> --fee-bps" through the Governor; three sovereigns vote for it."""
 
     name = PROPOSAL
+    reversible = False
 
     async def apply(self, ctx: ScenarioContext) -> str:
         chain = ctx.chain
@@ -46,25 +48,17 @@ class GovernanceProposal(Scenario):
         pid = int(
             await chain.call("Governor", "hashProposal", [target], [0], [data], keccak(text=description))
         )
+        if int(await chain.call("Governor", "state", pid)) == PENDING:
+            await chain.mine(int(await chain.call("Governor", "votingDelay")) + 1)
+        for voter in chain.role("sovereigns")[:3]:
+            await chain.send(voter, "Governor", "castVote", pid, 1)
         ctx.store.put(self.name, {"proposal_id": str(pid), "target": target, "data": data,
                                   "description": description, "proposer": proposer})  # fmt: skip
-        return f"Proposal {pid} created by {proposer}: {description}."
-
-    async def undo(self, ctx: ScenarioContext) -> str:
-        p = _recorded(ctx)
-        state = int(await ctx.chain.call("Governor", "state", int(p["proposal_id"])))
-        if state != PENDING:
-            raise ScenarioError(
-                "The proposal is no longer pending: the Governor lets its proposer cancel only then."
-            )
-        desc_hash = keccak(text=p["description"])
-        await ctx.chain.send(p["proposer"], "Governor", "cancel", [p["target"]], [0], [p["data"]], desc_hash)
-        ctx.store.remove(self.name)
-        return f"Proposal {p['proposal_id']} canceled."
+        return f"Proposal {pid} created by {proposer}, voted for by three sovereigns: {description}."
 
 
 class GovernancePass(Scenario):
-    """The sovereigns vote for the last governance-proposal; it is queued and executed (time moved)."""
+    """The last governance-proposal is queued and executed once its vote ends (blocks mined, time moved)."""
 
     name = "governance-pass"
     reversible = False
@@ -74,12 +68,7 @@ class GovernancePass(Scenario):
         pid, desc_hash = int(p["proposal_id"]), keccak(text=p["description"])
         args = ([p["target"]], [0], [p["data"]], desc_hash)
         sovereigns = chain.role("sovereigns")
-        if int(await chain.call("Governor", "state", pid)) == PENDING:
-            await chain.mine(int(await chain.call("Governor", "votingDelay")) + 1)
         if int(await chain.call("Governor", "state", pid)) == ACTIVE:
-            for voter in sovereigns[:3]:
-                if not await chain.call("Governor", "hasVoted", pid, voter):
-                    await chain.send(voter, "Governor", "castVote", pid, 1)
             await chain.mine(int(await chain.call("Governor", "votingPeriod")) + 1)
         if int(await chain.call("Governor", "state", pid)) == SUCCEEDED:
             await chain.send(sovereigns[0], "Governor", "queue", *args)
