@@ -100,14 +100,18 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def _run(
-    chain: DrillChain, data: Path, url: str, *, kills: list[int], rng: random.Random
+    chain: DrillChain, data: Path, url: str, *, kills: int, rng: random.Random
 ) -> list[tuple[int, int]]:
-    """Run the platform to the head, killing it (SIGKILL) once past each of ``kills`` (after a random
-    0-40 ms, so mid-batch as often as not); returns (target, checkpoint at the kill) per kill."""
+    """Run the platform to the head, killing it (SIGKILL) ``kills`` times: each time once its checkpoint
+    passes a target drawn at random ahead of where it restarted, then after a random 0-40 ms (so mid-batch
+    as often as not); returns (target, checkpoint at the kill) per kill."""
     engine = make_engine(url)
     killed: list[tuple[int, int]] = []
     try:
-        for target in kills:
+        for left in range(kills, 0, -1):
+            done = max(await _checkpoint("", engine), chain.first - 1)
+            stride = max((chain.head - 3 - done) // left, 1)
+            target = min(done + rng.randint(1, 2 * stride), chain.head - 3)
             proc = _start(data, chain.config, chain.manifest, chain.first, database_url=url)
             try:
                 await _until(engine, proc, target, seconds=60)
@@ -247,7 +251,7 @@ async def drill_chain(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         ignore = _polled(config)
         url = f"sqlite:///{(tmp / 'reference' / 'fictra.db').resolve()}"
         drill = DrillChain(config, manifest_path, first, head, ignore, {})
-        await _run(drill, tmp / "reference", url, kills=[], rng=random.Random(0))
+        await _run(drill, tmp / "reference", url, kills=0, rng=random.Random(0))
         drill.reference = await outcome(url, ignore_monitors=ignore)
         yield drill
 
@@ -259,15 +263,15 @@ async def test_kill_9_at_random_points_changes_nothing(
     print(f"crash drill seed {seed} (FICTRA_CRASH_SEED={seed} replays it)")
     rng = random.Random(seed)
     chain = drill_chain
-    kills = sorted(rng.sample(range(chain.first, chain.head - 2), KILLS))
     reference = chain.reference
     assert len(reference["alerts"]) >= 5, "the drill chain raises too little to compare"
     assert len(reference["series_samples"]) >= 5 * (chain.head - chain.first)
 
-    killed = await _run(chain, tmp_path / "data", database_url, kills=kills, rng=rng)
+    killed = await _run(chain, tmp_path / "data", database_url, kills=KILLS, rng=rng)
     print(f"blocks {chain.first}..{chain.head}; (kill target, checkpoint at the kill): {killed}")
 
-    assert all(at < chain.head for _, at in killed), f"caught up before a kill: {killed}"
+    assert len(killed) == KILLS and all(at < chain.head for _, at in killed), f"caught up: {killed}"
+    assert len({at for _, at in killed}) == KILLS, f"a restart was killed before it processed: {killed}"
     drill = await outcome(database_url, ignore_monitors=chain.ignore)
     assert drill == reference, f"seed {seed}, kills {killed}:\n{_diff(reference, drill)}"
     engine = make_engine(database_url)
