@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fictra.config.fields import Duration
 
-__all__ = ["FILE", "ComplianceConfig", "KycConfig", "NamesConfig", "ScreeningConfig"]
+__all__ = ["FILE", "AmlConfig", "ComplianceConfig", "KycConfig", "NamesConfig", "ScreeningConfig"]
 
 FILE = "compliance.yaml"
 SEVERITY = r"^P[0-3]$"
@@ -61,8 +61,68 @@ class KycConfig(BaseModel):
     )
 
 
+class AmlConfig(BaseModel):
+    """AML typologies over PT/FT transfers (amounts in whole tokens, 18 decimals). Each typology hit scores
+    its weight; an address whose score in the window reaches ``alert_score`` is raised at ``alert_severity``,
+    below that at ``severity``."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(default=True, description="Run the typologies in the screening monitor.")
+    decimals: int = Field(
+        default=18, ge=0, le=36, description="Token decimals (amounts below are whole tokens)."
+    )
+    window: Duration = Field(default=timedelta(minutes=10), description="Sliding window (block time).")
+    large_amount: float = Field(default=100_000, gt=0, description="A single transfer at or above this.")
+    structuring_threshold: float = Field(default=10_000, gt=0, description="The reporting threshold avoided.")
+    structuring_margin: float = Field(
+        default=0.1, gt=0, lt=1, description="Below the threshold by at most this share."
+    )
+    structuring_count: int = Field(
+        default=3, ge=2, description="That many such transfers by one sender in the window."
+    )
+    fan_count: int = Field(default=6, ge=2, description="Distinct counterparties for fan-in / fan-out.")
+    group_count: int = Field(
+        default=3, ge=2, description="Intermediaries for scatter-gather / gather-scatter."
+    )
+    max_cycle: int = Field(default=5, ge=2, le=8, description="Longest cycle searched (bounded search).")
+    pass_through_min: float = Field(
+        default=5_000, gt=0, description="Smallest inflow judged for pass-through."
+    )
+    pass_through_ratio: float = Field(default=0.9, gt=0, le=1, description="Share of the inflow sent on.")
+    dormant_after: Duration = Field(
+        default=timedelta(days=30), description="Silence before 'dormant then active'."
+    )
+    dormant_amount: float = Field(
+        default=10_000, gt=0, description="Smallest transfer that wakes a dormant address."
+    )
+    fresh_count: int = Field(
+        default=4, ge=2, description="Never-seen counterparties of one sender in the window."
+    )
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "large": 2.0,
+            "structuring": 3.0,
+            "fan_in": 2.0,
+            "fan_out": 2.0,
+            "cycle": 4.0,
+            "pass_through": 3.0,
+            "scatter_gather": 4.0,
+            "gather_scatter": 4.0,
+            "dormant_active": 2.0,
+            "fresh_counterparties": 2.0,
+        },
+        description="Score of each typology hit (the address risk score adds them up in the window).",
+    )
+    alert_score: float = Field(default=6, gt=0, description="Address score raised at alert_severity.")
+    severity: str = Field(default="P2", pattern=SEVERITY, description="Severity of a typology hit.")
+    alert_severity: str = Field(
+        default="P1", pattern=SEVERITY, description="Severity once the score reaches alert_score."
+    )
+
+
 class ComplianceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     names: NamesConfig = Field(default_factory=NamesConfig)
     kyc: KycConfig = Field(default_factory=KycConfig)
+    aml: AmlConfig = Field(default_factory=AmlConfig)

@@ -31,13 +31,15 @@ from fictra.compliance.screening import (
     rescreen,
 )
 from fictra.compliance.transfers import Transfer, transfers_of
+from fictra.compliance.typologies import TypologyDetector, TypologyHit
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.state import Conditions
 
-__all__ = ["KYC_TRANSFER", "SCREENING", "ScreeningMonitor"]
+__all__ = ["AML", "KYC_TRANSFER", "SCREENING", "ScreeningMonitor"]
 
 SCREENING = "compliance.screening"
 KYC_TRANSFER = "compliance.kyc_transfer"
+AML = "compliance.aml"
 
 
 class ScreeningMonitor:
@@ -59,7 +61,8 @@ class ScreeningMonitor:
         self.kyc_conditions = Conditions(monitor=KYC_TRANSFER, network=self.network)
         self.transfers_seen = 0
         self.next_block: int | None = None  # a batch that does not follow: the last transaction rolled back
-        self.extra: list[object] = []  # further per-transfer detectors (AML typologies)
+        self.aml = TypologyDetector(config.aml) if config.aml.enabled else None
+        self.aml_active: dict[tuple[str, str], int] = {}  # (typology, subject) -> block time of the hit
 
     async def _refresh(self, session: AsyncSession) -> None:
         versions = await active_version_ids(session)
@@ -69,6 +72,8 @@ class ScreeningMonitor:
         self.index = await load_index(session)
         if self.known is None:
             self.known = set((await session.scalars(select(KnownAddress.address))).all())
+            if self.aml is not None:
+                self.aml.know(self.known)
         if not first or versions:
             await rescreen(session, index=self.index, threshold=self.config.names.threshold, clock=self.clock)
 
@@ -128,9 +133,55 @@ class ScreeningMonitor:
                         "entry_name": listed.name,
                     },
                 )
+        if self.aml is not None:
+            self._typologies([t for ts in moved.values() for t in ts], batch, out)
         await self._kyc(session, batch, moved, out)
         await self._emit(session, batch, out)
         return out
+
+    def _typologies(self, transfers: list[Transfer], batch: BlockBatch, out: MonitorOutput) -> None:
+        if self.aml is None:
+            return
+        transfers.sort(key=lambda t: (t.block, t.log_index))
+        for hit in self.aml.observe(transfers):
+            self.aml_active[(hit.typology, hit.subject)] = hit.transfer.timestamp
+            out.findings.append(self._aml_finding(hit))
+        last = batch.blocks[-1]
+        horizon = last.timestamp - self.config.aml.window.total_seconds()
+        for key, when in list(self.aml_active.items()):
+            if when <= horizon:  # the pattern left the window
+                del self.aml_active[key]
+                labels = {"typology": key[0], "subject": key[1]}
+                out.clears.append(
+                    Clear(
+                        monitor=AML,
+                        labels=labels,
+                        network=self.network,
+                        block=BlockRef(last.number, last.hash),
+                    )
+                )
+
+    def _aml_finding(self, hit: TypologyHit) -> Finding:
+        cfg, t = self.config.aml, hit.transfer
+        severity = cfg.alert_severity if hit.risk >= cfg.alert_score else cfg.severity
+        return Finding(
+            monitor=AML,
+            severity=Severity(severity),
+            summary=f"AML typology {hit.typology}: {hit.subject} (risk score {hit.risk:g})",
+            labels={"typology": hit.typology, "subject": hit.subject},
+            network=self.network,
+            block=BlockRef(t.block, t.block_hash),
+            tx_hashes=(t.tx_hash,),
+            evidence={
+                **hit.evidence,
+                "score": hit.score,
+                "risk": hit.risk,
+                "token": t.token,
+                "from": t.sender,
+                "to": t.recipient,
+                "value": str(t.value),
+            },
+        )
 
     async def _kyc(
         self, session: AsyncSession, batch: BlockBatch, moved: dict[str, list[Transfer]], out: MonitorOutput
