@@ -1,4 +1,6 @@
 """Prometheus metrics of the platform, in one registry built by :func:`new_registry`.
+Every series, its labels and their values are listed in ``docs/metrics.md``, generated from the registry
+by :mod:`fictra.platform.metrics_doc`.
 
 One :class:`Metrics` object is created per process (or per test) and passed down — no global
 registry — so tests can read values back and several platforms can live in one test process.
@@ -67,7 +69,12 @@ def new_registry() -> Metrics:
             buckets=(1, 2, 3, 4, 5, 8, 16, 32, 64),
             registry=reg,
         ),
-        alerts=Gauge("fictra_alerts", "Alerts by severity and state.", ["severity", "state"], registry=reg),
+        alerts=Gauge(
+            "fictra_alerts",
+            "Firing alerts by severity and confirmation (provisional until their block is deep enough).",
+            ["severity", "status", "confirmation"],
+            registry=reg,
+        ),
         block_to_alert_seconds=Histogram(
             "fictra_block_to_alert_seconds",
             "From a block's arrival to its alerts stored.",

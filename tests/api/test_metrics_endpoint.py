@@ -42,10 +42,10 @@ async def test_metrics_and_status_over_http(sqlite_url: str) -> None:
         metrics.follower_lag_blocks.labels("devnet").set(3)
         metrics.blocks_processed.labels("devnet").inc(7)
         metrics.transactions_processed.labels("devnet").inc(11)
-        metrics.rpc_latency_seconds.labels("devnet", "http://127.0.0.1:1").observe(0.004)
-        metrics.rpc_errors.labels("devnet", "http://127.0.0.1:1").inc()
+        metrics.rpc_latency_seconds.labels("devnet", "local").observe(0.004)
+        metrics.rpc_errors.labels("devnet", "local").inc()
         metrics.reorgs.labels("devnet").inc()
-        metrics.alerts.labels("P0", "firing_confirmed").set(2)
+        metrics.alerts.labels("P0", "firing", "confirmed").set(2)
         metrics.block_to_alert_seconds.labels("devnet").observe(0.02)
         port = free_port()
         stop = asyncio.Event()
@@ -65,7 +65,7 @@ async def test_metrics_and_status_over_http(sqlite_url: str) -> None:
                 for name in SERIES:
                     assert name in text, name
                 assert 'fictra_follower_lag_blocks{network="devnet"} 3.0' in text
-                assert 'fictra_alerts{severity="P0",state="firing_confirmed"} 2.0' in text
+                assert 'fictra_alerts{confirmation="confirmed",severity="P0",status="firing"} 2.0' in text
                 anonymous = await client.get("/metrics")
                 assert anonymous.status_code == 401
                 assert anonymous.json()["error"]["code"] == "unauthorized"

@@ -80,8 +80,8 @@ async def gauge_loop(
         for severity in ("P0", "P1", "P2", "P3"):
             firing = summary.firing.get(severity, 0)
             provisional = summary.provisional.get(severity, 0)
-            gauge.labels(severity, "firing_confirmed").set(firing - provisional)
-            gauge.labels(severity, "firing_provisional").set(provisional)
+            gauge.labels(severity, "firing", "confirmed").set(firing - provisional)
+            gauge.labels(severity, "firing", "provisional").set(provisional)
         if on_summary is not None:
             on_summary(summary)
         if await wait_or_stop(stop, 2.0, platform.clock):
