@@ -4,6 +4,7 @@ transaction (SQLite and PostgreSQL). Synthetic blocks: the window's arithmetic i
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -17,9 +18,10 @@ from fictra.clock import SystemClock
 from fictra.db.engine import session_factory
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.config import TransactionsMonitor
+from fictra.monitors.models import MonitorWindowEntry
 from fictra.monitors.pipeline import AlertPipeline
 from fictra.monitors.state import Conditions
-from fictra.monitors.transactions import BlockSummary, RollingWindow, TransactionsCheck
+from fictra.monitors.transactions import BlockSummary, RollingWindow, TransactionsCheck, summary_state
 from fictra.series.models import SeriesSample
 from fictra.series.recorder import SeriesRecorder
 
@@ -92,9 +94,10 @@ def test_rolling_window_round_trips_with_amounts_beyond_64_bits() -> None:
                 errors=Counter({"PT.transfer": n % 2}),
             )
         )
+    stored = [summary_state(e) for e in window.entries]
     copy = RollingWindow(300)
-    copy.restore(window.snapshot())
-    assert copy.snapshot() == window.snapshot()
+    copy.load(window.first_timestamp, json.loads(json.dumps(stored)))
+    assert [summary_state(e) for e in copy.entries] == stored
     assert (copy.txs, copy.pt_volume, copy.errors, copy.first_timestamp) == (
         6,
         3 * 10**30 + 3,
@@ -145,3 +148,12 @@ async def test_a_restart_between_blocks_of_a_burst_keeps_the_window(
         )
     assert anchor == 3 and evidence["calls"] == 4 and evidence["errors"] == 4  # the whole burst
     assert interval == 2  # blocks 2 and 3: the first block after each restart keeps its interval
+
+    async def window_rows() -> list[int]:
+        async with sessions() as session:
+            return list((await session.execute(select(MonitorWindowEntry.block_number))).scalars())
+
+    assert sorted(await window_rows()) == [1, 2, 3]  # one row per block, written with its batch
+    async with sessions() as session, session.begin():
+        await restarted.on_batch(batch(block(200)), session)  # 400 s later: 1-3 leave the 5 min window
+    assert await window_rows() == [200]

@@ -35,3 +35,16 @@ class MonitorState(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MonitorWindowEntry(Base):
+    """One block's summary in a monitor's rolling window (the transactions monitor): inserted with the
+    batch that adds the block, deleted with the batch that evicts it, so the window survives a crash at
+    the cost of the batch's own blocks."""
+
+    __tablename__ = "monitor_window"
+
+    network: Mapped[str] = mapped_column(String(64), primary_key=True)
+    monitor: Mapped[str] = mapped_column(String(200), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    summary: Mapped[list[Any]] = mapped_column(JSON)

@@ -1,8 +1,9 @@
 """Snapshots of monitor families that do not implement :class:`~fictra.monitors.state.Stateful`
 themselves: an adapter copies their in-memory state in and out of a plain dict.
 
-- oracle: per feed the open rounds (submissions by node), openings seen, closed rounds (for reorgs),
-  the last answer and round, missed-round counts, the feed's node list; and the open conditions.
+- oracle: per feed the open rounds (submissions by node), openings seen, the last ``SNAPSHOT_CLOSED``
+  closed rounds (what a reorg can reopen after a restart), the last answer and round, missed-round
+  counts, the feed's node list; and the open conditions.
 - contract status: the block time of the last code-hash check and the open conditions (the known code
   hashes and implementations are persisted by the monitor itself and re-read after a restore).
 - any other monitor with a ``conditions`` attribute: the open conditions.
@@ -15,6 +16,9 @@ from typing import Any
 
 from fictra.alerting.findings import BlockRef
 from fictra.monitors.state import Conditions, Stateful
+
+
+SNAPSHOT_CLOSED = 16  # closed rounds per feed kept across a restart (reorgs reopen the latest ones)
 
 
 def _ref(block: BlockRef) -> list[Any]:
@@ -72,7 +76,7 @@ class OracleAdapter(ConditionsAdapter):
                         {n: [s.answer, s.tx_hash, _ref(s.block)] for n, s in c.subs.items()},
                         c.opened_at,
                     ]
-                    for c in st.closed
+                    for c in list(st.closed)[-SNAPSHOT_CLOSED:]
                 ],
                 "last_answer": st.last_answer,
                 "last_round": st.last_round,

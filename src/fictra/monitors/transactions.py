@@ -25,6 +25,7 @@ from fictra.monitors.base import MonitorOutput
 from fictra.monitors.common import ContractIndex, block_finding, lower_all, ref, top, topic
 from fictra.monitors.config import TransactionsMonitor
 from fictra.monitors.state import Conditions
+from fictra.monitors.window_store import add_entries, drop_entries, load_entries
 
 TRANSFER = topic("Transfer(address,address,uint256)")
 MAX_TRACKED = 10_000  # platform transactions awaiting confirmation
@@ -90,6 +91,7 @@ class RollingWindow:
         self.pt_volume = 0
         self.pt_senders: Counter[str] = Counter()
         self.first_timestamp: int | None = None  # oldest block ever seen (window fully covered?)
+        self.evicted = 0  # blocks evicted since the window was last saved
 
     def _apply(self, s: BlockSummary, sign: int) -> None:
         self.txs += sign * s.txs
@@ -115,18 +117,17 @@ class RollingWindow:
         self._apply(s, 1)
         while self.entries and self.entries[0].timestamp <= s.timestamp - self.seconds:
             self._apply(self.entries.popleft(), -1)
+            self.evicted += 1
 
-    def snapshot(self) -> dict[str, Any]:
-        return {"first": self.first_timestamp, "entries": [summary_state(e) for e in self.entries]}
-
-    def restore(self, state: dict[str, Any] | None) -> None:
-        """Back to exactly the snapshot's blocks and totals (empty when ``None``)."""
+    def load(self, first: int | None, entries: list[list[Any]]) -> None:
+        """Back to exactly these blocks and totals (stored by :mod:`fictra.monitors.window_store`)."""
         self.entries.clear()
         self.txs = self.pt_volume = 0
         for total in (self.per_contract, self.calls, self.errors, self.pt_senders):
             total.clear()
-        self.first_timestamp = state.get("first") if state else None
-        for raw in (state or {}).get("entries", []):
+        self.first_timestamp = first
+        self.evicted = 0
+        for raw in entries:
             summary = summary_from_state(raw)
             self.entries.append(summary)
             self._apply(summary, 1)
@@ -152,6 +153,8 @@ class TransactionsCheck:
         self.sent: dict[str, float] = {}  # tx hash -> unix time the platform sent it
         self.conditions = Conditions(monitor=config.name, network=self.network)
         self.settled = False  # the window spans its full length (rates are meaningful)
+        self.window_loaded = False  # the window's blocks are read from monitor_state at the first batch
+        self.first_timestamp: int | None = None  # from the snapshot: when the window began
 
     def record_sent(self, tx_hash: str, at: datetime) -> None:
         """The platform sent ``tx_hash`` at ``at``; its confirmation time is judged when it is mined."""
@@ -160,19 +163,44 @@ class TransactionsCheck:
             del self.sent[next(iter(self.sent))]
 
     def snapshot(self) -> dict[str, Any]:
-        """The rolling window, the platform transactions awaiting confirmation and the open conditions."""
+        """The platform transactions awaiting confirmation, the open conditions and when the window began
+        (its blocks are rows of ``monitor_window``, written by :meth:`on_batch`)."""
         return {
-            "window": self.window.snapshot(),
+            "first": self.window.first_timestamp,
             "sent": dict(self.sent),
             "settled": self.settled,
             "conditions": self.conditions.snapshot(),
         }
 
     def restore(self, state: dict[str, Any] | None) -> None:
-        self.window.restore(state["window"] if state else None)
+        self.first_timestamp = state.get("first") if state else None
+        self.window.load(None, [])
+        self.window_loaded = False  # the next batch reads the window's blocks back
         self.sent = {str(h): float(at) for h, at in (state or {}).get("sent", {}).items()}
         self.settled = bool(state.get("settled")) if state else False
         self.conditions.restore(state["conditions"] if state else None)
+
+    async def _load_window(self, session: AsyncSession) -> None:
+        if not self.window_loaded:
+            entries = await load_entries(session, network=self.network, monitor=self.name)
+            first = (
+                self.first_timestamp
+                if self.first_timestamp is not None
+                else (int(entries[0][2]) if entries else None)
+            )
+            self.window.load(first, entries)
+            self.window_loaded = True
+
+    async def _save_window(self, session: AsyncSession, added: list[BlockSummary]) -> None:
+        """Insert this batch's blocks still in the window; delete the rows of the blocks it evicted."""
+        if not added or not self.window.entries:
+            return
+        kept = self.window.entries[0].number
+        if self.window.evicted:
+            await drop_entries(session, network=self.network, monitor=self.name, below=kept)
+            self.window.evicted = 0
+        new = [(s.number, summary_state(s)) for s in added if s.number >= kept]
+        await add_entries(session, network=self.network, monitor=self.name, entries=new)
 
     def _summarize(self, block: Block, slow: list[tuple[str, str, float]], fast: set[str]) -> BlockSummary:
         s = BlockSummary(number=block.number, hash=block.hash, timestamp=block.timestamp, txs=len(block.txs))
@@ -204,17 +232,21 @@ class TransactionsCheck:
         if not batch.blocks:
             return MonitorOutput()
         await self.conditions.resume(session)
+        await self._load_window(session)
         out = MonitorOutput()
+        added: list[BlockSummary] = []
         for block in batch.blocks:  # judged block by block: a finding is anchored where it was seen
             slow: list[tuple[str, str, float]] = []
             fast: set[str] = set()
-            self.window.add(self._summarize(block, slow, fast))
+            added.append(self._summarize(block, slow, fast))
+            self.window.add(added[-1])
             anchor = ref(block)
             self.settled = self.window.covered(block.timestamp)
             self._confirmations(block, anchor, slow, fast, out)
             self._throughput(block, anchor, out)
             self._error_rates(anchor, out)
             self._pt_volume(anchor, out)
+        await self._save_window(session, added)
         return out
 
     def _finding(
@@ -372,6 +404,8 @@ class TransactionsCheck:
         )
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
+        await self._load_window(session)
         self.window.drop_after(reorg.common_ancestor)
+        await drop_entries(session, network=self.network, monitor=self.name, above=reorg.common_ancestor)
         self.conditions.forget_after(reorg.common_ancestor)
         return MonitorOutput()
