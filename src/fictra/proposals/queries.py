@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth_utils.crypto import keccak
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.errors import UsageError
+from fictra.errors import ChainError, UsageError
 from fictra.proposals.context import ProposalsContext
 from fictra.proposals.follow import references
 from fictra.proposals.models import GovProposal, GovProposalEvent
@@ -28,7 +29,29 @@ def phase(row: GovProposal, head: int | None) -> str:
     return "active" if head <= row.vote_end else "vote ended"
 
 
-def summary(row: GovProposal, *, head: int | None = None, changes: list[int] | None = None) -> dict[str, Any]:
+# Governor.ProposalState values after the vote (OpenZeppelin 5)
+_ENDED = {3: "defeated", 4: "succeeded", 6: "expired"}
+_STATE_SELECTOR = "0x" + keccak(text="state(uint256)")[:4].hex()
+
+
+async def _ended(ctx: ProposalsContext, rows: list[GovProposal], head: int | None) -> dict[int, str]:
+    """Defeated or succeeded, from the Governor, for proposals whose vote has ended (one eth_call each)."""
+    out: dict[int, str] = {}
+    for row in rows:
+        if row.status != "created" or head is None or head <= row.vote_end:
+            continue
+        data = _STATE_SELECTOR + int(row.proposal_id).to_bytes(32, "big").hex()
+        try:
+            raw = await ctx.rpc("eth_call", [{"to": row.governor, "data": data}, "latest"])
+            out[row.id] = _ENDED.get(int(str(raw), 16), "vote ended")
+        except (ChainError, ValueError):  # the phase falls back to "vote ended" without the chain
+            out[row.id] = "vote ended"
+    return out
+
+
+def summary(
+    row: GovProposal, *, head: int | None = None, changes: list[int] | None = None, ended: str | None = None
+) -> dict[str, Any]:
     review = review_state(row)
     return {
         "id": row.id,
@@ -36,7 +59,7 @@ def summary(row: GovProposal, *, head: int | None = None, changes: list[int] | N
         "description": row.description,
         "proposer": row.proposer,
         "status": row.status,
-        "phase": phase(row, head),
+        "phase": ended or phase(row, head),
         "risk": row.risk,
         "calls": [c.get("signature") or c.get("calldata", "")[:10] for c in row.calls],
         "contracts": sorted({str(c.get("contract") or c.get("target")) for c in row.calls}),
@@ -54,7 +77,7 @@ async def _head(ctx: ProposalsContext | None) -> int | None:
         return None
     try:
         return int(str(await ctx.rpc("eth_blockNumber", [])), 16)
-    except Exception:
+    except (ChainError, ValueError):  # the list still shows without the chain (phase: the status)
         return None
 
 
@@ -69,7 +92,8 @@ async def list_proposals(
     rows = list((await session.execute(stmt)).scalars())
     refs = await references(session, [r.id for r in rows], ctx.changes_referencing) if ctx else {}
     head = await _head(ctx)
-    return [summary(r, head=head, changes=refs.get(r.id, [])) for r in rows]
+    ended = await _ended(ctx, rows, head) if ctx else {}
+    return [summary(r, head=head, changes=refs.get(r.id, []), ended=ended.get(r.id)) for r in rows]
 
 
 async def detail(session: AsyncSession, ctx: ProposalsContext | None, *, proposal: int) -> dict[str, Any]:
@@ -82,8 +106,10 @@ async def detail(session: AsyncSession, ctx: ProposalsContext | None, *, proposa
             .order_by(GovProposalEvent.block_number, GovProposalEvent.log_index)
         )
     ).scalars()
+    head = await _head(ctx)
+    ended = await _ended(ctx, [row], head) if ctx else {}
     return {
-        **summary(row, head=await _head(ctx), changes=refs.get(row.id, [])),
+        **summary(row, head=head, changes=refs.get(row.id, []), ended=ended.get(row.id)),
         "governor": row.governor,
         "created_tx": row.created_tx,
         "vote_start": row.vote_start,
