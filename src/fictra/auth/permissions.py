@@ -60,6 +60,7 @@ PERMISSIONS: dict[str, str] = {
     "tickets.manage": "Work support tickets: assign, reply to the requester, notes, links, state.",
     "support.submit": "Submit a support ticket (the scope of a participant's integration token).",
     "reserve.read": "See the proof of reserve (assets, prices, freshness, collateral ratio) and feed updates.",
+    "tokens.read": "See the sovereign allocation registry reconciled with FoundationToken (caps, votes).",
     "maintenance.read": "List and show maintenance windows, their held alerts, events and log.",
     "maintenance.manage": "Create, start, end and cancel maintenance windows; log steps, actions, notes.",
     "changes.read": "List and show change requests: content, impact, risk, approvals, conflicts, timeline.",
@@ -174,11 +175,11 @@ _RESPONDER = [
     "procedures.read", "procedures.signoff", "tickets.read", "tickets.manage", "support.submit",
     "maintenance.read", "maintenance.manage",
     "changes.read", "changes.request", "changes.approve", "changes.implement",
-    "proposals.read", "proposals.review", "reserve.read",
+    "proposals.read", "proposals.review", "reserve.read", "tokens.read",
 ]  # fmt: skip
 _READ = [
     "alerts.read", "networks.read", "monitors.read", "metrics.read", "incidents.read", "actions.read",
-    "procedures.read", "changes.read", "proposals.read", "reserve.read",
+    "procedures.read", "changes.read", "proposals.read", "reserve.read", "tokens.read",
 ]  # fmt: skip
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [*_READ, "silences.read", "oncall.read"],
@@ -197,10 +198,10 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     ],
     "compliance_officer": [
         *_READ, "silences.read", "oncall.read", "audit.read", "audit.verify", "procedures.signoff",
-        "tickets.read", "compliance.read", "compliance.manage", "compliance.dispose",
+        "tickets.read", "compliance.read", "compliance.manage", "compliance.dispose", "actions.approve",
     ],
     "product_owner": [*_READ, "silences.read", "oncall.read"],
-    "legal": [*_READ, "audit.read", "compliance.read"],
+    "legal": [*_READ, "audit.read", "compliance.read", "actions.approve"],
     "executive": list(_READ),
     "admin": [ALL],
 }  # fmt: skip

@@ -123,7 +123,7 @@ def write_keystores(paths: DevnetPaths) -> None:
     from fictra.devnet.accounts import one
     from fictra.emergency.keystore import write_devnet_keystores
 
-    keys = {role: one(role).private_key for role in ("guardian", "proposer", "operator")}
+    keys = {role: one(role).private_key for role in ("guardian", "proposer", "operator", "issuer")}
     write_devnet_keystores(paths.root / "keys", keys)
 
 

@@ -52,6 +52,7 @@ from fictra.platform.proposals import proposals_monitor
 from fictra.platform.reserve import build_reserve
 from fictra.platform.stages import Stage, build_stages, chain
 from fictra.platform.supervisor import Supervisor
+from fictra.platform.tokens import allocation_monitor
 from fictra.procedures.chainview import PoolChainView
 from fictra.procedures.jobs import ProceduresContext
 from fictra.proposals.context import ProposalsContext
@@ -230,6 +231,11 @@ async def assemble(
         )
         if reserve is not None and reserve.monitor is not None:
             block_monitors.append(reserve.monitor)
+        allocations = allocation_monitor(  # the sovereign registry against FoundationToken, polled
+            config.tokens, manifest=manifest, pool=pool, network=config.network.name
+        )
+        if allocations is not None:
+            polled_monitors.append(allocations)
     except BaseException:
         await pool.aclose()
         if engine is not None:

@@ -51,6 +51,8 @@ from fictra.response.loader import check_references as response_references
 from fictra.rules.config import EventRuleConfig
 from fictra.support import config as support
 from fictra.support.config import SupportConfig
+from fictra.tokens import config as tokens
+from fictra.tokens.config import TokensConfig
 
 
 def _receivers(parsed: Parsed) -> dict[str, list[str]] | None:
@@ -94,6 +96,12 @@ def _check_changes(parsed: Parsed, manifest: Manifest | None, notes: list[str]) 
         endpoints=None if network is None else [e.name for e in network.endpoints],
         roles=None if roles is None else list(roles.names()),
         notes=notes,
+    )
+
+
+def _check_tokens(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    return tokens.check_references(
+        parsed["tokens"], contracts=None if manifest is None else list(manifest.contracts)
     )
 
 
@@ -303,6 +311,20 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "tokens",
+        ("tokens.yaml",),
+        model_parse(TokensConfig),
+        _check_tokens,
+        docs=(
+            DocPart(
+                "tokens.yaml",
+                "Foundation token: the sovereign allocation registry (reconciled with the chain), the FT "
+                "supply cap. See docs/tokens.md.",
+                (tokens.TokensConfig, tokens.Sovereign, tokens.Kyc, tokens.ReconcileConfig),
+            ),
+        ),
+    ),
+    Section(
         "compliance",
         ("compliance.yaml",),
         model_parse(ComplianceConfig),
@@ -342,6 +364,7 @@ class ConfigSet:
     changes: ChangesConfig = field(default_factory=ChangesConfig)
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     reserve: ReserveConfig = field(default_factory=ReserveConfig)
+    tokens: TokensConfig = field(default_factory=TokensConfig)
     compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     notes: tuple[str, ...] = ()
     parsed: Parsed | None = field(default=None, repr=False, compare=False)
@@ -395,6 +418,7 @@ def _build(config_dir: Path, parsed: Parsed, notes: list[str]) -> ConfigSet:
         changes=parsed["changes"],
         maintenance=parsed["maintenance"],
         reserve=parsed["reserve"],
+        tokens=parsed["tokens"],
         compliance=parsed["compliance"],
         notes=tuple(notes),
         parsed=parsed,

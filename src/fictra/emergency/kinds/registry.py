@@ -11,6 +11,7 @@ from fictra.emergency.kinds.fee import SetPtFee
 from fictra.emergency.kinds.governor import Upgrade
 from fictra.emergency.kinds.policy import PolicyDisable, PolicyEnable
 from fictra.emergency.kinds.timelock import ResumeTrading, UnpauseAll
+from fictra.emergency.kinds.tokens import FtIssue
 from fictra.errors import UsageError
 
 __all__ = ["KINDS", "get", "register", "unregister"]
@@ -30,6 +31,7 @@ KINDS: dict[str, Kind] = {
         PolicyEnable(),
         PolicyDisable(),
         SetPtFee(),
+        FtIssue(),
     )
 }
 
