@@ -54,3 +54,29 @@ async def test_endpoint_stops_processing_continues_and_alert_fires(tmp_path) -> 
     finally:
         await running.close()
         await second.stop()
+
+
+async def test_catch_up_past_the_nodes_state_window_finishes_with_the_gap_recorded(tmp_path) -> None:
+    # a pruning node: only the last 64 states are kept, so the contract-status and oracle monitors'
+    # reads at the older batches' blocks are answered "BlockOutOfRangeError"
+    node = AnvilNode(extra_args=["--prune-history", "64"]).start()
+    running = await start(tmp_path, node=node)
+    try:
+        await running.settle()
+        await running.chain.rpc.call("anvil_mine", [hex(400)])  # 400 blocks at once: a long catch-up
+        await running.settle(seconds=60)
+        status = running.platform.follower.status()
+        assert status.last_block == await running.head()
+        assert status.counters["rpc_outages"] == 0, "nothing failed: the reads fell back to the head"
+        fallbacks = status.counters["state_fallbacks"]
+        assert fallbacks >= 1
+        gaps = status.state_gaps
+        assert gaps["first_block"] is not None and gaps["last_block"] is not None
+        assert gaps["last_block"] < status.last_block - 64
+        assert "BlockOutOfRange" in str(gaps["last_error"])
+        # at the head again, reads are at their own block: no new gap
+        await running.mine(3)
+        await running.settle()
+        assert running.platform.follower.status().counters["state_fallbacks"] == fallbacks
+    finally:
+        await running.close()

@@ -36,6 +36,7 @@ from fictra.chain.heads import watch_new_heads, ws_url_for
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import EndpointHealth, RpcPool
 from fictra.chain.reorg import find_reorg
+from fictra.chain.statereads import IN_BATCH
 from fictra.chain.types import Block, BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.errors import ChainError, ConfigError, RpcError
@@ -320,16 +321,20 @@ class Follower:
                 return False
             parent = block.hash
         batch = BlockBatch(self.network, tuple(blocks), head=head, at_head=at_head, received_at=received_at)
-        async with self._sessions() as session, session.begin():
-            await self._on_batch(batch, session)
-            new = await cp.advance(
-                session,
-                network=self.network,
-                previous=previous,
-                blocks=blocks,
-                keep=self.keep_hashes,
-                now=self._clock.now(),
-            )
+        in_batch = IN_BATCH.set(True)  # state reads of the consumer fall back to the head, never wedge
+        try:
+            async with self._sessions() as session, session.begin():
+                await self._on_batch(batch, session)
+                new = await cp.advance(
+                    session,
+                    network=self.network,
+                    previous=previous,
+                    blocks=blocks,
+                    keep=self.keep_hashes,
+                    now=self._clock.now(),
+                )
+        finally:
+            IN_BATCH.reset(in_batch)
         if at_head:  # block arrival -> monitors ran -> alerts and checkpoint committed
             stored = self._clock.monotonic() - received_at
             self.head_latencies.append(stored)

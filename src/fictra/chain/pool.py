@@ -27,7 +27,15 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from fictra.chain.rpc import Call, CallReverted, RpcClient, RpcMethodMissing, StateUnavailable
-from fictra.chain.statereads import StateGaps, StateReads, at_latest, block_of, fallback_note
+from fictra.chain.statereads import (
+    IN_BATCH,
+    STATE_METHODS,
+    StateGaps,
+    StateReads,
+    at_latest,
+    block_of,
+    fallback_note,
+)
 from fictra.clock import Clock
 from fictra.errors import ChainError, ConfigError, RpcError
 from fictra.metrics import Metrics
@@ -407,12 +415,19 @@ class RpcPool:
         raise self._all_failed(what)
 
     async def call(self, method: str, params: list[Any] | None = None) -> Any:
+        if IN_BATCH.get() and method in STATE_METHODS:  # inside the follower's batch: never wedge
+            return (await self.read_state([(method, params or [])], reverts_as_values=False)).answers[0]
         return await self.run(lambda ep: ep.client.call(method, params), what=method)
 
     async def batch(self, calls: Sequence[Call], *, reverts_as_values: bool = False) -> list[Any]:
         """One JSON-RPC batch on the best endpoint; see :meth:`RpcClient.batch` for ``reverts_as_values``.
-        StateUnavailable when no endpoint keeps the state asked for (block monitors use
-        :meth:`read_state`, which falls back to the head instead)."""
+        StateUnavailable when no endpoint keeps the state asked for — except inside the follower's
+        batch (:data:`~fictra.chain.statereads.IN_BATCH`), where :meth:`read_state`'s policy applies."""
+        if IN_BATCH.get():
+            return (await self.read_state(calls, reverts_as_values=reverts_as_values)).answers
+        return await self._batch(calls, reverts_as_values)
+
+    async def _batch(self, calls: Sequence[Call], reverts_as_values: bool) -> list[Any]:
         return await self.run(
             lambda ep: ep.client.batch(calls, reverts_as_values=reverts_as_values),
             what=f"a batch of {len(calls)}",
@@ -425,15 +440,17 @@ class RpcPool:
         block = block_of(calls)
         if block is None or block > self.state_gaps.floor:
             try:
-                return StateReads(await self.batch(calls, reverts_as_values=reverts_as_values), block)
+                return StateReads(await self._batch(calls, reverts_as_values), block)
             except StateUnavailable as exc:
+                if block is not None and block >= self.best_head:
+                    await self.refresh_heads()  # the head seen may be old: is the block really new?
                 if block is None or block >= self.best_head:
                     raise RpcError(f"{exc.user_message} (block {block} is not on the nodes yet)") from None
                 error = exc.user_message
         else:
             error = self.state_gaps.last_error or "state not kept"
         head = self.best_head
-        answers = await self.batch(at_latest(calls), reverts_as_values=reverts_as_values)
+        answers = await self._batch(at_latest(calls), reverts_as_values)
         if self.state_gaps.fallbacks == 0:
             log.warning(
                 "network %s: no endpoint keeps the state of block %d; state reads fall back to the head "

@@ -8,15 +8,23 @@ ask every endpoint for the block's state; when none keeps it, read the same call
 record the gap in :class:`StateGaps`, and return a :class:`StateReads` whose :attr:`~StateReads.note`
 marks findings made from it as "read at head". A block the nodes have not got yet is not a gap: that
 stays an error (an endpoint behind), retried like any outage.
+
+While the follower hands a batch to its consumer it sets :data:`IN_BATCH`: then every state read through
+the pool (``batch``/``call``, whoever makes it — a monitor of any domain) follows the same policy, so no
+consumer can wedge the follower. Outside a batch (an evidence job, a dry run) a missing state stays an
+error: nothing reads the head while believing it read the block.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from fictra.chain.rpc import Call
+
+IN_BATCH: ContextVar[bool] = ContextVar("fictra_state_reads_in_batch", default=False)
 
 # method -> index of its block parameter
 STATE_METHODS = {
