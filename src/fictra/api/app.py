@@ -51,6 +51,7 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.procedures",
     "fictra.api.routes.support",
     "fictra.api.routes.reserve",
+    "fictra.api.routes.tokens",
     "fictra.api.routes.maintenance",
     "fictra.api.routes.changes",
     "fictra.api.routes.proposals",

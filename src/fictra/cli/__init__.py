@@ -105,6 +105,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Governance proposals: list, show, simulate on a fork, review (sign off, verify), link a change.",
     ),
+    "tokens": LazyCommand(
+        "fictra.cli.tokens",
+        "app",
+        "Foundation token: the sovereign allocation registry against the chain, FT issuance requests.",
+    ),
     "reserve": LazyCommand(
         "fictra.cli.reserve", "app", "Reserve: proof of reserve from the chain (prices, ratio), history."
     ),

@@ -32,6 +32,7 @@ from fictra.web import (
     proposals,
     reserve,
     support,
+    tokens,
 )
 from fictra.web.access import ConsoleRoute, SignedIn, page
 from fictra.web.templating import STATIC
@@ -53,6 +54,7 @@ router.include_router(changes.router)
 router.include_router(changes_feedback.router)  # public: the one-time link is the credential
 router.include_router(maintenance.router)
 router.include_router(reserve.router)
+router.include_router(tokens.router)
 router.include_router(proposals.router)
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
