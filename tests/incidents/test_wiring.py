@@ -1,6 +1,7 @@
 """Auto-declare on the alert store's changes (through the real alert pipeline): every new P0 declares an
-incident with its initial notification and an evidence job, a matching alert joins the open auto-declared
-incident of its category within the window; the tick retries evidence jobs and reminds; a verified
+incident with its initial notification and an evidence job unless it has the same root cause (monitor,
+contract and condition, or a correlation rule) as an open auto-declared incident within the window; the
+tick retries evidence jobs and reminds; a verified
 containment action records containment. (The platform builds the context: tests/platform.)"""
 
 from __future__ import annotations
@@ -85,19 +86,66 @@ async def test_p0_declares_joins_and_splits_by_category_and_window(
     [breach] = await rig.fire(_finding("contract-status", "reserve_breach"))
     [p1] = await rig.fire(_finding("contract-status", "code_changed", Severity.P1))
     [oracle] = await rig.fire(_finding("commodity-oracles", "stale"))
+    grant = {"condition": "unauthorized_role_grant", "contract": "PaymentToken"}
+    [grant_a] = await rig.fire(
+        Finding("contract-status", Severity.P0, "grant a", {**grant, "account": "0xa"})
+    )
+    [grant_b] = await rig.fire(
+        Finding("contract-status", Severity.P0, "grant b", {**grant, "account": "0xb"})
+    )
     async with sessions() as s:
         incidents = await service.list_incidents(s)
         first = await service.get_incident(s, view.id)
         assert await service.incident_for_alert(s, p1) is None
         assert await service.incident_for_alert(s, oracle) != view.id
-    assert first.alert_ids == sorted([paused, breach])  # joined, no second incident of the category
-    assert sorted(i.category for i in incidents) == ["oracle", "smart_contract"]
-    clock.advance(3600)
-    [late] = await rig.fire(_finding("contract-status", "trading_halted_again"))
+        # a reserve drain while the pause's incident (same category) is open: its own incident
+        drain = await service.incident_for_alert(s, breach)
+        assert drain not in (None, view.id)
+        # the same contract and condition (another account): the same root cause, joined with the rule
+        granted = await service.incident_for_alert(s, grant_a)
+        assert granted is not None and await service.incident_for_alert(s, grant_b) == granted
+    assert first.alert_ids == [paused]
+    assert sorted(i.category for i in incidents) == ["oracle", "security", "smart_contract", "smart_contract"]
+    notes = [d for k, d in await events(sessions, granted) if k == "note"]
+    assert any(
+        "same monitor and condition: contract-status (PaymentToken, unauthorized_role_grant)" in str(d)
+        for d in notes
+    ), notes
+    clock.advance(3700)
+    [late] = await rig.fire(Finding("contract-status", Severity.P0, "grant c", {**grant, "account": "0xc"}))
     async with sessions() as s:
-        assert len(await service.list_incidents(s)) == 3  # outside the window: a new incident
-        assert await service.incident_for_alert(s, late) not in (None, view.id)
-    assert [k for k, _ in await events(sessions, view.id)].count("alerts_linked") == 1
+        assert len(await service.list_incidents(s)) == 5  # same root cause, outside the window: a new one
+        assert await service.incident_for_alert(s, late) not in (None, granted)
+
+
+async def test_an_explicit_correlation_rule_joins_different_conditions(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    config = IncidentsConfig.model_validate(
+        {
+            "auto_declare": {
+                "correlations": [
+                    {
+                        "name": "containment-effects",
+                        "alerts": [
+                            {"monitor": "contract-status", "labels": {"condition": "paused"}},
+                            {"monitor": "contract-status", "labels": {"condition": "trading_halted"}},
+                        ],
+                    }
+                ]
+            }
+        }
+    )
+    rig = Rig(sessions, clock, config)
+    [paused] = await rig.fire(_finding("contract-status", "paused"))
+    [halted] = await rig.fire(_finding("contract-status", "trading_halted"))
+    [breach] = await rig.fire(_finding("contract-status", "reserve_breach"))
+    async with sessions() as s:
+        incident = await service.incident_for_alert(s, paused)
+        assert incident is not None and await service.incident_for_alert(s, halted) == incident
+        assert await service.incident_for_alert(s, breach) not in (None, incident)
+    notes = [d for k, d in await events(sessions, incident) if k == "note"]
+    assert any("correlation rule 'containment-effects'" in str(d) for d in notes), notes
 
 
 async def test_refire_of_a_handled_alert_and_disabled_policy(sessions: Sessions, clock: FakeClock) -> None:

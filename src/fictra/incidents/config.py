@@ -20,8 +20,10 @@ from fictra.response.config import OncallConfig
 
 __all__ = [
     "GROUPS",
+    "AlertMatch",
     "AutoDeclare",
     "CategoryRule",
+    "CorrelationRule",
     "IncidentsConfig",
     "check_references",
 ]
@@ -63,6 +65,32 @@ class CategoryRule(BaseModel):
         )
 
 
+class AlertMatch(BaseModel):
+    """An alert whose monitor matches ``monitor`` (a glob) and whose labels include ``labels``."""
+
+    model_config = ConfigDict(extra="forbid")
+    monitor: str = Field(default="*", min_length=1, description="Monitor name or glob ('contract-*').")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels the alert must carry.")
+
+    def matches(self, monitor: str, labels: dict[str, str]) -> bool:
+        return fnmatch.fnmatchcase(monitor, self.monitor) and all(
+            labels.get(k) == v for k, v in self.labels.items()
+        )
+
+
+class CorrelationRule(BaseModel):
+    """Alerts matching any of ``alerts`` share a root cause: a new one joins the open auto-declared incident
+    (declared within the window) that holds another one. The rule's name is shown on the incident."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100, description="Shown on the incident's timeline.")
+    description: str = Field(default="", description="Why these alerts share a root cause, for humans.")
+    alerts: list[AlertMatch] = Field(min_length=2, description="Two or more alert matchers.")
+
+    def matches(self, monitor: str, labels: dict[str, str]) -> bool:
+        return any(m.matches(monitor, labels) for m in self.alerts)
+
+
 def _default_rules() -> list[CategoryRule]:
     raw: list[dict[str, Any]] = [
         {
@@ -82,8 +110,9 @@ def _default_rules() -> list[CategoryRule]:
 
 
 class AutoDeclare(BaseModel):
-    """Declare incidents from alerts by policy: every new alert of ``severities`` opens an incident, or
-    joins the open auto-declared incident of the same category declared within ``window``."""
+    """Declare incidents from alerts by policy: every new alert of ``severities`` opens an incident unless
+    it has the same root cause as an open auto-declared incident declared within ``window`` (an alert of the
+    same monitor, contract and condition there, or an explicit ``correlations`` rule), which it joins."""
 
     model_config = ConfigDict(extra="forbid")
     enabled: bool = Field(default=True, description="Declare incidents from alerts at all.")
@@ -95,6 +124,12 @@ class AutoDeclare(BaseModel):
         default_factory=_default_rules, description="Alert -> category; the first matching rule wins."
     )
     default_category: str = Field(default="infrastructure", description="When no rule matches.")
+    correlations: list[CorrelationRule] = Field(
+        default_factory=list,
+        description="Explicit root-cause rules. Without one, a new alert joins an open auto-declared "
+        "incident only when that incident holds an alert of the same monitor, contract (or feed) and "
+        "condition.",
+    )
     collect_evidence: bool = Field(default=True, description="Collect evidence at declaration.")
     notify_groups: list[str] = Field(
         default_factory=lambda: ["technical_team", "business_team"],

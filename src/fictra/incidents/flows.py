@@ -6,7 +6,9 @@ RPC pool, manifest, console URL and an :class:`~fictra.incidents.linked_actions.
 
 * :meth:`IncidentsContext.on_changes` is a stage after the alert store. Every new alert of the
   configured severities (default P0) declares an incident — category from the alert's monitor and
-  labels — or joins the open auto-declared incident of the same category declared within the window;
+  labels — unless it has the same root cause as an open auto-declared incident declared within the window
+  (an alert there of the same monitor, contract/feed and condition, or a ``correlations`` rule of the
+  config matching both), which it joins with a timeline note naming the rule;
   an alert that is the expected effect of the platform's own emergency action joins that action's
   incident instead. It runs in the follower's transaction, so it only writes rows: the incident, the
   initial stakeholder notification (outbox) and an evidence *job* (drained by
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,15 +37,20 @@ from fictra.incidents import communications, roles, service
 from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.events import SYSTEM, log_event
 from fictra.incidents.linked_actions import NO_ACTIONS, ActionEventLike, ActionLedger
-from fictra.incidents.models import Incident, IncidentJob
+from fictra.incidents.models import Incident, IncidentAlert, IncidentJob
 from fictra.incidents.outputs import record_output
 from fictra.incidents.queries import incident_for_alert
 from fictra.incidents.records import OPEN
 
-__all__ = ["IncidentsContext"]
+__all__ = ["IncidentsContext", "root_key"]
 
 log = logging.getLogger(__name__)
 _NEW = (EventKind.FIRED, EventKind.REFIRED)
+
+
+def root_key(monitor: str, labels: dict[str, str]) -> tuple[str, str, str]:
+    """What makes two alerts the same root cause without a rule: monitor, contract (or feed), condition."""
+    return monitor, labels.get("contract") or labels.get("feed") or "", labels.get("condition", "")
 
 
 @dataclass
@@ -96,22 +104,21 @@ class IncidentsContext:
             return
         rules = self.config.auto_declare
         category = rules.category_of(alert.monitor, dict(alert.labels or {}))
-        open_one = (
-            await session.execute(
-                select(Incident.id)
-                .where(
-                    Incident.status == OPEN,
-                    Incident.source == "auto",
-                    Incident.category == category,
-                    Incident.declared_at >= now - rules.window,
-                )
-                .order_by(Incident.declared_at.desc(), Incident.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if open_one is not None:
+        joined = await self._same_root_cause(session, alert, now)
+        if joined is not None:
+            open_one, reason = joined
             await service.link_alerts(
                 session, incident_id=open_one, alert_ids=[alert_id], actor=SYSTEM, clock=self.clock
+            )
+            await log_event(
+                session,
+                incident_id=open_one,
+                kind="note",
+                actor=SYSTEM,
+                clock=self.clock,
+                text=f"Alert {alert_id} ({alert.monitor}: {alert.summary[:200]}) joined this incident: "
+                f"same root cause ({reason})",
+                details={"alert_id": alert_id, "correlation": reason},
             )
             await self._queue_evidence(session, open_one, [alert_id])
             return
@@ -142,6 +149,39 @@ class IncidentsContext:
                 console_url=self.console_url,
                 dedupe="declared",
             )
+
+    async def _same_root_cause(
+        self, session: AsyncSession, alert: Alert, now: datetime
+    ) -> tuple[int, str] | None:
+        """The open auto-declared incident (declared within the window, newest first) that this alert shares a
+        root cause with, and the rule that says so: an alert there of the same monitor, contract (or feed)
+        and condition, or an explicit correlation rule matching both alerts. None: a new incident."""
+        rules = self.config.auto_declare
+        labels = dict(alert.labels or {})
+        rows = (
+            await session.execute(
+                select(Incident.id, Alert.monitor, Alert.labels)
+                .join(IncidentAlert, IncidentAlert.incident_id == Incident.id)
+                .join(Alert, Alert.id == IncidentAlert.alert_id)
+                .where(
+                    Incident.status == OPEN,
+                    Incident.source == "auto",
+                    Incident.declared_at >= now - rules.window,
+                    Alert.id != alert.id,
+                )
+                .order_by(Incident.declared_at.desc(), Incident.id.desc())
+            )
+        ).all()
+        mine = root_key(alert.monitor, labels)
+        for incident_id, monitor, other_labels in rows:
+            other = dict(other_labels or {})
+            if root_key(monitor, other) == mine:
+                what = ", ".join(v for v in mine[1:] if v)
+                return incident_id, f"same monitor and condition: {monitor}" + (f" ({what})" if what else "")
+            for rule in rules.correlations:
+                if rule.matches(alert.monitor, labels) and rule.matches(monitor, other):
+                    return incident_id, f"correlation rule '{rule.name}'"
+        return None
 
     async def _join_action_incident(
         self, session: AsyncSession, alert: Alert, action_id: int, incident_id: int | None
