@@ -100,6 +100,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Change requests: list, show, new, edit, submit, approve, acknowledge conflicts, schedule, steps.",
     ),
+    "maintenance": LazyCommand(
+        "fictra.cli.maintenance",
+        "app",
+        "Maintenance windows: list, show, log, create (one-off, RRULE, emergency), end, done, cancel.",
+    ),
     "proposals": LazyCommand(
         "fictra.cli.proposals",
         "app",
