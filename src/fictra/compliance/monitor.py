@@ -64,7 +64,8 @@ class ScreeningMonitor:
         self.aml = TypologyDetector(config.aml) if config.aml.enabled else None
         self.aml_active: dict[tuple[str, str], int] = {}  # (typology, subject) -> block time of the hit
 
-    async def _refresh(self, session: AsyncSession) -> None:
+    async def refresh(self, session: AsyncSession) -> None:
+        """Load the lists in force (and re-screen) when they changed since the last batch."""
         versions = await active_version_ids(session)
         if self.index is not None and versions == self.index.versions:
             return
@@ -93,7 +94,7 @@ class ScreeningMonitor:
         if self.next_block is not None and batch.blocks[0].number != self.next_block:
             self.index, self.known = None, None  # reload what the rolled-back transaction may have lost
         self.next_block = batch.blocks[-1].number + 1
-        await self._refresh(session)
+        await self.refresh(session)
         index, known = self.index, self.known
         if index is None or known is None:
             return out

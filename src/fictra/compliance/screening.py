@@ -194,9 +194,10 @@ async def rescreen(
             )
             if hit is not None:
                 result.opened.append(hit.id)
-    for rec in kyc:
+    matches = index.names.match_many([rec.name for rec in kyc], threshold=threshold)
+    for rec, found in zip(kyc, matches, strict=True):
         result.names += 1
-        for m in index.names.match(rec.name, threshold=threshold):
+        for m in found:
             listed = index.entries[(m.list_name, m.entry_key)]
             matched.add(("name", rec.name, m.list_name, m.entry_key))
             hit = await open_hit(
