@@ -66,6 +66,10 @@ async def test_a_reorg_dropping_the_second_occurrence_retracts_only_that_occurre
     assert "reorg of depth 3" in (occurrences[1].retraction_reason or "")
     detail = await get_alert(session, str(alert.id))
     assert [h["block_number"] for h in detail.history] == [101]
+    assert [(o.block_number, o.retracted_at is not None) for o in detail.occurrences] == [
+        (101, False),
+        (105, True),
+    ]
     last = detail.events[-1]
     assert last.kind == "partly_retracted"
     assert last.details["occurrence_ids"] == [occurrences[1].id]

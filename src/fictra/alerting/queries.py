@@ -13,6 +13,7 @@ from fictra.alerting.models import Alert, AlertEvent, AlertOccurrence, AlertStat
 from fictra.alerting.schemas import AlertDetail, AlertEventView, AlertView, OccurrenceView
 from fictra.errors import NotFoundError, UsageError
 
+OCCURRENCES_SHOWN = 50
 _VIEW_COLUMNS = tuple(getattr(Alert, name) for name in AlertView.model_fields)
 
 
@@ -103,10 +104,21 @@ async def get_alert(session: AsyncSession, id_or_fingerprint_prefix: str) -> Ale
         **view.model_dump(),
         history=list(alert.history or []),
         events=[AlertEventView.model_validate(e) for e in events],
+        occurrences=await list_occurrences(session, alert.id, limit=OCCURRENCES_SHOWN),
     )
 
 
-async def list_occurrences(session: AsyncSession, alert_id: int) -> list[OccurrenceView]:
-    """Every occurrence of one alert, oldest first (retracted ones included, marked)."""
-    stmt = select(AlertOccurrence).where(AlertOccurrence.alert_id == alert_id).order_by(AlertOccurrence.id)
-    return [OccurrenceView.model_validate(o) for o in (await session.execute(stmt)).scalars()]
+async def list_occurrences(
+    session: AsyncSession, alert_id: int, *, limit: int | None = None
+) -> list[OccurrenceView]:
+    """The occurrences of one alert, oldest first (retracted ones included, marked); with ``limit``, the
+    most recent ``limit`` of them."""
+    stmt = (
+        select(AlertOccurrence)
+        .where(AlertOccurrence.alert_id == alert_id)
+        .order_by(AlertOccurrence.id.desc())
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = list((await session.execute(stmt)).scalars())
+    return [OccurrenceView.model_validate(o) for o in reversed(rows)]

@@ -45,11 +45,6 @@ class AlertEventView(BaseModel):
     details: dict[str, Any]
 
 
-class AlertDetail(AlertView):
-    history: list[dict[str, Any]]
-    events: list[AlertEventView]
-
-
 class OccurrenceView(BaseModel):
     """One occurrence as written when it happened (only ``retracted_at``/``retraction_reason`` change)."""
 
@@ -68,3 +63,9 @@ class OccurrenceView(BaseModel):
     occurrence_key: str | None
     retracted_at: datetime | None
     retraction_reason: str | None
+
+
+class AlertDetail(AlertView):
+    history: list[dict[str, Any]]
+    events: list[AlertEventView]
+    occurrences: list[OccurrenceView] = []  # the most recent (OCCURRENCES_SHOWN), oldest first
