@@ -41,6 +41,7 @@ from fictra.emergency.runner import ActionRunner
 from fictra.errors import PermissionDeniedError
 from fictra.maintenance.models import MaintenanceWindow
 from fictra.notify.models import Notification
+from fictra.platform.operations import operations_summary
 from fictra.response.models import AlertResponse
 
 pytestmark = [pytest.mark.e2e]
@@ -260,6 +261,12 @@ async def _flow(e: E2E, tmp_path: Path) -> None:
             s, cfg=cfg, change_id=cid, incidents_on=e.ctx.incidents_on, actor=RITA, clock=e.clock
         ))  # fmt: skip
     await implement_and_schedule(e, cid)  # acknowledged, scheduled (its window opened), started
+    live = {
+        label: (text, attention)
+        for label, text, attention in (await operations_summary(e.running.platform)).rows
+    }
+    assert live["changes"] == ("1 authorization, 1 implementing", True)  # fictra up's live view
+    assert live["maintenance windows open"][0] == "1"
     async with e.sessions() as s:
         window = (
             await s.execute(select(MaintenanceWindow).where(MaintenanceWindow.owner_change_id == cid))

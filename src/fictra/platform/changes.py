@@ -116,3 +116,21 @@ def changes_context(*, config: ConfigSet, clock: Clock, pool: RpcPool, manifest:
         open_window=open_window,
         close_window=close_window,
     )
+
+
+async def changes_line(session: AsyncSession) -> tuple[str, bool]:
+    """The live view's line: changes by state in flight (awaiting authorization, scheduled, implementing,
+    failed); attention when one is implementing or failed."""
+    from sqlalchemy import func
+
+    from fictra.changes.models import ChangeRequest
+
+    shown = ("authorization", "scheduled", "implementing", "failed")
+    rows = await session.execute(
+        select(ChangeRequest.state, func.count())
+        .where(ChangeRequest.state.in_(shown))
+        .group_by(ChangeRequest.state)
+    )
+    counts = {str(state): int(n) for state, n in rows.all()}
+    text = ", ".join(f"{counts[s]} {s}" for s in shown if counts.get(s)) or "none in flight"
+    return text, bool(counts.get("implementing") or counts.get("failed"))

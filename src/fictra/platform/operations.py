@@ -18,6 +18,7 @@ from fictra.emergency.types import ACTIVE_STATUSES
 from fictra.incidents.queries import count_open
 from fictra.jobs.models import JobRun
 from fictra.maintenance.holding import open_windows
+from fictra.platform.changes import changes_line
 from fictra.procedures.queries import today
 from fictra.proposals.queries import open_counts
 from fictra.reserve.queries import latest_proof, live_text
@@ -72,6 +73,9 @@ async def operations_summary(platform: Platform) -> OperationsSummary:
                 or 0
             )
             out.rows.append(("tickets open", str(n), False))
+        if platform.changes is not None:
+            text, attention = await changes_line(session)
+            out.rows.append(("changes", text, attention))
         if platform.maintenance is not None:
             active = await open_windows(session, now=now)
             out.rows.append(("maintenance windows open", str(len(active)), bool(active)))
