@@ -17,6 +17,8 @@ from fictra.devnet.anvil import AnvilNode
 
 POSTGRES_URL = os.environ.get("FICTRA_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# the configured CLI identity (`--as` or FICTRA_OPERATOR is required for changes from the terminal)
+os.environ.setdefault("FICTRA_OPERATOR", "cli:test")
 
 
 @pytest.fixture

@@ -131,3 +131,13 @@ def test_list_fits_an_80_column_terminal(data_dir: Path) -> None:
     assert lines[0].split() == ["id", "sev", "state", "count", "last", "seen", "monitor", "summary"]
     assert all(len(line) <= 80 for line in lines), lines
     assert len(lines) == 4  # header + 3 alerts, one line each
+
+
+def test_ack_needs_an_identity_never_the_unix_user(data_dir: Path) -> None:
+    bare = fictra(data_dir, "alerts", "ack", "1", env={"FICTRA_OPERATOR": ""})
+    assert bare.returncode == 2 and "Traceback" not in bare.stderr
+    assert "Who is acting? Give --as NAME, or set FICTRA_OPERATOR=NAME" in bare.stderr
+    configured = fictra(data_dir, "alerts", "ack", "1", env={"FICTRA_OPERATOR": "ops-bob"})
+    assert configured.returncode == 0, configured.stderr
+    shown = fictra(data_dir, "alerts", "show", "1", "--json")
+    assert json.loads(shown.stdout)["acknowledged_by"] == "ops-bob"

@@ -21,8 +21,21 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+OPERATOR_ENV = "FICTRA_OPERATOR"
+
+
 def actor(as_user: str | None) -> Actor:
-    return cli_actor(as_user)
+    """Who acts from the terminal: ``--as NAME``, else the configured identity ``FICTRA_OPERATOR``; never
+    silently the Unix user (on a shared host that is ``root`` for everyone)."""
+    import os
+
+    name = (as_user or os.environ.get(OPERATOR_ENV, "")).strip()
+    if not name:
+        raise UsageError(
+            "Who is acting? Give --as NAME, or set FICTRA_OPERATOR=NAME in your shell; the change is "
+            "recorded under that name (never silently under the Unix user)."
+        )
+    return cli_actor(name)
 
 
 def response_context() -> ResponseContext:

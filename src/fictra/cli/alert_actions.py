@@ -1,7 +1,7 @@
 """`fictra alerts ack|resolve|escalate|snooze|assign|note|clocks|breaches`: act on alerts from the terminal.
 
-Registered on :data:`fictra.cli.alerts.app`. Each action is audited under ``cli:<OS user>`` (or ``--as``),
-like the same action from the console or the API.
+Registered on :data:`fictra.cli.alerts.app`. Each action is audited under ``--as NAME`` (or
+``$FICTRA_OPERATOR``; without either it is refused), like the same action from the console or the API.
 """
 
 from __future__ import annotations
@@ -38,7 +38,11 @@ else:
     queries = lazy_import("fictra.response.queries")
     sla = lazy_import("fictra.response.sla")
 
-AS = typer.Option(None, "--as", help="Record the action under this name (default: cli:<OS user>).")
+AS = typer.Option(
+    None,
+    "--as",
+    help="Record the action under this name (default: $FICTRA_OPERATOR; one of them is required).",
+)
 NOTE = typer.Option(None, "--note", help="A note for the alert's timeline.")
 
 

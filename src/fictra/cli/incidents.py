@@ -1,9 +1,9 @@
 """`fictra incidents ...`: list, show, declare, classify, advance, output, role, note, task, update, meeting,
 evidence, report, close (task, update, meeting and evidence: :mod:`fictra.cli.incidents_records`).
 
-Each change is audited under ``cli:<OS user>`` (or ``--as USER``), exactly like the same change from the
-console or the API; refusals (a missing output, an unknown user) print one line and exit 2. User data is
-printed without terminal control or bidi characters.
+Each change is audited under ``--as USER`` (or ``$FICTRA_OPERATOR``; refused without either), exactly
+like the same change from the console or the API; refusals (a missing output, an unknown user) print one
+line and exit 2. User data is printed without terminal control or bidi characters.
 """
 
 from __future__ import annotations

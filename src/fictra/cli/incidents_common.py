@@ -18,7 +18,11 @@ from fictra.incidents.config import IncidentsConfig
 from fictra.incidents.linked_actions import ActionLedger
 from fictra.text import strip_controls
 
-AS = typer.Option(None, "--as", help="Record the change under this name (default: cli:<OS user>).")
+AS = typer.Option(
+    None,
+    "--as",
+    help="Record the change under this name (default: $FICTRA_OPERATOR; one of them is required).",
+)
 JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 

@@ -18,7 +18,11 @@ from fictra.response.queries import OncallView, oncall_now
 
 app = typer.Typer(help="On-call schedules: who is on call now and next, overrides, iCalendar import.")
 
-AS = typer.Option(None, "--as", help="Record the change under this name (default: cli:<OS user>).")
+AS = typer.Option(
+    None,
+    "--as",
+    help="Record the change under this name (default: $FICTRA_OPERATOR; one of them is required).",
+)
 
 
 @app.command("now")

@@ -49,7 +49,9 @@ def add_cmd(
     end: str = typer.Option(..., "--end", help="ISO time or a duration from now (2h)."),
     comment: str = typer.Option(..., "--comment", help="Why."),
     start: str | None = typer.Option(None, "--start", help="ISO time or a delay from now (default: now)."),
-    as_user: str | None = typer.Option(None, "--as", help="Record under this name (default: cli:<OS user>)."),
+    as_user: str | None = typer.Option(
+        None, "--as", help="Record under this name (default: $FICTRA_OPERATOR; one of them is required)."
+    ),
 ) -> None:
     """Create a silence."""
     clock = SystemClock()
@@ -74,7 +76,9 @@ def add_cmd(
 @app.command("expire")
 def expire_cmd(
     silence_id: int = typer.Argument(..., help="Silence id."),
-    as_user: str | None = typer.Option(None, "--as", help="Record under this name (default: cli:<OS user>)."),
+    as_user: str | None = typer.Option(
+        None, "--as", help="Record under this name (default: $FICTRA_OPERATOR; one of them is required)."
+    ),
 ) -> None:
     """End a silence now."""
     clock = SystemClock()
