@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import shutil
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,16 +20,20 @@ from eth_utils.crypto import keccak
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.rig import ApiRig, api_rig
+from api.rig import PASSWORD, ApiRig, api_rig
 from changes.conftest import fee_change, shipped_config
+from cli.clirun import fictra
 from fictra.alerting.models import Alert
 from fictra.audit.models import AuditEntry
+from fictra.auth.actor import SYSTEM
+from fictra.auth.permissions import load_roles
+from fictra.auth.service import create_user
 from fictra.chain.follower import Follower
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.types import BlockBatch
 from fictra.clock import FakeClock, SystemClock
-from fictra.db.engine import migrate
+from fictra.db.engine import make_engine, migrate, session_factory
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.scenarios import ScenarioContext, run_scenario
 from fictra.devnet.scenarios.store import ScenarioStore
@@ -41,6 +47,7 @@ from fictra.proposals.jobs import verify_executed
 from fictra.proposals.models import GovProposal
 
 E18 = 10**18
+REPO = Path(__file__).resolve().parents[2]
 
 
 class Rig:
@@ -259,3 +266,58 @@ async def test_governance_scenarios_propose_vote_and_pass(
         await run_scenario(ctx, "governance-pass")
         assert await chain.call("PaymentToken", "feeBps") == 60
         assert ctx.store.load() == {}
+
+
+async def test_cli_simulates_and_refuses_with_one_line(
+    gov_url: str, gov_manifest: Manifest, tmp_path: Path
+) -> None:
+    """`fictra proposals` as a user runs it (subprocesses on the same database and devnet): simulate as a
+    user with proposals.review; a user without it refused with one line and exit 2."""
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    gov_manifest.save(tmp_path / "manifest.json")
+    network = (config / "network.yaml").read_text()
+    network = network.replace("http://127.0.0.1:8545", gov_url).replace(
+        "../.fictra/devnet/manifest.json", str(tmp_path / "manifest.json")
+    )
+    (config / "network.yaml").write_text(network)
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    migrate(db)
+    pool = RpcPool(network="devnet", urls=[gov_url], clock=SystemClock(), chain_id=gov_manifest.chain_id)
+    await pool.start()
+    engine = make_engine(db)
+    try:
+        rig = Rig(gov_url, gov_manifest, session_factory(engine), pool)
+        async with DevChain(gov_url, gov_manifest) as chain:
+            rig.start = await chain.head() + 1
+            await _propose(
+                chain, chain.role("sovereigns")[0], [("PaymentToken", "setFee", [42])], "PT fee 0.42%"
+            )
+        await rig.follow()
+        roles = load_roles(config / "roles.yaml")
+        async with rig.sessions.begin() as session:
+            for name, role in (("tom", "technical_lead"), ("val", "viewer")):
+                await create_user(session, username=name, roles=[role], password=PASSWORD, role_map=roles,
+                                  actor=SYSTEM, clock=rig.clock)  # fmt: skip
+    finally:
+        await engine.dispose()
+        await pool.aclose()
+
+    env = {"FICTRA_CONFIG_DIR": str(config), "FICTRA_DATABASE_URL": db}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return fictra(tmp_path / "data", "proposals", *args, cwd=tmp_path, env=env)
+
+    simulated = run("simulate", "1", "--as", "tom")
+    assert simulated.returncode == 0, simulated.stderr
+    for text in (
+        "Proposal #1",
+        "medium risk",
+        "NONE (raises a P1)",
+        "PaymentToken.feeBps()",
+        "newFeeBps': 42",
+    ):
+        assert text in simulated.stdout, text
+    refused = run("review", "1", "--as", "val", "--approve", "--note", "x")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused
+    assert "User 'val' lacks proposals.review (roles: viewer)." in " ".join(refused.stderr.split())
