@@ -5,20 +5,25 @@ what is missing (exit 2, one line, no traceback), and list/show --json."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from cli.clirun import CLI, fictra
+from cli.clirun import fictra
+from fictra.auth.actor import SYSTEM
+from fictra.auth.permissions import load_roles
+from fictra.auth.service import create_user
+from fictra.clock import SystemClock
+from fictra.db.engine import make_engine, migrate, session_factory
 
 from .conftest import fee_change
 
 REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "Correct-Horse-Battery-Staple-9"
 
 
 @pytest.fixture
@@ -44,15 +49,25 @@ def refused(home: Path, *args: str) -> str:
     return err
 
 
-def _user(home: Path, name: str, role: str) -> None:
-    env = {"FICTRA_DATA_DIR": str(home / "data"), "FICTRA_CONFIG_DIR": str(home / "config"),
-           "PATH": "/usr/bin:/bin"}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-c", CLI, "users", "add", name, "--role", role, "--password-stdin"],
-        input="Correct-Horse-Battery-Staple-9\n", capture_output=True, text=True, env=env, cwd=home,
-        timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+def _users(home: Path, people: dict[str, str]) -> None:
+    """The users in the data dir's database, made in-process (the CLI's `users add` is tested elsewhere;
+    five more subprocesses with argon2 cost half a minute)."""
+    url = f"sqlite:///{(home / 'data' / 'fictra.db').resolve()}"
+    (home / "data").mkdir(exist_ok=True)
+    migrate(url)
+
+    async def make() -> None:
+        engine = make_engine(url)
+        roles = load_roles(home / "config" / "roles.yaml")
+        try:
+            async with session_factory(engine).begin() as db:
+                for name, role in people.items():
+                    await create_user(db, username=name, roles=[role], password=PASSWORD, role_map=roles,
+                                      actor=SYSTEM, clock=SystemClock())  # fmt: skip
+        finally:
+            await engine.dispose()
+
+    asyncio.run(make())
 
 
 def show(home: Path, change_id: int) -> dict[str, object]:
@@ -61,9 +76,8 @@ def show(home: Path, change_id: int) -> dict[str, object]:
 
 
 def test_request_assess_approve_edit_from_the_terminal(home: Path) -> None:
-    for name, role in (("rita", "technical_lead"), ("tom", "technical_lead"), ("sam", "system_architect"),
-                       ("olga", "operations_manager"), ("fred", "first_level_support")):  # fmt: skip
-        _user(home, name, role)
+    _users(home, {"rita": "technical_lead", "tom": "technical_lead", "sam": "system_architect",
+                  "olga": "operations_manager", "fred": "first_level_support"})  # fmt: skip
     content = fee_change().model_dump(mode="json")
     (home / "change.yaml").write_text(yaml.safe_dump(content))
 
