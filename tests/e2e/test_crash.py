@@ -103,19 +103,19 @@ async def _run(
     chain: DrillChain, data: Path, url: str, *, kills: int, rng: random.Random
 ) -> list[tuple[int, int]]:
     """Run the platform to the head, killing it (SIGKILL) ``kills`` times: each time once its checkpoint
-    passes a target drawn at random ahead of where it restarted, then after a random 0-40 ms (so mid-batch
+    passes a target drawn at random ahead of where it restarted, then after a random 0-20 ms (so mid-batch
     as often as not); returns (target, checkpoint at the kill) per kill."""
     engine = make_engine(url)
     killed: list[tuple[int, int]] = []
     try:
         for left in range(kills, 0, -1):
             done = max(await _checkpoint("", engine), chain.first - 1)
-            stride = max((chain.head - 3 - done) // left, 1)
-            target = min(done + rng.randint(1, 2 * stride), chain.head - 3)
+            stride = max((chain.head - 40 - done) // left, 1)
+            target = min(done + rng.randint(1, 2 * stride), chain.head - 40)
             proc = _start(data, chain.config, chain.manifest, chain.first, database_url=url)
             try:
                 await _until(engine, proc, target, seconds=60)
-                await asyncio.sleep(rng.uniform(0, 0.04))
+                await asyncio.sleep(rng.uniform(0, 0.02))
             finally:
                 _kill(proc)
             killed.append((target, await _checkpoint("", engine)))
