@@ -149,3 +149,45 @@ def test_up_with_the_default_relative_data_dir_signs_with_the_devnet_keystores(t
         assert (tmp_path / ".fictra" / "devnet" / "keys" / "guardian.json").is_file()
     finally:
         subprocess.run([*FICTRA, "devnet", "down"], env=env, cwd=tmp_path, capture_output=True, timeout=60)
+
+
+def test_ctrl_c_with_piped_output_stops_at_once(tmp_path: Path) -> None:
+    """Output to a pipe (no TTY), the simulator and the console running: one SIGINT stops everything within
+    seconds (no worker thread may hold the exit) and prints the final line."""
+    import signal
+    import time
+
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    network = yaml.safe_load((tmp_path / "config" / "network.yaml").read_text())
+    network["endpoints"][0]["url"] = f"http://127.0.0.1:{free_port()}"
+    network.pop("manifest", None)
+    (tmp_path / "config" / "network.yaml").write_text(yaml.safe_dump(network))
+    env = {
+        **os.environ,
+        "FICTRA_DATA_DIR": str(tmp_path / "data"),
+        "FICTRA_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    env["FICTRA_HTTP_PORT"] = str(free_port())
+    proc = subprocess.Popen(
+        [*FICTRA, "up"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:  # the where-block ends with the console's address once everything runs
+            lines.append(line)
+            if "HTTP:" in line:
+                break
+        assert any("HTTP:" in line for line in lines), "".join(lines)
+        time.sleep(2)  # the follower, the simulator and the database writers at work
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        out, _ = proc.communicate(timeout=60)
+        took = time.monotonic() - started
+        assert proc.returncode == 0, out
+        assert "Stopped." in out and "Traceback" not in out
+        assert took < 15, f"Ctrl-C took {took:.1f}s"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        subprocess.run([*FICTRA, "devnet", "down"], env=env, cwd=tmp_path, capture_output=True, timeout=60)
