@@ -6,9 +6,10 @@ transaction waits to be confirmed, as far as the chain itself shows it). Per pri
 (``Feed:<SYMBOL>`` in the manifest): ``oracle.<SYMBOL>.answer`` from ``AnswerUpdated`` and
 ``oracle.<SYMBOL>.node.<address>`` from each node's ``SubmissionReceived``, in feed units.
 
-It never raises findings. Its state (the previous block's number and timestamp) is a snapshot written with
-the checkpoint (:class:`~fictra.monitors.state.Stateful`), so the first block after a restart gets its
-``block_interval_s`` too. On the hot path it costs one bulk INSERT per batch; a reorg deletes the samples
+It never raises findings. Its only state, the previous block's timestamp, is read back from its own
+``tx_count`` sample whenever the batch does not follow the block it remembers (a restart, a rolled-back
+batch delivered again, a reorg), so the first block after a restart gets its ``block_interval_s`` too —
+at no cost on the hot path. On the hot path it costs one bulk INSERT per batch; a reorg deletes the samples
 of the removed blocks. Samples older than ``retention_blocks`` behind the newest block are deleted every
 ``prune_every`` blocks (one indexed DELETE), so the table stays bounded.
 """
@@ -76,19 +77,6 @@ class SeriesRecorder:
         self._last_timestamp: tuple[int, int] | None = None  # (block number, timestamp)
         self._pruned_at: int | None = None  # block number of the last prune
 
-    def snapshot(self) -> dict[str, Any]:
-        """The previous block (for ``block_interval_s`` of the next one) and the last prune."""
-        return {
-            "last": list(self._last_timestamp) if self._last_timestamp else None,
-            "pruned_at": self._pruned_at,
-        }
-
-    def restore(self, state: dict[str, Any] | None) -> None:
-        last = (state or {}).get("last")
-        self._last_timestamp = (int(last[0]), int(last[1])) if last else None
-        pruned = (state or {}).get("pruned_at")
-        self._pruned_at = int(pruned) if pruned is not None else None
-
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> SeriesRecorder:
         return cls(network=manifest.network, feeds=feeds_of(manifest))
@@ -138,7 +126,20 @@ class SeriesRecorder:
                     )
         return rows
 
+    async def _previous(self, session: AsyncSession, number: int) -> None:
+        """Remember block ``number``'s timestamp from its recorded sample (None when not recorded)."""
+        t = await session.scalar(
+            select(SeriesSample.t).where(
+                SeriesSample.network == self.network,
+                SeriesSample.name == "tx_count",
+                SeriesSample.block_number == number,
+            )
+        )
+        self._last_timestamp = (number, int(t)) if t is not None else None
+
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        if batch.blocks and (self._last_timestamp is None or self._last_timestamp[0] != batch.first - 1):
+            await self._previous(session, batch.first - 1)
         rows: list[dict[str, Any]] = []
         for block in batch.blocks:
             rows.extend(self.samples(block))
@@ -165,12 +166,5 @@ class SeriesRecorder:
                 SeriesSample.network == reorg.network, SeriesSample.block_number > reorg.common_ancestor
             )
         )
-        previous = await session.scalar(
-            select(SeriesSample.t).where(
-                SeriesSample.network == reorg.network,
-                SeriesSample.name == "tx_count",
-                SeriesSample.block_number == reorg.common_ancestor,
-            )
-        )
-        self._last_timestamp = (reorg.common_ancestor, int(previous)) if previous is not None else None
+        self._last_timestamp = None  # read back from the ancestor's sample with the next batch
         return MonitorOutput()
