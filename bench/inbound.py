@@ -325,7 +325,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine_after": machine(),
         "alerts_stored": best["stored"],
         "occurrences_counted": best["counted"],
-        "dedup_ok": all(r["stored"] == distinct and r["counted"] == total for r in fictra_runs),
+        # one occurrence per label set: the stream repeats each with the same startsAt (Alertmanager's repeats)
+        "dedup_ok": all(r["stored"] == distinct and r["counted"] == distinct for r in fictra_runs),
         "fictra": _summary(total, best),
         "fictra_runs_s": [round(r["seconds"], 3) for r in fictra_runs],
         "alerts_per_s": round(total / best["seconds"], 1),

@@ -41,8 +41,6 @@ _STATE_COLUMNS = (
     Alert.status,
     Alert.confirmation,
     Alert.count,
-    # as text, parsed here: psycopg's json loader is ~6x slower than json.loads on these lists
-    cast(Alert.history, Text).label("history"),
     Alert.fired_at,
     Alert.ack_deadline,
     Alert.block_number,
@@ -129,9 +127,10 @@ def _anchor(findings: Sequence[Finding], head: int | None) -> dict[str, Any]:
 async def _load_existing(
     session: AsyncSession, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """Current state of the alerts with these (network, fingerprint) keys. The fingerprint already
-    hashes the network, so the lookup uses the fingerprint index alone (a plan that stays fast even
-    before PostgreSQL has statistics for a young table)."""
+    """Current state of the alerts with these (network, fingerprint) keys (without their history: see
+    :func:`_load_histories`). The fingerprint already hashes the network, so the lookup uses the
+    fingerprint index alone (a plan that stays fast even before PostgreSQL has statistics for a young
+    table)."""
     wanted = set(keys)
     fps = sorted({fp for _, fp in wanted})
     found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -140,8 +139,19 @@ async def _load_existing(
         for row in (await session.execute(stmt)).mappings():
             key = (row["network"], row["fingerprint"])
             if key in wanted:
-                found[key] = {**row, "history": json.loads(row["history"]) if row["history"] else []}
+                found[key] = dict(row)
     return found
+
+
+async def _load_histories(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The bounded history of these alerts, read only for alerts that get new occurrences (a repeated
+    delivery never reads it). As text, parsed here: psycopg's json loader is ~6x slower than json.loads."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        stmt = select(Alert.id, cast(Alert.history, Text)).where(Alert.id.in_(ids[start : start + _IN_CHUNK]))
+        for alert_id, text in (await session.execute(stmt)).all():
+            out[alert_id] = json.loads(text) if text else []
+    return out
 
 
 async def apply_findings(
@@ -169,9 +179,15 @@ async def apply_findings(
     events: list[tuple[tuple[str, str], EventKind, dict[str, Any]]] = []
 
     occurrences: list[tuple[tuple[str, str], dict[str, Any]]] = []
-    for key, all_of_key in groups.items():
+    fresh = {
+        key: _fresh(group, existing[key]["occurrence_key"] if key in existing else None)
+        for key, group in groups.items()
+    }
+    histories = await _load_histories(
+        session, sorted(existing[k]["id"] for k, g in fresh.items() if g and k in existing)
+    )
+    for key, group in fresh.items():
         row = existing.get(key)
-        group = _fresh(all_of_key, row["occurrence_key"] if row else None)
         if not group:  # the same occurrence(s) delivered again: seen, nothing new
             state[key] = {"id": row["id"], "last_seen": now} if row else {}
             continue
@@ -220,7 +236,7 @@ async def apply_findings(
             new_keys.append(key)
             events.append((key, EventKind.FIRED, {"count": len(group), **_written_once(group[0])}))
             continue
-        merged_history = (list(row["history"] or []) + history)[-policy.history_size :]
+        merged_history = (histories.get(row["id"], []) + history)[-policy.history_size :]
         upd: dict[str, Any] = {
             **common,
             "id": row["id"],
@@ -278,8 +294,19 @@ async def apply_findings(
         ids.update({(r.network, r.fingerprint): r.id for r in inserted})
     new_set = set(new_keys)
     updates = [row for key, row in state.items() if key not in new_set and row]
-    if updates:
-        await session.execute(update(Alert), updates)
+    # repeated deliveries only touch last_seen, to the same value: one UPDATE ... WHERE id IN (...)
+    seen_only = sorted(row["id"] for row in updates if row.keys() == {"id", "last_seen"})
+    for start in range(0, len(seen_only), _IN_CHUNK):
+        chunk = seen_only[start : start + _IN_CHUNK]
+        await session.execute(
+            update(Alert)
+            .where(Alert.id.in_(chunk))
+            .values(last_seen=now)
+            .execution_options(synchronize_session=False)
+        )
+    changed = [row for row in updates if row.keys() != {"id", "last_seen"}]
+    if changed:
+        await session.execute(update(Alert), changed)
     first_occurrence: dict[tuple[str, str], int] = {}
     if occurrences:
         occ_stmt = insert(AlertOccurrence).returning(AlertOccurrence.id, sort_by_parameter_order=True)
