@@ -56,7 +56,7 @@ class Rig:
     ):
         self.url, self.manifest, self.sessions, self.pool = url, manifest, sessions, pool
         self.clock = FakeClock()
-        self.monitor = proposals_monitor(manifest=manifest, clock=self.clock)
+        self.monitor = proposals_monitor(manifest=manifest, clock=self.clock, pool=pool)
         self.pipeline = AlertPipeline(monitors=[self.monitor], clock=self.clock)
         self.start: int | None = None
         self.ctx: ProposalsContext
@@ -209,6 +209,8 @@ async def _flow(api: ApiRig, rig: Rig, chain: DevChain, manifest: Manifest) -> N
     assert one["votes"] == {"for": str(2_000_000 * E18), "against": str(1_000_000 * E18), "abstain": "0"}
     assert [e["kind"] for e in one["events"]] == ["created", "vote", "vote", "vote", "queued", "executed"]
     assert one["review_state"]["state"] == "awaiting verification"
+    two = await _ok(api, "viewer", f"{URL}/2", method="GET")  # nobody voted for the role grant
+    assert (two["status"], two["phase"], two["unreferenced"]) == ("defeated", "defeated", False)
 
     # the implementation review: the simulated effects are on chain
     # the proposals.verify job runs it as system; a reviewer may run it again from the API

@@ -212,3 +212,27 @@ async def test_monitor_records_in_the_batch_transaction_and_follows_reorgs(engin
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(GovProposal)) == 0
         assert await session.scalar(select(func.count()).select_from(GovProposalEvent)) == 0
+
+
+async def test_a_defeated_proposal_is_recorded_and_its_p1_cleared(engine: AsyncEngine) -> None:
+    asked: list[tuple[str, str]] = []
+
+    async def governor_state(governor: str, proposal_id: str) -> int:  # the Governor's answer: Defeated
+        asked.append((governor, proposal_id))
+        return 3
+
+    sessions = session_factory(engine)
+    monitor = ProposalsMonitor(manifest=MANIFEST, clock=FakeClock(), governor_state=governor_state)
+    async with sessions() as session, session.begin():
+        assert len((await monitor.on_batch(batch(10, created(10)), session)).findings) == 1
+    async with sessions() as session, session.begin():
+        assert (await monitor.on_batch(batch(41), session)).clears == []  # vote_end 41: not over yet
+    assert asked == []
+    async with sessions() as session, session.begin():
+        out = await monitor.on_batch(batch(42), session)
+    assert [c.labels["proposal"] for c in out.clears] == [str(PID)] and asked == [(GOV, str(PID))]
+    async with sessions() as session:
+        assert (await session.execute(select(GovProposal.status))).scalar_one() == "defeated"
+    async with sessions() as session, session.begin():
+        await monitor.on_batch(batch(43), session)
+    assert len(asked) == 1  # decided: not asked again

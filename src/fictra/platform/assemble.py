@@ -247,7 +247,7 @@ async def assemble(
         if domains.compliance.kyc is not None:
             polled_monitors.append(domains.compliance.kyc)
     if domains.proposals is not None:  # the Governor's proposals, recorded in the checkpoint transaction
-        block_monitors.append(proposals_monitor(manifest=manifest, clock=clock))
+        block_monitors.append(proposals_monitor(manifest=manifest, clock=clock, pool=pool))
     stages = build_stages(response=domains.response, incidents=domains.incidents, policies=domains.policies)
     pipeline = AlertPipeline(
         monitors=block_monitors, clock=clock, policy=config.policy, on_changes=chain(stages)

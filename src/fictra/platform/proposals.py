@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from eth_utils.crypto import keccak
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from fictra.chain.rpc import RpcClient
 from fictra.changes.models import ChangeRequest
 from fictra.clock import Clock
 from fictra.proposals.context import ProposalsContext
-from fictra.proposals.follow import ProposalsMonitor
+from fictra.proposals.follow import GovernorState, ProposalsMonitor
 
 __all__ = [
     "change_exists", "changes_referencing", "proposals_context", "proposals_monitor", "standalone_context",
@@ -50,8 +51,26 @@ async def change_exists(session: AsyncSession, change_id: int) -> bool:
     return await session.get(ChangeRequest, change_id) is not None
 
 
-def proposals_monitor(*, manifest: Manifest, clock: Clock) -> ProposalsMonitor:
-    return ProposalsMonitor(manifest=manifest, clock=clock, changes_referencing=changes_referencing)
+_STATE = "0x" + keccak(text="state(uint256)")[:4].hex()
+
+
+def governor_state(pool: RpcPool) -> GovernorState:
+    """``Governor.state(id)`` at the head, through the pool."""
+
+    async def state(governor: str, proposal_id: str) -> int:
+        data = _STATE + int(proposal_id).to_bytes(32, "big").hex()
+        return int(str(await pool.call("eth_call", [{"to": governor, "data": data}, "latest"])), 16)
+
+    return state
+
+
+def proposals_monitor(*, manifest: Manifest, clock: Clock, pool: RpcPool) -> ProposalsMonitor:
+    return ProposalsMonitor(
+        manifest=manifest,
+        clock=clock,
+        changes_referencing=changes_referencing,
+        governor_state=governor_state(pool),
+    )
 
 
 def proposals_context(*, manifest: Manifest, clock: Clock, pool: RpcPool, fork_url: str) -> ProposalsContext:

@@ -8,9 +8,14 @@ nothing, and a batch is never recorded twice), and the P1 "no change request ref
 removed blocks said and re-derives the rest. Events of a proposal created before the follower started
 are skipped (the follower watches from its start block on).
 
-After each batch, a proposal that is not canceled and that no change request references (the change's
-``proposal_id`` or a link made through the proposals API) raises a P1 finding of the monitor
-``governance.proposals``; once referenced (or canceled) the alert is cleared on the next batch.
+A proposal whose vote has ended is asked of the Governor (``state()`` through a callable, one call per
+proposal, at the head): *defeated* is recorded as its status (nothing can run it any more); *succeeded*
+waits for its ``ProposalQueued`` event.
+
+After each batch, a proposal that is not canceled or defeated and that no change request references (the
+change's ``proposal_id`` or a link made through the proposals API) raises a P1 finding of the monitor
+``governance.proposals``; once referenced (or canceled, or defeated) the alert is cleared on the next
+batch.
 """
 
 from __future__ import annotations
@@ -27,11 +32,20 @@ from fictra.chain.decode import DecodeError, EventDecoder, event_decoders
 from fictra.chain.manifest import Manifest
 from fictra.chain.types import Block, BlockBatch, Log, Reorg
 from fictra.clock import Clock
+from fictra.errors import ChainError
 from fictra.monitors.base import MonitorOutput
 from fictra.proposals.calls import decode_calls, risk_of
 from fictra.proposals.models import GovProposal, GovProposalEvent, GovProposalLink
 
-__all__ = ["MONITOR", "ChangesReferencing", "ProposalsMonitor", "derive", "references"]
+__all__ = [
+    "CLOSED",
+    "MONITOR",
+    "ChangesReferencing",
+    "GovernorState",
+    "ProposalsMonitor",
+    "derive",
+    "references",
+]
 
 MONITOR = "governance.proposals"
 GOVERNOR = "Governor"
@@ -44,6 +58,12 @@ _KINDS = {
     "ProposalCanceled": "canceled",
 }
 _SUPPORT = {0: "against", 1: "for", 2: "abstain"}
+
+CLOSED = ("canceled", "defeated")  # nothing can execute these any more
+_DEFEATED, _SUCCEEDED = 3, 4  # Governor.ProposalState
+
+# (governor address, proposal id as a decimal string) -> Governor.state(id) at the head
+GovernorState = Callable[[str, str], Awaitable[int]]
 
 # the change requests naming each proposal in their own ``proposal_id`` field: {proposal row id: [change ids]}
 ChangesReferencing = Callable[[AsyncSession, Sequence[int]], Awaitable[Mapping[int, list[int]]]]
@@ -104,6 +124,7 @@ class ProposalsMonitor:
         manifest: Manifest,
         clock: Clock,
         changes_referencing: ChangesReferencing = no_changes,
+        governor_state: GovernorState | None = None,
         severity: Severity = Severity.P1,
     ) -> None:
         self.manifest = manifest
@@ -111,6 +132,8 @@ class ProposalsMonitor:
         self.clock = clock
         self.changes_referencing = changes_referencing
         self.severity = severity
+        self.governor_state = governor_state
+        self._succeeded: set[int] = set()  # asked already: waiting for ProposalQueued (saves RPC calls)
         entry = manifest.contracts.get(GOVERNOR)
         self.governor = entry.address.lower() if entry is not None else None
         abi = artifacts.load(entry.artifact).entries("event") if entry is not None else []
@@ -130,6 +153,7 @@ class ProposalsMonitor:
                     if log.address.lower() == self.governor and log.topics and log.topics[0] in self.decoders:
                         await self._record(session, block, log)
         last = batch.blocks[-1]
+        await self._votes_ended(session, last.number)
         output.extend(await self._alerts(session, BlockRef(last.number, last.hash)))
         return output
 
@@ -206,13 +230,38 @@ class ProposalsMonitor:
             row.status, row.votes, row.eta, row.executed_block = status, votes, eta, executed
             row.updated_at = self.clock.now()
 
+    async def _votes_ended(self, session: AsyncSession, block: int) -> None:
+        """Record *defeated* for proposals whose vote ended without passing (asked of the Governor)."""
+        if self.governor_state is None:
+            return
+        rows = (
+            await session.execute(
+                select(GovProposal).where(
+                    GovProposal.network == self.network,
+                    GovProposal.status == "created",
+                    GovProposal.vote_end < block,
+                )
+            )
+        ).scalars()
+        for row in rows:
+            if row.id in self._succeeded:
+                continue
+            try:
+                state = await self.governor_state(row.governor, row.proposal_id)
+            except ChainError:
+                continue  # asked again with the next batch
+            if state == _DEFEATED:
+                row.status, row.updated_at = "defeated", self.clock.now()
+            elif state == _SUCCEEDED:
+                self._succeeded.add(row.id)
+
     async def _alerts(self, session: AsyncSession, at: BlockRef) -> MonitorOutput:
         rows = list(
             (
                 await session.execute(
                     select(GovProposal).where(
                         GovProposal.network == self.network,
-                        (GovProposal.alerted.is_(True)) | (GovProposal.status != "canceled"),
+                        (GovProposal.alerted.is_(True)) | (GovProposal.status.not_in(CLOSED)),
                     )
                 )
             ).scalars()
@@ -222,7 +271,7 @@ class ProposalsMonitor:
             return output
         refs = await references(session, [r.id for r in rows], self.changes_referencing)
         for row in rows:
-            wanted = row.status != "canceled" and not refs.get(row.id)
+            wanted = row.status not in CLOSED and not refs.get(row.id)
             labels = {"contract": GOVERNOR, "condition": "proposal_unreferenced", "proposal": row.proposal_id}
             if wanted and not row.alerted:
                 output.findings.append(
@@ -277,6 +326,7 @@ class ProposalsMonitor:
             await session.execute(delete(GovProposalEvent).where(GovProposalEvent.proposal.in_(gone)))
             await session.execute(delete(GovProposalLink).where(GovProposalLink.proposal.in_(gone)))
             await session.execute(delete(GovProposal).where(GovProposal.id.in_(gone)))
+        self._succeeded.clear()
         for pid in touched - set(gone):
             row = await session.get(GovProposal, pid)
             if row is not None:

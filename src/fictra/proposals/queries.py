@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.errors import ChainError, UsageError
 from fictra.proposals.context import ProposalsContext
-from fictra.proposals.follow import references
+from fictra.proposals.follow import CLOSED, references
 from fictra.proposals.models import GovProposal, GovProposalEvent
 from fictra.proposals.service import load, review_state
 
 __all__ = ["STATUSES", "detail", "list_proposals", "phase", "summary"]
 
-STATUSES = ("created", "queued", "executed", "canceled")
+STATUSES = ("created", "queued", "executed", "canceled", "defeated")
 
 
 def phase(row: GovProposal, head: int | None) -> str:
@@ -66,7 +66,7 @@ def summary(
         "votes": row.votes,
         "review": review["state"],
         "changes": changes or [],
-        "unreferenced": row.status != "canceled" and not changes,
+        "unreferenced": row.status not in CLOSED and not changes,
         "created_block": row.created_block,
         "updated_at": row.updated_at.isoformat(),
     }

@@ -90,7 +90,7 @@ async def simulate(
 ) -> GovProposal:
     """Run the proposal's calls on a fork of the chain head as the Timelock; store the result."""
     row = await load(session, proposal)
-    if row.status in ("executed", "canceled"):
+    if row.status in ("executed", "canceled", "defeated"):
         raise ConflictError(
             f"Proposal #{row.id} is {row.status}: a simulation on the current chain would not show its "
             "effect. "
@@ -127,7 +127,7 @@ async def sign_off(
     missing = []
     if current is None:
         missing.append("no simulation yet (simulate it first)")
-    if row.status in ("executed", "canceled"):
+    if row.status in ("executed", "canceled", "defeated"):
         missing.append(f"the proposal is already {row.status}")
     if any(s["reviewer"] == reviewer and s.get("simulation") == current for s in row.signoffs):
         missing.append(f"{reviewer} already signed off this simulation (a second reviewer must)")

@@ -23,7 +23,13 @@ from fictra.web.access import ConsoleRoute, SignedIn, error_page, page
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 ProposalNo = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FILTERS = ("open", *STATUSES, "all")
-STATUS_CLASS = {"created": "warn", "queued": "label", "executed": "ok", "canceled": "muted"}
+STATUS_CLASS = {
+    "created": "warn",
+    "queued": "label",
+    "executed": "ok",
+    "canceled": "muted",
+    "defeated": "muted",
+}
 RISK_CLASS = {"low": "muted", "medium": "warn", "high": "bad"}
 REVIEW_CLASS = {"signed off": "ok", "verified": "ok", "rejected": "bad", "verification failed": "bad"}
 PAGE: dict[str, Any] = {
