@@ -43,12 +43,21 @@ from fictra.devnet.typologies import blocks_of, generate
 from fictra.monitors.pipeline import AlertPipeline
 
 PT = "0x" + "a1" * 20
-SYLLABLES = "ka ro vin os trel ma del an ti gor sha lum bek nor vas il ze pra dun mer hol yas cor bri".split()
+SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + [
+    "tr",
+    "st",
+    "sh",
+    "ch",
+    "x",
+    "n",
+    "l",
+    "r",
+]
 
 
 def _name(rng: random.Random) -> str:
     words = [
-        "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+        "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
         for _ in range(rng.randint(2, 3))
     ]
     return " ".join(words)
@@ -93,7 +102,10 @@ def _manifest() -> Manifest:
 async def _head(args: argparse.Namespace, tmp: Path, ftm: bytes) -> dict[str, Any]:
     blocks = int(getattr(args, "compliance_blocks", None) or 600)
     per_block = int(getattr(args, "compliance_per_block", None) or 100)
-    gen = generate(seed=5, blocks=blocks, normal_per_block=per_block, population=20_000, dormant_after=300)
+    population = max(20_000, per_block * 600)  # ~1 payment per account per 10-minute window (sparse, as real)
+    gen = generate(
+        seed=5, blocks=blocks, normal_per_block=per_block, population=population, dormant_after=300
+    )
     chain_blocks = list(blocks_of(gen, token_address=PT))
     config = ComplianceConfig(aml=AmlConfig(dormant_after=timedelta(seconds=300)))
     # in-memory core: decode, list lookup, typologies

@@ -18,7 +18,7 @@ from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.chain.types import BlockBatch
 from fictra.clock import FakeClock, SystemClock
-from fictra.compliance.config import ComplianceConfig
+from fictra.compliance.config import ComplianceConfig, ScreeningConfig
 from fictra.compliance.lists import import_list
 from fictra.compliance.monitor import SCREENING, ScreeningMonitor
 from fictra.compliance.screening import load_index, rescreen
@@ -27,6 +27,8 @@ from fictra.devnet.anvil import AnvilNode, rpc_call
 from fictra.devnet.chainutil import DevChain
 from fictra.devnet.deploy import deploy_system
 from fictra.monitors.pipeline import AlertPipeline
+
+EVERY_BLOCK = ComplianceConfig(screening=ScreeningConfig(reload_every=0))  # look at every block
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ async def test_transfer_to_listed_address_is_p0_in_its_block(
     url, manifest = deployed
     pool = RpcPool(network="devnet", urls=[url], clock=SystemClock(), chain_id=manifest.chain_id)
     await pool.start()
-    monitor = ScreeningMonitor(config=ComplianceConfig(), manifest=manifest, clock=clock)
+    monitor = ScreeningMonitor(config=EVERY_BLOCK, manifest=manifest, clock=clock)
     pipeline = AlertPipeline(monitors=[monitor], clock=clock)
     async with sessions.begin() as session:
         await _import(session, "sdn_advanced_v1.xml", clock)

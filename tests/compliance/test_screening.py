@@ -11,7 +11,7 @@ from compliance.helpers import DELISTED, FIXTURES, LISTED, batch, block, manifes
 from fictra.alerting.models import Alert
 from fictra.audit.models import AuditEntry
 from fictra.clock import FakeClock
-from fictra.compliance.config import ComplianceConfig
+from fictra.compliance.config import ComplianceConfig, ScreeningConfig
 from fictra.compliance.kyc import KycInput, upsert_kyc
 from fictra.compliance.lists import import_list
 from fictra.compliance.models import ScreeningHit
@@ -20,6 +20,8 @@ from fictra.compliance.screening import dispose, load_index, rescreen
 from fictra.monitors.pipeline import AlertPipeline
 
 ALICE, BOB = "0x" + "11" * 20, "0x" + "22" * 20
+
+EVERY_BLOCK = ComplianceConfig(screening=ScreeningConfig(reload_every=0))  # look at every block
 
 
 async def _import(session: AsyncSession, name: str, clock: FakeClock, *, list_name: str = "ofac-sdn") -> None:
@@ -40,7 +42,7 @@ async def _alerts(session: AsyncSession) -> dict[str, tuple[str, str, int | None
 async def test_hit_delisting_and_false_positive(
     sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
-    config = ComplianceConfig()
+    config = EVERY_BLOCK
     pipeline = AlertPipeline(
         monitors=[ScreeningMonitor(config=config, manifest=manifest(), clock=clock)], clock=clock
     )

@@ -29,6 +29,11 @@ class ScreeningConfig(BaseModel):
         description="Manifest contract names whose Transfer events are screened.",
     )
     severity: str = Field(default="P0", pattern=SEVERITY, description="Severity of an address hit.")
+    reload_every: Duration = Field(
+        default=timedelta(seconds=5),
+        description="Block time between looks at what changes outside the chain (a new list version, "
+        "dispositions, KYC records); a batch that opens a hit always looks.",
+    )
     suggested_action: str = Field(
         default="PaymentToken.blockAddress",
         description="The hold suggested with an address hit (COMPLIANCE_ROLE on PaymentToken).",

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.audit.service import record
@@ -152,20 +152,22 @@ async def import_list(
         current.superseded_at = now
     session.add(version)
     await session.flush()
-    session.add_all(
-        ListEntryRow(
-            version_id=version.id,
-            key=e.key[:200],
-            name=e.name[:500],
-            kind=e.kind,
-            aliases=list(e.aliases),
-            addresses=list(e.addresses),
-            programs=list(e.programs),
-            digest=e.digest,
-            line=e.line,
-        )
+    rows = [
+        {
+            "version_id": version.id,
+            "key": e.key[:200],
+            "name": e.name[:500],
+            "kind": e.kind,
+            "aliases": list(e.aliases),
+            "addresses": list(e.addresses),
+            "programs": list(e.programs),
+            "digest": e.digest,
+            "line": e.line,
+        }
         for e in entries
-    )
+    ]
+    for start in range(0, len(rows), 5_000):  # executemany in chunks (20,000-entry lists)
+        await session.execute(insert(ListEntryRow), rows[start : start + 5_000])
     await record(
         session,
         actor=actor,

@@ -60,6 +60,8 @@ class ScreeningMonitor:
         self.known: set[str] | None = None
         self.kyc_conditions = Conditions(monitor=KYC_TRANSFER, network=self.network)
         self.transfers_seen = 0
+        self.looked_at: float | None = None  # block time of the last look at the lists, hits and KYC
+        self.kyc_records: list[tuple[str, str, tuple[str, ...]]] = []  # (participant, status, addresses)
         self.next_block: int | None = None  # a batch that does not follow: the last transaction rolled back
         self.aml = TypologyDetector(config.aml) if config.aml.enabled else None
         self.aml_active: dict[tuple[str, str], int] = {}  # (typology, subject) -> block time of the hit
@@ -94,7 +96,21 @@ class ScreeningMonitor:
         if self.next_block is not None and batch.blocks[0].number != self.next_block:
             self.index, self.known = None, None  # reload what the rolled-back transaction may have lost
         self.next_block = batch.blocks[-1].number + 1
-        await self.refresh(session)
+        now = float(batch.blocks[-1].timestamp)
+        look = (
+            self.index is None
+            or self.looked_at is None
+            or now - self.looked_at >= self.config.screening.reload_every.total_seconds()
+        )
+        if look:
+            self.looked_at = now
+            await self.refresh(session)
+            rows = await session.execute(
+                select(KycRecord.participant, KycRecord.status, KycRecord.addresses).where(
+                    KycRecord.role == "participant"
+                )
+            )
+            self.kyc_records = [(p, s, tuple(a)) for p, s, a in rows.all()]
         index, known = self.index, self.known
         if index is None or known is None:
             return out
@@ -137,7 +153,8 @@ class ScreeningMonitor:
         if self.aml is not None:
             self._typologies([t for ts in moved.values() for t in ts], batch, out)
         await self._kyc(session, batch, moved, out)
-        await self._emit(session, batch, out)
+        if look or listed_hits:
+            await self._emit(session, batch, out)
         return out
 
     def _typologies(self, transfers: list[Transfer], batch: BlockBatch, out: MonitorOutput) -> None:
@@ -188,14 +205,13 @@ class ScreeningMonitor:
         self, session: AsyncSession, batch: BlockBatch, moved: dict[str, list[Transfer]], out: MonitorOutput
     ) -> None:
         await self.kyc_conditions.resume(session)
-        records = (await session.scalars(select(KycRecord).where(KycRecord.role == "participant"))).all()
         last = batch.blocks[-1]
-        for rec in records:
-            labels = {"participant": rec.participant}
-            if rec.status == "approved":
+        for participant, status, addresses in self.kyc_records:
+            labels = {"participant": participant}
+            if status == "approved":
                 self.kyc_conditions.release(labels, out, block=BlockRef(last.number, last.hash))
                 continue
-            sent = [t for a in rec.addresses for t in moved.get(a, ())]
+            sent = [t for a in addresses for t in moved.get(a, ())]
             if not sent:
                 continue
             t = sent[0]
@@ -203,13 +219,13 @@ class ScreeningMonitor:
                 Finding(
                     monitor=KYC_TRANSFER,
                     severity=Severity(self.config.kyc.transfer_severity),
-                    summary=f"Transfer by participant {rec.participant} whose KYC is {rec.status}",
+                    summary=f"Transfer by participant {participant} whose KYC is {status}",
                     labels=labels,
                     network=self.network,
                     block=BlockRef(t.block, t.block_hash),
                     tx_hashes=tuple(dict.fromkeys(x.tx_hash for x in sent))[:20],
                     evidence={
-                        "kyc_status": rec.status,
+                        "kyc_status": status,
                         "transfers": len(sent),
                         "token": t.token,
                         "from": t.sender,

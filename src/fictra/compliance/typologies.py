@@ -192,10 +192,36 @@ class TypologyDetector:
             self._scatter_gather(t, out)
 
     def _cycle(self, t: Transfer, out: list[TypologyHit]) -> None:
-        for path in nx.all_simple_paths(self.graph, t.recipient, t.sender, cutoff=self.config.max_cycle - 1):
-            members = sorted(path)
-            self._hit(out, "cycle", members[0], t, members=path, length=len(path))
-            return
+        """A path recipient → … → sender of at most max_cycle - 1 edges closes a cycle with ``t``: a
+        bidirectional search bounded by depth (forward from the recipient, backward from the sender)."""
+        g, edges = self.graph, self.config.max_cycle - 1
+        ahead: dict[str, str | None] = {t.recipient: None}
+        behind: dict[str, str | None] = {t.sender: None}
+        front, back = [t.recipient], [t.sender]
+        for depth in range(edges):
+            grow_ahead = depth % 2 == 0
+            frontier, seen, step = (
+                (front, ahead, g.successors) if grow_ahead else (back, behind, g.predecessors)
+            )
+            nxt: list[str] = []
+            for node in frontier:
+                for other in step(node):
+                    if other in seen:
+                        continue
+                    seen[other] = node
+                    nxt.append(other)
+                    meet = other if other in (behind if grow_ahead else ahead) else None
+                    if meet is not None:
+                        path = _walk(ahead, meet)[::-1] + _walk(behind, meet)[1:]
+                        if len(set(path)) == len(path):
+                            self._hit(out, "cycle", min(path), t, members=path, length=len(path))
+                            return
+            if grow_ahead:
+                front = nxt
+            else:
+                back = nxt
+            if not nxt:
+                return
 
     def _scatter_gather(self, t: Transfer, out: list[TypologyHit]) -> None:
         g, sink = self.graph, t.recipient
@@ -208,3 +234,11 @@ class TypologyDetector:
             if n >= self.config.group_count:
                 self._hit(out, "scatter_gather", sink, t, source=source, intermediaries=n)
                 return
+
+
+def _walk(parents: dict[str, str | None], node: str) -> list[str]:
+    """``node`` back to the root of a search (following ``parents``)."""
+    out = [node]
+    while (up := parents[out[-1]]) is not None:
+        out.append(up)
+    return out
