@@ -118,3 +118,6 @@ def test_request_assess_approve_edit_from_the_terminal(home: Path) -> None:
     assert [(c["id"], c["state"]) for c in listing] == [(1, "authorization")]
     ok(home, "changes", "cancel", "1", "--as", "rita", "--reason", "superseded")
     assert show(home, 1)["state"] == "canceled"
+    doc = ok(home, "changes", "document", "1")
+    assert doc.startswith("# Change request — #1: ") and "## Rollback plan" in doc
+    assert "voided by an edit" in doc

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from api.rig import ApiRig
+from api.rig import ApiRig, add_user
 from fictra.auth.actor import SYSTEM
 from fictra.changes import service
 from fictra.changes.config import ChangesConfig
@@ -103,6 +103,10 @@ async def test_request_assess_and_calendar_conflict(rig: ApiRig, changes_config:
         mine = summaries[f"Change #{other.id}: Pause PT transfers [assessment]"]
         assert "Conflict (overlap): change" in str(mine["description"])
         assert mine.decoded("dtstart") == START
+    token = (await add_user(rig, username="calendar-client", role="viewer")).token  # a calendar client
+    async with client_for(rig) as client:
+        feed = await client.get("/changes/calendar.ics", headers={"Authorization": f"Bearer {token}"})
+        assert feed.status_code == 200 and b"BEGIN:VCALENDAR" in feed.content
     async with client_for(rig) as viewer:
         await sign_in(viewer, VIEWER)
         page = (await viewer.get(f"/changes/{cid}")).text

@@ -1,6 +1,6 @@
 """`fictra changes ...`: list, show ID, new --file, edit ID --file, submit ID, approve ID, ack ID,
 schedule ID, move ID start|complete|fail|rollback, step ID PHASE POS, verify ID, review ID --file, close ID,
-cancel ID.
+cancel ID, document ID [--format md|html|pdf -o FILE].
 
 The CLI acts on the database. Writes are made as a user of ``fictra users`` (``--as``): the permission
 (changes.request / approve / implement) comes from the user's roles exactly as from the API, the change's
@@ -390,3 +390,29 @@ def _simple(action: str, help_text: str) -> None:
 
 _simple("close", "Close the change (needs the post-implementation review).")
 _simple("cancel", "Cancel an open change.")
+
+
+@app.command("document")
+def document_cmd(
+    change_id: int = typer.Argument(...),
+    fmt: str = typer.Option("md", "--format", help="md, html or pdf."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file (pdf needs one)."),
+) -> None:
+    """The runbook's "Change Requests" document of the change (Markdown, HTML or PDF)."""
+    from fictra.changes.document import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format '{fmt}' is not one of: {', '.join(FORMATS)}.")
+    if fmt == "pdf" and output is None:
+        raise UsageError("A PDF goes to a file: give --output FILE.")
+
+    async def run(sessions: async_sessionmaker[AsyncSession]) -> bytes:
+        async with sessions() as session:
+            return await render(session, change_id, fmt, clock=SystemClock())
+
+    data = asyncio.run(_with_sessions(run))
+    if output is None:
+        typer.echo(data.decode())
+        return
+    output.write_bytes(data)
+    say(f"Wrote {output} ({len(data)} bytes).")
