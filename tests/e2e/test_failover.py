@@ -63,7 +63,8 @@ async def test_catch_up_past_the_nodes_state_window_finishes_with_the_gap_record
     running = await start(tmp_path, node=node)
     try:
         await running.settle()
-        await running.chain.rpc.call("anvil_mine", [hex(400)])  # 400 blocks at once: a long catch-up
+        # 400 blocks at once, a minute apart: a long catch-up during which the price feeds go stale
+        await running.chain.rpc.call("anvil_mine", [hex(400), hex(60)])
         await running.settle(seconds=60)
         status = running.platform.follower.status()
         assert status.last_block == await running.head()
@@ -74,6 +75,16 @@ async def test_catch_up_past_the_nodes_state_window_finishes_with_the_gap_record
         assert gaps["first_block"] is not None and gaps["last_block"] is not None
         assert gaps["last_block"] < status.last_block - 64
         assert "BlockOutOfRange" in str(gaps["last_error"])
+        # the staleness was first judged from a read the node answered at the head: the alert says so
+        stale = [
+            a
+            for a in await running.alerts(status="firing")
+            if a.monitor == "commodity-oracles" and a.labels.get("condition") == "stale"
+        ]
+        assert stale, [(a.monitor, a.labels) for a in await running.alerts()]
+        marked = [a for a in stale if a.evidence.get("state_read_at") == "head"]
+        assert marked, [a.evidence for a in stale]
+        assert "read at the head" in str(marked[0].evidence["state_note"])
         # at the head again, reads are at their own block: no new gap
         await running.mine(3)
         await running.settle()
