@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_the_shipped_config_loads_with_every_policy_disabled_by_design() -> None:
     config = load_config_set(REPO / "config").emergency
     assert config.config_dir == REPO / "config"
-    assert set(config.signers) == {"guardian", "governance"}
+    assert set(config.signers) == {"guardian", "governance", "issuer", "reserve"}
     assert config.policies["reserve-drain-pause"].action == "pause_all"
     assert "enabled" not in type(config.policies["reserve-drain-pause"]).model_fields
     path = expand_path(config.signers["guardian"].keystore, config_dir=REPO / "config", data_dir=Path("/d"))

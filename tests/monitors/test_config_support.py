@@ -25,6 +25,7 @@ ARTIFACTS = {
     "Feed:TBILL": "CommodityFeed",
     "Asset:TBILL": "ReserveAsset",
     "Asset:GOLD": "ReserveAsset",
+    "ProofOfReserve": "ProofOfReserveFeed",
 }
 
 

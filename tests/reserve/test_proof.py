@@ -76,3 +76,26 @@ def test_reference_check_names_the_missing_contract() -> None:
     assert problems[0].startswith("reserve.yaml:proof.reserve: contract 'Vault' is not in the deployment")
     assert problems[1].startswith("reserve.yaml:publisher.feed: contract 'ProofOfReserve'")
     assert check_references(ReserveConfig(), contracts=None) == []
+
+
+def test_drift_and_exact_rebalancing_trades_within_the_liquidity_limit() -> None:
+    from fictra.reserve.config import AllocationTarget
+    from fictra.reserve.policy import drift, rebalance_trades
+
+    proof = compute_proof(
+        [reading("CASH", 1_100_000, 1.0), reading("TBILL", 10_000, 100.0), reading("GOLD", 600, 4000.0)],
+        supply=2_200_000 * E18, block=5, timestamp=NOW,
+    )  # fmt: skip
+    policy = {
+        "CASH": AllocationTarget(target=0.35, band=0.05),
+        "TBILL": AllocationTarget(target=0.30, band=0.05),
+        "GOLD": AllocationTarget(target=0.35, band=0.05, tier=2, max_trade_usd=500_000),
+    }
+    by = {d.symbol: d for d in drift(proof, policy)}
+    assert round(by["GOLD"].weight, 4) == 0.5333 and by["GOLD"].breach and by["CASH"].breach
+    trades = [(t.symbol, t.side, t.units, t.usd) for t in rebalance_trades(proof, policy)]
+    assert trades == [
+        ("GOLD", "sell", 125 * E18, 500_000 * E18),  # 825,000 USD wanted, capped at 500,000: 125 oz at 4,000
+        ("CASH", "buy", 475_000 * E18, 475_000 * E18),
+        ("TBILL", "buy", 3_500 * E18, 350_000 * E18),
+    ]

@@ -8,6 +8,7 @@ operator's keystore written as `fictra devnet up` does):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -91,6 +92,58 @@ async def test_drain_is_a_p0_within_one_block_and_the_feed_follows_and_a_stale_p
     firing = {
         a.labels.get("asset")
         for a in await running.alerts(status="firing")
-        if a.monitor == "proof-of-reserve"
+        if a.monitor == "proof-of-reserve" and a.labels.get("condition") == "reserve_price_stale"
     }
     assert "CASH" not in firing and "TBILL" not in firing
+
+
+async def test_a_price_move_out_of_band_is_rebalanced_on_chain_and_verified(running: Running) -> None:
+    from fictra.auth.actor import Actor
+    from fictra.auth.permissions import default_roles
+    from fictra.emergency import service
+    from fictra.platform.reserve import request_rebalance
+
+    def person(name: str, role: str) -> Actor:
+        return Actor(None, name, (role,), default_roles().permissions_of([role]), "session")
+
+    ops, lead = person("olga", "operations_manager"), person("lee", "technical_lead")
+    p = running.platform
+    assert p.emergency is not None
+    nodes = [a.address for a in role("oracle_nodes")][:3]
+    await submit_round(running.chain, feed(running.chain, "GOLD"), [(n, 4000 * 10**8) for n in nodes])
+    gold = await running.wait_for_alert(proof_alert("allocation_drift", asset="GOLD"), within_blocks=1)
+    assert gold.severity == "P2" and "53.3% of the reserve, outside its band 35.0% ± 5.0%" in gold.summary
+
+    async with p.sessions.begin() as session:
+        view = await request_rebalance(
+            session, config=p.config.reserve, emergency=p.config.emergency, manifest=p.manifest, pool=p.pool,
+            actor=ops, clock=p.clock,
+        )  # fmt: skip
+    trades = {t["symbol"]: (t["side"], int(t["units"]), int(t["usd"])) for t in view.params["trades"]}
+    assert trades == {
+        "GOLD": ("sell", 206_250_000_000_000_000_000, 825_000 * E18),  # 206.25 oz at 4,000
+        "CASH": ("buy", 475_000 * E18, 475_000 * E18),
+        "TBILL": ("buy", 3_500 * E18, 350_000 * E18),
+    }
+    async with p.sessions.begin() as session:
+        view = await service.approve(
+            session, action_id=view.id, actor=lead, clock=p.clock, params_hash=view.params_hash
+        )
+    dry = await p.emergency.dry_run(view.id)
+    assert dry.ok, dry.summary
+    task = asyncio.create_task(p.emergency.execute(view.id, ops))
+    for _ in range(30):
+        done, _ = await asyncio.wait({task}, timeout=0.3)
+        if done:
+            break
+        await running.mine()
+    result = await asyncio.wait_for(task, timeout=10)
+    assert result.status == "verified", result.error
+    assert result.verification is not None
+    assert {s: round(w, 4) for s, w in result.verification["weights"].items()} == {
+        "CASH": 0.35, "TBILL": 0.3, "GOLD": 0.35
+    }  # fmt: skip
+    await running.wait_for_alert(lambda a: a.id == gold.id, within_blocks=2, status="resolved")
+    async with p.sessions() as session:
+        proof = await latest_proof(session, network=p.network)
+    assert proof is not None and proof.value == 4_500_000 * E18  # value-neutral at oracle prices

@@ -56,6 +56,8 @@ ASSETS["GOLD"] = ("FICTRA Reserve Gold", "Feed:GOLD")
 
 POR_DESCRIPTION = "FICTRA reserve / USD"
 POR_SEED_VALUE = 3_300_000 * E18  # the seeded reserve's value (RESERVE_SEED at the feeds' first prices)
+# the reserve manager's own inventory (not in the reserve): what rebalancing buys come from
+RESERVE_INVENTORY = {"CASH": 2_000_000 * E18, "TBILL": 20_000 * E18, "GOLD": 1_000 * E18}
 GAS_DEPLOY = 7_000_000
 GAS_CALL = 400_000
 
@@ -281,7 +283,7 @@ class _Deployment:
     def seed_assets(self) -> None:
         manager = one("reserve_manager").address
         for symbol, amount in RESERVE_SEED.items():
-            self.call(self.deployer, f"Asset:{symbol}", "mint", manager, amount)
+            self.call(self.deployer, f"Asset:{symbol}", "mint", manager, amount + RESERVE_INVENTORY[symbol])
         for trader in role("traders"):
             self.call(self.deployer, "Asset:CASH", "mint", trader.address, TRADER_CASH)
         self.call(self.deployer, "Asset:CASH", "mint", self.addresses["Pool:PT-CASH"], POOL_CASH)

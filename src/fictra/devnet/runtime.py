@@ -118,12 +118,14 @@ async def deploy_onto(
 
 
 def write_keystores(paths: DevnetPaths) -> None:
-    """The guardian's and the governance proposer's keys as V3 keystores under ``<devnet>/keys/`` with
-    random passphrases in 0600 files: config/emergency.yaml signs with them, as it would in production."""
+    """The platform's signing keys (guardian, governance proposer, operator, issuer, reserve manager) as V3
+    keystores under ``<devnet>/keys/`` with random passphrases in 0600 files: config/emergency.yaml and
+    reserve.yaml sign with them, as they would in production."""
     from fictra.devnet.accounts import one
     from fictra.emergency.keystore import write_devnet_keystores
 
-    keys = {role: one(role).private_key for role in ("guardian", "proposer", "operator", "issuer")}
+    signers = ("guardian", "proposer", "operator", "issuer", "reserve_manager")
+    keys = {role: one(role).private_key for role in signers}
     write_devnet_keystores(paths.root / "keys", keys)
 
 

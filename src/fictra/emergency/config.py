@@ -119,7 +119,7 @@ class EmergencyFile(BaseModel):
 
     confirmations: int = Field(default=2, ge=0, le=64, description="Blocks on top of the inclusion block.")
     receipt_timeout_blocks: int = Field(default=50, ge=1, description="Blocks to wait for inclusion.")
-    signers: dict[Literal["guardian", "governance", "issuer"], SignerConfig] = Field(
+    signers: dict[Literal["guardian", "governance", "issuer", "reserve"], SignerConfig] = Field(
         default_factory=dict, description="The keys the platform signs with."
     )
     approvals: dict[str, RuleConfig] = Field(

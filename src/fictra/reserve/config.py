@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from fictra.alerting.findings import Severity
 from fictra.config.fields import Duration
 
-__all__ = ["FILE", "ProofConfig", "PublisherConfig", "ReserveConfig", "check_references"]
+__all__ = ["FILE", "AllocationTarget", "ProofConfig", "PublisherConfig", "ReserveConfig", "check_references"]
 
 FILE = "reserve.yaml"
 
@@ -73,10 +73,26 @@ class PublisherConfig(BaseModel):
         return value
 
 
+class AllocationTarget(BaseModel):
+    """One asset's place in the allocation policy."""
+
+    model_config = ConfigDict(extra="forbid")
+    target: float = Field(ge=0, le=1, description="Target weight in the counted reserve value (0..1).")
+    band: float = Field(gt=0, le=1, description="Tolerance: |weight - target| above this is a breach.")
+    tier: int = Field(default=1, ge=1, le=3, description="Liquidity tier (1: most liquid).")
+    max_trade_usd: int | None = Field(
+        default=None, ge=1, description="Liquidity limit: largest rebalancing trade in USD (none: no limit)."
+    )
+
+
 class ReserveConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     proof: ProofConfig = Field(default_factory=ProofConfig)
     publisher: PublisherConfig = Field(default_factory=PublisherConfig)
+    allocation: dict[str, AllocationTarget] = Field(
+        default_factory=dict, description="Asset symbol -> target weight, band, tier (targets sum to 1)."
+    )
+    drift_severity: Severity = Field(default=Severity.P2, description="Severity of an asset out of its band.")
 
 
 def check_references(config: ReserveConfig, *, contracts: list[str] | None) -> list[str]:
@@ -95,4 +111,8 @@ def check_references(config: ReserveConfig, *, contracts: list[str] | None) -> l
                 f"{FILE}:{key}: contract '{name}' is not in the deployment manifest; expected one of: "
                 f"{', '.join(sorted(contracts))}"
             )
+    if config.allocation:
+        total = sum(t.target for t in config.allocation.values())
+        if abs(total - 1.0) > 1e-9:
+            problems.append(f"{FILE}:allocation: the targets sum to {total:g}; they must sum to 1.")
     return problems

@@ -5,7 +5,10 @@ checkpoint) and the conditions:
 - ``collateral_below_full``: the counted value (stale prices at zero) over the PT supply is below
   ``min_collateral_ratio`` — P0 by default, raised at the head the follower processes;
 - ``reserve_price_stale`` (one per asset): the asset's price is older than its maximum age or not
-  positive, so the asset is valued at zero in the ratio.
+  positive, so the asset is valued at zero in the ratio;
+- ``allocation_drift`` (one per asset of ``reserve.yaml:allocation``): the asset's weight in the counted
+  value is out of its band around the target (P2 by default); ``fictra reserve rebalance`` proposes the
+  trades back to target.
 
 Both clear when the state is normal again. On a reorg the conditions anchored above the common ancestor
 are forgotten (the pipeline retracts their alerts) and the proofs of the removed blocks deleted.
@@ -16,13 +19,14 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fictra.alerting.findings import BlockRef, Finding
+from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.chain.types import BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.state import Conditions
-from fictra.reserve.config import ProofConfig
+from fictra.reserve.config import AllocationTarget, ProofConfig
 from fictra.reserve.models import ReserveProof
+from fictra.reserve.policy import drift
 from fictra.reserve.proof import Proof
 from fictra.reserve.reads import ReserveReader
 
@@ -92,11 +96,50 @@ def findings_of(
     return held, released
 
 
+def drift_findings(
+    proof: Proof,
+    config: ProofConfig,
+    allocation: dict[str, AllocationTarget],
+    severity: Severity,
+    *,
+    network: str,
+    at: BlockRef,
+) -> tuple[list[Finding], list[dict[str, str]]]:
+    """Allocation-band breaches of ``proof`` (and the labels of the assets within their band)."""
+    held: list[Finding] = []
+    released: list[dict[str, str]] = []
+    for d in drift(proof, allocation):
+        labels = {"contract": config.reserve, "condition": "allocation_drift", "asset": d.symbol}
+        if not d.breach:
+            released.append(labels)
+            continue
+        held.append(
+            Finding(
+                monitor=config.monitor, severity=severity, labels=labels, network=network, block=at,
+                summary=f"Reserve asset {d.symbol} is {d.weight * 100:.1f}% of the reserve, outside its band "
+                f"{d.target * 100:.1f}% ± {d.band * 100:.1f}% (rebalance: fictra reserve rebalance)",
+                evidence=d.as_dict(), confirmations=config.confirmations,
+            )
+        )  # fmt: skip
+    return held, released
+
+
 class ProofOfReserveMonitor:
     """A :class:`~fictra.monitors.base.Monitor` (block-driven)."""
 
-    def __init__(self, *, config: ProofConfig, reader: ReserveReader, network: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        config: ProofConfig,
+        reader: ReserveReader,
+        network: str,
+        clock: Clock,
+        allocation: dict[str, AllocationTarget] | None = None,
+        drift_severity: Severity = Severity.P2,
+    ) -> None:
         self.config = config
+        self.allocation = allocation or {}
+        self.drift_severity = drift_severity
         self.reader = reader
         self.network = network
         self.clock = clock
@@ -113,6 +156,11 @@ class ProofOfReserveMonitor:
         proof = await self.reader.read(block=last.number, timestamp=last.timestamp)
         at = BlockRef(last.number, last.hash)
         held, released = findings_of(proof, self.config, network=self.network, at=at)
+        if self.allocation and proof.value > 0:
+            more, fine = drift_findings(
+                proof, self.config, self.allocation, self.drift_severity, network=self.network, at=at
+            )
+            held, released = held + more, released + fine
         for finding in held:
             self.conditions.hold(finding, out)
         for labels in released:

@@ -10,6 +10,7 @@ from fictra.emergency.kinds.controller import EmergencyShutdown, HaltTrading, Pa
 from fictra.emergency.kinds.fee import SetPtFee
 from fictra.emergency.kinds.governor import Upgrade
 from fictra.emergency.kinds.policy import PolicyDisable, PolicyEnable
+from fictra.emergency.kinds.reserve import ReserveRebalance
 from fictra.emergency.kinds.timelock import ResumeTrading, UnpauseAll
 from fictra.emergency.kinds.tokens import FtIssue
 from fictra.errors import UsageError
@@ -32,6 +33,7 @@ KINDS: dict[str, Kind] = {
         PolicyDisable(),
         SetPtFee(),
         FtIssue(),
+        ReserveRebalance(),
     )
 }
 
