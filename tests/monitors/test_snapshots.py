@@ -13,13 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.alerting.models import Alert
 from fictra.chain.manifest import Manifest
+from fictra.chain.pool import RpcPool
 from fictra.chain.types import Block, BlockBatch, Tx
 from fictra.clock import SystemClock
 from fictra.db.engine import session_factory
 from fictra.monitors.base import MonitorOutput
-from fictra.monitors.config import TransactionsMonitor
+from fictra.monitors.config import OracleMonitor, TransactionsMonitor
 from fictra.monitors.models import MonitorWindowEntry
+from fictra.monitors.oracle import Closed, OracleCheck, Submission
 from fictra.monitors.pipeline import AlertPipeline
+from fictra.monitors.snapshots import stateful
 from fictra.monitors.state import Conditions
 from fictra.monitors.transactions import BlockSummary, RollingWindow, TransactionsCheck, summary_state
 from fictra.series.models import SeriesSample
@@ -157,3 +160,39 @@ async def test_a_restart_between_blocks_of_a_burst_keeps_the_window(
     async with sessions() as session, session.begin():
         await restarted.on_batch(batch(block(200)), session)  # 400 s later: 1-3 leave the 5 min window
     assert await window_rows() == [200]
+
+
+def test_oracle_rounds_round_trip_through_json(monitors_manifest: Manifest) -> None:
+
+    def make() -> OracleCheck:
+        config = OracleMonitor.model_validate({"type": "oracle", "name": "oracle"})
+        pool = RpcPool(network="devnet", urls=["http://127.0.0.1:9"], clock=SystemClock())
+        return OracleCheck(config=config, manifest=monitors_manifest, pool=pool)
+
+    live = make()
+    address, feed = next(iter(live.feeds.items()))
+    sub = Submission(-(10**40), "0xabc", BlockRef(12, "0x12"))
+    feed.nodes = ["0xn1", "0xn2"]
+    feed.rounds = {7: {"0xn1": sub}}
+    feed.opened = {7: 11}
+    feed.closed.append(Closed(6, 10, 5 * 10**8, {"0xn2": sub}, 9))
+    feed.closed_up_to, feed.last_answer, feed.last_round, feed.misses = 6, 5 * 10**8, 6, {"0xn2": 2}
+    adapter = stateful(live)
+    assert adapter is not None
+    state = json.loads(json.dumps(adapter.snapshot()))
+    restored = make()
+    stateful(restored).restore(state)  # type: ignore[union-attr]
+    again = restored.feeds[address]
+    assert (again.rounds, again.opened, list(again.closed)) == (
+        {7: {"0xn1": sub}},
+        {7: 11},
+        list(feed.closed),
+    )
+    assert (again.closed_up_to, again.last_answer, again.misses, again.nodes) == (
+        6,
+        5 * 10**8,
+        {"0xn2": 2},
+        feed.nodes,
+    )
+    stateful(restored).restore(None)  # type: ignore[union-attr]
+    assert restored.feeds[address].rounds == {} and restored.feeds[address].nodes is None
