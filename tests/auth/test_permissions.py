@@ -53,8 +53,8 @@ def test_role_semantics() -> None:
         # compliance signs off the monthly audit procedure (the step's roles decide who may) and works
         # its own domain (list imports, KYC records, hit dispositions)
         own = {"compliance.manage", "compliance.dispose"} if reader == "compliance_officer" else set()
-        if reader in ("legal", "compliance_officer"):  # they approve FT issuance (ft_issue's rule)
-            own |= {"actions.approve"}
+        if reader in ("legal", "compliance_officer"):  # they approve FT issuance (ft_issue's rule) and SARs
+            own |= {"actions.approve", "compliance.approve"}
         assert not r.roles[reader] & (WRITE - {"audit.verify", "procedures.signoff"} - own), reader
     assert "procedures.signoff" not in r.roles["product_owner"]
     assert "audit.read" in r.roles["compliance_officer"]

@@ -87,3 +87,31 @@ async def test_lists_hits_and_kyc(rig: ApiRig) -> None:
     assert diff_page.status_code == 200 and 'data-key="41002"' in diff_page.text
     viewer_page = await rig.client.get("/compliance", headers=await rig.session_headers("viewer"))
     assert viewer_page.status_code == 403
+
+    # version 2 still lists the entry: the pair is raised again (the disposition was for version 1); a case
+    # → SAR → the officer's and legal's approvals → filed → the PDF
+    v2 = (FIXTURES / "sdn_advanced_v2.xml").read_bytes()
+    made = await rig.client.post(
+        f"{URL}/lists/ofac-sdn/import?format=ofac_sdn_xml", content=v2, headers=officer
+    )
+    assert made.status_code == 201 and len(made.json()["rescreen"]["opened"]) == 1
+    case = await rig.client.post(f"{URL}/cases", json={"subject": LISTED}, headers=officer)
+    assert case.status_code == 201, case.text
+    cid = case.json()["id"]
+    narrative = {"narrative": "Settlement address of bank-z is listed (LAZARUS TEST GROUP, version 2)."}
+    sar = (await rig.client.post(f"{URL}/cases/{cid}/sars", json=narrative, headers=officer)).json()
+    assert (await rig.client.post(f"{URL}/sars/{sar['id']}/approve", headers=viewer)).status_code == 403
+    first = (await rig.client.post(f"{URL}/sars/{sar['id']}/approve", headers=officer)).json()
+    assert first["satisfied"] is False and "legal" in first["missing"]
+    second = (await rig.client.post(f"{URL}/sars/{sar['id']}/approve", headers=legal)).json()
+    assert second["satisfied"] is True
+    filed = await rig.client.post(
+        f"{URL}/sars/{sar['id']}/file", json={"reference": "FIU-77"}, headers=officer
+    )
+    assert filed.status_code == 200 and filed.json()["state"] == "filed"
+    pdf = await rig.client.get(f"{URL}/sars/{sar['id']}/report?format=pdf", headers=legal)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    closed = await rig.client.post(
+        f"{URL}/cases/{cid}/state", json={"state": "closed", "resolution": "reported"}, headers=officer
+    )
+    assert closed.status_code == 200 and closed.json()["resolution"] == "reported"

@@ -72,6 +72,7 @@ PERMISSIONS: dict[str, str] = {
     "compliance.read": "See screening hits, sanctions/threat list versions with their diffs, KYC records.",
     "compliance.manage": "Import sanctions and threat lists and KYC records; re-screen addresses and names.",
     "compliance.dispose": "Disposition a screening hit as a false positive (with a reason; audited).",
+    "compliance.approve": "Approve a suspicious activity report (compliance officer and legal both needed).",
 }
 
 ALL = "*"
@@ -199,9 +200,10 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     "compliance_officer": [
         *_READ, "silences.read", "oncall.read", "audit.read", "audit.verify", "procedures.signoff",
         "tickets.read", "compliance.read", "compliance.manage", "compliance.dispose", "actions.approve",
+        "compliance.approve",
     ],
     "product_owner": [*_READ, "silences.read", "oncall.read"],
-    "legal": [*_READ, "audit.read", "compliance.read", "actions.approve"],
+    "legal": [*_READ, "audit.read", "compliance.read", "actions.approve", "compliance.approve"],
     "executive": list(_READ),
     "admin": [ALL],
 }  # fmt: skip

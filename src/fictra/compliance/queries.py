@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fictra.compliance.case_models import Case, Sar
 from fictra.compliance.models import KycRecord, ListVersion, ScreeningHit
+from fictra.errors import NotFoundError
 
-__all__ = ["counts", "list_hits", "list_versions"]
+__all__ = ["case_detail", "counts", "list_cases", "list_hits", "list_versions"]
 
 MAX_LIMIT = 500
 
@@ -53,3 +55,18 @@ async def list_versions(session: AsyncSession, *, list_name: str | None = None) 
         stmt = stmt.where(ListVersion.list_name == list_name)
     rows = await session.scalars(stmt.order_by(ListVersion.list_name, ListVersion.version.desc()))
     return list(rows.all())
+
+
+async def list_cases(session: AsyncSession, *, state: str | None = None) -> list[Case]:
+    stmt = select(Case)
+    if state:
+        stmt = stmt.where(Case.state == state)
+    return list((await session.scalars(stmt.order_by(Case.id.desc()).limit(MAX_LIMIT))).all())
+
+
+async def case_detail(session: AsyncSession, case_id: int) -> tuple[Case, list[Sar]]:
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError(f"No compliance case {case_id}.")
+    sars = (await session.scalars(select(Sar).where(Sar.case_id == case_id).order_by(Sar.id))).all()
+    return case, list(sars)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["HitView", "ImportView", "KycView", "VersionDetail", "VersionView"]
+__all__ = ["CaseView", "HitView", "ImportView", "KycView", "SarView", "VersionDetail", "VersionView"]
 
 
 class VersionView(BaseModel):
@@ -72,3 +72,33 @@ class ImportView(BaseModel):
     version: VersionView
     diff: dict[str, int]
     rescreen: dict[str, Any]
+
+
+class CaseView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    subject: str
+    state: str
+    resolution: str | None
+    assignee: str
+    hit_ids: list[int]
+    alert_ids: list[int]
+    notes: list[dict[str, Any]]
+    opened_by: str
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class SarView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: int
+    state: str
+    content: dict[str, Any]
+    content_hash: str
+    drafted_by: str
+    drafted_at: datetime
+    filed_at: datetime | None
+    filed_by: str | None
+    filing_reference: str | None

@@ -11,6 +11,15 @@ GET  /kyc                                  KYC records (hashes of documents only
 PUT  /kyc/{participant}                    create or update one record                     compliance.manage
 POST /kyc/import                           body: CSV (docs/compliance.md), every row or none compliance.manage
 
+GET  /cases?state=                         cases                                           compliance.read
+POST /cases                                {subject, assignee}: hits, AML alerts grouped    compliance.manage
+GET  /cases/{id}                           the case and its reports                        compliance.read
+POST /cases/{id}/state                     {state, note, resolution}                       compliance.manage
+POST /cases/{id}/sars                      {narrative}: a SAR drafted from the case        compliance.manage
+POST /sars/{id}/approve                    officer + legal, bound to the content           compliance.approve
+POST /sars/{id}/file                       {reference}: the filing, once approved          compliance.manage
+GET  /sars/{id}/report?format=pdf|json                                                     compliance.read
+
 A malformed list or CSV is 422 naming the file and line; nothing is written.
 """
 
@@ -19,15 +28,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from fictra.api.deps import DbSession, app_context, guarded
 from fictra.auth.deps import Actor, current_actor
+from fictra.compliance.cases import approve_sar, draft_sar, file_sar, open_case, render_sar, transition
 from fictra.compliance.kyc import KycInput, import_kyc_csv, list_kyc, upsert_kyc
 from fictra.compliance.lists import get_version, import_list
-from fictra.compliance.queries import MAX_LIMIT, list_hits, list_versions
-from fictra.compliance.schemas import HitView, ImportView, KycView, VersionDetail, VersionView
+from fictra.compliance.queries import MAX_LIMIT, case_detail, list_cases, list_hits, list_versions
+from fictra.compliance.schemas import (
+    CaseView,
+    HitView,
+    ImportView,
+    KycView,
+    SarView,
+    VersionDetail,
+    VersionView,
+)
 from fictra.compliance.screening import dispose, load_index, rescreen
 from fictra.errors import UsageError
 
@@ -179,3 +197,102 @@ async def kyc_import(request: Request, session: DbSession, actor: CurrentActor) 
         session, data, path="upload.csv", actor=actor, clock=app_context(request).clock
     )
     return [KycView.model_validate(r) for r in records]
+
+
+class NewCase(BaseModel):
+    subject: str = Field(min_length=1, max_length=500)
+    assignee: str | None = Field(default=None, max_length=200)
+
+
+class CaseState(BaseModel):
+    state: str = Field(pattern=r"^(open|investigating|escalated|closed)$")
+    note: str | None = Field(default=None, max_length=4000)
+    resolution: str | None = Field(default=None, pattern=r"^(no_action|reported)$")
+
+
+class Narrative(BaseModel):
+    narrative: str = Field(min_length=1, max_length=20000)
+
+
+class Filing(BaseModel):
+    reference: str = Field(min_length=1, max_length=500)
+
+
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Case id.")]
+SarId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Report id.")]
+
+
+@router.get("/cases", summary="Compliance cases, newest first", **guarded("compliance.read"))
+async def cases(
+    session: DbSession,
+    state: Annotated[str | None, Query(pattern=r"^(open|investigating|escalated|closed)$")] = None,
+) -> list[CaseView]:
+    return [CaseView.model_validate(c) for c in await list_cases(session, state=state)]
+
+
+@router.post("/cases", status_code=201, summary="Open a case for a subject", **guarded("compliance.manage"))
+async def case_open(request: Request, session: DbSession, actor: CurrentActor, body: NewCase) -> CaseView:
+    case = await open_case(
+        session, subject=body.subject, actor=actor, clock=app_context(request).clock, assignee=body.assignee
+    )
+    return CaseView.model_validate(case)
+
+
+@router.get("/cases/{case_id}", summary="One case and its reports", **guarded("compliance.read"))
+async def case_show(session: DbSession, case_id: CaseId) -> dict[str, Any]:
+    case, sars = await case_detail(session, case_id)
+    return {"case": CaseView.model_validate(case), "reports": [SarView.model_validate(s) for s in sars]}
+
+
+@router.post("/cases/{case_id}/state", summary="Move a case", **guarded("compliance.manage"))
+async def case_state(
+    request: Request, session: DbSession, actor: CurrentActor, case_id: CaseId, body: CaseState
+) -> CaseView:
+    case = await transition(
+        session,
+        case_id=case_id,
+        to_state=body.state,
+        actor=actor,
+        clock=app_context(request).clock,
+        note=body.note,
+        resolution=body.resolution,
+    )
+    return CaseView.model_validate(case)
+
+
+@router.post("/cases/{case_id}/sars", status_code=201, summary="Draft a SAR", **guarded("compliance.manage"))
+async def sar_draft(
+    request: Request, session: DbSession, actor: CurrentActor, case_id: CaseId, body: Narrative
+) -> SarView:
+    sar = await draft_sar(
+        session, case_id=case_id, narrative=body.narrative, actor=actor, clock=app_context(request).clock
+    )
+    return SarView.model_validate(sar)
+
+
+@router.post("/sars/{sar_id}/approve", summary="Approve a SAR", **guarded("compliance.approve"))
+async def sar_approve(
+    request: Request, session: DbSession, actor: CurrentActor, sar_id: SarId
+) -> dict[str, Any]:
+    verdict = await approve_sar(session, sar_id=sar_id, actor=actor, clock=app_context(request).clock)
+    return {"satisfied": verdict.satisfied, "approvers": list(verdict.counted), "missing": verdict.missing}
+
+
+@router.post("/sars/{sar_id}/file", summary="Record a SAR's filing", **guarded("compliance.manage"))
+async def sar_file(
+    request: Request, session: DbSession, actor: CurrentActor, sar_id: SarId, body: Filing
+) -> SarView:
+    sar = await file_sar(
+        session, sar_id=sar_id, reference=body.reference, actor=actor, clock=app_context(request).clock
+    )
+    return SarView.model_validate(sar)
+
+
+@router.get("/sars/{sar_id}/report", summary="A SAR as PDF or JSON", **guarded("compliance.read"))
+async def sar_report(
+    session: DbSession,
+    sar_id: SarId,
+    fmt: Annotated[str, Query(alias="format", pattern=r"^(pdf|json)$")] = "pdf",
+) -> Response:
+    data, media = await render_sar(session, sar_id=sar_id, fmt=fmt)
+    return Response(content=data, media_type=media)
