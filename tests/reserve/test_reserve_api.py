@@ -3,11 +3,13 @@ any proof, then the latest proof, the ratio history and the page with its assets
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 
 from api.rig import ApiRig, api_rig
+from fictra.reserve.config import ReserveConfig
 from fictra.reserve.models import ReserveProof
 
 E18 = 10**18
@@ -26,6 +28,10 @@ def _asset(symbol: str, value: int, *, stale: bool = False) -> dict[str, object]
 @pytest.fixture
 async def rig(database_url: str) -> AsyncIterator[ApiRig]:
     async with api_rig(database_url, roles=["viewer"], alerts=0) as r:
+        policy = ReserveConfig.model_validate(
+            {"allocation": {"CASH": {"target": 0.5, "band": 0.05}, "GOLD": {"target": 0.5, "band": 0.05}}}
+        )
+        r.context.config = dataclasses.replace(r.context.config_set, reserve=policy)
         yield r
 
 
@@ -52,3 +58,5 @@ async def test_proof_history_and_page(rig: ApiRig) -> None:
     html = (await rig.client.get("/reserve", headers=await rig.session_headers("viewer"))).text
     assert 'data-asset="GOLD" data-stale="true"' in html and "0 (stale)" in html
     assert "<polyline" in html and "50.00%" in html
+    # the policy: CASH and GOLD 50% ± 5% each; GOLD's stale price leaves CASH as 100% of the counted value
+    assert 'data-asset="CASH" data-breach="true"' in html and "out of band" in html

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -35,9 +34,10 @@ def proof_alert(condition: str, **labels: str):  # type: ignore[no-untyped-def]
     return match
 
 
-@pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    r = await start(tmp_path, emergency=True)
+@pytest.fixture(scope="module")
+async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
+    """One platform for the module: the tests run in order, the second after the first's undo."""
+    r = await start(tmp_path_factory.mktemp("reserve"), emergency=True)
     try:
         yield r
     finally:
@@ -95,6 +95,14 @@ async def test_drain_is_a_p0_within_one_block_and_the_feed_follows_and_a_stale_p
         if a.monitor == "proof-of-reserve" and a.labels.get("condition") == "reserve_price_stale"
     }
     assert "CASH" not in firing and "TBILL" not in firing
+    # a fresh GOLD round: the stale alert resolves and the weights are back in band
+    await submit_round(running.chain, feed(running.chain, "GOLD"), [(n, 2000 * 10**8) for n in nodes])
+    await running.wait_for_alert(lambda a: a.id == stale.id, within_blocks=1, status="resolved")
+    await running.settle()
+    drifting = [
+        a for a in await running.alerts(status="firing") if a.labels.get("condition") == "allocation_drift"
+    ]
+    assert drifting == [], [a.summary for a in drifting]
 
 
 async def test_a_price_move_out_of_band_is_rebalanced_on_chain_and_verified(running: Running) -> None:

@@ -1,7 +1,8 @@
 """`fictra reserve proof [--block N] [--json]`: the proof of reserve read live from the chain (every asset's
 balance, oracle price with its round and age, value and what counts; the PT supply and collateral ratio),
 computed exactly as the platform's monitor does. `fictra reserve history`: the ratios the running platform
-recorded. Exit 1 when the reserve is below the configured minimum ratio (scripts can gate on it)."""
+recorded. Exit 1 when the reserve is below the configured minimum ratio (scripts can gate on it).
+`fictra reserve rebalance --as USER`: the trades back to the allocation policy (reserve_rebalance)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,57 @@ def history_cmd(limit: int = typer.Option(20, "--limit", min=1, max=5000), as_js
     for b, r in rows:
         table.add_row(str(b), "n/a" if r is None else f"{r * 100:.2f}%")
     console.print(table)
+
+
+@app.command("rebalance")
+def rebalance_cmd(
+    user: str = typer.Option(..., "--as", help="The user (fictra users) proposing; needs actions.propose."),
+) -> None:
+    """Propose the trades back to the allocation policy (reserve_rebalance) from the proof at the head."""
+    from fictra.auth.actor import Actor
+    from fictra.auth.permissions import roles_from
+    from fictra.auth.service import get_user
+    from fictra.chain.manifest import Manifest
+    from fictra.chain.pool import RpcPool
+    from fictra.db.engine import make_engine, migrate, session_factory
+    from fictra.errors import PermissionDeniedError
+    from fictra.platform.assemble import endpoint_urls, manifest_path
+    from fictra.platform.reserve import request_rebalance
+
+    async def run() -> Any:
+        config = config_set()
+        manifest = Manifest.load(manifest_path(settings(), config, devnet=not config.network.manifest))
+        url = settings().resolved_database_url()
+        migrate(url)
+        engine = make_engine(url)
+        pool = RpcPool(
+            network=config.network.name, urls=endpoint_urls(config), clock=SystemClock(),
+            chain_id=config.network.chain_id,
+        )  # fmt: skip
+        try:
+            await pool.start()
+            async with session_factory(engine).begin() as session:
+                row = await get_user(session, username=user)
+                perms = roles_from(settings().config_dir).permissions_of(list(row.roles))
+                actor = Actor(row.id, row.username, tuple(row.roles), perms, "cli")
+                if row.disabled or not actor.can("actions.propose"):
+                    raise PermissionDeniedError(
+                        f"User '{user}' may not propose actions (needs actions.propose)."
+                    )
+                return await request_rebalance(
+                    session, config=config.reserve, emergency=config.emergency, manifest=manifest, pool=pool,
+                    actor=actor, clock=SystemClock(),
+                )  # fmt: skip
+        finally:
+            await pool.aclose()
+            await engine.dispose()
+
+    view = asyncio.run(run())
+    for t in view.params["trades"]:
+        console.print(
+            f"{t['side']} {int(t['units']) / E18:,.4f} {t['symbol']} ({int(t['usd']) / E18:,.0f} USD)"
+        )
+    console.print(
+        f"Proposed action {view.id} (reserve_rebalance), status {view.status}; params hash "
+        f"{view.params_hash}. Approve, dry-run and execute it with `fictra actions`."
+    )

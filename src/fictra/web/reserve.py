@@ -25,6 +25,16 @@ async def reserve_page(request: Request, actor: SignedIn) -> Response:
         proof = await latest_proof(session, network=network)
         series = await ratio_series(session, network=network)
         updates = await por_updates(session, network=network)
+    allocation = []
+    if proof is not None and proof.value > 0:
+        for a in proof.assets:
+            target = ctx.config_set.reserve.allocation.get(str(a["symbol"]))
+            if target is not None:
+                weight = int(a["counted"]) / proof.value
+                allocation.append(
+                    {"symbol": a["symbol"], "weight": weight, "target": target.target, "band": target.band,
+                     "tier": target.tier, "breach": abs(weight - target.target) > target.band}
+                )  # fmt: skip
     return page(
         request,
         actor,
@@ -33,6 +43,7 @@ async def reserve_page(request: Request, actor: SignedIn) -> Response:
         proof=proof,
         chart=ratio_chart(series, threshold=minimum),
         updates=updates,
+        allocation=allocation,
         minimum=minimum,
         E18=E18,
     )
