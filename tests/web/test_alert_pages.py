@@ -182,3 +182,37 @@ async def test_block_page_lists_the_alerts_anchored_on_it(rig: ApiRig, viewer: h
     assert f'href="/alerts/{rig.alert_ids[1]}"' in page.text
     assert "No alert is anchored on block 99." in (await viewer.get("/blocks/99")).text
     assert "is negative" in (await viewer.get("/blocks/-1")).text
+
+
+async def test_list_has_id_count_incident_and_age_sorted_by_severity_and_links_both_ways(
+    rig: ApiRig, lead: httpx.AsyncClient
+) -> None:
+    from api.rig import finding
+    from fictra.alerting.findings import Severity
+    from fictra.alerting.service import apply_findings
+    from fictra.auth.actor import SYSTEM
+    from fictra.incidents import service as incidents
+
+    async with (
+        rig.sessions.begin() as db
+    ):  # an older P0 (seen twice) below the newer P1s: it still comes first
+        result = await apply_findings(db, [finding(9, Severity.P0)] * 2, head=200, clock=rig.clock)
+    (p0,) = {c.alert_id for c in result.changes}
+    async with rig.sessions.begin() as db:
+        view = await incidents.declare(
+            db, title="t", severity="P0", category="oracle", actor=SYSTEM, clock=rig.clock, alert_ids=[p0]
+        )
+    listing = (await lead.get("/ui/alerts")).text
+    assert rows(listing)[0] == p0
+    assert "<th>#</th>" in listing and ">Count</th>" in listing and "<th>Incident</th>" in listing
+    first = listing[listing.index(f'data-alert-id="{p0}"') :]
+    first = first[: first.index("</tr>")]
+    assert f'<a href="/alerts/{p0}">{p0}</a>' in first
+    assert '<td class="num" data-col="count">2</td>' in first
+    assert f'<a href="/incidents/{view.id}">#{view.id}</a>' in first
+    assert 'data-col="age"' in first
+    detail = (await lead.get(f"/alerts/{p0}")).text
+    assert f'href="/incidents/{view.id}">Incident #{view.id}</a>' in detail
+    assert 'id="declare-incident"' not in detail  # already handled in an incident
+    incident_page = (await lead.get(f"/incidents/{view.id}")).text
+    assert f'<a href="/alerts/{p0}">#{p0}</a>' in incident_page

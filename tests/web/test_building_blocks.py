@@ -108,9 +108,12 @@ def test_audit_changes_show_only_what_differs() -> None:
     assert changes(None, after) == []  # a creation: the template shows the whole "after"
 
 
-def test_when_is_short_for_today_and_dated_before() -> None:
-    assert when(T0 + timedelta(hours=16, minutes=43, seconds=20), T0 + timedelta(hours=20)) == "16:43:20"
-    assert when(T0 - timedelta(hours=1), T0 + timedelta(hours=1)) == "2025-12-31 23:00"
+def test_when_is_always_dated() -> None:
+    assert (
+        when(T0 + timedelta(hours=16, minutes=43, seconds=20), T0 + timedelta(hours=20))
+        == "2026-01-01 16:43:20"
+    )
+    assert when(T0 - timedelta(hours=1), T0 + timedelta(hours=1)) == "2025-12-31 23:00:00"
     assert when(None, T0) == "-"
 
 

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting import actions
 from fictra.alerting.queries import get_alert, list_alerts
@@ -18,6 +20,7 @@ from fictra.api.errors import status_for
 from fictra.auth.actor import Actor
 from fictra.auth.deps import authorize
 from fictra.errors import ConflictError, NotFoundError, UsageError
+from fictra.incidents.models import IncidentAlert
 from fictra.web.access import ConsoleRoute, SignedIn, error_page, page
 from fictra.web.escalation import RESPONSE_ACTIONS, SNOOZES, response_for, run_response_action
 from fictra.web.evidence import evidence_rows, timeline
@@ -68,6 +71,7 @@ async def _filtered(request: Request, filters: Filters) -> dict[str, Any]:
     if filters.area and filters.area not in AREA_TITLES:
         problem = f"Area '{filters.area}' is not one of {', '.join(AREA_TITLES)}."
     alerts: list[AlertView] = []
+    incidents: dict[int, list[int]] = {}
     truncated = False
     if problem is None:
         context = app_context(request)
@@ -86,14 +90,39 @@ async def _filtered(request: Request, filters: Filters) -> dict[str, Any]:
         if filters.q:
             needle = filters.q.lower()
             alerts = [a for a in alerts if needle in a.summary.lower() or needle in a.monitor.lower()]
+        alerts = by_severity(alerts)
+        async with context.sessions() as session:
+            incidents = await incidents_of(session, [a.id for a in alerts])
     return {
         "alerts": alerts,
+        "incidents": incidents,
         "filters": filters,
         "any_filter": filters.any(),
         "problem": problem,
         "truncated": truncated,
         "AREA_TITLES": AREA_TITLES,
     }
+
+
+def by_severity(alerts: list[AlertView]) -> list[AlertView]:
+    """P0 first, then P1...; within a severity the most recent first."""
+    newest_first = sorted(alerts, key=lambda a: a.last_seen, reverse=True)
+    return sorted(newest_first, key=lambda a: a.severity)
+
+
+async def incidents_of(session: AsyncSession, alert_ids: list[int]) -> dict[int, list[int]]:
+    """alert id -> the incidents it is linked to (one query)."""
+    if not alert_ids:
+        return {}
+    rows = await session.execute(
+        select(IncidentAlert.alert_id, IncidentAlert.incident_id)
+        .where(IncidentAlert.alert_id.in_(alert_ids))
+        .order_by(IncidentAlert.incident_id)
+    )
+    found: dict[int, list[int]] = {}
+    for alert_id, incident_id in rows.all():
+        found.setdefault(alert_id, []).append(incident_id)
+    return found
 
 
 async def _list(request: Request, actor: Actor, template: str) -> Response:
@@ -124,6 +153,7 @@ async def _detail(
         async with context.sessions() as session:
             alert = await get_alert(session, str(alert_id))
             response = await response_for(request, session, alert_id)
+            incidents = (await incidents_of(session, [alert.id])).get(alert.id, [])
     except NotFoundError as exc:
         return error_page(request, exc, page_name="alerts", heading="No such alert")
     return page(
@@ -136,6 +166,7 @@ async def _detail(
         evidence_rows=evidence_rows(alert.evidence),
         timeline=timeline(alert),
         response=response,
+        incidents=incidents,
         SNOOZES=SNOOZES,
         action_error=extra.pop("action_error", None),
         **extra,

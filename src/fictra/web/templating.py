@@ -34,14 +34,28 @@ def hhmmss(value: datetime | None) -> str:
 
 
 def when(value: datetime | None, now: datetime | None = None) -> str:
-    """Compact time for tables: ``16:43:20`` today (UTC), ``2026-11-21 16:43`` before."""
+    """Time for tables, always dated (a shift spans midnight): ``2026-11-21 16:43:20`` (UTC)."""
     if value is None:
         return "-"
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
-    return value.strftime("%H:%M:%S") if value.date() == today else value.strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def age(value: datetime | None, now: datetime) -> str:
+    """How long ago, compact: ``45s``, ``12m``, ``3h 05m``, ``2d 4h``."""
+    if value is None:
+        return "-"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = max(0, int((now - value).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
 
 
 def short_hash(value: str | None, keep: int = 10) -> str:
@@ -102,7 +116,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(iso=iso, hhmmss=hhmmss, short_hash=short_hash, as_text=as_text)
-    env.globals.update(changes=changes, when=when)
+    env.globals.update(changes=changes, when=when, age=age)
     env.filters["unix"] = lambda t: hhmmss(datetime.fromtimestamp(int(t), UTC))
     env.globals.update(
         countdown=countdown, SEVERITIES=SEVERITIES, SEVERITY_NAMES=SEVERITY_NAMES, static_version=_version()
