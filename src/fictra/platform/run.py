@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AlertSummary:
-    """Counts of firing alerts by severity, split provisional/confirmed, plus the most recent ones."""
+    """Counts of firing alerts by severity, split provisional/confirmed, plus the firing alerts listed most
+    severe first (then most recent)."""
 
     firing: dict[str, int] = field(default_factory=dict)
     provisional: dict[str, int] = field(default_factory=dict)
@@ -49,9 +50,11 @@ async def summarize_alerts(sessions: async_sessionmaker[AsyncSession], *, recent
             summary.firing[sev] = summary.firing.get(sev, 0) + int(count)
             if str(getattr(confirmation, "value", confirmation)) == "provisional":
                 summary.provisional[sev] = summary.provisional.get(sev, 0) + int(count)
+        # the firing alerts, most severe first (a P0 never scrolls away under newer P3s), newest first within
         latest = await session.execute(
             select(Alert.severity, Alert.status, Alert.summary, Alert.last_seen)
-            .order_by(Alert.last_seen.desc())
+            .where(Alert.status == "firing", Alert.confirmation != "retracted")
+            .order_by(Alert.severity, Alert.last_seen.desc())
             .limit(recent)
         )
         summary.recent = [

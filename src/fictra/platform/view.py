@@ -66,8 +66,15 @@ def render(state: ViewState) -> Group:
     recent = Table(expand=True, show_edge=False, show_header=True)
     for col in ("sev", "status", "last seen", "summary"):
         recent.add_column(col)
-    for sev, status, summary, seen in state.alerts.recent:
-        recent.add_row(Text(sev, style=SEVERITY_STYLE.get(sev, "")), status, f"{seen:%H:%M:%S}", summary)
+    for sev, status, summary, seen in state.alerts.recent:  # firing, most severe first
+        recent.add_row(
+            Text(sev, style=SEVERITY_STYLE.get(sev, "")), status, f"{seen:%Y-%m-%d %H:%M:%S}", summary
+        )
+    shown = len(state.alerts.recent)
+    if state.alerts.total_firing > shown:
+        recent.add_row(
+            "", "", "", Text(f"... and {state.alerts.total_firing - shown} more firing", style="dim")
+        )
     parts: list[object] = [top, chain, endpoints, Panel(Group(counts, recent), title="Alerts")]
     if state.alerts.operations:
         ops = Text()
