@@ -30,6 +30,7 @@ from fictra.changes.ports import (
     ReadValues,
 )
 from fictra.changes.records import approvals_of, facts, load, steps_of, verdict
+from fictra.changes.schedule import conflicts_of
 from fictra.clock import Clock
 from fictra.errors import UsageError
 
@@ -126,14 +127,32 @@ async def list_changes(
     return [summary(c) for c in (await session.execute(stmt)).scalars()]
 
 
-async def detail(session: AsyncSession, *, change_id: int, clock: Clock) -> dict[str, Any]:
-    """One change with its steps, approvals, timeline, and what each possible action still needs."""
+async def detail(
+    session: AsyncSession,
+    *,
+    change_id: int,
+    clock: Clock,
+    cfg: ChangesConfig | None = None,
+    incidents_on: IncidentsOn | None = None,
+) -> dict[str, Any]:
+    """One change with its steps, approvals, timeline, and what each possible action still needs. With
+    ``cfg`` the scheduling conflicts of now are computed too (``conflicts_now``, each marked acknowledged
+    or not), and "schedule" waits for an acknowledgement as soon as a new one appears (as
+    :func:`fictra.changes.schedule.schedule` checks), not only after the last acknowledgement."""
     change = await load(session, change_id)
     f = await facts(session, change, clock=clock)
+    now_conflicts: list[dict[str, Any]] = []
+    if cfg is not None and change.planned_start is not None and change.state not in machine.TERMINAL:
+        acked = set((change.conflicts_ack or {}).get("texts", []))
+        found_now = await conflicts_of(session, cfg=cfg, change=change, incidents_on=incidents_on)
+        now_conflicts = [{**c, "acknowledged": c["text"] in acked} for c in found_now]
+    unacked_now = any(not c["acknowledged"] for c in now_conflicts)
     waits = []
     for action in dict.fromkeys(machine.actions_from(change.state, change.type)):
         found = machine.find(action, state=change.state, change_type=change.type)
         gaps = machine.missing(found, f) if found is not None else []
+        if action == "schedule" and unacked_now and machine.CONFLICTS_TEXT not in gaps:
+            gaps.append(machine.CONFLICTS_TEXT)
         target = found.target if found is not None else None
         waits.append({"action": action, "to": target, "possible": not gaps, "missing": gaps})
     approvals = await approvals_of(session, change.id)
@@ -155,6 +174,7 @@ async def detail(session: AsyncSession, *, change_id: int, clock: Clock) -> dict
         "rule": change.rule,
         "conflicts": change.conflicts,
         "conflicts_ack": change.conflicts_ack,
+        "conflicts_now": now_conflicts if cfg is not None else None,
         "verification_result": change.verification_result,
         "review": change.review,
         "created_at": change.created_at.isoformat(),

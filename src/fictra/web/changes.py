@@ -101,16 +101,10 @@ async def _change_page(
     ctx = changes_context(request)
     try:
         async with app_context(request).sessions() as session:
-            change = await detail(session, change_id=change_id, clock=ctx.clock)
-            row = await load(session, change_id)
-            conflicts: list[dict[str, Any]] = []
-            if row.planned_start is not None and row.state not in machine.TERMINAL:
-                acked = set((row.conflicts_ack or {}).get("texts", []))
-                found = await schedule.conflicts_of(
-                    session, cfg=ctx.config, change=row, incidents_on=ctx.incidents_on
-                )
-                conflicts = [{**c, "acknowledged": c["text"] in acked} for c in found]
-            _live_conflicts(change, conflicts)
+            change = await detail(
+                session, change_id=change_id, clock=ctx.clock, cfg=ctx.config, incidents_on=ctx.incidents_on
+            )
+            conflicts = change["conflicts_now"] or []
             answers = await feedback.feedback_of(session, change_id)
     except NotFoundError as exc:
         return error_page(request, exc, page_name="changes", heading="No such change")
@@ -126,17 +120,6 @@ def _chart(change: dict[str, Any]) -> str:
     """The review's before/after SVG (our own markup, every label escaped), or nothing."""
     performance = (change.get("review") or {}).get("performance")
     return svg_chart(performance) if performance else ""
-
-
-def _live_conflicts(change: dict[str, Any], conflicts: list[dict[str, Any]]) -> None:
-    """The stored facts know the conflicts seen at the last acknowledgement; the page shows the ones of
-    now, so "schedule" waits for an acknowledgement as soon as a conflict appears (as schedule() checks)."""
-    if not any(not c["acknowledged"] for c in conflicts):
-        return
-    for n in change["machine"]["next"]:
-        if n["action"] == "schedule" and machine.CONFLICTS_TEXT not in n["missing"]:
-            n["missing"] = [*n["missing"], machine.CONFLICTS_TEXT]
-            n["possible"] = False
 
 
 @router.get("/changes/{change_id}", **guarded("changes.read"))

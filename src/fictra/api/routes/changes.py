@@ -93,7 +93,9 @@ class Signoffs(BaseModel):
 
 
 async def _answer(session: AsyncSession, ctx: ChangesContext, change_id: int) -> dict[str, Any]:
-    out = await detail(session, change_id=change_id, clock=ctx.clock)
+    out = await detail(
+        session, change_id=change_id, clock=ctx.clock, cfg=ctx.config, incidents_on=ctx.incidents_on
+    )
     out["platform"] = {"connected": ctx.wired, "note": None if ctx.wired else OFFLINE_NOTE}
     return out
 
