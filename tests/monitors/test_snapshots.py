@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fictra.alerting.findings import BlockRef, Finding, Severity
 from fictra.alerting.models import Alert
 from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
-from fictra.chain.types import Block, BlockBatch, Tx
+from fictra.chain.types import Block, BlockBatch, Reorg, Tx
 from fictra.clock import SystemClock
 from fictra.db.engine import session_factory
 from fictra.monitors.base import MonitorOutput
@@ -196,3 +197,40 @@ def test_oracle_rounds_round_trip_through_json(monitors_manifest: Manifest) -> N
     )
     stateful(restored).restore(None)  # type: ignore[union-attr]
     assert restored.feeds[address].rounds == {} and restored.feeds[address].nodes is None
+
+
+class FailsOnce:
+    """A block monitor that raises on its second batch (an RPC read that failed), after the others ran."""
+
+    name = "fails-once"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("eth_call failed")
+        return MonitorOutput()
+
+    async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> MonitorOutput:
+        return MonitorOutput()
+
+
+async def test_a_batch_retried_after_a_monitor_raised_is_counted_once(
+    engine: AsyncEngine, monitors_manifest: Manifest
+) -> None:
+    pt = monitors_manifest.address("PaymentToken").lower()
+    sessions = session_factory(engine)
+    tx_check, series = monitors(monitors_manifest)
+    pipeline = AlertPipeline(monitors=[tx_check, series, FailsOnce()], clock=SystemClock())
+    async with sessions() as session, session.begin():
+        await pipeline.on_batch(batch(block(1, (tx(pt, 1, status=1),))), session)
+    burst = batch(block(2, (tx(pt, 2, status=0), tx(pt, 3, status=0))))
+    async with sessions() as session:
+        with pytest.raises(RuntimeError):
+            await pipeline.on_batch(burst, session)  # the window took the block, then the batch failed
+        await session.rollback()
+    async with sessions() as session, session.begin():
+        await pipeline.on_batch(burst, session)  # the follower delivers it again
+    assert tx_check.window.txs == 3 and sum(tx_check.window.errors.values()) == 2

@@ -5,10 +5,10 @@ alert store, confirms alerts that are now deep enough and hands the changes to `
 the follower's transaction, so alerts and the checkpoint commit together. ``on_reorg`` retracts alerts
 anchored on removed blocks.
 
-Monitor state survives a crash exactly: before the first batch (and whenever a batch does not follow the
-last one it saw — the previous transaction rolled back), the monitors' snapshots are restored from
-``monitor_state``; after every batch and reorg the snapshots that changed are written in the same
-transaction (:mod:`fictra.monitors.snapshots`).
+Monitor state survives a crash exactly: before the first batch, and whenever a batch does not follow the
+last one applied in full (a monitor raised, or the transaction rolled back), the monitors' snapshots are
+restored from ``monitor_state``; after every batch and reorg the snapshots that changed are written in
+the same transaction (:mod:`fictra.monitors.snapshots`).
 
 Later stages (inhibit, silence, group, route, notify) consume the
 :class:`~fictra.alerting.service.AlertChange` values.
@@ -56,6 +56,7 @@ class AlertPipeline:
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> None:
         if batch.blocks:
             await self._sync(session, network=batch.network, first=batch.blocks[0].number)
+            self.next_block = None  # a monitor that raises leaves the others half-applied: restore next time
         output = MonitorOutput()
         for monitor in self.monitors:
             output.extend(await monitor.on_batch(batch, session))
