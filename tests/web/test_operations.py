@@ -143,3 +143,35 @@ def _shifts(html: str) -> tuple[str, str]:
 async def test_oncall_page_without_schedules_says_so(viewer: httpx.AsyncClient) -> None:
     page = await viewer.get("/oncall")  # the rig's config has no oncall.yaml
     assert page.status_code == 200 and 'id="oncall-empty"' in page.text
+
+
+def test_recipients_show_who_each_channel_reaches_without_secrets() -> None:
+    from fictra.notify.config import ReceiversConfig
+    from fictra.web.operations import recipients
+
+    config = ReceiversConfig.model_validate(
+        {
+            "receivers": [
+                {
+                    "name": "oncall",
+                    "channels": [
+                        {"type": "email", "host": "smtp.example.org", "sender": "ops@example.org",
+                         "to": ["a@example.org", "b@example.org"]},
+                        {"type": "webhook", "url": "https://hooks.example.org/secret-path?token=x"},
+                        {"type": "log", "level": "error"},
+                    ],
+                }
+            ]
+        }
+    )  # fmt: skip
+    assert recipients(config) == {
+        ("oncall", "email"): "a@example.org, b@example.org",
+        ("oncall", "webhook"): "https://hooks.example.org/***",
+        ("oncall", "log"): "platform log (error)",
+    }
+
+
+async def test_notifications_page_shows_the_recipients(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    await _notification(rig, "k-recipients", dead=True)
+    page = await lead.get("/notifications")
+    assert "<th>Recipients</th>" in page.text and 'data-col="recipients"' in page.text

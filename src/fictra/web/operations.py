@@ -11,8 +11,10 @@ from fictra.api.deps import app_context, guarded
 from fictra.api.errors import status_for
 from fictra.api.routes.response import response_context
 from fictra.auth.actor import Actor
+from fictra.config.fields import redact_secret_ref
 from fictra.errors import ConflictError, NotFoundError, UsageError
 from fictra.notify import service
+from fictra.notify.config import AppriseChannel, EmailChannel, LogChannel, ReceiversConfig
 from fictra.notify.models import NotificationStatus
 from fictra.response.queries import oncall_now
 from fictra.web.access import ConsoleRoute, SignedIn, page
@@ -20,6 +22,25 @@ from fictra.web.access import ConsoleRoute, SignedIn, page
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 LIST_LIMIT = 200
 STATUSES = [s.value for s in NotificationStatus]
+
+
+def recipients(config: ReceiversConfig) -> dict[tuple[str, str], str]:
+    """(receiver, channel) -> who that channel reaches, as shown to operators: email addresses, the
+    webhook's scheme://host (the rest of a URL may hold a secret), the log level."""
+    found: dict[tuple[str, str], str] = {}
+    for receiver in config.receivers:
+        for ch in receiver.channels:
+            if isinstance(ch, EmailChannel):
+                who = ", ".join(ch.to)
+            elif isinstance(ch, LogChannel):
+                who = f"platform log ({ch.level})"
+            elif isinstance(ch, AppriseChannel):
+                who = ", ".join(redact_secret_ref(u) for u in ch.urls)
+            else:
+                url = getattr(ch, "url", None)
+                who = redact_secret_ref(str(url)) if url else str(getattr(ch, "type", ""))
+            found[(receiver.name, ch.key)] = who
+    return found
 
 
 async def _notifications(
@@ -48,6 +69,7 @@ async def _notifications(
         status_code=status_code,
         page="notifications",
         rows=rows,
+        recipients=recipients(context.config_set.receivers),
         counts=counts,
         status=status,
         STATUSES=STATUSES,
