@@ -85,11 +85,11 @@ class AlertPipeline:
 
     async def on_reorg(self, reorg: Reorg, session: AsyncSession) -> None:
         await self._sync(session, network=reorg.network, first=None)
+        self.next_block = None  # re-read after the reorg's transaction (it may roll back)
         output = MonitorOutput()
         for monitor in self.monitors:
             output.extend(await monitor.on_reorg(reorg, session))
         await self.snapshots.save(session, network=reorg.network, block=reorg.common_ancestor)
-        self.next_block = None  # re-read after the reorg's transaction (it may roll back)
         changes = await retract_for_reorg(session, reorg=reorg, clock=self.clock)
         if output.clears:
             result = await apply_findings(
