@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.values import AlertChange
@@ -167,11 +168,37 @@ def _inbound_config(context: AppContext) -> InboundConfig:
     return config.receivers.inbound if config is not None else InboundConfig()
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its local ``$ref``s replaced by the definitions (no dangling component refs)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+def _with_body_schema(route: dict[str, Any]) -> dict[str, Any]:
+    """``guarded(...)`` plus the request body's schema (the route reads the raw body itself)."""
+    schema = inbound.AlertmanagerPayload.model_json_schema()
+    inline = _inline(schema, schema.get("$defs", {}))
+    body = {"required": True, "content": {"application/json": {"schema": inline}}}
+    return {**route, "openapi_extra": {**route["openapi_extra"], "requestBody": body}}
+
+
 @router.post("/inbound/alertmanager", summary="Prometheus Alertmanager webhook (payload versions 3 and 4)",
-             **guarded("inbound.write"))  # fmt: skip
-async def inbound_alertmanager(
-    request: Request, context: Context, payload: inbound.AlertmanagerPayload
-) -> inbound.InboundResult:
+             **_with_body_schema(guarded("inbound.write")))  # fmt: skip
+async def inbound_alertmanager(request: Request, context: Context) -> inbound.InboundResult:
+    # the hot path: pydantic parses and validates the raw body in one pass (~8x cheaper than json.loads
+    # and validating the Python objects); the errors are the usual 422 naming the body's keys
+    try:
+        payload = inbound.AlertmanagerPayload.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors(include_url=False)]
+        ) from None
     findings, clears = inbound.from_alertmanager(payload, _inbound_config(context))
     return await _writer(request, context).submit(findings=findings, clears=clears)
 
