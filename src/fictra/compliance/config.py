@@ -7,13 +7,22 @@ lists were imported.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fictra.config.fields import Duration
 
-__all__ = ["FILE", "AmlConfig", "ComplianceConfig", "KycConfig", "NamesConfig", "ScreeningConfig"]
+__all__ = [
+    "FILE",
+    "AmlConfig",
+    "ComplianceConfig",
+    "FeedConfig",
+    "FilingConfig",
+    "KycConfig",
+    "NamesConfig",
+    "ScreeningConfig",
+]
 
 FILE = "compliance.yaml"
 SEVERITY = r"^P[0-3]$"
@@ -125,9 +134,41 @@ class AmlConfig(BaseModel):
     )
 
 
+class FilingConfig(BaseModel):
+    """A regulatory filing on a calendar: due ``due_days`` after the end of each period."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Filing id, e.g. monthly-transactions."
+    )
+    authority: str = Field(min_length=1, max_length=200, description="Who it is filed with.")
+    period: str = Field(pattern=r"^(monthly|quarterly|annual)$", description="monthly, quarterly or annual.")
+    due_days: int = Field(default=15, ge=0, le=365, description="Days after the period's end it is due.")
+    template: str = Field(
+        default="", max_length=300, description="The authority's template (a name or path)."
+    )
+    severity: str = Field(default="P1", pattern=SEVERITY, description="Severity of a missed due date.")
+    since: date | None = Field(
+        default=None, description="First period filed (earlier periods are not judged)."
+    )
+
+
+class FeedConfig(BaseModel):
+    """A regulator's RSS/Atom feed (a URL or a local file): new items become triage tasks."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Feed id.")
+    source: str = Field(min_length=1, max_length=1000, description="Local path (relative to the config dir).")
+
+
 class ComplianceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     names: NamesConfig = Field(default_factory=NamesConfig)
     kyc: KycConfig = Field(default_factory=KycConfig)
     aml: AmlConfig = Field(default_factory=AmlConfig)
+    filings: list[FilingConfig] = Field(default_factory=list, description="The regulatory filings calendar.")
+    feeds: list[FeedConfig] = Field(
+        default_factory=list, description="Regulators' feeds, triaged into tasks."
+    )
+    feeds_every: Duration = Field(default=timedelta(hours=1), description="How often the feeds are read.")

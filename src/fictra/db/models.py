@@ -8,6 +8,7 @@ from fictra.auth import models as _auth_models  # noqa: F401  (users, sessions, 
 from fictra.chain import models as _chain_models  # noqa: F401  (chain follower tables)
 from fictra.changes import models as _change_models  # noqa: F401  (change_requests, _approvals, _steps, _events)
 from fictra.compliance import case_models as _compliance_cases  # noqa: F401  (compliance_cases, _sars)
+from fictra.compliance import filing_models as _compliance_filings  # noqa: F401  (compliance_filings, ...)
 from fictra.compliance import models as _compliance_models  # noqa: F401  (compliance_*)
 from fictra.db.base import Base
 from fictra.emergency import models as _emergency_models  # noqa: F401  (emergency_actions, action_*)

@@ -244,8 +244,7 @@ async def assemble(
     if domains.compliance is not None:  # screening at the head; KYC checks on their interval
         if domains.compliance.screening is not None:
             block_monitors.append(domains.compliance.screening)
-        if domains.compliance.kyc is not None:
-            polled_monitors.append(domains.compliance.kyc)
+        polled_monitors.extend(domains.compliance.polled)  # KYC, filings calendar, regulators' feeds
     if domains.proposals is not None:  # the Governor's proposals, recorded in the checkpoint transaction
         block_monitors.append(proposals_monitor(manifest=manifest, clock=clock, pool=pool))
     stages = build_stages(response=domains.response, incidents=domains.incidents, policies=domains.policies)

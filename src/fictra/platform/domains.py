@@ -160,7 +160,7 @@ async def build_domains(core: Core, *, parts: Parts, link_base: str) -> Domains:
         domains.changes = changes_context(config=config, clock=clock, pool=core.pool, manifest=core.manifest)
     if parts.compliance:
         domains.compliance = ComplianceContext.build(
-            config=config.compliance, clock=clock, manifest=core.manifest
+            config=config.compliance, clock=clock, manifest=core.manifest, base_dir=config.config_dir
         )
     if parts.proposals:
         domains.proposals = proposals_context(
