@@ -136,3 +136,23 @@ def test_block_page_warns_when_the_alerts_block_was_reorged_out() -> None:
     assert 'id="reorged"' not in page("0x" + "b" * 64)
     assert 'id="reorged"' not in page(None)
     assert "2026-01-01 00:00:00 UTC" in page(None)
+
+
+def test_evidence_amounts_are_shown_in_token_units_and_args_as_rows() -> None:
+    from fictra.web.evidence import evidence_rows
+
+    rows = {
+        r.field: r
+        for r in evidence_rows(
+            {
+                "reserve_value": "3292848000000000000000000",
+                "args": {"value": 5 * 10**22, "to": "0x11"},
+                "block_number": 12,
+                "observed_ratio": 0.5,
+            }
+        )
+    }
+    assert rows["reserve_value"].observed == "3,292,848.00 (3292848000000000000000000 base units)"
+    assert rows["args.value"].observed == "50,000.00 (50000000000000000000000 base units)"
+    assert rows["args.to"].observed == "0x11" and rows["block_number"].observed == "12"
+    assert rows["observed_ratio"].observed == "0.5"

@@ -27,10 +27,50 @@ class TimelineItem:
     text: str | None
 
 
+AMOUNT_WORDS = ("value", "amount", "total", "supply", "threshold", "volume", "balance", "wad", "reserve")
+TOKEN_DECIMALS = 18  # PT, FT and the reserve assets of the deployment
+MIN_BASE_UNITS = 10**12  # below this an integer is a count, a block or a timestamp, not a token amount
+
+
+def in_units(key: str, value: Any) -> str | None:
+    """A token amount in base units shown in whole tokens (``1,140,000.00 (1140000000000000000000000 base
+    units)``); None when ``value`` does not look like one (the key names an amount and it is that large)."""
+    name = key.rsplit(".", 1)[-1].lower()
+    if isinstance(value, bool) or not any(w in name for w in AMOUNT_WORDS):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        number = int(value)
+    elif isinstance(value, int):
+        number = value
+    else:
+        return None
+    if number < MIN_BASE_UNITS:
+        return None
+    return f"{number / 10**TOKEN_DECIMALS:,.2f} ({number} base units)"
+
+
+def _shown(key: str, value: Any) -> str:
+    return in_units(key, value) or as_text(value)
+
+
+def _flatten(evidence: dict[str, Any]) -> dict[str, Any]:
+    """Nested mappings (an event's ``args``) become ``args.value`` rows; lists and observed/expected pairs
+    stay whole."""
+    flat: dict[str, Any] = {}
+    for key, value in evidence.items():
+        if isinstance(value, dict) and value and "observed" not in value:
+            for sub, inner in value.items():
+                flat[f"{key}.{sub}"] = inner
+        else:
+            flat[key] = value
+    return flat
+
+
 def evidence_rows(evidence: dict[str, Any]) -> list[EvidenceRow]:
     """One row per evidence field; an ``observed*`` field is paired with its ``expected*``/``threshold*``
     counterpart (``observed_s`` with ``threshold_s``), and ``{"observed": .., "expected": ..}`` values
     are split into both columns."""
+    evidence = _flatten(evidence)
     used: set[str] = set()
     rows: list[EvidenceRow] = []
     for key, value in evidence.items():
@@ -38,7 +78,9 @@ def evidence_rows(evidence: dict[str, Any]) -> list[EvidenceRow]:
             continue
         if isinstance(value, dict) and "observed" in value and any(w in value for w in EXPECTED_WORDS):
             word = next(w for w in EXPECTED_WORDS if w in value)
-            rows.append(EvidenceRow(key, as_text(value["observed"]), f"{word} {as_text(value[word])}"))
+            rows.append(
+                EvidenceRow(key, _shown(key, value["observed"]), f"{word} {_shown(key, value[word])}")
+            )
             continue
         if "observed" in key:
             partner = next(
@@ -51,9 +93,11 @@ def evidence_rows(evidence: dict[str, Any]) -> list[EvidenceRow]:
             )
             if partner is not None:
                 used.add(partner)
-                rows.append(EvidenceRow(key, as_text(value), f"{partner} {as_text(evidence[partner])}"))
+                rows.append(
+                    EvidenceRow(key, _shown(key, value), f"{partner} {_shown(partner, evidence[partner])}")
+                )
                 continue
-        rows.append(EvidenceRow(key, as_text(value), None))
+        rows.append(EvidenceRow(key, _shown(key, value), None))
     return rows
 
 
