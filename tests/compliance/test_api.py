@@ -115,3 +115,5 @@ async def test_lists_hits_and_kyc(rig: ApiRig) -> None:
         f"{URL}/cases/{cid}/state", json={"state": "closed", "resolution": "reported"}, headers=officer
     )
     assert closed.status_code == 200 and closed.json()["resolution"] == "reported"
+    html = (await rig.client.get("/compliance", headers=browser)).text
+    assert f'data-case-id="{cid}" data-state="closed"' in html

@@ -8,13 +8,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from fictra.api.deps import app_context, guarded
 from fictra.api.errors import status_for
 from fictra.auth.actor import Actor
+from fictra.compliance.filing_models import FeedItem
+from fictra.compliance.filings import calendar, filed
 from fictra.compliance.kyc import list_kyc
 from fictra.compliance.lists import get_version
-from fictra.compliance.queries import counts, list_hits, list_versions
+from fictra.compliance.queries import counts, list_cases, list_hits, list_versions
 from fictra.compliance.screening import dispose
 from fictra.errors import FictraError, NotFoundError
 from fictra.web.access import ConsoleRoute, SignedIn, error_page, page
@@ -36,13 +39,22 @@ async def _page(
         versions = await list_versions(session)
         kyc = await list_kyc(session)
         summary = await counts(session)
+        cases = await list_cases(session)
+        done = await filed(session)
+        feed_items = (await session.scalars(select(FeedItem).order_by(FeedItem.id.desc()).limit(50))).all()
+    now = app_context(request).clock.now()
+    config = app_context(request).config_set.compliance
+    due = [(d, done.get((d.filing.name, d.period))) for d in calendar(config, now=now, back=2, ahead=1)]
     return page(
         request,
         actor,
         "compliance.html",
         status_code=status_code,
-        now=app_context(request).clock.now(),
+        now=now,
         hits=hits,
+        cases=cases,
+        due=due,
+        feed_items=feed_items,
         state=state,
         STATES=STATES,
         versions=versions,
