@@ -34,6 +34,17 @@ kyc_app = typer.Typer(help="KYC records of participants and counterparties.", no
 app.add_typer(lists_app, name="lists")
 app.add_typer(hits_app, name="hits")
 app.add_typer(kyc_app, name="kyc")
+
+
+def _more() -> None:
+    from fictra.cli.compliance_cases import cases_app, feeds_app, filings_app, sars_app
+
+    app.add_typer(cases_app, name="cases")
+    app.add_typer(sars_app, name="sars")
+    app.add_typer(filings_app, name="filings")
+    app.add_typer(feeds_app, name="feeds")
+
+
 AS = typer.Option(..., "--as", help="The user (fictra users) acting; needs the compliance permission.")
 T = TypeVar("T")
 
@@ -335,3 +346,6 @@ def kyc_list(as_json: bool = JSON) -> None:
             str(r["documents"]),
         )
     console.print(table)
+
+
+_more()
