@@ -47,6 +47,7 @@ from fictra.notify.worker import Outbox
 from fictra.platform.agenda import agenda_sources
 from fictra.platform.config_set import ConfigSet, load_config_set
 from fictra.platform.domains import Parts, backup_tools, build_domains, signer_paths
+from fictra.platform.economics import market_monitor
 from fictra.platform.jobs import Timings, platform_jobs
 from fictra.platform.proposals import proposals_monitor
 from fictra.platform.reserve import build_reserve
@@ -236,6 +237,11 @@ async def assemble(
         )
         if allocations is not None:
             polled_monitors.append(allocations)
+        market = market_monitor(  # the PT pool: peg, volatility, depth at every processed batch
+            config.economics, manifest=manifest, pool=pool, network=config.network.name, clock=clock
+        )
+        if market is not None:
+            block_monitors.append(market)
     except BaseException:
         await pool.aclose()
         if engine is not None:

@@ -29,6 +29,8 @@ from fictra.config.docs import render
 from fictra.config.fields import redact_secret_ref
 from fictra.config.problems import ConfigProblems
 from fictra.config.sections import DocPart, Parsed, Section, check_sections, model_parse, read_sections
+from fictra.economics import config as economics
+from fictra.economics.config import EconomicsConfig
 from fictra.emergency import config as emergency
 from fictra.emergency.config import EmergencyConfig, parse_emergency
 from fictra.incidents import config as incidents
@@ -102,6 +104,12 @@ def _check_changes(parsed: Parsed, manifest: Manifest | None, notes: list[str]) 
 def _check_tokens(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
     return tokens.check_references(
         parsed["tokens"], contracts=None if manifest is None else list(manifest.contracts)
+    )
+
+
+def _check_economics(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
+    return economics.check_references(
+        parsed["economics"], contracts=None if manifest is None else list(manifest.contracts)
     )
 
 
@@ -325,6 +333,20 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "economics",
+        ("economics.yaml",),
+        model_parse(EconomicsConfig),
+        _check_economics,
+        docs=(
+            DocPart(
+                "economics.yaml",
+                "Economic monitoring: the PT market monitor (peg, EWMA volatility, depth). See "
+                "docs/economics.md.",
+                (economics.EconomicsConfig, economics.PoolMonitorConfig, economics.Levels),
+            ),
+        ),
+    ),
+    Section(
         "compliance",
         ("compliance.yaml",),
         model_parse(ComplianceConfig),
@@ -365,6 +387,7 @@ class ConfigSet:
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     reserve: ReserveConfig = field(default_factory=ReserveConfig)
     tokens: TokensConfig = field(default_factory=TokensConfig)
+    economics: EconomicsConfig = field(default_factory=EconomicsConfig)
     compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     notes: tuple[str, ...] = ()
     parsed: Parsed | None = field(default=None, repr=False, compare=False)
@@ -419,6 +442,7 @@ def _build(config_dir: Path, parsed: Parsed, notes: list[str]) -> ConfigSet:
         maintenance=parsed["maintenance"],
         reserve=parsed["reserve"],
         tokens=parsed["tokens"],
+        economics=parsed["economics"],
         compliance=parsed["compliance"],
         notes=tuple(notes),
         parsed=parsed,

@@ -18,6 +18,7 @@ from fictra.emergency.types import ACTIVE_STATUSES
 from fictra.incidents.queries import count_open
 from fictra.jobs.models import JobRun
 from fictra.maintenance.holding import open_windows
+from fictra.monitors.baseline_store import load_baselines
 from fictra.platform.changes import changes_line
 from fictra.procedures.queries import today
 from fictra.proposals.queries import open_counts
@@ -93,6 +94,15 @@ async def operations_summary(platform: Platform) -> OperationsSummary:
         if platform.reserve is not None:
             text, attention = live_text(await latest_proof(session, network=platform.network))
             out.rows.append(("reserve", text, attention))
+        market = (await load_baselines(session, monitor=platform.config.economics.pool.monitor)).get("pool")
+        if market and market.get("latest"):
+            m = market["latest"]
+            vol = m.get("volatility") or 0.0
+            text = (
+                f"{m['price']:.4f} CASH (TWAP {m['twap'] or m['price']:.4f}), EWMA vol {vol * 100:.2f}%, "
+                f"1% depth {m['impact_1pct'] * 100:.2f}%"
+            )
+            out.rows.append(("PT market", text, abs(m["price"] - 1.0) >= 0.02))
         failed = int(
             await session.scalar(
                 select(func.count())
