@@ -277,7 +277,10 @@ class Follower:
 
     async def _fetch(self, first: int, last: int) -> Fetched:
         blocks = await fetch_blocks(self.pool, first=first, last=last)
-        return blocks, self._clock.monotonic()
+        received = self._clock.monotonic()
+        if blocks:  # the monitors' state reads for this batch, sent while earlier batches are processed
+            await self.pool.prefetch_state(blocks[-1].number, blocks[-1].hash)
+        return blocks, received
 
     async def _catch_up(self, target: int, stop: asyncio.Event) -> None:
         if self._next is None:
@@ -321,7 +324,7 @@ class Follower:
                 return False
             parent = block.hash
         batch = BlockBatch(self.network, tuple(blocks), head=head, at_head=at_head, received_at=received_at)
-        in_batch = IN_BATCH.set(True)  # state reads of the consumer fall back to the head, never wedge
+        in_batch = IN_BATCH.set({b.number: b.hash for b in blocks})  # state reads: never wedge
         try:
             async with self._sessions() as session, session.begin():
                 await self._on_batch(batch, session)

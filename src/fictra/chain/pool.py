@@ -20,6 +20,7 @@ its endpoint noted as slow. State reads at a block the nodes no longer keep fall
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from fictra.chain.rpc import Call, CallReverted, RpcClient, RpcMethodMissing, StateUnavailable
+from fictra.chain.stateprefetch import StatePrefetch
 from fictra.chain.statereads import (
     IN_BATCH,
     STATE_METHODS,
@@ -123,6 +125,7 @@ class RpcPool:
         self.probe_timeout = min(probe_timeout, timeout)
         self.hedge_min = hedge_min
         self.state_gaps = StateGaps()
+        self.state_prefetch = StatePrefetch()
         self.notes: list[str] = []  # start-up findings the user should see (e.g. not an archive node)
         self.endpoints = [
             Endpoint(
@@ -433,11 +436,25 @@ class RpcPool:
             what=f"a batch of {len(calls)}",
         )
 
+    async def prefetch_state(self, block: int, block_hash: str) -> None:
+        """Send the state reads learnt from earlier batches for ``block`` (see
+        :mod:`fictra.chain.stateprefetch`); a failure only means the batch reads as usual."""
+        calls, keys = self.state_prefetch.calls_for(block, block_hash)
+        if calls and block > self.state_gaps.floor:
+            with contextlib.suppress(RpcError):
+                self.state_prefetch.store(block, block_hash, keys, await self._batch(calls, True))
+
     async def read_state(self, calls: Sequence[Call], *, reverts_as_values: bool = True) -> StateReads:
         """``calls`` (state reads at an explicit block) with the fall-back policy: when no endpoint keeps
         the block's state, the same calls at the head; the gap is recorded in :attr:`state_gaps` and the
         result's ``note`` marks findings made from it."""
         block = block_of(calls)
+        hashes = IN_BATCH.get()
+        if hashes and block in hashes and reverts_as_values and block is not None:
+            self.state_prefetch.learn(calls, block)
+            prefetched = self.state_prefetch.take(calls, block, hashes[block])
+            if prefetched is not None:
+                return StateReads(prefetched, block)
         if block is None or block > self.state_gaps.floor:
             try:
                 return StateReads(await self._batch(calls, reverts_as_values), block)

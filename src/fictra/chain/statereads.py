@@ -24,7 +24,8 @@ from typing import Any
 
 from fictra.chain.rpc import Call
 
-IN_BATCH: ContextVar[bool] = ContextVar("fictra_state_reads_in_batch", default=False)
+# inside the follower's batch: the batch's block hashes by number (None outside a batch)
+IN_BATCH: ContextVar[dict[int, str] | None] = ContextVar("fictra_state_reads_in_batch", default=None)
 
 # method -> index of its block parameter
 STATE_METHODS = {
