@@ -36,7 +36,9 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         mail = message_from_bytes(envelope.content, policy=policy.default)
-        if str(mail["X-Fictra-Idempotency-Key"]).strip().startswith("group:"):  # not the escalation's own mails
+        if (
+            str(mail["X-Fictra-Idempotency-Key"]).strip().startswith("group:")
+        ):  # not the escalation's own mails
             self.mails.append(mail)  # type: ignore[arg-type]
         return "250 OK"
 
@@ -167,3 +169,38 @@ def clock0() -> Any:
     from datetime import UTC, datetime
 
     return datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_webhook_payload_carries_each_alert_with_labels_evidence_link_and_deadline() -> None:
+    from fictra.notify.templates import Envelope, subject, webhook_payload
+    from fictra.response.context import ResponseContext
+    from fictra.response.group_message import group_message
+    from fictra.response.grouping import GroupNotification
+
+    from .helpers import make_config
+
+    t0 = clock0()
+    ctx = ResponseContext(config=make_config(), clock=None)  # type: ignore[arg-type]
+    ctx.link_base = "http://console.test"
+    firing = GroupedAlert(7, {"instance": "a"}, True, "low", "P1", deadline=t0, evidence={"observed": 3})
+    gone = GroupedAlert(8, {"instance": "b"}, False, "drained", "P0", deadline=t0, evidence={})
+    message = group_message(ctx, GroupNotification("ops", "root:{monitor=m}", 2, [firing], [gone]))
+    env = Envelope(1, "group:k", "ops", "webhook", message, 1, "http://console.test")
+    body = webhook_payload(env)
+    assert [a["alert_id"] for a in body["alerts"]] == [7, 8]
+    first, second = body["alerts"]
+    assert first == {
+        "alert_id": 7,
+        "status": "firing",
+        "severity": "P1",
+        "summary": "low",
+        "labels": {"instance": "a"},
+        "evidence": {"observed": "3"},
+        "link": "http://console.test/alerts/7",
+        "deadline": t0.isoformat(),
+    }
+    assert second["status"] == "resolved" and second["deadline"] is None
+    assert subject(env) == "[P1 FIRING:1] low"
+    resolved_only = group_message(ctx, GroupNotification("ops", "g", 3, [], [gone, firing]))
+    assert resolved_only.severity == "P0" and resolved_only.status == "resolved"
+    assert resolved_only.fields["resolved"] == "2"
