@@ -52,6 +52,7 @@ OPTIONAL_ROUTERS = (
     "fictra.api.routes.support",
     "fictra.api.routes.reserve",
     "fictra.api.routes.tokens",
+    "fictra.api.routes.economics",
     "fictra.api.routes.maintenance",
     "fictra.api.routes.changes",
     "fictra.api.routes.proposals",

@@ -110,6 +110,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Governance proposals: list, show, simulate on a fork, review (sign off, verify), link a change.",
     ),
+    "economics": LazyCommand(
+        "fictra.cli.economics",
+        "app",
+        "Economics: the fee impact of a proposed PT fee, replayed over recent transfers.",
+    ),
     "tokens": LazyCommand(
         "fictra.cli.tokens",
         "app",

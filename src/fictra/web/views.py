@@ -22,6 +22,7 @@ from fictra.web import (
     changes,
     changes_calendar,
     changes_feedback,
+    economics,
     incidents,
     insight,
     login,
@@ -55,6 +56,7 @@ router.include_router(changes_feedback.router)  # public: the one-time link is t
 router.include_router(maintenance.router)
 router.include_router(reserve.router)
 router.include_router(tokens.router)
+router.include_router(economics.router)
 router.include_router(proposals.router)
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json"}
