@@ -145,3 +145,16 @@ async def test_maintenance_pages(rig: ApiRig) -> None:  # noqa: F811
         assert added.status_code == 303
         cal = (await lead.get(f"/changes/calendar?view=month&date={START.date().isoformat()}")).text
         assert cal.count(f'data-kind="window" data-id="{w.id}"') >= 4  # every Tuesday of the month
+        new = {"title": "Nightly", "owner": "tom", "scope": 'component="local"', "start": "2026-01-06T08:15",
+               "duration": "30", "timezone": "Europe/Zurich", "rrule": "FREQ=DAILY"}  # fmt: skip
+        bad = await _post(lead, "/maintenance", "/maintenance", **{**new, "rrule": "FREQ=SOMETIMES"})
+        assert bad.status_code == 422 and "FREQ=SOMETIMES" in bad.text and 'value="Nightly"' in bad.text
+        clash = await _post(lead, "/maintenance", "/maintenance", **new)  # meets the Tuesday 08:00 window
+        assert clash.status_code == 409 and f"overlaps window {w.id} &#39;Node upgrade&#39;" in clash.text
+        made = await _post(lead, "/maintenance", "/maintenance", **{**new, "scope": 'component="db"'})
+        assert made.status_code == 303
+        emergency = await _post(lead, "/maintenance", "/maintenance", **{**new, "emergency": "yes",
+                                "scope": 'contract="Reserve"', "rrule": "", "duration": ""})  # fmt: skip
+        assert emergency.status_code == 303
+        page = (await lead.get(emergency.headers["location"])).text
+        assert 'id="window-open"' in page and "emergency" in page

@@ -1,10 +1,12 @@
-"""Maintenance window pages: the windows (open by default, a filter by state) and one window with its
+"""Maintenance window pages: the windows (open by default, a filter by state) with a New window form
+(scheduled with an optional RRULE in a zone, or emergency: starts now), and one window with its
 schedule (RRULE, zone, the current and next occurrence), scope, owner (a person, and the change that owns
 it), the alerts it held and how each ended, its events, the "Maintenance Logs" document (HTML) and the
 forms that work it (``maintenance.manage``): add a step/action/note, mark done, end now, cancel."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -12,11 +14,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fictra.api.deps import app_context, guarded
 from fictra.api.errors import status_for
+from fictra.api.routes.maintenance import maintenance_config
 from fictra.auth.actor import Actor
 from fictra.errors import FictraError, NotFoundError, UsageError
 from fictra.maintenance.log import render_html
 from fictra.maintenance.queries import get_window, list_windows
-from fictra.maintenance.service import ENTRY_KINDS, add_entry, cancel_window, end_window, mark_done
+from fictra.maintenance.service import (
+    ENTRY_KINDS,
+    add_entry,
+    cancel_window,
+    create_window,
+    end_window,
+    mark_done,
+)
 from fictra.web.access import ConsoleRoute, SignedIn, error_page, page
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
@@ -27,14 +37,71 @@ OUTCOME_CLASS = {"held": "warn", "released": "bad", "dropped": "ok"}
 PAGE: dict[str, Any] = {"page": "changes", "STATE_CLASS": STATE_CLASS, "OUTCOME_CLASS": OUTCOME_CLASS}
 
 
-@router.get("/maintenance", **guarded("maintenance.read"))
-async def windows_page(request: Request, actor: SignedIn) -> Response:
+FORM_FIELDS = (
+    "title",
+    "scope",
+    "owner",
+    "start",
+    "duration",
+    "timezone",
+    "rrule",
+    "emergency",
+    "description",
+)
+
+
+async def _list_page(
+    request: Request, actor: Actor, *, form: dict[str, str] | None = None, new_error: str | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
     wanted = (request.query_params.get("state") or "open").strip()
     state = wanted if wanted in FILTERS else "open"
     now = app_context(request).clock.now()
     async with app_context(request).sessions() as session:
         rows = await list_windows(session, now=now, state=None if state == "all" else state, limit=500)
-    return page(request, actor, "maintenance.html", windows=rows, state=state, FILTERS=FILTERS, **PAGE)
+    defaults = {"timezone": "UTC", "duration": "60", "owner": actor.username}
+    form = form or {**dict.fromkeys(FORM_FIELDS, ""), **defaults}
+    return page(
+        request, actor, "maintenance.html", status_code=status_code, windows=rows, state=state,
+        FILTERS=FILTERS, form=form, new_error=new_error, **PAGE,
+    )  # fmt: skip
+
+
+@router.get("/maintenance", **guarded("maintenance.read"))
+async def windows_page(request: Request, actor: SignedIn) -> Response:
+    return await _list_page(request, actor)
+
+
+@router.post("/maintenance", **guarded("maintenance.manage"))
+async def windows_create(request: Request, actor: SignedIn) -> Response:
+    """The New window form: scheduled (start, duration, zone, optional RRULE) or emergency (starts now);
+    the scope one label matcher a line; the start is wall time in the zone."""
+    raw = await request.form()
+    form = {k: str(raw.get(k) or "").strip() for k in FORM_FIELDS}
+    context = app_context(request)
+    try:
+        emergency = form["emergency"] == "yes"
+        if not form["duration"].isdigit() and not (emergency and not form["duration"]):
+            raise UsageError(f"Duration '{form['duration'][:20]}' is not a whole number of minutes.")
+        start, minutes = None, int(form["duration"]) if form["duration"] else None
+        if not emergency:
+            try:
+                start = datetime.fromisoformat(form["start"]) if form["start"] else None
+            except ValueError:
+                raise UsageError(f"Start '{form['start'][:40]}' is not a date and time.") from None
+        async with context.sessions() as session, session.begin():
+            view = await create_window(
+                session, title=form["title"], matchers=[m for m in form["scope"].splitlines() if m.strip()],
+                owner=form["owner"], actor=actor, clock=context.clock, config=maintenance_config(request),
+                starts_at=start, duration=None if minutes is None else timedelta(minutes=minutes),
+                timezone=form["timezone"] or "UTC", rrule=form["rrule"] or None, emergency=emergency,
+                description=form["description"],
+            )  # fmt: skip
+    except FictraError as exc:
+        return await _list_page(
+            request, actor, form=form, new_error=exc.user_message, status_code=status_for(exc)
+        )
+    return RedirectResponse(f"/maintenance/{view.id}", status_code=303)
 
 
 async def _window_page(
