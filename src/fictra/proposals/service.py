@@ -150,7 +150,9 @@ async def link(
     """Name change request ``change_id`` as the change of the proposal (clears the P1 on the next block)."""
     row = await load(session, proposal)
     if not await ctx.change_exists(session, change_id):
-        raise NotFoundError(f"No change request #{change_id}. Create it with `fictra changes create` first.")
+        raise NotFoundError(
+            f"No change request #{change_id}. Request it first (`fictra changes new`, the console, the API)."
+        )
     existing = await session.execute(
         select(GovProposalLink.id).where(
             GovProposalLink.proposal == row.id, GovProposalLink.change_id == change_id
