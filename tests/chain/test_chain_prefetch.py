@@ -36,6 +36,9 @@ def test_learnt_reads_are_repeated_for_later_blocks_and_served_by_number_and_has
     for block in range(13, 13 + stateprefetch.FORGET_AFTER + 1):  # batches that ask for nothing
         prefetch.learn([], block)
     assert prefetch.calls_for(20, "0x1") == ([], []), "a read nobody asks for any more is dropped"
+    for _ in range(3):
+        prefetch.failed("invalid params: blockHash")
+    assert prefetch.off, "a node that refuses pinned reads three times is no longer asked"
 
 
 async def test_catch_up_reads_state_from_the_prefetch_with_the_nodes_answers(

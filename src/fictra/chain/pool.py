@@ -20,7 +20,6 @@ its endpoint noted as slow. State reads at a block the nodes no longer keep fall
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -438,11 +437,18 @@ class RpcPool:
 
     async def prefetch_state(self, block: int, block_hash: str) -> None:
         """Send the state reads learnt from earlier batches for ``block`` (see
-        :mod:`fictra.chain.stateprefetch`); a failure only means the batch reads as usual."""
+        :mod:`fictra.chain.stateprefetch`) to the best endpoint, outside the health bookkeeping; a
+        failure only means the batch reads as usual (three in a row turn prefetching off)."""
         calls, keys = self.state_prefetch.calls_for(block, block_hash)
-        if calls and block > self.state_gaps.floor:
-            with contextlib.suppress(RpcError):
-                self.state_prefetch.store(block, block_hash, keys, await self._batch(calls, True))
+        candidates = self._candidates(tried=set())
+        if not calls or not candidates or block <= self.state_gaps.floor or self.state_prefetch.off:
+            return
+        try:
+            answers = await candidates[0].client.batch(calls, reverts_as_values=True, deadline=self._timeout)
+        except RpcError as exc:
+            self.state_prefetch.failed(exc.user_message)
+            return
+        self.state_prefetch.store(block, block_hash, keys, answers)
 
     async def read_state(self, calls: Sequence[Call], *, reverts_as_values: bool = True) -> StateReads:
         """``calls`` (state reads at an explicit block) with the fall-back policy: when no endpoint keeps

@@ -13,6 +13,7 @@ the same block: nothing the monitors see changes, only when it is fetched.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ import orjson
 from fictra.chain.rpc import Call
 from fictra.chain.statereads import STATE_METHODS
 
+log = logging.getLogger(__name__)
 KEEP_BLOCKS = 8  # prefetched blocks kept (the follower's prefetch depth is far below this)
 FORGET_AFTER = 3  # a learnt read not asked for in this many batches is no longer prefetched
 
@@ -47,6 +49,8 @@ class StatePrefetch:
         self.answers: dict[tuple[int, str], dict[bytes, Any]] = {}  # (block, hash) -> call key -> answer
         self.hits = 0
         self.misses = 0
+        self.failures = 0  # prefetches failed in a row (a node without EIP-1898 block hashes...)
+        self.off = False
 
     def learn(self, calls: Sequence[Call], block: int) -> None:
         """Remember the state reads of ``calls`` made at ``block``, to repeat them for later blocks."""
@@ -73,7 +77,14 @@ class StatePrefetch:
             keys.append(_key(method, [*params[:index], hex(block), *params[index + 1 :]]))
         return calls, keys
 
+    def failed(self, error: str) -> None:
+        self.failures += 1
+        if self.failures >= 3 and not self.off:
+            self.off = True
+            log.info("state prefetch off after %d failures in a row (last: %s)", self.failures, error[:160])
+
     def store(self, block: int, block_hash: str, keys: list[bytes], answers: list[Any]) -> None:
+        self.failures = 0
         self.answers[(block, block_hash)] = dict(zip(keys, answers, strict=True))
         for old in sorted(self.answers)[:-KEEP_BLOCKS]:
             del self.answers[old]
