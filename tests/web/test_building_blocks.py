@@ -156,3 +156,16 @@ def test_evidence_amounts_are_shown_in_token_units_and_args_as_rows() -> None:
     assert rows["args.value"].observed == "50,000.00 (50000000000000000000000 base units)"
     assert rows["args.to"].observed == "0x11" and rows["block_number"].observed == "12"
     assert rows["observed_ratio"].observed == "0.5"
+
+
+def test_dry_run_values_render_as_table_rows_with_units() -> None:
+    from fictra.web.evidence import value_rows
+
+    rows = value_rows(
+        {"paused": {"PaymentToken": True}, "supply": str(2_200_000 * 10**18), "targets": ["a", "b"]}
+    )
+    assert rows == [
+        ("paused.PaymentToken", "True"),
+        ("supply", "2,200,000.00 (2200000000000000000000000 base units)"),
+        ("targets", "a, b"),
+    ]

@@ -66,6 +66,22 @@ def _flatten(evidence: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def value_rows(value: Any) -> list[tuple[str, str]]:
+    """A mapping or list (a dry run's observed state, its extra fields) as (key, shown) table rows: nested
+    mappings flattened to ``a.b``, token amounts in units, lists one row per item."""
+    if isinstance(value, dict):
+        rows: list[tuple[str, str]] = []
+        for key, inner in value.items():
+            if isinstance(inner, dict) and inner:
+                rows += [(f"{key}.{k}", v) for k, v in value_rows(inner)]
+            else:
+                rows.append((str(key), _shown(str(key), inner)))
+        return rows
+    if isinstance(value, list | tuple):
+        return [(str(i), as_text(v)) for i, v in enumerate(value)]
+    return [("", as_text(value))]
+
+
 def evidence_rows(evidence: dict[str, Any]) -> list[EvidenceRow]:
     """One row per evidence field; an ``observed*`` field is paired with its ``expected*``/``threshold*``
     counterpart (``observed_s`` with ``threshold_s``), and ``{"observed": .., "expected": ..}`` values

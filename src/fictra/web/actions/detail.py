@@ -21,6 +21,7 @@ from fictra.emergency.types import ACTIVE_STATUSES, FINAL_STATUSES, ActionView
 from fictra.errors import NotFoundError
 from fictra.web.access import ConsoleRoute, SignedIn, error_page, page
 from fictra.web.actions.common import STATUSES, TRACK, runner_of
+from fictra.web.evidence import value_rows
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 
@@ -104,6 +105,7 @@ async def _action_data(
         "has_runner": runner is not None,
         "has_params": bool(definition(action.kind).params.model_fields),
         "pretty": pretty,
+        "value_rows": value_rows,
     }
 
 
