@@ -87,7 +87,8 @@ class ScreeningMonitor:
         rows = [{"address": a, "first_block": b, "first_seen_at": now} for a, b in new.items()]
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        await session.execute(insert(KnownAddress).values(rows).on_conflict_do_nothing())
+        # executemany of one cached statement (a multi-VALUES statement is compiled again for every batch)
+        await session.execute(insert(KnownAddress).on_conflict_do_nothing(), rows)
 
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
         out = MonitorOutput()
