@@ -1,5 +1,5 @@
-"""A deployed FICTRA system on one Anvil for the module (each chain test inside an evm_snapshot), a
-migrated SQLite database per test."""
+"""A deployed FICTRA system on one Anvil for the package (each chain test inside an evm_snapshot, reverted
+afterwards)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from fictra.devnet.anvil import AnvilNode, rpc_call
 from fictra.devnet.deploy import deploy_system
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def gov_node() -> Iterator[AnvilNode]:
     with AnvilNode() as node:
         yield node
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
 async def gov_manifest(gov_node: AnvilNode) -> Manifest:
     return await deploy_system(gov_node.rpc_url)
 
