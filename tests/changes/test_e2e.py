@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,16 +30,18 @@ from sqlalchemy import func, select
 from e2e.harness import Running, start
 from fictra.alerting import actions as alert_actions
 from fictra.alerting.schemas import AlertView
+from fictra.api.routes.changes import release_window
 from fictra.auth.actor import Actor
 from fictra.changes import assess, document, implement, review, schedule, service
 from fictra.changes.context import ChangesContext, detail
+from fictra.changes.metrics import Period
 from fictra.changes.schemas import ChangeInput, ReviewInput
 from fictra.changes.service import ChangeRefused
 from fictra.devnet.accounts import one
 from fictra.emergency import service as actions
 from fictra.emergency.runner import ActionRunner
 from fictra.errors import PermissionDeniedError
-from fictra.maintenance.models import MaintenanceWindow
+from fictra.maintenance.models import MaintenanceEvent, MaintenanceWindow
 from fictra.notify.models import Notification
 from fictra.platform.operations import operations_summary
 from fictra.response.models import AlertResponse
@@ -73,6 +75,10 @@ class E2E:
     async def tx(self, fn: Callable[[Any], Awaitable[T]]) -> T:
         async with self.sessions.begin() as s:
             return await fn(s)
+
+    async def chain_time(self) -> datetime:
+        block = await self.running.chain.rpc.call("eth_getBlockByNumber", ["latest", False])
+        return datetime.fromtimestamp(int(block["timestamp"], 16), UTC)
 
     async def fee(self) -> int:
         return int(await self.running.chain.call("PaymentToken", "feeBps"))
@@ -123,8 +129,6 @@ class E2E:
 
 
 def fee_change(title: str, fee: int, back: int, *, check: int, start_in: timedelta, **kw: Any) -> ChangeInput:
-    from datetime import UTC, datetime
-
     start = datetime.now(UTC).replace(microsecond=0) + start_in
     return ChangeInput.model_validate({
         "title": title, "description": "Treasury asked for it.", "type": "normal",
@@ -261,6 +265,7 @@ async def _flow(e: E2E, tmp_path: Path) -> None:
             s, cfg=cfg, change_id=cid, incidents_on=e.ctx.incidents_on, actor=RITA, clock=e.clock
         ))  # fmt: skip
     await implement_and_schedule(e, cid)  # acknowledged, scheduled (its window opened), started
+    started = await e.chain_time()  # the devnet's block time runs ahead of the wall clock (fast deploy)
     live = {
         label: (text, attention)
         for label, text, attention in (await operations_summary(e.running.platform)).rows
@@ -305,6 +310,14 @@ async def _flow(e: E2E, tmp_path: Path) -> None:
     await e.tx(
         lambda s: service.transition(s, cfg=cfg, change_id=cid, action="complete", actor=TOM, clock=e.clock)
     )
+    # as the API and console do after a move: the implementation is over, the window's work is done
+    await e.tx(lambda s: release_window(s, e.ctx, cid, "implementing", TOM, "implemented"))
+    async with e.sessions() as s:
+        kinds = (
+            await s.execute(select(MaintenanceEvent.kind).where(MaintenanceEvent.window_id == window.id))
+        ).all()
+    assert ("done",) in kinds  # no overrun reminder at the planned end
+    ended = await e.chain_time()
     await e.running.mine(3)
     await e.running.settle()
     with pytest.raises(ChangeRefused, match="no post-implementation review"):
@@ -316,7 +329,13 @@ async def _flow(e: E2E, tmp_path: Path) -> None:
     )
     changed = await e.tx(
         lambda s: review.record_review(
-            s, change_id=cid, review=rv, actor=RITA, clock=e.clock, network=e.ctx.network
+            s,
+            change_id=cid,
+            review=rv,
+            actor=RITA,
+            clock=e.clock,
+            network=e.ctx.network,
+            period=Period(started, ended),
         )
     )
     interval = next(m for m in changed.review["performance"]["metrics"] if m["name"] == "block_interval_s")

@@ -57,6 +57,7 @@ class ChangesContext:
     action_status: ActionStatus | None = None  # on-chain steps' action status (emergency actions)
     open_window: OpenWindow | None = None  # a maintenance window owned by a scheduled change
     close_window: CloseWindow | None = None  # cancel it when the change leaves "scheduled" unstarted
+    done_window: CloseWindow | None = None  # its work done when the implementation is over
 
 
 async def _no_incidents(session: AsyncSession, components: Sequence[str]) -> list[IncidentFact]:

@@ -62,5 +62,6 @@ class WindowRequest:
 
 # open a maintenance window owned by a change (the maintenance domain); returns the window id
 OpenWindow = Callable[[AsyncSession, WindowRequest, object], Awaitable[int]]
-# cancel it (the change was edited back to authorization, or canceled)
+# cancel it (the change was edited back to authorization, or canceled); or mark its work done (the
+# implementation is over: no overrun reminder; the window still ends at its planned end)
 CloseWindow = Callable[[AsyncSession, int, str, object], Awaitable[None]]

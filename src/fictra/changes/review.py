@@ -28,9 +28,13 @@ async def record_review(
     actor: object,
     clock: Clock,
     network: str | None = None,
+    period: metrics.Period | None = None,
 ) -> ChangeRequest:
     """Store the review; with ``network`` (the chain the series are recorded for) the performance
-    comparison is computed now and kept with it."""
+    comparison is computed now and kept with it. The series are stamped with block timestamps; the period
+    compared is the implementation's start and end from the timeline (wall clock, which a live chain's
+    block time follows) unless ``period`` gives it (e.g. in chain time on a devnet whose block timestamps
+    run ahead after a fast deploy or ``evm_increaseTime``)."""
     change = await load(session, change_id, lock=True)
     if change.state not in ("review", "failed", "rolled_back"):
         raise ChangeRefused(
@@ -44,7 +48,8 @@ async def record_review(
             .where(ChangeEvent.change_id == change.id)
             .order_by(ChangeEvent.id)
         )
-        period = metrics.period_of([(k, at) for k, at in rows.all()], change.planned_start, clock.now())
+        if period is None:
+            period = metrics.period_of([(k, at) for k, at in rows.all()], change.planned_start, clock.now())
         performance = await metrics.compare(session, network=network, period=period, names=review.metrics)
     feedback = await feedback_of(session, change.id)
     change.review = {

@@ -24,7 +24,7 @@ from fictra.emergency.models import EmergencyAction
 from fictra.emergency.reader import ChainReader
 from fictra.errors import ConflictError
 from fictra.incidents.models import Incident, IncidentAlert
-from fictra.maintenance.service import cancel_window, create_window
+from fictra.maintenance.service import cancel_window, create_window, mark_done
 from fictra.platform.config_set import ConfigSet
 
 _COMPONENT_LABELS = ("contract", "endpoint", "component", "name")
@@ -104,6 +104,12 @@ def changes_context(*, config: ConfigSet, clock: Clock, pool: RpcPool, manifest:
         except ConflictError:  # already ended or canceled by hand (refused before writing anything)
             return
 
+    async def done_window(session: AsyncSession, window_id: int, note: str, actor: object) -> None:
+        try:
+            await mark_done(session, window_id=window_id, actor=actor, clock=clock, note=note)
+        except ConflictError:  # not open now (over, ended or canceled): nothing to mark
+            return
+
     return ChangesContext(
         config=config.changes,
         clock=clock,
@@ -115,6 +121,7 @@ def changes_context(*, config: ConfigSet, clock: Clock, pool: RpcPool, manifest:
         action_status=action_status,
         open_window=open_window,
         close_window=close_window,
+        done_window=done_window,
     )
 
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from fictra.api.deps import app_context, guarded
 from fictra.api.errors import status_for
-from fictra.api.routes.changes import changes_context, release_window
+from fictra.api.routes.changes import MOVED, changes_context, release_window
 from fictra.auth.actor import Actor
 from fictra.changes import assess, document, feedback, implement, machine, review, schedule, service
 from fictra.changes.context import ChangesContext, detail, list_changes
@@ -196,8 +196,7 @@ async def _work(request: Request, actor: Actor, change_id: int, what: str, **kw:
                     session, cfg=ctx.config, change_id=change_id, action=what, actor=actor, clock=clock,
                     reason=_text(form, "reason") or None,
                 )  # fmt: skip
-                if what == "cancel":
-                    await release_window(session, ctx, change_id, before, actor, "canceled")
+                await release_window(session, ctx, change_id, before, actor, MOVED.get(what, what))
             else:
                 raise UsageError(f"Unknown change action '{what}'.")
     except NotFoundError as exc:

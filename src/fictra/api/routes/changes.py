@@ -100,13 +100,23 @@ async def _answer(session: AsyncSession, ctx: ChangesContext, change_id: int) ->
     return out
 
 
+MOVED = {"cancel": "canceled", "complete": "implemented", "rollback": "rolled back"}
+
+
 async def release_window(
     session: AsyncSession, ctx: ChangesContext, change_id: int, before: str, actor: Actor, why: str
 ) -> None:
-    """A change that leaves "scheduled" without starting (edited, canceled) cancels its window."""
+    """A change that leaves "scheduled" without starting (edited, canceled) cancels its window; one whose
+    implementation is over (review, rolled back) marks its window's work done (no overrun reminder)."""
     change = await load(session, change_id)
-    if before == "scheduled" and change.state != "scheduled" and change.window_id and ctx.close_window:
+    if not change.window_id:
+        return
+    if before == "scheduled" and change.state != "scheduled" and ctx.close_window:
         await ctx.close_window(session, change.window_id, f"change {change_id} {why}", actor)
+    elif (
+        before in ("implementing", "failed") and change.state in ("review", "rolled_back") and ctx.done_window
+    ):
+        await ctx.done_window(session, change.window_id, f"change {change_id} {why}", actor)
 
 
 async def _move(
@@ -117,8 +127,7 @@ async def _move(
         session, cfg=ctx.config, change_id=change_id, action=action, actor=actor, clock=ctx.clock,
         reason=reason,
     )  # fmt: skip
-    if action == "cancel":
-        await release_window(session, ctx, change_id, before, actor, "canceled")
+    await release_window(session, ctx, change_id, before, actor, MOVED.get(action, action))
     return await _answer(session, ctx, change_id)
 
 
