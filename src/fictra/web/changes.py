@@ -106,12 +106,15 @@ async def _change_page(
             )
             conflicts = change["conflicts_now"] or []
             answers = await feedback.feedback_of(session, change_id)
+            ids = [st["action_id"] for st in change["steps"] if st["action_id"] is not None]
+            statuses = dict(await ctx.action_status(session, ids)) if ids and ctx.action_status else {}
     except NotFoundError as exc:
         return error_page(request, exc, page_name="changes", heading="No such change")
     return page(
         request, actor, "change_detail.html", status_code=status_code, change=change, conflicts=conflicts,
         questions=ctx.config.questions, action_error=action_error, MOVES=MOVES,
         MOVE_PERMISSION=MOVE_PERMISSION, wired=ctx.wired, feedback=answers, feedback_links=feedback_links,
+        action_statuses=statuses,
         chart=Markup(_chart(change)), **PAGE,  # noqa: S704 - our SVG, every label escaped
     )  # fmt: skip
 
