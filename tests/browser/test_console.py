@@ -185,7 +185,19 @@ async def test_charts_draw_the_recorded_series(console: Console) -> None:
         await expect(card.locator("canvas")).to_have_count(1)  # uPlot drew it
         await expect(card.locator(".legend-note")).not_to_contain_text("No samples")
     await expect(page.locator("#chart-error")).to_be_hidden()
-    await page.screenshot(path=ARTIFACTS / "charts.png", full_page=True)
+    # the pause's P0 is marked on the charts' time axis and listed under them, with a link
+    marker = page.locator("#chart-markers li[data-kind='alert']", has_text=f"alert #{state['alert_id']}")
+    await expect(marker).to_have_count(1)
+    await expect(marker).to_contain_text("P0")
+    # a custom time range that ends before anything happened: no markers
+    await page.fill("#chart-from", "2020-01-01T00:00")
+    await page.fill("#chart-to", "2020-01-02T00:00")
+    await page.dispatch_event("#chart-to", "change")
+    await expect(page.locator("#chart-markers li")).to_have_count(0)
+    await expect(page.locator("#chart-markers-empty")).to_be_visible()
+    await page.fill("#chart-from", "")
+    await page.dispatch_event("#chart-from", "change")
+    await expect(marker).to_have_count(1)
     await page.context.close()
 
 

@@ -216,3 +216,13 @@ async def test_list_has_id_count_incident_and_age_sorted_by_severity_and_links_b
     assert 'id="declare-incident"' not in detail  # already handled in an incident
     incident_page = (await lead.get(f"/incidents/{view.id}")).text
     assert f'<a href="/alerts/{p0}">#{p0}</a>' in incident_page
+
+
+async def test_chart_markers_list_alerts_fired_in_the_range(rig: ApiRig, lead: httpx.AsyncClient) -> None:
+    now = int(rig.clock.now().timestamp())
+    found = (await lead.get(f"/ui/chart-markers?start={now - 3600}&end={now + 60}")).json()["markers"]
+    assert {m["href"] for m in found} == {f"/alerts/{i}" for i in rig.alert_ids}
+    assert all(m["kind"] == "alert" and m["severity"] == "P1" for m in found)
+    before = (await lead.get(f"/ui/chart-markers?start={now - 7200}&end={now - 3600}")).json()
+    assert before == {"markers": []}
+    assert (await lead.get("/ui/chart-markers?start=10&end=5")).status_code == 422

@@ -4,15 +4,17 @@ Acknowledge / Resolve / Add note form, each shown and accepted only with its per
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting import actions
+from fictra.alerting.models import Alert
 from fictra.alerting.queries import get_alert, list_alerts
 from fictra.alerting.schemas import AlertView
 from fictra.api.deps import app_context, guarded
@@ -20,7 +22,7 @@ from fictra.api.errors import status_for
 from fictra.auth.actor import Actor
 from fictra.auth.deps import authorize
 from fictra.errors import ConflictError, NotFoundError, UsageError
-from fictra.incidents.models import IncidentAlert
+from fictra.incidents.models import Incident, IncidentAlert
 from fictra.web.access import ConsoleRoute, SignedIn, error_page, page
 from fictra.web.escalation import RESPONSE_ACTIONS, SNOOZES, response_for, run_response_action
 from fictra.web.evidence import evidence_rows, timeline
@@ -171,6 +173,48 @@ async def _detail(
         action_error=extra.pop("action_error", None),
         **extra,
     )
+
+
+MARKER_LIMIT = 200
+
+
+@router.get("/ui/chart-markers", **guarded("alerts.read"))
+async def chart_markers(request: Request, actor: SignedIn, start: int = 0, end: int = 0) -> Response:
+    """What the charts mark on their time axis: alerts fired (P0-P2) and incidents declared between the unix
+    times ``start`` and ``end`` (seconds), newest last."""
+    if end <= start or end - start > 31 * 86400:
+        return JSONResponse(
+            {"error": "give start < end (unix seconds), at most 31 days apart"}, status_code=422
+        )
+    since, until = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+    context = app_context(request)
+    async with context.sessions() as session:
+        alerts = await session.execute(
+            select(Alert.id, Alert.severity, Alert.summary, Alert.fired_at)
+            .where(Alert.fired_at >= since, Alert.fired_at < until, Alert.severity.in_(("P0", "P1", "P2")))
+            .order_by(Alert.fired_at.desc())
+            .limit(MARKER_LIMIT)
+        )
+        declared = await session.execute(
+            select(Incident.id, Incident.severity, Incident.title, Incident.declared_at)
+            .where(Incident.declared_at >= since, Incident.declared_at < until)
+            .order_by(Incident.declared_at.desc())
+            .limit(MARKER_LIMIT)
+        )
+        markers = [
+            {"t": _unix(at), "kind": "alert", "severity": sev, "label": f"alert #{i} {text}"[:120],
+             "href": f"/alerts/{i}"}
+            for i, sev, text, at in alerts.all()
+        ] + [
+            {"t": _unix(at), "kind": "incident", "severity": sev, "label": f"incident #{i} {title}"[:120],
+             "href": f"/incidents/{i}"}
+            for i, sev, title, at in declared.all()
+        ]  # fmt: skip
+    return JSONResponse({"markers": sorted(markers, key=lambda m: m["t"])})
+
+
+def _unix(at: datetime) -> float:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp()
 
 
 @router.get("/alerts/{alert_id}", **guarded("alerts.read"))

@@ -18,6 +18,51 @@
 
   function span() { return parseInt(document.getElementById("chart-span").value, 10) || 3600; }
 
+  // The time range: the span select, or a custom from/to (datetime-local, UTC) when both are set.
+  function range() {
+    var f = document.getElementById("chart-from"), t = document.getElementById("chart-to");
+    if (f && t && f.value && t.value) {
+      var a = Date.parse(f.value + "Z") / 1000, b = Date.parse(t.value + "Z") / 1000;
+      if (a < b) return [Math.floor(a), Math.ceil(b)];
+    }
+    var to = Math.floor(Date.now() / 1000) + 1;
+    return [to - span(), to];
+  }
+
+  // Alert and incident markers: vertical lines on every chart (red: alert, blue dashed: incident).
+  var markers = [];
+  var MARK = { alert: { P0: "#c8322b", P1: "#e0702b", P2: "#c98a00" }, incident: "#1f5fbf" };
+  function drawMarkers(u) {
+    var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
+    var min = u.scales.x.min, max = u.scales.x.max;
+    markers.forEach(function (m) {
+      if (min == null || m.t < min || m.t > max) return;
+      var x = Math.round(u.valToPos(m.t, "x", true));
+      ctx.save();
+      ctx.strokeStyle = m.kind === "incident" ? MARK.incident : (MARK.alert[m.severity] || "#c98a00");
+      ctx.lineWidth = 2;
+      if (m.kind === "incident") ctx.setLineDash([6, 4]);
+      ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
+      ctx.restore();
+    });
+  }
+  function listMarkers() {
+    var box = document.getElementById("chart-markers");
+    if (!box) return;
+    box.innerHTML = "";
+    markers.forEach(function (m) {
+      var li = document.createElement("li");
+      li.className = "marker " + m.kind + " " + m.severity;
+      li.dataset.kind = m.kind;
+      var a = document.createElement("a");
+      a.href = m.href;
+      a.textContent = new Date(m.t * 1000).toISOString().replace("T", " ").slice(0, 19) + " " + m.severity + " " + m.label;
+      li.appendChild(a);
+      box.appendChild(li);
+    });
+    document.getElementById("chart-markers-empty").hidden = markers.length > 0;
+  }
+
   function fetchJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
       if (r.status === 401) { window.location.assign("/login?next=/charts"); throw new Error("signed out"); }
@@ -72,12 +117,18 @@
         };
       })),
       legend: { live: true },
+      hooks: { draw: [drawMarkers] },
     };
     plots[id] = new uPlot(opts, data, plotEl);
   }
 
   function refresh() {
-    var to = Math.floor(Date.now() / 1000) + 1, from = to - span();
+    var r0 = range(), from = r0[0], to = r0[1];
+    fetchJSON("/ui/chart-markers?start=" + from + "&end=" + to).then(function (d) {
+      markers = d.markers;
+      listMarkers();
+      Object.keys(plots).forEach(function (id) { plots[id].redraw(false, false); });
+    }).catch(report);
     var step = Math.max(1, Math.floor((to - from) / 240));
     Promise.all([series("tx_count", from, to, step), series("tx_reverted", from, to, step)]).then(function (r) {
       draw("chart-throughput", "Throughput", ["tx/s"], align([r[0]], function (p) { return p.sum / step; }), "transactions per second, per " + step + " s bucket");
@@ -130,6 +181,10 @@
   }
 
   document.getElementById("chart-span").addEventListener("change", function () { refresh(); });
+  ["chart-from", "chart-to"].forEach(function (id) {
+    var el = document.getElementById(id);
+    if (el) el.addEventListener("change", function () { refresh(); });
+  });
   window.addEventListener("resize", function () { refresh(); });
   refresh();
   setInterval(refresh, 10000);
