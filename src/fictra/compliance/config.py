@@ -128,9 +128,9 @@ class AmlConfig(BaseModel):
         description="Score of each typology hit (the address risk score adds them up in the window).",
     )
     alert_score: float = Field(default=6, gt=0, description="Address score raised at alert_severity.")
-    severity: str = Field(default="P2", pattern=SEVERITY, description="Severity of a typology hit.")
+    severity: str = Field(default="P3", pattern=SEVERITY, description="Severity of a typology hit.")
     alert_severity: str = Field(
-        default="P1", pattern=SEVERITY, description="Severity once the score reaches alert_score."
+        default="P2", pattern=SEVERITY, description="Severity once the score reaches alert_score."
     )
 
 

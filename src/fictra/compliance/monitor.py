@@ -63,7 +63,8 @@ class ScreeningMonitor:
         self.looked_at: float | None = None  # block time of the last look at the lists, hits and KYC
         self.kyc_records: list[tuple[str, str, tuple[str, ...]]] = []  # (participant, status, addresses)
         self.next_block: int | None = None  # a batch that does not follow: the last transaction rolled back
-        self.aml = TypologyDetector(config.aml) if config.aml.enabled else None
+        contracts = [c.address for c in manifest.contracts.values()]
+        self.aml = TypologyDetector(config.aml, exempt=contracts) if config.aml.enabled else None
         self.aml_active: dict[tuple[str, str], int] = {}  # (typology, subject) -> block time of the hit
 
     async def refresh(self, session: AsyncSession) -> None:

@@ -50,8 +50,11 @@ class TypologyHit:
 
 
 class TypologyDetector:
-    def __init__(self, config: AmlConfig) -> None:
+    def __init__(self, config: AmlConfig, *, exempt: Iterable[str] = ()) -> None:
         self.config = config
+        self.exempt = frozenset(
+            a.lower() for a in exempt
+        )  # contracts (pool, reserve, fee collector): not parties
         unit = 10**config.decimals
         self.large = int(config.large_amount * unit)
         self.structuring_high = int(config.structuring_threshold * unit)
@@ -126,6 +129,8 @@ class TypologyDetector:
     def observe(self, transfers: Iterable[Transfer]) -> list[TypologyHit]:
         out: list[TypologyHit] = []
         for t in transfers:
+            if t.sender in self.exempt or t.recipient in self.exempt:
+                continue  # swaps through the pool, issuance and redemption by the reserve, fees
             if t.sender == ZERO or t.recipient == ZERO or t.sender == t.recipient:
                 # mints and burns move no value between parties; the minted party is known from now on
                 party = t.recipient if t.sender == ZERO else t.sender
