@@ -54,6 +54,12 @@ async def test_drain_is_a_p0_within_one_block_and_the_feed_follows_and_a_stale_p
         proof = await latest_proof(session, network=network)
     assert proof is not None and proof.ratio == 1.5 and proof.value == 3_300_000 * E18
     assert await publisher.run_once(platform.sessions) is None  # the deploy published that value
+    from fictra.platform.operations import operations_summary
+
+    rows = {label: text for label, text, _ in (await operations_summary(platform)).rows}
+    assert rows["reserve"].startswith("collateral 150.0% at block")
+    assert rows["sovereigns"] == "5 registered, 0 differ from the chain"
+    assert rows["PT market"].startswith("1.0000 CASH")
 
     await running.scenario("reserve-drain")
     below = await running.wait_for_alert(proof_alert("collateral_below_full"), within_blocks=1)

@@ -164,12 +164,16 @@ async def swap(world: World, rng: random.Random) -> int:
     """A trader swaps on the PT/CASH pool: transfer the input token in, then pair.swap (Uniswap V2 math)."""
     chain = world.chain
     trader = rng.choice(world.traders)
-    sell_pt = rng.random() < 0.5
+    coin = rng.random()
     share = rng.uniform(0.0005, 0.005)
     pair = chain.contract("Pool:PT-CASH")
     async with world.lock("pool"):
         token0 = to_checksum_address(await pair.functions.token0().call())
         pt = chain.contract("PaymentToken").address
+        r0, r1, _ = await pair.functions.getReserves().call()
+        price = (r1 / r0 if token0 == pt else r0 / r1) if r0 and r1 else 1.0  # CASH per PT
+        # arbitrage against redemption at 1.0 pulls the price back to the peg: below it traders buy PT
+        sell_pt = coin < min(0.9, max(0.1, 0.5 + 20 * (price - 1.0)))
         token_in = pt if sell_pt else chain.contract("Asset:CASH").address
         name_in = "PaymentToken" if sell_pt else "Asset:CASH"
         r0, r1, _ = await pair.functions.getReserves().call()

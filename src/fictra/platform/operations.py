@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from fictra.alerting.models import Alert, AlertStatus
 from fictra.compliance.queries import counts as compliance_counts
 from fictra.emergency.models import EmergencyAction
 from fictra.emergency.types import ACTIVE_STATUSES
@@ -94,6 +95,20 @@ async def operations_summary(platform: Platform) -> OperationsSummary:
         if platform.reserve is not None:
             text, attention = live_text(await latest_proof(session, network=platform.network))
             out.rows.append(("reserve", text, attention))
+        if platform.config.tokens.sovereigns:
+            differing = int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(Alert)
+                    .where(
+                        Alert.monitor == platform.config.tokens.reconcile.monitor,
+                        Alert.status == AlertStatus.FIRING.value,
+                    )
+                )
+                or 0
+            )
+            text = f"{len(platform.config.tokens.sovereigns)} registered, {differing} differ from the chain"
+            out.rows.append(("sovereigns", text, differing > 0))
         market = (await load_baselines(session, monitor=platform.config.economics.pool.monitor)).get("pool")
         if market and market.get("latest"):
             m = market["latest"]
