@@ -1,8 +1,8 @@
 """Creating and scheduling a change from the console in a real browser (issue 14's acceptance): a standard
-change on PaymentToken is requested from the New change form, submitted, assessed, its conflict with a
-change already awaiting authorization on PaymentToken in the same slot acknowledged, and scheduled; the
-week calendar shows both changes on that day with the conflict. Screenshots in
-test-artifacts/browser/changes-*.png.
+change on PaymentToken (the pre-approved template pt-fee-collector) is requested from the New change form,
+submitted, assessed, its conflict with a change already awaiting authorization on PaymentToken in the same
+slot acknowledged, and scheduled; the week calendar shows both changes on that day with the conflict.
+Screenshots in test-artifacts/browser/changes-*.png.
 
 The rig is the API rig (a migrated SQLite file, a real user, the real app) served by uvicorn, as in
 test_procedures.py: the change pages need no chain (the offline context says so on the page).
@@ -96,6 +96,7 @@ async def test_create_and_schedule_a_change_and_see_the_conflict_on_the_calendar
     form = page.locator("#new-change-form")
     await form.locator("input[name=title]").fill("Rotate the PT fee collector")
     await form.locator("select[name=type]").select_option("standard")
+    await form.locator("select[name=template]").select_option("pt-fee-collector")
     await form.locator("select[name=category]").select_option("protocol_parameter")
     await form.locator("input[name=components][value=PaymentToken]").check()
     await form.locator("input[name=planned_start]").fill(START.strftime("%Y-%m-%dT%H:%M"))

@@ -153,6 +153,17 @@ def _default_rules() -> dict[str, dict[str, RuleConfig]]:
     }
 
 
+class StandardTemplate(BaseModel):
+    """A pre-approved standard change: a standard change names one (``template``) and stays inside it —
+    its category, a subset of its components, on-chain steps only of its action kinds. No authorization."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str = Field(default="", max_length=2000)
+    category: str = Field(description="One of the change categories.")
+    components: list[str] = Field(min_length=1, description="The catalogue components it may touch.")
+    action_kinds: list[str] = Field(default_factory=list, description="On-chain step kinds it may use.")
+
+
 def _default_questions() -> list[Question]:
     return [
         Question(id="touches_funds", text="Can the change move or lock user funds?", if_yes="high"),
@@ -173,6 +184,9 @@ class ChangesConfig(BaseModel):
     windows: list[Window] = Field(default_factory=list, description="Allowed weekly windows; none: any.")
     freezes: list[Freeze] = Field(default_factory=list)
     default_slot: Duration = Field(default=timedelta(hours=2))
+    standard: dict[str, StandardTemplate] = Field(
+        default_factory=dict, description="Pre-approved standard changes by name; none: no standard change."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ChangesConfig:
@@ -190,6 +204,16 @@ class ChangesConfig(BaseModel):
         unknown = sorted(set(self.approvals) - {"normal", "emergency"})
         if unknown:
             problems.append(f"approvals: unknown type(s) {', '.join(unknown)} (standard needs none)")
+        for name, tpl in self.standard.items():
+            if not _NAME.match(name):
+                problems.append(f"standard.{name}: not a valid name")
+            if tpl.category not in CATEGORIES:
+                problems.append(
+                    f"standard.{name}.category: '{tpl.category}' is not one of {', '.join(CATEGORIES)}"
+                )
+            for comp_name in tpl.components:
+                if comp_name not in self.components:
+                    problems.append(f"standard.{name}.components: unknown component '{comp_name}'")
         ids = [q.id for q in self.questions]
         if len(set(ids)) != len(ids):
             problems.append("questions: an id is listed more than once")

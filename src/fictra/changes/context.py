@@ -104,6 +104,7 @@ def summary(change: ChangeRequest) -> dict[str, Any]:
         "title": change.title,
         "type": change.type,
         "category": change.category,
+        "template": change.template,
         "state": change.state,
         "components": list(change.components),
         "requester": change.requester,

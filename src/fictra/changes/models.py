@@ -39,6 +39,7 @@ class ChangeRequest(Base):
     rollback_plan: Mapped[str | None] = mapped_column(Text, nullable=True)
     notify: Mapped[list[str]] = mapped_column(JSON)
     proposal_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template: Mapped[str | None] = mapped_column(String(128), nullable=True)  # a standard change's
     state: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
     impact: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -74,6 +74,7 @@ class ChangeInput(BaseModel):
     rollback_steps: list[StepInput] = Field(default_factory=list, max_length=200)
     notify: list[str] = Field(default_factory=list, max_length=100)
     proposal_id: int | None = None
+    template: str | None = Field(default=None, max_length=128, description="A standard change's template.")
 
     @model_validator(mode="after")
     def _slot(self) -> ChangeInput:

@@ -45,6 +45,38 @@ def _check_components(cfg: ChangesConfig, names: list[str]) -> None:
         )
 
 
+def _check_standard(cfg: ChangesConfig, data: ChangeInput) -> None:
+    """A standard change names a pre-approved template of changes.yaml and stays inside it; the other
+    types name none."""
+    if data.type != "standard":
+        if data.template is not None:
+            raise UsageError(f"Only a standard change names a template; this one is {data.type}.")
+        return
+    known = ", ".join(sorted(cfg.standard)) or "none (changes.yaml has no standard templates)"
+    tpl = cfg.standard.get(data.template or "")
+    if tpl is None:
+        what = f"template '{data.template}' is not" if data.template else "no template is"
+        raise UsageError(f"A standard change is pre-approved by its template; {what} one of: {known}.")
+    problems = []
+    if data.category != tpl.category:
+        problems.append(f"category {data.category} (the template's is {tpl.category})")
+    outside = sorted(set(data.components) - set(tpl.components))
+    if outside:
+        problems.append(f"component(s) {', '.join(outside)} (it allows {', '.join(tpl.components)})")
+    kinds = sorted(
+        {s.action_kind for s in [*data.steps, *data.rollback_steps] if s.action_kind} - set(tpl.action_kinds)
+    )
+    if kinds:
+        problems.append(
+            f"on-chain step kind(s) {', '.join(kinds)} (it allows {', '.join(tpl.action_kinds) or 'none'})"
+        )
+    if problems:
+        raise UsageError(
+            f"Standard template '{data.template}' does not cover: {'; '.join(problems)}. Make it a normal "
+            "change (assessed and authorized) or use a template that covers it."
+        )
+
+
 def _check_steps(steps: list[StepInput], where: str) -> None:
     for i, step in enumerate(steps, start=1):
         if (step.action_kind is None) != (step.action_params is None):
@@ -85,6 +117,7 @@ async def content_of(session: AsyncSession, change: ChangeRequest) -> ChangeInpu
             "planned_end": change.planned_end, "steps": pick("implement"),
             "verification": change.verification, "rollback_plan": change.rollback_plan,
             "rollback_steps": pick("rollback"), "notify": change.notify, "proposal_id": change.proposal_id,
+            "template": change.template,
         }
     )  # fmt: skip
 
@@ -99,6 +132,7 @@ def _apply(change: ChangeRequest, data: ChangeInput) -> None:
     change.rollback_plan = data.rollback_plan
     change.notify = list(data.notify)
     change.proposal_id = data.proposal_id
+    change.template = data.template
     change.content_hash = content_hash(data.hashed())
 
 
@@ -107,6 +141,7 @@ async def create(
 ) -> ChangeRequest:
     """A new change request in ``draft``."""
     _check_components(cfg, data.components)
+    _check_standard(cfg, data)
     _check_steps(data.steps, "implementation")
     _check_steps(data.rollback_steps, "rollback")
     now = clock.now()
@@ -145,6 +180,7 @@ async def edit(
     if data.type != change.type and change.state != "draft":
         raise UsageError(f"Change {change_id}'s type can change only in draft (it is {change.state}).")
     _check_components(cfg, data.components)
+    _check_standard(cfg, data)
     _check_steps(data.steps, "implementation")
     _check_steps(data.rollback_steps, "rollback")
     old_hash, old_state = change.content_hash, change.state

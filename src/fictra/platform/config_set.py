@@ -272,6 +272,7 @@ SECTIONS: tuple[Section, ...] = (
                     changes.RuleConfig,
                     changes.Window,
                     changes.Freeze,
+                    changes.StandardTemplate,
                 ),
             ),
         ),

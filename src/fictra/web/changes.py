@@ -63,7 +63,8 @@ async def _list_page(
     return page(
         request, actor, "changes.html", status_code=status_code, changes=rows, state=state, FILTERS=FILTERS,
         form=form or ChangeForm(), new_error=new_error, components=sorted(ctx.config.components),
-        catalogue=ctx.config.components, TYPES=get_args(ChangeType), CATEGORIES=get_args(Category), **PAGE,
+        catalogue=ctx.config.components, templates=ctx.config.standard, TYPES=get_args(ChangeType),
+        CATEGORIES=get_args(Category), **PAGE,
     )  # fmt: skip
 
 

@@ -90,6 +90,7 @@ class ChangeForm:
     rollback_plan: str = ""
     rollback_steps: str = ""
     notify: str = ""
+    template: str = ""
 
     @classmethod
     def of(cls, form: FormData) -> ChangeForm:
@@ -112,6 +113,7 @@ class ChangeForm:
             "rollback_plan": self.rollback_plan or None,
             "rollback_steps": _steps("rollback steps", self.rollback_steps),
             "notify": [n.strip() for n in self.notify.split(",") if n.strip()],
+            "template": self.template or None if self.type == "standard" else None,
         }
         try:
             return ChangeInput.model_validate(data)
