@@ -41,6 +41,7 @@ async def _alerts(session: AsyncSession, monitor: str) -> dict[str, str]:
     return {f"{a.labels['participant']}:{a.labels.get('condition', '')}": a.status for a in rows}
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # storage: test_screening, test_lists
 async def test_expiry_review_and_transfer_alerts(sessions: async_sessionmaker[AsyncSession]) -> None:
     clock = FakeClock(datetime(2027, 5, 1, tzinfo=UTC))
     config = ComplianceConfig()
