@@ -380,8 +380,9 @@ class RpcPool:
                     if len(running) == 1 and self._candidates(tried=tried):
                         hedge = self._hedge_delay(next(iter(running.values()))[0])
                     done, _ = await asyncio.wait(running, timeout=hedge, return_when=asyncio.FIRST_COMPLETED)
-                    if not done:
-                        self._launch(op, self._candidates(tried=tried)[0], tried, running)
+                    if not done:  # slow: the same request to the next endpoint (if one is left)
+                        for ep in self._candidates(tried=tried)[:1]:
+                            self._launch(op, ep, tried, running)
                         continue
                     for task in done:
                         ep, started = running.pop(task)
