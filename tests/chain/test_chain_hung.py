@@ -68,8 +68,8 @@ async def test_a_hung_endpoint_adds_no_lag_while_another_is_healthy(
         for p in proxies:
             await p.stop()
     # the client timeout is 10 s: waiting on the hung endpoint would show as seconds here
-    assert max(delays) < 1.5, delays
-    assert sorted(delays)[len(delays) // 2] < 0.5, delays
+    assert max(delays) < 2.5, delays
+    assert sorted(delays)[len(delays) // 2] < 0.75, delays
     assert refresh < 0.5, f"refresh_heads waited {refresh:.2f}s on the hung endpoint"
     assert hung.state != EndpointState.HEALTHY and hung.last_error is not None
     assert rec.numbers == list(range(rec.numbers[0], rec.numbers[-1] + 1))
