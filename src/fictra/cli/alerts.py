@@ -13,9 +13,10 @@ from rich.table import Table
 from fictra.alerting.queries import get_alert, list_alerts
 from fictra.alerting.schemas import AlertDetail, AlertView
 from fictra.cli._common import console, settings
+from fictra.cli._schema import ensure_schema
 from fictra.clock import SystemClock
 from fictra.config.fields import parse_duration
-from fictra.db.engine import make_engine, migrate, session_factory
+from fictra.db.engine import make_engine, session_factory
 from fictra.errors import UsageError
 
 app = typer.Typer(help="List and inspect alerts.", no_args_is_help=True)
@@ -48,8 +49,9 @@ def _since(value: str | None) -> datetime | None:
 
 
 async def _with_session(fn: Any) -> Any:
-    url = settings().resolved_database_url()
-    migrate(url)
+    s = settings()
+    url = s.resolved_database_url()
+    ensure_schema(url, s.data_dir)  # no Alembic (nor every model) when the schema is known current
     engine = make_engine(url)
     try:
         async with session_factory(engine)() as session:

@@ -11,8 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -91,6 +89,9 @@ def migrate(url: str, revision: str = "heads") -> None:
     _, sync_url = _driver_urls(url)
     if sync_url.startswith("sqlite"):
         _private_sqlite_file(make_url(sync_url).database)
+    from alembic import command  # imported here: a command that only reads never pays for Alembic
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["sync_url"] = sync_url
