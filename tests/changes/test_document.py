@@ -84,6 +84,12 @@ async def test_review_with_feedback_and_performance_then_document(rig: ApiRig, t
         assert again.status_code == 409 and "was used" in again.text
         bogus = await anyone.get("/feedback/changes/" + "A" * 32)
         assert bogus.status_code == 404
+    async with client_for(rig) as lead:  # the console's review form refuses an empty review
+        await sign_in(lead, LEAD)
+        page = await lead.get(f"/changes/{cid}")
+        form = {"success": "yes", "criteria": "", "csrf_token": csrf_of(page.text)}
+        empty = await lead.post(f"/changes/{cid}/review", data=form)
+        assert empty.status_code == 422 and "The review is incomplete: criteria" in empty.text
     async with rig.sessions.begin() as s:
         data = ReviewInput(success=True, criteria="Fee reads 25 bps", lessons_learned="Announce earlier")
         change = await review.record_review(

@@ -11,6 +11,7 @@ from typing import Annotated, Any, get_args
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
+from pydantic import ValidationError
 
 from fictra.api.deps import app_context, guarded
 from fictra.api.errors import status_for
@@ -205,10 +206,10 @@ async def _work(request: Request, actor: Actor, change_id: int, what: str, **kw:
                 raise UsageError(f"Unknown change action '{what}'.")
     except NotFoundError as exc:
         return error_page(request, exc, page_name="changes", heading="No such change")
-    except ValueError as exc:  # a review the schema refuses (pydantic's ValidationError)
-        message = (
-            f"The review is incomplete: {str(exc).splitlines()[0]}; give the criteria and lessons learned."
-        )
+    except ValidationError as exc:  # a review the schema refuses
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "review"
+        message = f"The review is incomplete: {where}: {first['msg']}; give the criteria and lessons learned."
         return await _change_page(request, actor, change_id, status_code=422, action_error=message)
     except FictraError as exc:
         return await _change_page(
