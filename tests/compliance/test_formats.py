@@ -86,3 +86,19 @@ def test_bad_threat_row_names_its_line() -> None:
     data = b"address,category\n0x722122dF12D4e14e13Ac3b6895a86e84145b6967,mixer\nnot-an-address,x\n"
     with pytest.raises(ListRefused, match=r"^t.csv:3: 'not-an-address' is not an EVM address"):
         parse("threat", data, path="t.csv")
+
+
+def test_eu_and_un_consolidated_xml() -> None:
+    eu = {e.key: e for e in _parse("eu_xml", "eu_fsd.xml")}
+    assert eu["9001"].name == "Lazarus Test Group" and eu["9001"].aliases == ("Hidden Cobra Test",)
+    assert eu["9002"].kind == "individual" and eu["9002"].aliases == ("Александр Винников",)
+    assert eu["9001"].programs == ("PRK",) and eu["9002"].programs == ("RUS",)
+    un = {e.key: e for e in _parse("un_xml", "un_consolidated.xml")}
+    assert (un["6908001"].name, un["6908001"].kind, un["6908001"].aliases) == (
+        "KIM TEST CHOL",
+        "individual",
+        ("Kim Chol Test",),
+    )
+    assert un["6908002"].name == "KOREA TEST TRADING CORPORATION" and un["6908002"].programs == ("DPRK",)
+    with pytest.raises(ListRefused, match=r"^un_consolidated.xml:2: root element is 'CONSOLIDATED_LIST'"):
+        parse("eu_xml", (FIXTURES / "un_consolidated.xml").read_bytes(), path="un_consolidated.xml")

@@ -90,7 +90,9 @@ def _read(path: Path) -> bytes:
 @lists_app.command("import")
 def lists_import(
     path: Path = typer.Argument(..., help="The list file (offline copy)."),
-    fmt: str = typer.Option(..., "--format", help="ofac_sdn_xml, ofac_csv, opensanctions_ftm or threat."),
+    fmt: str = typer.Option(
+        ..., "--format", help="ofac_sdn_xml, ofac_csv, opensanctions_ftm, threat, eu_xml or un_xml."
+    ),
     name: str = typer.Option(..., "--list", help="The list's name (e.g. ofac-sdn); versions are per name."),
     user: str = AS,
 ) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fictra.compliance.formats.common import ListEntry, ListRefused
+from fictra.compliance.formats.eu_un import parse_eu_xml, parse_un_xml
 from fictra.compliance.formats.ftm import parse_ftm
 from fictra.compliance.formats.ofac_csv import parse_ofac_csv
 from fictra.compliance.formats.ofac_xml import parse_ofac_xml
@@ -22,6 +23,8 @@ FORMATS: dict[str, Callable[[bytes, str], list[ListEntry]]] = {
     "ofac_csv": parse_ofac_csv,
     "opensanctions_ftm": parse_ftm,
     "threat": parse_threat,
+    "eu_xml": parse_eu_xml,
+    "un_xml": parse_un_xml,
 }
 
 
