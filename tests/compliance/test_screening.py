@@ -4,6 +4,7 @@ disposition suppresses the pair for that list version; names of KYC'd parties ar
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -117,3 +118,29 @@ async def test_name_screening_and_kyc_addresses(
         ("address", LISTED, "NK-lazarus-test"),  # a KYC'd participant's address is re-screened too
         ("name", "Alexandr Vinnikov", "ru-vinnikov-test"),  # transliterated variant of Александр Винников
     ]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_indirect_exposure_decays_per_hop(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    carol, dave = "0x" + "33" * 20, "0x" + "44" * 20
+    monitor = ScreeningMonitor(config=EVERY_BLOCK, manifest=manifest(), clock=clock)
+    pipeline = AlertPipeline(monitors=[monitor], clock=clock)
+    async with sessions.begin() as session:
+        await _import(session, "sdn_advanced_v1.xml", clock)
+    async with (
+        sessions.begin() as session
+    ):  # dave → carol → bob → alice → LISTED (alice 1 hop, bob 2, carol 3)
+        await pipeline.on_batch(
+            batch(block(30, [(dave, carol, 1), (carol, BOB, 1), (BOB, ALICE, 1)])), session
+        )
+    async with sessions.begin() as session:
+        await pipeline.on_batch(batch(block(31, [(ALICE, LISTED, 1)])), session)
+    async with sessions() as session:
+        rows = (await session.scalars(select(Alert).where(Alert.monitor == "compliance.exposure"))).all()
+    exposed = {a.labels["subject"]: (a.evidence["hop"], a.evidence["score"], a.severity) for a in rows}
+    assert exposed == {
+        ALICE: (1, 0.5, "P2"),
+        BOB: (2, 0.25, "P2"),
+    }  # carol is 3 hops away: beyond exposure_hops

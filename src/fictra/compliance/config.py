@@ -43,6 +43,19 @@ class ScreeningConfig(BaseModel):
         description="Block time between looks at what changes outside the chain (a new list version, "
         "dispositions, KYC records); a batch that opens a hit always looks.",
     )
+    exposure_hops: int = Field(
+        default=2,
+        ge=0,
+        le=4,
+        description="Indirect exposure: counterparties up to this many hops from a listed "
+        "address in the typologies' window (0: off).",
+    )
+    exposure_decay: float = Field(
+        default=0.5, gt=0, lt=1, description="Exposure score per hop (1 hop: decay)."
+    )
+    exposure_severity: str = Field(
+        default="P2", pattern=SEVERITY, description="Severity of indirect exposure."
+    )
     suggested_action: str = Field(
         default="PaymentToken.blockAddress",
         description="The hold suggested with an address hit (COMPLIANCE_ROLE on PaymentToken).",

@@ -31,7 +31,7 @@ from fictra.compliance.screening import (
     rescreen,
 )
 from fictra.compliance.transfers import Transfer, transfers_of
-from fictra.compliance.typologies import TypologyDetector, TypologyHit
+from fictra.compliance.typologies import TypologyDetector, TypologyHit, exposure
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.state import Conditions
 
@@ -40,6 +40,7 @@ __all__ = ["AML", "KYC_TRANSFER", "SCREENING", "ScreeningMonitor"]
 SCREENING = "compliance.screening"
 KYC_TRANSFER = "compliance.kyc_transfer"
 AML = "compliance.aml"
+EXPOSURE = "compliance.exposure"
 
 
 class ScreeningMonitor:
@@ -154,6 +155,7 @@ class ScreeningMonitor:
                 )
         if self.aml is not None:
             self._typologies([t for ts in moved.values() for t in ts], batch, out)
+            self._exposure({address for _, address, _ in listed_hits}, batch, out)
         await self._kyc(session, batch, moved, out)
         if look or listed_hits:
             await self._emit(session, batch, out)
@@ -171,13 +173,46 @@ class ScreeningMonitor:
         for key, when in list(self.aml_active.items()):
             if when <= horizon:  # the pattern left the window
                 del self.aml_active[key]
-                labels = {"typology": key[0], "subject": key[1]}
+                exposed = key[0] == "exposure"
+                labels = {"subject": key[1]} if exposed else {"typology": key[0], "subject": key[1]}
                 out.clears.append(
                     Clear(
-                        monitor=AML,
+                        monitor=EXPOSURE if exposed else AML,
                         labels=labels,
                         network=self.network,
                         block=BlockRef(last.number, last.hash),
+                    )
+                )
+
+    def _exposure(self, sources: set[str], batch: BlockBatch, out: MonitorOutput) -> None:
+        """Counterparties within ``exposure_hops`` of a listed address that moved in this batch."""
+        cfg, index = self.config.screening, self.index
+        if self.aml is None or index is None or cfg.exposure_hops <= 0:
+            return
+        last = batch.blocks[-1]
+        for source in sorted(sources):
+            listed = index.addresses.get(source, [])
+            for subject, (score, hop) in exposure(
+                self.aml.graph, source, hops=cfg.exposure_hops, decay=cfg.exposure_decay
+            ).items():
+                if subject in index.addresses or subject in self.aml.exempt:
+                    continue  # listed itself (a direct hit) or a contract
+                self.aml_active[("exposure", subject)] = last.timestamp
+                out.findings.append(
+                    Finding(
+                        monitor=EXPOSURE,
+                        severity=Severity(cfg.exposure_severity),
+                        summary=f"Indirect exposure: {subject} is {hop} hop(s) from listed {source} "
+                        f"(score {score:g})",
+                        labels={"subject": subject},
+                        network=self.network,
+                        block=BlockRef(last.number, last.hash),
+                        evidence={
+                            "hop": hop,
+                            "score": score,
+                            "source": source,
+                            "entries": [f"{x.list_name}:{x.key}" for x in listed],
+                        },
                     )
                 )
 

@@ -241,6 +241,25 @@ class TypologyDetector:
                 return
 
 
+def exposure(graph: nx.DiGraph, source: str, *, hops: int, decay: float) -> dict[str, tuple[float, int]]:
+    """Addresses within ``hops`` transfers of ``source`` in either direction (paid by or paying it, directly
+    or through others) -> (score decay**hop, hop), nearest hop first."""
+    out: dict[str, tuple[float, int]] = {}
+    if source not in graph or hops <= 0:
+        return out
+    frontier, seen = [source], {source}
+    for hop in range(1, hops + 1):
+        nxt = []
+        for node in frontier:
+            for other in (*graph.successors(node), *graph.predecessors(node)):
+                if other not in seen:
+                    seen.add(other)
+                    out[other] = (decay**hop, hop)
+                    nxt.append(other)
+        frontier = nxt
+    return out
+
+
 def _walk(parents: dict[str, str | None], node: str) -> list[str]:
     """``node`` back to the root of a search (following ``parents``)."""
     out = [node]

@@ -28,8 +28,7 @@ def parse_eu_xml(data: bytes, path: str) -> list[ListEntry]:
         raise ListRefused(
             path,
             root.sourceline,
-            f"root element is '{root.tag}', not the EU FSD "
-            f"'export' (namespace {EU_NAMESPACE})",
+            f"root element is '{root.tag}', not the EU FSD 'export' (namespace {EU_NAMESPACE})",
         )
     ns = f"{{{EU_NAMESPACE}}}"
     out: list[ListEntry] = []
