@@ -437,3 +437,29 @@ async def test_reclassify_and_link_more_alerts(rig: ApiRig, lead: httpx.AsyncCli
     async with rig.sessions() as session:
         view = await service.get_incident(session, incident_id)
     assert (view.severity, view.category, view.alert_ids) == ("P2", "oracle", sorted(rig.alert_ids))
+
+
+async def test_workspace_summary_waits_for_tabs_and_no_cli_hints(
+    rig: ApiRig, lead: httpx.AsyncClient
+) -> None:
+    incident_id = await declare(lead)
+    token = csrf_of((await lead.get(f"/incidents/{incident_id}")).text)
+    note = await lead.post(
+        f"/incidents/{incident_id}/notes", data={"csrf_token": token, "text": "looked at it"}
+    )
+    assert note.status_code == 303, note.text
+    page = (await lead.get(f"/incidents/{incident_id}")).text
+    assert 'id="incident-summary"' in page and 'id="waits-for"' in page
+    waits = page[page.index('id="waits-for"') :].split("</p>", 1)[0]
+    assert "Waits for:" in waits and len(waits) > 40  # the current phase's missing outputs, by title
+    outputs = page[page.index('id="outputs"') :].split("</section>", 1)[0]
+    assert "fictra incidents" not in outputs and "POST /api" not in outputs  # web forms: no CLI hints
+    assert 'data-tab="notes"' in page and 'aria-current="page" class="current">All<' in page
+    notes = (await lead.get(f"/incidents/{incident_id}?show=notes")).text
+    kinds = re.findall(r'data-kind="([^"]+)"', notes[notes.index('id="timeline-items"') :])
+    assert kinds == ["incident.note"]
+    assert f'hx-get="/ui/incidents/{incident_id}/timeline?show=notes"' in notes  # the live refresh keeps it
+    fragment = (await lead.get(f"/ui/incidents/{incident_id}/timeline?show=notes")).text
+    assert re.findall(r'data-kind="([^"]+)"', fragment) == ["incident.note"]
+    everything = (await lead.get(f"/ui/incidents/{incident_id}/timeline?show=bogus")).text
+    assert len(re.findall(r'data-kind="', everything)) > 1

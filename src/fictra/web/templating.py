@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,15 @@ def age(value: datetime | None, now: datetime) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
     return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+
+
+_CLI_HINT = re.compile(r"\s*\((?:[^()]*?\s)?fictra [^()]*\)|,? or POST /api/\S+")
+
+
+def web_hint(text: str | None) -> str:
+    """A how-to written for every surface, as a web form shows it: the CLI command and API route in
+    parentheses are left out (the form beside it is how it is done here)."""
+    return _CLI_HINT.sub("", text or "").strip()
 
 
 def short_hash(value: str | None, keep: int = 10) -> str:
@@ -115,7 +125,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(iso=iso, hhmmss=hhmmss, short_hash=short_hash, as_text=as_text)
+    env.filters.update(iso=iso, hhmmss=hhmmss, short_hash=short_hash, as_text=as_text, web_hint=web_hint)
     env.globals.update(changes=changes, when=when, age=age)
     env.filters["unix"] = lambda t: hhmmss(datetime.fromtimestamp(int(t), UTC))
     env.globals.update(

@@ -79,6 +79,44 @@ def _outputs_by_phase(incident: IncidentView) -> list[dict[str, Any]]:
     return groups
 
 
+# the timeline's tabs: (key, title, the kinds it shows; None: all)
+TIMELINE_TABS: tuple[tuple[str, str, frozenset[str] | None], ...] = (
+    ("all", "All", None),
+    ("notes", "Notes", frozenset({"incident.note"})),
+    ("phases", "Phases & outputs", frozenset({
+        "incident.declared", "incident.phase", "incident.output", "incident.classified", "incident.role",
+        "incident.task", "incident.closed",
+    })),
+    ("actions", "Actions & transactions", None),  # every action.* event
+    ("alerts", "Alerts & evidence", frozenset({"incident.alerts_linked", "incident.evidence"})),
+    ("comms", "Communications", frozenset({
+        "incident.status_update", "incident.reminder", "incident.meeting", "incident.report",
+    })),
+)  # fmt: skip
+
+
+def timeline_tab(items: list[Any], show: str) -> list[Any]:
+    """The items of one tab (``all`` for an unknown key)."""
+    kinds = next((k for key, _, k in TIMELINE_TABS if key == show), None)
+    if show == "actions":
+        return [i for i in items if i.kind.startswith("action.")]
+    if show == "alerts":
+        return [i for i in items if i.kind.startswith("alert.") or (kinds is not None and i.kind in kinds)]
+    if kinds is None:
+        return items
+    return [i for i in items if i.kind in kinds]
+
+
+def _waits_for(incident: Any, upcoming: Phase | None) -> list[str]:
+    """What the incident waits for before its next phase: the current phase's missing outputs."""
+    if incident.status != "open":
+        return []
+    missing = [o.title for o in incident.outputs if o.phase == incident.phase and o.status == "missing"]
+    if not missing and upcoming is not None and upcoming != Phase.CLOSED:
+        return [f"nothing: it can move on to {PHASE_TITLES.get(upcoming.value, upcoming.value)}"]
+    return missing
+
+
 async def _detail_data(request: Request, session: AsyncSession, incident_id: int) -> dict[str, Any]:
     from fictra.emergency.service import list_actions
     from fictra.incidents.timeline import timeline
@@ -87,13 +125,19 @@ async def _detail_data(request: Request, session: AsyncSession, incident_id: int
     incident = await get_incident(session, incident_id)
     upcoming = next_phase(incident.phase)
     items = await timeline(session, incident_id, actions=incidents_context(request).actions)
+    show = request.query_params.get("show") or "all"
+    show = show if any(key == show for key, _, _ in TIMELINE_TABS) else "all"
     actions = await list_actions(session, incident_id=incident_id, limit=100, clock=context.clock)
     return {
         "incident": incident,
         "steps": _phase_steps(incident),
         "output_groups": _outputs_by_phase(incident),
         "next_phase": upcoming.value if upcoming is not None and upcoming != Phase.CLOSED else None,
-        "timeline": sorted(items, key=lambda t: aware(t.at)),
+        "timeline": timeline_tab(sorted(items, key=lambda t: aware(t.at)), show),
+        "timeline_all": len(items),
+        "show": show,
+        "TIMELINE_TABS": TIMELINE_TABS,
+        "waits_for": _waits_for(incident, upcoming),
         "actions": actions,
         "evidence": await _evidence(session, incident_id),
         "users": await _usernames(session),
