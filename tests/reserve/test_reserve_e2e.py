@@ -9,11 +9,15 @@ operator's keystore written as `fictra devnet up` does):
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
 
-from e2e.harness import Running, start
+from cli.clirun import fictra
+from e2e.harness import REPO, Running, start
 from fictra.alerting.schemas import AlertView
 from fictra.devnet.accounts import role
 from fictra.devnet.feeds import feed, submit_round
@@ -60,6 +64,22 @@ async def test_drain_is_a_p0_within_one_block_and_the_feed_follows_and_a_stale_p
     assert rows["reserve"].startswith("collateral 150.0% at block")
     assert rows["sovereigns"] == "5 registered, 0 differ from the chain"
     assert rows["PT market"].startswith("1.0000 CASH")
+
+    # the CLI reads the same proof from the chain, and its attestation package verifies offline
+    settings = platform.settings
+    running.manifest.save(settings.devnet_dir / "manifest.json")
+    env = {"FICTRA_CONFIG_DIR": str(platform.config.config_dir)}
+    shown = await asyncio.to_thread(fictra, settings.data_dir, "reserve", "proof", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["value"] == str(3_300_000 * E18)
+    package = settings.data_dir / "attestation.json"
+    written = await asyncio.to_thread(
+        fictra, settings.data_dir, "reserve", "attest", "-o", str(package), env=env
+    )
+    assert written.returncode == 0, written.stderr
+    script = [sys.executable, str(REPO / "scripts" / "verify_attestation.py"), str(package)]
+    verified = await asyncio.to_thread(subprocess.run, script, capture_output=True, text=True, check=False)
+    assert verified.returncode == 0 and verified.stdout.startswith("OK: block"), verified.stdout
 
     await running.scenario("reserve-drain")
     below = await running.wait_for_alert(proof_alert("collateral_below_full"), within_blocks=1)

@@ -7,6 +7,8 @@ recorded. Exit 1 when the reserve is below the configured minimum ratio (scripts
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -158,4 +160,28 @@ def rebalance_cmd(
     console.print(
         f"Proposed action {view.id} (reserve_rebalance), status {view.status}; params hash "
         f"{view.params_hash}. Approve, dry-run and execute it with `fictra actions`."
+    )
+
+
+@app.command("attest")
+def attest_cmd(
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the attestation JSON."),
+    block: int | None = typer.Option(None, "--block", min=0, help="At this block (default: the head)."),
+) -> None:
+    """The attestation package at a block: holdings with a Merkle root and proofs, prices with round ids,
+    supply, value, ratio (verify offline: python3 scripts/verify_attestation.py FILE)."""
+    from fictra.chain.manifest import Manifest
+    from fictra.platform.assemble import manifest_path
+    from fictra.reserve.attestation import build_attestation
+
+    config = config_set()
+    proof = asyncio.run(_read(block))
+    manifest = Manifest.load(manifest_path(settings(), config, devnet=not config.network.manifest))
+    doc = build_attestation(
+        proof, chain_id=manifest.chain_id, reserve=manifest.address(config.reserve.proof.reserve),
+        token=manifest.address(config.reserve.proof.token),
+    )  # fmt: skip
+    out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    console.print(
+        f"Wrote {out}: block {doc['block']}, root {doc['holdings_root']}, sha256 {doc['package_sha256']}"
     )
