@@ -265,7 +265,9 @@ async def _flow(e: E2E, tmp_path: Path) -> None:
             s, cfg=cfg, change_id=cid, incidents_on=e.ctx.incidents_on, actor=RITA, clock=e.clock
         ))  # fmt: skip
     await implement_and_schedule(e, cid)  # acknowledged, scheduled (its window opened), started
-    started = await e.chain_time()  # the devnet's block time runs ahead of the wall clock (fast deploy)
+    # the period in chain time (the devnet's block time runs ahead of the wall clock after the fast deploy);
+    # block timestamps are whole seconds that blocks mined together share: start after the head's second
+    started = await e.chain_time() + timedelta(seconds=1)
     live = {
         label: (text, attention)
         for label, text, attention in (await operations_summary(e.running.platform)).rows

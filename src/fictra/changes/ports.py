@@ -64,4 +64,5 @@ class WindowRequest:
 OpenWindow = Callable[[AsyncSession, WindowRequest, object], Awaitable[int]]
 # cancel it (the change was edited back to authorization, or canceled); or mark its work done (the
 # implementation is over: no overrun reminder; the window still ends at its planned end)
-CloseWindow = Callable[[AsyncSession, int, str, object], Awaitable[None]]
+# (session, window_id, change_id, reason, actor): only the window's owning change acts on it
+CloseWindow = Callable[[AsyncSession, int, int, str, object], Awaitable[None]]

@@ -17,14 +17,13 @@ from fictra.chain.manifest import Manifest
 from fictra.chain.pool import RpcPool
 from fictra.changes.assess import watchers
 from fictra.changes.context import ChangesContext
-from fictra.changes.ports import IncidentFact, WindowRequest
+from fictra.changes.ports import IncidentFact
 from fictra.clock import Clock
 from fictra.emergency import service as actions
 from fictra.emergency.models import EmergencyAction
 from fictra.emergency.reader import ChainReader
-from fictra.errors import ConflictError
 from fictra.incidents.models import Incident, IncidentAlert
-from fictra.maintenance.service import cancel_window, create_window, mark_done
+from fictra.platform.change_windows import ChangeWindows
 from fictra.platform.config_set import ConfigSet
 
 _COMPONENT_LABELS = ("contract", "endpoint", "component", "name")
@@ -81,34 +80,7 @@ def changes_context(*, config: ConfigSet, clock: Clock, pool: RpcPool, manifest:
         )
         return {int(i): str(st) for i, st in rows.all()}
 
-    async def open_window(session: AsyncSession, request: WindowRequest, actor: object) -> int:
-        view = await create_window(
-            session,
-            title=request.title,
-            matchers=request.matchers,
-            owner=request.owner,
-            actor=actor,
-            clock=clock,
-            config=config.maintenance,
-            starts_at=request.starts_at,
-            ends_at=request.ends_at,
-            steps=request.steps,
-            owner_change_id=request.change_id,
-            description=f"Opened by change request #{request.change_id} for its planned slot.",
-        )
-        return view.id
-
-    async def close_window(session: AsyncSession, window_id: int, reason: str, actor: object) -> None:
-        try:
-            await cancel_window(session, window_id=window_id, actor=actor, clock=clock, reason=reason)
-        except ConflictError:  # already ended or canceled by hand (refused before writing anything)
-            return
-
-    async def done_window(session: AsyncSession, window_id: int, note: str, actor: object) -> None:
-        try:
-            await mark_done(session, window_id=window_id, actor=actor, clock=clock, note=note)
-        except ConflictError:  # not open now (over, ended or canceled): nothing to mark
-            return
+    windows = ChangeWindows(config.maintenance, clock)
 
     return ChangesContext(
         config=config.changes,
@@ -119,9 +91,9 @@ def changes_context(*, config: ConfigSet, clock: Clock, pool: RpcPool, manifest:
         watched_by=watchers(config.monitors, config.rules),
         network=config.network.name,
         action_status=action_status,
-        open_window=open_window,
-        close_window=close_window,
-        done_window=done_window,
+        open_window=windows.open,
+        close_window=windows.close,
+        done_window=windows.done,
     )
 
 

@@ -112,11 +112,11 @@ async def release_window(
     if not change.window_id:
         return
     if before == "scheduled" and change.state != "scheduled" and ctx.close_window:
-        await ctx.close_window(session, change.window_id, f"change {change_id} {why}", actor)
+        await ctx.close_window(session, change.window_id, change_id, f"change {change_id} {why}", actor)
     elif (
         before in ("implementing", "failed") and change.state in ("review", "rolled_back") and ctx.done_window
     ):
-        await ctx.done_window(session, change.window_id, f"change {change_id} {why}", actor)
+        await ctx.done_window(session, change.window_id, change_id, f"change {change_id} {why}", actor)
 
 
 async def _move(
