@@ -307,17 +307,20 @@ async def apply_findings(
     changed = [row for row in updates if row.keys() != {"id", "last_seen"}]
     if changed:
         await session.execute(update(Alert), changed)
-    first_occurrence: dict[tuple[str, str], int] = {}
-    if occurrences:
-        occ_stmt = insert(AlertOccurrence).returning(AlertOccurrence.id, sort_by_parameter_order=True)
-        rows = [{"alert_id": ids[key], "network": key[0], **occ} for key, occ in occurrences]
-        returned = (await session.execute(occ_stmt, rows)).scalars().all()
-        for (key, occ), occ_id in zip(occurrences, returned, strict=True):
-            if occ["kind"] != "repeat":
-                first_occurrence[key] = occ_id
+    # an episode's first occurrences (one per alert) with RETURNING, by alert id (no parameter order needed:
+    # SQLite would then insert row by row), before the repeats, which need no ids back
+    first_occurrence: dict[int, int] = {}
+    rows = [{"alert_id": ids[key], "network": key[0], **occ} for key, occ in occurrences]
+    firsts = [r for r in rows if r["kind"] != "repeat"]
+    if firsts:
+        occ_stmt = insert(AlertOccurrence).returning(AlertOccurrence.id, AlertOccurrence.alert_id)
+        first_occurrence = {r.alert_id: r.id for r in await session.execute(occ_stmt, firsts)}
+    repeats = [r for r in rows if r["kind"] == "repeat"]
+    if repeats:
+        await session.execute(insert(AlertOccurrence), repeats)
     for key, kind, details in events:
-        if kind in (EventKind.FIRED, EventKind.REFIRED) and key in first_occurrence:
-            details["occurrence_id"] = first_occurrence[key]
+        if kind in (EventKind.FIRED, EventKind.REFIRED) and ids[key] in first_occurrence:
+            details["occurrence_id"] = first_occurrence[ids[key]]
     if events:
         await session.execute(
             insert(AlertEvent),
