@@ -133,3 +133,24 @@ async def test_audit_verification_needs_audit_verify(rig: ApiRig, viewer: httpx.
         assert (await legal.get("/audit")).status_code == 200
         fragment = await legal.get("/ui/audit/verify")
         assert "not checked" in fragment.text and "audit.verify" in fragment.text
+
+
+async def test_overview_shares_one_read_until_the_alert_store_changes(
+    rig: ApiRig, lead: httpx.AsyncClient
+) -> None:
+    """Issue 13: operators polling at once share one read of the firing alerts; a change shows at once."""
+    from api.rig import finding
+    from fictra.alerting.findings import Severity
+    from fictra.alerting.service import apply_findings
+    from fictra.web import overview
+
+    first = await lead.get("/ui/overview")
+    assert 'Firing alerts <span class="muted">3 total</span>' in first.text
+    cached = overview._cache
+    assert cached is not None
+    assert (await lead.get("/ui/overview")).status_code == 200
+    assert overview._cache is cached, "nothing changed: the same read served the second request"
+    async with rig.sessions.begin() as db:
+        await apply_findings(db, [finding(7, Severity.P0)], head=200, clock=rig.clock)
+    after = await lead.get("/ui/overview")
+    assert 'Firing alerts <span class="muted">4 total</span>' in after.text and overview._cache is not cached
