@@ -77,6 +77,11 @@ def test_peg_and_volatility_alerts_fire_on_a_scripted_path_and_not_on_a_quiet_on
     fired = _run(crash, config)
     assert ("peg_deviation", Severity.P2) in fired and ("peg_deviation", Severity.P1) in fired
     assert ("volatility", Severity.P2) in fired and ("volatility", Severity.P1) in fired
+    # one trade 2.5% off while the TWAP is 0.997: no sustained depeg, no alert; 6% off at once: P1
+    one_trade, _ = market_findings(pool(1_000_000, 975_000), None, 0.997, config, network="devnet", at=AT)
+    assert one_trade == []
+    crash, _ = market_findings(pool(1_000_000, 940_000), None, 0.997, config, network="devnet", at=AT)
+    assert [(f.labels["condition"], f.severity) for f in crash] == [("peg_deviation", Severity.P1)]
 
 
 def _independent(transfers: list[Transfer], bps: int, collector: str) -> tuple[int, list[int], set[str]]:

@@ -173,7 +173,7 @@ async def swap(world: World, rng: random.Random) -> int:
         r0, r1, _ = await pair.functions.getReserves().call()
         price = (r1 / r0 if token0 == pt else r0 / r1) if r0 and r1 else 1.0  # CASH per PT
         # arbitrage against redemption at 1.0 pulls the price back to the peg: below it traders buy PT
-        sell_pt = coin < min(0.9, max(0.1, 0.5 + 20 * (price - 1.0)))
+        sell_pt = coin < min(0.9, max(0.1, 0.5 + 60 * (price - 1.0)))
         token_in = pt if sell_pt else chain.contract("Asset:CASH").address
         name_in = "PaymentToken" if sell_pt else "Asset:CASH"
         r0, r1, _ = await pair.functions.getReserves().call()

@@ -33,7 +33,8 @@ class PoolMonitorConfig(BaseModel):
     pool: str = Field(default="Pool:PT-CASH", description="Manifest name of the PT/CASH Uniswap V2 pair.")
     token: str = Field(default="PaymentToken", description="Manifest name of the PaymentToken.")
     peg: Levels = Field(
-        default_factory=lambda: Levels(p2=0.02, p1=0.05), description="|pool price − 1.0| levels."
+        default_factory=lambda: Levels(p2=0.02, p1=0.05),
+        description="Peg levels: P1 on |spot − 1.0| (or TWAP), P2 on |TWAP − 1.0|.",
     )
     volatility: Levels = Field(
         default_factory=lambda: Levels(p2=0.01, p1=0.03),

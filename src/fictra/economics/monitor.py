@@ -1,7 +1,8 @@
 """The PT market monitor (block-driven): at the last block of every batch it reads the PT/CASH pair's
 reserves and cumulative price, and raises, each clearing when normal again:
 
-- ``peg_deviation``: |pool price − 1.0| at the P2/P1 levels;
+- ``peg_deviation``: P1 when the spot (or TWAP) price is ``peg.p1`` off 1.0, P2 when the TWAP is ``peg.p2``
+  off (a sustained depeg rather than one trade);
 - ``volatility``: the EWMA (λ = 0.94) volatility of the log pool price, one step per processed batch;
 - ``depth``: selling 1% of the PT reserve moves the price more than ``depth_1pct``.
 
@@ -55,8 +56,11 @@ def market_findings(
     twap_text = f", TWAP {twap_price:.4f}" if twap_price is not None else ""
     checks: list[tuple[str, Severity | None, str, dict[str, Any]]] = []
     deviation = abs(state.price - 1.0)
+    sustained = abs(twap_price - 1.0) if twap_price is not None else deviation
+    # P1 on the spot price (a crash shows at once); P2 on the TWAP (a sustained depeg, not one trade)
+    peg = Severity.P1 if max(deviation, sustained) >= config.peg.p1 else level_of(sustained, config.peg)
     checks.append((
-        "peg_deviation", level_of(deviation, config.peg),
+        "peg_deviation", peg,
         f"PT trades at {state.price:.4f} CASH on the pool ({deviation * 100:.2f}% off the peg{twap_text})",
         {"price": state.price, "deviation": deviation, "twap": twap_price},
     ))  # fmt: skip
