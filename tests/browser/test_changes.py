@@ -109,6 +109,7 @@ async def test_create_and_schedule_a_change_and_see_the_conflict_on_the_calendar
     await expect(page).to_have_url(f"{served.base_url}/changes/{other + 1}")
     state = page.locator("#change-state")
     await expect(state).to_have_attribute("data-state", "draft")
+    await expect(page.locator("#change-template")).to_contain_text("pt-fee-collector")
 
     await page.click("#btn-submit")
     await expect(state).to_have_attribute("data-state", "assessment")
