@@ -49,14 +49,14 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         {"monitors/nodes.yaml": "monitors:\n  - type: node_wealth\n    name: rpc\n"},
         [
             "monitors/nodes.yaml:monitors.0.type: unknown monitor type 'node_wealth'; expected one of: "
-            "anomaly, contract_status, event_rule, gas, node_health, oracle, transactions"
+            "anomaly, concentration, contract_status, event_rule, gas, node_health, oracle, transactions"
         ],
     ),
     "missing-monitor-type": (
         {"monitors/nodes.yaml": "monitors:\n  - name: rpc\n"},
         [
             "monitors/nodes.yaml:monitors.0.type: missing key 'type'; expected one of: "
-            "anomaly, contract_status, event_rule, gas, node_health, oracle, transactions"
+            "anomaly, concentration, contract_status, event_rule, gas, node_health, oracle, transactions"
         ],
     ),
     "unknown-key": (

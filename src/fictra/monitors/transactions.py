@@ -215,6 +215,8 @@ class TransactionsCheck:
             if self.pt_address is not None and tx.status == 1:
                 for log in tx.logs:
                     if log.address == self.pt_address and log.topics and log.topics[0] == TRANSFER:
+                        if len(log.topics) > 1 and int(log.topics[1], 16) == 0:
+                            continue  # a mint is issuance (secure mint against the reserve), not PT moving
                         value = int(log.data, 16) if len(log.data) > 2 else 0
                         s.pt_volume += value
                         s.pt_senders["0x" + log.topics[1][-40:]] += value
