@@ -122,8 +122,8 @@ async def run(args: argparse.Namespace | None = None) -> dict[str, Any]:
         "block_monitors_with": monitors["with"],
         "block_monitors_without": monitors["without"],
         "overhead": round(overhead, 4),  # median with / median without - 1 (noisy on a shared machine)
-        # wall seconds inside their on_batch / catch-up seconds: it overlaps the follower's prefetching and the
-        # other monitors (awaiting the same RPC batches), so it is not their cost; "overhead" is
+        # wall seconds inside their on_batch / catch-up seconds: it overlaps the follower's prefetching and
+        # the other monitors (awaiting the same RPC batches), so it is not their cost; "overhead" is
         "monitor_wall_share": round(share, 4),
         "overhead_target": 0.10,
     }
