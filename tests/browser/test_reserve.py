@@ -1,5 +1,6 @@
 """The reserve page in Chromium: the proof of reserve (assets with price age), the allocation against the
-shipped policy and the collateral-ratio chart, as a viewer sees them."""
+shipped policy and the collateral-ratio chart; the tokens page (the registry reconciled with the chain) and
+the economics page (the PT market), as a viewer sees them."""
 
 from __future__ import annotations
 
@@ -23,3 +24,14 @@ async def test_reserve_page_shows_allocation_against_policy_and_the_ratio_chart(
     await expect(page.locator('#allocation tr[data-breach="true"]')).to_have_count(0)
     await expect(page.locator("#ratio-chart svg polyline")).to_have_count(1)
     await page.screenshot(path=str(ARTIFACTS / "reserve.png"), full_page=True)
+
+
+async def test_tokens_page_shows_the_registry_reconciled_with_the_chain(console: Console) -> None:
+    page = await console.signed_in("viewer")
+    await page.goto(f"{console.base_url}/tokens")
+    rows = page.locator("#sovereigns tbody tr")
+    await expect(rows).to_have_count(5)
+    await expect(page.locator('#sovereigns tr[data-ok="true"]')).to_have_count(5)
+    await expect(page.locator('#sovereigns tr[data-sovereign="SOVEREIGN-5"]')).to_contain_text("pending")
+    await page.goto(f"{console.base_url}/economics")
+    await expect(page.locator('#market tr[data-measure="price"]')).to_contain_text("off the peg")
