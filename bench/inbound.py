@@ -325,7 +325,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine_after": machine(),
         "alerts_stored": best["stored"],
         "occurrences_counted": best["counted"],
-        # one occurrence per label set: the stream repeats each with the same startsAt (Alertmanager's repeats)
+        # one occurrence per label set: the stream repeats each with the same startsAt (as Alertmanager does)
         "dedup_ok": all(r["stored"] == distinct and r["counted"] == distinct for r in fictra_runs),
         "fictra": _summary(total, best),
         "fictra_runs_s": [round(r["seconds"], 3) for r in fictra_runs],

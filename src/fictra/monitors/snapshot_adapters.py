@@ -17,7 +17,6 @@ from typing import Any
 from fictra.alerting.findings import BlockRef
 from fictra.monitors.state import Conditions, Stateful
 
-
 SNAPSHOT_CLOSED = 16  # closed rounds per feed kept across a restart (reorgs reopen the latest ones)
 
 
