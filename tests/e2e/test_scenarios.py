@@ -76,6 +76,12 @@ async def test_pause_is_one_p0_naming_every_paused_contract_and_resolves_on_undo
         a for a in await platform.alerts(status="firing") if a.id not in before and a.severity in ("P0", "P1")
     ]
     assert left == [], [(a.monitor, a.summary) for a in left]
+    # a second pauseAll is a new firing of the same condition (refired: routed and notified again)
+    await platform.scenario("pause")
+    again = await platform.wait_for_alert(lambda a: a.id == pause.id, within_blocks=1)
+    assert again.fired_at > pause.fired_at
+    await platform.scenario("pause", undo=True)
+    await platform.wait_for_alert(lambda a: a.id == pause.id, within_blocks=3, status="resolved")
 
 
 @pytest.mark.parametrize("name", list(CASES))
