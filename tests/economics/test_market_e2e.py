@@ -10,7 +10,7 @@ import pytest
 
 from e2e.harness import start
 from fictra.devnet.accounts import role
-from fictra.platform.economics import assess_fee
+from fictra.platform.economics import assess_fee, supply_report
 
 pytestmark = [pytest.mark.e2e]
 E18 = 10**18
@@ -38,6 +38,10 @@ async def test_a_scripted_sell_fires_peg_and_volatility_and_the_fee_replay_match
         assert impact.revenue_now == received == sum(a * 10 // 10_000 for a in sent)
         assert impact.revenue_new == sum(a * 25 // 10_000 for a in sent)
         assert impact.participants_affected == 6
+        supply = await supply_report(p.pool, manifest=p.manifest, token="PaymentToken", blocks=100_000)
+        assert int(supply["supply_end"]) == int(await chain.call("PaymentToken", "totalSupply"))
+        assert supply["mints"] == 13 and supply["holders"] >= 13  # the pool, 12 traders (and the collector)
+        assert 0 < supply["gini"] < 1 and 0 < supply["top10_share"] <= 1
 
         await running.settle()
         pair = p.manifest.address("Pool:PT-CASH")

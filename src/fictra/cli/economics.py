@@ -1,7 +1,8 @@
 """`fictra economics fee-impact --fee-bps N [--blocks B] [--json]`: the PaymentToken transfers of the last
 B blocks replayed under a proposed fee (fee revenue, participants affected, median cost per settlement)
 against the current fee, read from the chain. The PT market itself is on the console's Economics page and
-in the live view."""
+in the live view. `fictra economics supply [--blocks B]`: mints, burns, holders, top-10 share, Gini,
+velocity."""
 
 from __future__ import annotations
 
@@ -56,3 +57,37 @@ def fee_impact_cmd(
         f"{impact.participants_affected} participants affected; median cost per settlement"
         f" {impact.median_cost_now / E18:,.6f} -> {impact.median_cost_new / E18:,.6f} PT"
     )
+
+
+@app.command("supply")
+def supply_cmd(
+    blocks: int = typer.Option(7_200, "--blocks", min=1, max=1_000_000, help="Analyse the last B blocks."),
+    as_json: bool = JSON,
+) -> None:
+    """PT supply analysis: mints, burns, holders, top-10 share, Gini, velocity."""
+    from fictra.chain.manifest import Manifest
+    from fictra.chain.pool import RpcPool
+    from fictra.platform.assemble import endpoint_urls, manifest_path
+    from fictra.platform.economics import supply_report
+
+    async def run() -> dict[str, object]:
+        config = config_set()
+        manifest = Manifest.load(manifest_path(settings(), config, devnet=not config.network.manifest))
+        pool = RpcPool(
+            network=config.network.name, urls=endpoint_urls(config), clock=SystemClock(),
+            chain_id=config.network.chain_id,
+        )  # fmt: skip
+        try:
+            await pool.start()
+            return await supply_report(
+                pool, manifest=manifest, token=config.economics.pool.token, blocks=blocks
+            )
+        finally:
+            await pool.aclose()
+
+    report = asyncio.run(run())
+    if as_json:
+        dump(report)
+        return
+    for key, value in report.items():
+        console.print(f"{key}: {value}")

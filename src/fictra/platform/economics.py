@@ -11,10 +11,11 @@ from fictra.clock import Clock
 from fictra.economics.config import EconomicsConfig
 from fictra.economics.fees import FeeImpact, Transfer, fee_impact
 from fictra.economics.monitor import MarketMonitor
+from fictra.economics.supply import analyse_supply, balances_after
 from fictra.errors import UsageError
 from fictra.monitors.common import decode_word, selector, topic
 
-__all__ = ["assess_fee", "market_monitor", "pt_transfers"]
+__all__ = ["assess_fee", "market_monitor", "pt_transfers", "supply_report"]
 
 TRANSFER = topic("Transfer(address,address,uint256)")
 FEE_BPS, FEE_COLLECTOR = selector("feeBps()"), selector("feeCollector()")
@@ -94,3 +95,15 @@ def _settlements(transfers: list[Transfer], collector: str) -> list[Transfer]:
         out.append(t)
         i += 1
     return out
+
+
+async def supply_report(pool: RpcPool, *, manifest: Manifest, token: str, blocks: int) -> dict[str, Any]:
+    """The supply analysis of the last ``blocks`` blocks, opening balances replayed from the deployment."""
+    address = manifest.address(token)
+    head = int(await pool.call("eth_blockNumber"), 16)
+    start = max(manifest.contracts[token].deployed_block, head - blocks + 1)
+    before = await pt_transfers(pool, token=address, from_block=manifest.contracts[token].deployed_block,
+                                to_block=start - 1)  # fmt: skip
+    window = await pt_transfers(pool, token=address, from_block=start, to_block=head)
+    analysis = analyse_supply(balances_after(before), window)
+    return {**analysis.as_dict(), "from_block": start, "to_block": head}
