@@ -55,6 +55,7 @@ class KycInput:
     review_due: datetime | None = None
     expires_at: datetime | None = None
     documents: tuple[str, ...] = field(default=())
+    country: str = ""  # ISO 3166-1 alpha-2 (optional CSV column ``country``), for the transaction reports
 
 
 def _when(value: str, what: str) -> datetime | None:
@@ -114,7 +115,15 @@ def validate(item: KycInput) -> KycInput:
         review_due=_utc(item.review_due),
         expires_at=_utc(item.expires_at),
         documents=tuple(d.lower() for d in item.documents),
+        country=_country(item.country),
     )
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if code and not re.fullmatch(r"[A-Z]{2}", code):
+        raise UsageError(f"country '{value[:20]}' is not an ISO 3166-1 alpha-2 code (e.g. DE, SG)")
+    return code
 
 
 def parse_kyc_csv(data: bytes, path: str) -> list[KycInput]:
@@ -147,6 +156,7 @@ def parse_kyc_csv(data: bytes, path: str) -> list[KycInput]:
                             review_due=_when(row["review_due"], "review_due"),
                             expires_at=_when(row["expires_at"], "expires_at"),
                             documents=tuple(d.strip() for d in row["documents"].split(";") if d.strip()),
+                            country=(row.get("country") or "").strip().upper(),
                         )
                     )
                 )
@@ -173,6 +183,7 @@ async def upsert_kyc(session: AsyncSession, item: KycInput, *, actor: object, cl
     rec.name, rec.role, rec.addresses, rec.status = item.name, item.role, list(item.addresses), item.status
     rec.risk_rating, rec.review_due, rec.expires_at = item.risk_rating, item.review_due, item.expires_at
     rec.documents, rec.updated_by, rec.updated_at = list(item.documents), who, now
+    rec.country = item.country or None
     await session.flush()
     await record(
         session,

@@ -126,6 +126,7 @@ class KycRecord(Base):
     risk_rating: Mapped[str] = mapped_column(String(16))  # low | medium | high
     review_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)  # ISO 3166-1 alpha-2
     documents: Mapped[list[str]] = mapped_column(JSON)  # sha256 of each document, never the contents
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,7 +11,10 @@ kind does it yet, so the suggestion is in the evidence and the operator proposes
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +25,7 @@ from fictra.chain.types import BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.compliance.config import ComplianceConfig
 from fictra.compliance.models import KnownAddress, KycRecord, ScreeningHit
+from fictra.compliance.report_models import TransferRow
 from fictra.compliance.screening import (
     OPEN,
     ScreeningIndex,
@@ -92,6 +96,25 @@ class ScreeningMonitor:
         # executemany of one cached statement (a multi-VALUES statement is compiled again for every batch)
         await session.execute(insert(KnownAddress).on_conflict_do_nothing(), rows)
 
+    async def _persist(self, session: AsyncSession, moved: dict[str, list[Transfer]]) -> None:
+        """A compact row per transfer, for the periodic transaction reports (``compliance.reports``)."""
+        rows = [
+            {
+                "block_number": t.block,
+                "log_index": t.log_index,
+                "tx_hash": t.tx_hash,
+                "token": t.token,
+                "sender": t.sender,
+                "recipient": t.recipient,
+                "value": str(t.value),
+                "at": datetime.fromtimestamp(t.timestamp, tz=UTC),
+            }
+            for ts in moved.values()
+            for t in ts
+        ]
+        if rows:
+            await session.execute(sa_insert(TransferRow), rows)
+
     async def on_batch(self, batch: BlockBatch, session: AsyncSession) -> MonitorOutput:
         out = MonitorOutput()
         if not batch.blocks:
@@ -131,6 +154,7 @@ class ScreeningMonitor:
                         listed_hits.append((t, address, direction))
                 moved.setdefault(t.sender, []).append(t)
         await self._remember(session, new)
+        await self._persist(session, moved)
         for t, address, direction in listed_hits:
             for listed in index.addresses[address]:
                 await open_hit(
@@ -343,4 +367,5 @@ class ScreeningMonitor:
         )
         for hit in removed.all():
             await session.delete(hit)
+        await session.execute(delete(TransferRow).where(TransferRow.block_number > reorg.common_ancestor))
         return MonitorOutput()

@@ -10,6 +10,7 @@ from fictra.changes import models as _change_models  # noqa: F401  (change_reque
 from fictra.compliance import case_models as _compliance_cases  # noqa: F401  (compliance_cases, _sars)
 from fictra.compliance import filing_models as _compliance_filings  # noqa: F401  (compliance_filings, ...)
 from fictra.compliance import models as _compliance_models  # noqa: F401  (compliance_*)
+from fictra.compliance import report_models as _compliance_reports  # noqa: F401  (compliance_transfers, ...)
 from fictra.db.base import Base
 from fictra.emergency import models as _emergency_models  # noqa: F401  (emergency_actions, action_*)
 from fictra.incidents import models as _incident_models  # noqa: F401  (incidents, incident_* tables)
