@@ -1,5 +1,5 @@
-"""What the response stages need, in one value: config, deadlines, clock, metrics, the notifier and the
-in-memory group dispatcher."""
+"""What the response stages need, in one value: config, deadlines, clock, metrics and the notifier
+(aggregation groups are in the database: ``response.group_store``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from fictra.alerting.config import AlertPolicy
 from fictra.alerting.findings import Severity
 from fictra.clock import Clock
 from fictra.notify.message import Message
-from fictra.response.grouping import Dispatcher
 from fictra.response.loader import ResponseConfig
 from fictra.response.models import OncallOverride
 from fictra.response.muting import Muter
@@ -62,7 +61,6 @@ class ResponseContext:
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
     metrics: SlaMetrics | None = None
     notifier: Notifier | None = None
-    dispatcher: Dispatcher = field(default_factory=Dispatcher)
     link_base: str = "http://127.0.0.1:8000"
     mute_recheck: timedelta = timedelta(minutes=1)
     last_tick: datetime | None = None  # when the escalation tick last ran (this process)

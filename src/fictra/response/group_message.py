@@ -85,6 +85,14 @@ def group_message(ctx: ResponseContext, group: GroupNotification) -> Message:
     )
 
 
+def flush_key(group: GroupNotification) -> str:
+    """The outbox key of one flush: the group's formation time and flush number come first (the group
+    key may be cut at 240 characters), so a flush repeated after a crash is deduplicated by the outbox
+    and two flushes never share a key."""
+    formed = f"{group.created.timestamp():.6f}" if group.created is not None else "-"
+    return f"group:{formed}:{group.flush}:{group.group_key}"[:240]
+
+
 async def send_groups(
     session: AsyncSession, ctx: ResponseContext, groups: Sequence[GroupNotification]
 ) -> None:
@@ -95,5 +103,5 @@ async def send_groups(
             session,
             receiver=group.receiver,
             message=group_message(ctx, group),
-            key=f"group:{group.group_key}:{group.flush}:{ctx.clock.now().timestamp()}"[:240],
+            key=flush_key(group),
         )

@@ -6,9 +6,12 @@ changed (an alert joined, re-fired or resolved), and re-sent every ``repeat_inte
 still fires. A group whose alerts are all resolved is flushed once more (the resolved notice) and
 removed. As in Alertmanager, a resolved notice only names alerts a notification told as firing: an alert
 that fired and resolved inside ``group_wait`` (or between two flushes) is never announced, and a group
-that never notified sends no resolved notice at all. State is in memory, like Alertmanager's
-dispatcher; after a restart groups form again from new changes (escalation state, which must survive,
-is in the database).
+that never notified sends no resolved notice at all.
+
+The dispatcher itself is pure (times are passed in). Unlike Alertmanager's, its state is not kept in
+memory between transactions: :mod:`fictra.response.group_store` loads the groups from the
+``response_groups`` table at the start of every transaction that touches them and writes them back
+before it commits, so a crash or restart between batches changes no notification.
 """
 
 from __future__ import annotations
@@ -58,11 +61,13 @@ class GroupNotification:
     flush: int
     firing: list[GroupedAlert]
     resolved: list[GroupedAlert]
+    created: datetime | None = None  # when the group formed (with ``flush``, names this flush)
 
 
 class Dispatcher:
     def __init__(self) -> None:
         self.groups: dict[tuple[str, tuple[tuple[str, str], ...]], AggrGroup] = {}
+        self.stored: set[str] = set()  # ids of the group rows this dispatcher was loaded from
 
     def add(self, opts: RouteOpts, alert: GroupedAlert, *, now: datetime) -> AggrGroup | None:
         """Put an alert (or its new state) in its group. A resolved alert the group does not hold is
@@ -103,7 +108,12 @@ class Dispatcher:
                     group.flushes += 1
                     out.append(
                         GroupNotification(
-                            group.opts.receiver, group.group_key, group.flushes, firing, resolved
+                            group.opts.receiver,
+                            group.group_key,
+                            group.flushes,
+                            firing,
+                            resolved,
+                            created=group.created,
                         )
                     )
                     group.last_flush = now

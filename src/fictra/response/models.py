@@ -101,3 +101,22 @@ class OncallOverride(Base):
     source: Mapped[str] = mapped_column(String(64))  # manual | ical
     created_by: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ResponseGroup(Base):
+    """One aggregation group of the notification dispatcher (``response.grouping``), persisted in the
+    transaction that changed it (the follower checkpoint's, or the tick's), so a crash between two
+    batches neither forgets a group nor repeats a flush."""
+
+    __tablename__ = "response_groups"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of route id + labels
+    route_id: Mapped[str] = mapped_column(String(200))
+    labels: Mapped[list[list[str]]] = mapped_column(JSON)  # the group labels, as [name, value] pairs
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_flush: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_flush: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    changed: Mapped[bool] = mapped_column(Boolean)
+    flushes: Mapped[int] = mapped_column(Integer)
+    alerts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # GroupedAlert values
+    notified: Mapped[list[int]] = mapped_column(JSON)  # alerts a sent notification told as firing

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fictra.alerting.models import Alert, AlertStatus, Confirmation, EventKind
 from fictra.alerting.values import AlertChange
-from fictra.response import engine
+from fictra.response import engine, group_store
 from fictra.response.config import InhibitRule
 from fictra.response.context import ResponseContext
 from fictra.response.group_message import send_groups
-from fictra.response.grouping import GroupedAlert, GroupNotification
+from fictra.response.grouping import Dispatcher, GroupedAlert, GroupNotification
 from fictra.response.inhibit import Inhibitor, Source
 from fictra.response.matchers import alert_labels
 from fictra.response.models import AlertResponse
@@ -139,6 +139,8 @@ async def route_stage(run: Run) -> None:
 
 
 async def group_stage(run: Run) -> None:
+    """Groups are loaded from and saved to the database in this (the alert store's) transaction."""
+    dispatcher: Dispatcher | None = None
     for item in run.items:
         grouped = GroupedAlert(
             item.alert.id,
@@ -150,8 +152,12 @@ async def group_stage(run: Run) -> None:
             evidence=dict(item.alert.evidence or {}),
         )
         for opts in item.routes:
-            run.ctx.dispatcher.add(opts, grouped, now=run.now)
-    run.notifications.extend(run.ctx.dispatcher.flush_due(now=run.now))
+            dispatcher = dispatcher or await group_store.load(run.session, run.ctx.config.routing.route)
+            dispatcher.add(opts, grouped, now=run.now)
+    if dispatcher is None:  # no routed item: due groups are the tick's business
+        return
+    run.notifications.extend(dispatcher.flush_due(now=run.now))
+    await group_store.save(run.session, dispatcher)
 
 
 async def escalate_stage(run: Run) -> None:

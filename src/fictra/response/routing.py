@@ -62,3 +62,18 @@ def _match(route: Route, opts: RouteOpts, labels: Mapping[str, str]) -> list[Rou
 def match_routes(root: Route, labels: Mapping[str, str]) -> list[RouteOpts]:
     """Every destination of an alert with these labels (at least the root's)."""
     return _match(root, _resolve(root, _DEFAULTS, "root"), labels)
+
+
+def route_by_id(root: Route, route_id: str) -> RouteOpts | None:
+    """The destination with this id in the current tree (``root.0.1``: second child of the first child),
+    or None when the tree no longer has it (the routing config changed)."""
+    parts = route_id.split(".")
+    if parts[0] != "root":
+        return None
+    route, opts = root, _resolve(root, _DEFAULTS, "root")
+    for part in parts[1:]:
+        if not part.isdigit() or int(part) >= len(route.routes):
+            return None
+        route = route.routes[int(part)]
+        opts = _resolve(route, opts, f"{opts.route_id}.{part}")
+    return opts

@@ -6,7 +6,7 @@ Each :func:`tick` (one transaction):
 2. records resolve-deadline breaches and escalates one level again, even when acknowledged;
 3. moves up every unacknowledged alert whose level has waited long enough (snoozed ones once the
    snooze ends);
-4. flushes the aggregation groups that are due.
+4. flushes the aggregation groups that are due (loaded from and saved to ``response_groups``).
 
 Muted alerts (silenced or inhibited) notify nobody: their escalation waits until they are unmuted.
 Their SLA clocks keep running and breaches are recorded (a silence does not acknowledge an alert).
@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fictra.alerting.models import Alert, AlertStatus, Confirmation
-from fictra.response import engine
+from fictra.response import engine, group_store
 from fictra.response.context import ResponseContext
 from fictra.response.group_message import send_groups
 from fictra.response.inhibit import Inhibitor
@@ -172,8 +172,10 @@ async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
         if step is not None:
             result.escalated.append(alert.id)
     ctx.last_tick = now
-    groups = ctx.dispatcher.flush_due(now=now)
+    dispatcher = await group_store.load(session, ctx.config.routing.route)
+    groups = dispatcher.flush_due(now=now)
     await send_groups(session, ctx, groups)
+    await group_store.save(session, dispatcher)
     result.groups_sent = len(groups)
     return result
 
