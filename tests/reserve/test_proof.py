@@ -99,3 +99,29 @@ def test_drift_and_exact_rebalancing_trades_within_the_liquidity_limit() -> None
         ("CASH", "buy", 475_000 * E18, 475_000 * E18),
         ("TBILL", "buy", 3_500 * E18, 350_000 * E18),
     ]
+
+
+def test_liquidity_tier1_share_and_redemption_stress() -> None:
+    from fictra.reserve.config import AllocationTarget, LiquidityPolicy, ProofConfig
+    from fictra.reserve.monitor import liquidity_findings
+
+    proof = compute_proof(
+        [reading("CASH", 1_100_000, 1.0), reading("TBILL", 10_000, 100.0), reading("GOLD", 600, 2000.0)],
+        supply=2_200_000 * E18, block=5, timestamp=NOW,
+    )  # fmt: skip
+    tiers = {
+        "CASH": AllocationTarget(target=0.35, band=0.05, tier=1),
+        "TBILL": AllocationTarget(target=0.30, band=0.05, tier=1),
+        "GOLD": AllocationTarget(target=0.35, band=0.05, tier=2),
+    }
+    at = BlockRef(5, "0x05")
+    held, released = liquidity_findings(
+        proof, ProofConfig(), tiers, LiquidityPolicy(), network="devnet", at=at
+    )
+    assert held == [] and released == [
+        {"contract": "Reserve", "condition": "liquidity_short"}
+    ]  # 63.6% tier 1
+    stress = LiquidityPolicy(min_tier1_share=0.5, stress_redemption_share=1.0)  # all PT at once: 2.1M < 2.2M
+    [short] = liquidity_findings(proof, ProofConfig(), tiers, stress, network="devnet", at=at)[0]
+    assert "tier-1 assets are 63.6% of the reserve" in short.summary
+    assert "cover 2,100,000 USD of a 2,200,000 USD redemption stress" in short.summary

@@ -315,7 +315,13 @@ SECTIONS: tuple[Section, ...] = (
                 "reserve.yaml",
                 "Reserve: the proof-of-reserve monitor (collateral ratio, stale prices) and the publisher "
                 "of the on-chain proof-of-reserve feed. See docs/reserve.md.",
-                (reserve.ReserveConfig, reserve.ProofConfig, reserve.PublisherConfig),
+                (
+                    reserve.ReserveConfig,
+                    reserve.ProofConfig,
+                    reserve.PublisherConfig,
+                    reserve.AllocationTarget,
+                    reserve.LiquidityPolicy,
+                ),
             ),
         ),
     ),

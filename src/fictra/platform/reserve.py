@@ -78,7 +78,7 @@ async def build_reserve(
     if proof.enabled:
         ctx.monitor = ProofOfReserveMonitor(
             config=proof, reader=reader, network=network, clock=clock, allocation=dict(config.allocation),
-            drift_severity=config.drift_severity,
+            drift_severity=config.drift_severity, liquidity=config.liquidity,
         )  # fmt: skip
     if config.publisher.enabled and sender is not None:
         key = await open_publisher_key(config, manifest=manifest, config_dir=config_dir, data_dir=data_dir)

@@ -15,7 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from fictra.alerting.findings import Severity
 from fictra.config.fields import Duration
 
-__all__ = ["FILE", "AllocationTarget", "ProofConfig", "PublisherConfig", "ReserveConfig", "check_references"]
+__all__ = [
+    "FILE",
+    "AllocationTarget",
+    "LiquidityPolicy",
+    "ProofConfig",
+    "PublisherConfig",
+    "ReserveConfig",
+    "check_references",
+]
 
 FILE = "reserve.yaml"
 
@@ -85,6 +93,17 @@ class AllocationTarget(BaseModel):
     )
 
 
+class LiquidityPolicy(BaseModel):
+    """Liquidity management: the most liquid tier's share of the counted reserve and a redemption stress."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_tier1_share: float = Field(default=0.5, ge=0, le=1, description="Tier-1 assets' minimum share.")
+    stress_redemption_share: float = Field(
+        default=0.2, ge=0, le=1, description="Share of the PT supply that tier-1 assets must cover at once."
+    )
+    severity: Severity = Field(default=Severity.P2, description="Severity of a liquidity shortfall.")
+
+
 class ReserveConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     proof: ProofConfig = Field(default_factory=ProofConfig)
@@ -93,6 +112,7 @@ class ReserveConfig(BaseModel):
         default_factory=dict, description="Asset symbol -> target weight, band, tier (targets sum to 1)."
     )
     drift_severity: Severity = Field(default=Severity.P2, description="Severity of an asset out of its band.")
+    liquidity: LiquidityPolicy = Field(default_factory=LiquidityPolicy, description="Liquidity management.")
 
 
 def check_references(config: ReserveConfig, *, contracts: list[str] | None) -> list[str]:

@@ -6,6 +6,8 @@ checkpoint) and the conditions:
   ``min_collateral_ratio`` — P0 by default, raised at the head the follower processes;
 - ``reserve_price_stale`` (one per asset): the asset's price is older than its maximum age or not
   positive, so the asset is valued at zero in the ratio;
+- ``liquidity_short``: tier-1 assets are under ``liquidity.min_tier1_share`` of the counted value, or
+  cannot pay ``liquidity.stress_redemption_share`` of the PT supply at once (P2 by default);
 - ``allocation_drift`` (one per asset of ``reserve.yaml:allocation``): the asset's weight in the counted
   value is out of its band around the target (P2 by default); ``fictra reserve rebalance`` proposes the
   trades back to target.
@@ -24,9 +26,9 @@ from fictra.chain.types import BlockBatch, Reorg
 from fictra.clock import Clock
 from fictra.monitors.base import MonitorOutput
 from fictra.monitors.state import Conditions
-from fictra.reserve.config import AllocationTarget, ProofConfig
+from fictra.reserve.config import AllocationTarget, LiquidityPolicy, ProofConfig
 from fictra.reserve.models import ReserveProof
-from fictra.reserve.policy import drift
+from fictra.reserve.policy import drift, liquidity
 from fictra.reserve.proof import Proof
 from fictra.reserve.reads import ReserveReader
 
@@ -124,6 +126,34 @@ def drift_findings(
     return held, released
 
 
+def liquidity_findings(
+    proof: Proof,
+    config: ProofConfig,
+    allocation: dict[str, AllocationTarget],
+    policy: LiquidityPolicy,
+    *,
+    network: str,
+    at: BlockRef,
+) -> tuple[list[Finding], list[dict[str, str]]]:
+    """The liquidity shortfall of ``proof`` (tier-1 share, redemption stress), or its release."""
+    found = liquidity(
+        proof, allocation, min_share=policy.min_tier1_share, stress_share=policy.stress_redemption_share
+    )
+    labels = {"contract": config.reserve, "condition": "liquidity_short"}
+    if not found.short:
+        return [], [labels]
+    summary = (
+        f"Reserve liquidity short: tier-1 assets are {found.share * 100:.1f}% of the reserve (minimum "
+        f"{policy.min_tier1_share * 100:.0f}%) and cover {found.tier1_value / E18:,.0f} USD of a "
+        f"{found.stress_needed / E18:,.0f} USD redemption stress"
+    )
+    finding = Finding(
+        monitor=config.monitor, severity=policy.severity, summary=summary, labels=labels, network=network,
+        block=at, evidence=found.as_dict(), confirmations=config.confirmations,
+    )  # fmt: skip
+    return [finding], []
+
+
 class ProofOfReserveMonitor:
     """A :class:`~fictra.monitors.base.Monitor` (block-driven)."""
 
@@ -136,7 +166,9 @@ class ProofOfReserveMonitor:
         clock: Clock,
         allocation: dict[str, AllocationTarget] | None = None,
         drift_severity: Severity = Severity.P2,
+        liquidity: LiquidityPolicy | None = None,
     ) -> None:
+        self.liquidity = liquidity
         self.config = config
         self.allocation = allocation or {}
         self.drift_severity = drift_severity
@@ -161,6 +193,11 @@ class ProofOfReserveMonitor:
                 proof, self.config, self.allocation, self.drift_severity, network=self.network, at=at
             )
             held, released = held + more, released + fine
+            if self.liquidity is not None:
+                more, fine = liquidity_findings(
+                    proof, self.config, self.allocation, self.liquidity, network=self.network, at=at
+                )
+                held, released = held + more, released + fine
         for finding in held:
             self.conditions.hold(finding, out)
         for labels in released:

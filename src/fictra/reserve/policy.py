@@ -17,7 +17,7 @@ from typing import Any
 from fictra.reserve.config import AllocationTarget
 from fictra.reserve.proof import AssetValue, Proof
 
-__all__ = ["Drift", "Trade", "drift", "rebalance_trades"]
+__all__ = ["Drift", "Liquidity", "Trade", "drift", "liquidity", "rebalance_trades"]
 
 E18 = 10**18
 
@@ -99,3 +99,32 @@ def rebalance_trades(proof: Proof, policy: Mapping[str, AllocationTarget]) -> li
             continue
         trades.append(Trade(a.reading.symbol, a.reading.token, "buy" if usd > 0 else "sell", units, abs(usd)))
     return sorted(trades, key=lambda t: (t.side != "sell", t.symbol))
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidity:
+    tier1_value: int  # USD wei counted in tier-1 assets
+    share: float  # of the counted value
+    stress_needed: int  # USD wei: stress_redemption_share x PT supply
+    min_share: float
+
+    @property
+    def short(self) -> bool:
+        return self.share < self.min_share or self.tier1_value < self.stress_needed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tier1_value": str(self.tier1_value), "tier1_share": self.share, "min_share": self.min_share,
+                "stress_needed": str(self.stress_needed), "short": self.short}  # fmt: skip
+
+
+def liquidity(
+    proof: Proof, policy: Mapping[str, AllocationTarget], *, min_share: float, stress_share: float
+) -> Liquidity:
+    """The tier-1 (most liquid) share of the counted value, and whether tier-1 assets alone could pay out
+    ``stress_share`` of the PT supply at once (a redemption stress)."""
+    tier1 = sum(
+        a.counted for a in proof.assets if (t := policy.get(a.reading.symbol)) is not None and t.tier == 1
+    )
+    share = tier1 / proof.value if proof.value else 0.0
+    needed = int(proof.supply * Fraction(str(stress_share)))
+    return Liquidity(tier1, share, needed, min_share)
