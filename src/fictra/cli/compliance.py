@@ -43,6 +43,7 @@ def _more() -> None:
     app.add_typer(sars_app, name="sars")
     app.add_typer(filings_app, name="filings")
     app.add_typer(feeds_app, name="feeds")
+    import fictra.cli.compliance_reports  # noqa: F401  (report, filings generate|review|approve|submit)
 
 
 AS = typer.Option(..., "--as", help="The user (fictra users) acting; needs the compliance permission.")

@@ -64,6 +64,7 @@ class KycView(BaseModel):
     review_due: datetime | None
     expires_at: datetime | None
     documents: list[str]
+    country: str | None = None
     updated_by: str
     updated_at: datetime
 

@@ -20,23 +20,36 @@ POST /sars/{id}/approve                    officer + legal, bound to the content
 POST /sars/{id}/file                       {reference}: the filing, once approved          compliance.manage
 GET  /sars/{id}/report?format=pdf|json                                                     compliance.read
 
+GET  /reports/transactions?from=&to=&format=json|csv  volumes per participant, large transfers,
+                                           by country code (block time in [from, to))      compliance.read
+POST /filings/{name}/{period}/generate     a filing draft from its template                compliance.manage
+GET  /filings/drafts?name=                 drafts, newest first                            compliance.read
+GET  /filings/drafts/{id}                  one draft with its rendered body                compliance.read
+POST /filings/drafts/{id}/review           {note}                                          compliance.manage
+POST /filings/drafts/{id}/approve          a compliance officer other than the reviewer    compliance.approve
+POST /filings/drafts/{id}/file             {reference}: once approved; clears a missed due compliance.manage
+
 A malformed list or CSV is 422 naming the file and line; nothing is written.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fictra.api.deps import DbSession, app_context, guarded
 from fictra.auth.deps import Actor, current_actor
 from fictra.compliance.cases import approve_sar, draft_sar, file_sar, open_case, render_sar, transition
+from fictra.compliance.filing_drafts import approve, file_draft, generate, list_drafts, review
 from fictra.compliance.kyc import KycInput, import_kyc_csv, list_kyc, upsert_kyc
 from fictra.compliance.lists import get_version, import_list
 from fictra.compliance.queries import MAX_LIMIT, case_detail, list_cases, list_hits, list_versions
+from fictra.compliance.report_models import FilingDraft as FilingDraftRow
+from fictra.compliance.reports import report_csv, transaction_report
 from fictra.compliance.schemas import (
     CaseView,
     HitView,
@@ -47,7 +60,7 @@ from fictra.compliance.schemas import (
     VersionView,
 )
 from fictra.compliance.screening import dispose, load_index, rescreen
-from fictra.errors import UsageError
+from fictra.errors import NotFoundError, UsageError
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -69,6 +82,7 @@ class KycBody(BaseModel):
     review_due: datetime | None = None
     expires_at: datetime | None = None
     documents: list[str] = Field(default_factory=list, max_length=100, description="sha256 of each document.")
+    country: str = Field(default="", max_length=2, description="ISO 3166-1 alpha-2 (transaction reports).")
 
 
 async def _body(request: Request) -> bytes:
@@ -185,6 +199,7 @@ async def kyc_put(
         review_due=body.review_due,
         expires_at=body.expires_at,
         documents=tuple(body.documents),
+        country=body.country,
     )
     rec = await upsert_kyc(session, item, actor=actor, clock=app_context(request).clock)
     return KycView.model_validate(rec)
@@ -296,3 +311,129 @@ async def sar_report(
 ) -> Response:
     data, media = await render_sar(session, sar_id=sar_id, fmt=fmt)
     return Response(content=data, media_type=media)
+
+
+# --- transaction reports and filing drafts (compliance.reports, compliance.filing_drafts) ---------------
+DraftId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Filing draft id.")]
+
+
+class FilingDraftView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    period_label: str
+    state: str
+    content_hash: str
+    generated_by: str
+    generated_at: datetime
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
+    reference: str | None
+    filed_at: datetime | None
+
+
+class FilingDraftDetail(FilingDraftView):
+    body: str
+    content: dict[str, Any]
+
+
+class ReviewBody(BaseModel):
+    note: str = Field(min_length=3, max_length=4000)
+
+
+@router.get("/reports/transactions", summary="Transaction report for a period", **guarded("compliance.read"))
+async def transactions_report(
+    request: Request,
+    session: DbSession,
+    start: Annotated[date, Query(alias="from", description="First day (UTC), included.")],
+    end: Annotated[date, Query(alias="to", description="Last day (UTC), excluded.")],
+    fmt: Annotated[str, Query(alias="format", pattern=r"^(json|csv)$")] = "json",
+) -> Response:
+    report = await transaction_report(
+        session,
+        config=app_context(request).config_set.compliance,
+        start=datetime.combine(start, time(), tzinfo=UTC),
+        end=datetime.combine(end, time(), tzinfo=UTC),
+    )
+    if fmt == "csv":
+        return Response(content=report_csv(report), media_type="text/csv; charset=utf-8")
+    return Response(content=json.dumps(report), media_type="application/json")
+
+
+@router.post(
+    "/filings/{name}/{period}/generate",
+    status_code=201,
+    summary="Generate a filing from its template",
+    **guarded("compliance.manage"),
+)
+async def filing_generate(
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    name: Annotated[str, Path(max_length=64)],
+    period: Annotated[str, Path(max_length=16)],
+) -> FilingDraftDetail:
+    config = app_context(request).config_set
+    draft = await generate(
+        session,
+        config=config.compliance,
+        name=name,
+        period=period,
+        base_dir=config.config_dir,
+        actor=actor,
+        clock=app_context(request).clock,
+    )
+    return FilingDraftDetail.model_validate(draft)
+
+
+@router.get("/filings/drafts", summary="Filing drafts", **guarded("compliance.read"))
+async def filing_drafts(
+    session: DbSession, name: Annotated[str | None, Query(max_length=64)] = None
+) -> list[FilingDraftView]:
+    return [FilingDraftView.model_validate(d) for d in await list_drafts(session, name=name)]
+
+
+@router.get("/filings/drafts/{draft_id}", summary="One filing draft", **guarded("compliance.read"))
+async def filing_draft(session: DbSession, draft_id: DraftId) -> FilingDraftDetail:
+    draft = await session.get(FilingDraftRow, draft_id)
+    if draft is None:
+        raise NotFoundError(f"No filing draft {draft_id}.")
+    return FilingDraftDetail.model_validate(draft)
+
+
+@router.post("/filings/drafts/{draft_id}/review", summary="Review a filing", **guarded("compliance.manage"))
+async def filing_review(
+    request: Request, session: DbSession, actor: CurrentActor, draft_id: DraftId, body: ReviewBody
+) -> FilingDraftView:
+    draft = await review(
+        session, draft_id=draft_id, note=body.note, actor=actor, clock=app_context(request).clock
+    )
+    return FilingDraftView.model_validate(draft)
+
+
+@router.post(
+    "/filings/drafts/{draft_id}/approve", summary="Approve a filing", **guarded("compliance.approve")
+)
+async def filing_approve(
+    request: Request, session: DbSession, actor: CurrentActor, draft_id: DraftId
+) -> dict[str, Any]:
+    verdict = await approve(session, draft_id=draft_id, actor=actor, clock=app_context(request).clock)
+    return {"satisfied": verdict.satisfied, "approvers": list(verdict.counted), "missing": verdict.missing}
+
+
+@router.post(
+    "/filings/drafts/{draft_id}/file", summary="Record a filing's submission", **guarded("compliance.manage")
+)
+async def filing_file(
+    request: Request, session: DbSession, actor: CurrentActor, draft_id: DraftId, body: Filing
+) -> FilingDraftView:
+    draft = await file_draft(
+        session,
+        config=app_context(request).config_set.compliance,
+        draft_id=draft_id,
+        reference=body.reference,
+        actor=actor,
+        clock=app_context(request).clock,
+    )
+    return FilingDraftView.model_validate(draft)
