@@ -47,10 +47,12 @@ def _context() -> ChangesContext:
 
 
 async def _with_sessions(fn: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    from fictra.db.engine import make_engine, migrate, session_factory
+    from fictra.cli._schema import ensure_schema
+    from fictra.db.engine import make_engine, session_factory
 
-    url = settings().resolved_database_url()
-    migrate(url)
+    s = settings()
+    url = s.resolved_database_url()
+    ensure_schema(url, s.data_dir)  # no Alembic when the schema is known current (each command is a process)
     engine = make_engine(url)
     try:
         return await fn(session_factory(engine))
