@@ -18,7 +18,7 @@ from fictra.auth.actor import SYSTEM
 from fictra.auth.service import create_user
 from fictra.emergency import service
 from fictra.platform.config_set import load_config_set
-from web.conftest import AUDITOR, LEAD, LEGAL, client_for, csrf_of, sign_in
+from web.conftest import AUDITOR, LEAD, VIEWER, client_for, csrf_of, sign_in
 from web.test_incidents_pages import declare
 
 OPS = "u-operations-manager"
@@ -218,13 +218,14 @@ async def test_readers_cannot_act_and_forms_need_the_csrf_token(rig: ApiRig, lea
     action_id = await propose(lead, token, kind="halt_trading")
     forged = await lead.post(f"/actions/{action_id}/cancel", data={"csrf_token": "forged"})
     assert forged.status_code == 403 and "Form expired" in forged.text
-    async with client_for(rig) as legal:  # legal: actions.read only
-        assert (await sign_in(legal, LEGAL)).status_code == 303
-        page = await legal.get(f"/actions/{action_id}")
+    # the viewer holds actions.read only (legal and compliance approve token issuance: actions.approve)
+    async with client_for(rig) as reader:
+        assert (await sign_in(reader, VIEWER)).status_code == 303
+        page = await reader.get(f"/actions/{action_id}")
         assert page.status_code == 200 and 'href="/actions"' in page.text
         for button in ("btn-approve", "btn-execute", "btn-cancel", "btn-dry-run"):
             assert f'id="{button}"' not in page.text, button
-        assert 'id="btn-propose"' not in (await legal.get("/actions")).text
+        assert 'id="btn-propose"' not in (await reader.get("/actions")).text
         l_token = csrf_of(page.text)
         for path, permission in [
             (f"/actions/{action_id}/approve", "actions.approve"),
@@ -234,7 +235,7 @@ async def test_readers_cannot_act_and_forms_need_the_csrf_token(rig: ApiRig, lea
             ("/actions", "actions.propose"),
             ("/policies/reserve-drain-pause", "policies.manage"),
         ]:
-            refused = await legal.post(path, data={"csrf_token": l_token, "kind": "pause_all"})
+            refused = await reader.post(path, data={"csrf_token": l_token, "kind": "pause_all"})
             assert refused.status_code == 403 and permission in refused.text, path
     async with rig.sessions() as session:
         assert [a.status for a in await service.list_actions(session)] == ["approved"]  # not cancelled
