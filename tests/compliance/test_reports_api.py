@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+import yaml
 
 from api.rig import ApiRig, api_rig
 from fictra.compliance.report_models import TransferRow
@@ -32,11 +33,18 @@ async def test_report_and_filing_workflow(rig: ApiRig) -> None:
     first = datetime(now.year, now.month, 1, tzinfo=UTC)
     prev = datetime(now.year - (now.month == 1), (now.month - 2) % 12 + 1, 1, tzinfo=UTC)
     period = f"{prev:%Y-%m}"
-    with (config_dir / "compliance.yaml").open("a") as f:
-        f.write(
-            "filings:\n  - {name: fiu-monthly, authority: FIU, period: monthly, due_days: 10, "
-            "template: fiu.txt.j2}\n"
-        )
+    path = config_dir / "compliance.yaml"  # the rig's config copy may not have one
+    shipped = yaml.safe_load(path.read_text()) if path.exists() else {}
+    shipped["filings"] = [
+        {
+            "name": "fiu-monthly",
+            "authority": "FIU",
+            "period": "monthly",
+            "due_days": 10,
+            "template": "fiu.txt.j2",
+        }
+    ]
+    path.write_text(yaml.safe_dump(shipped))
     (config_dir / "fiu.txt.j2").write_text(
         "{{ filing.authority }} {{ filing.period }}: {{ report.totals.PaymentToken.amount }} PT\n"
     )

@@ -258,6 +258,12 @@ async def file_draft(
     verdict = await draft_verdict(session, draft, clock=clock)
     if not verdict.satisfied:
         raise ConflictError(f"Filing draft {draft_id} is not approved: missing {verdict.missing}.")
+    ends = _due(config, draft.name, draft.period_label, clock).ends
+    if clock.now() < ends:
+        raise ConflictError(
+            f"{draft.name} {draft.period_label} runs until {ends:%Y-%m-%d}: a draft of a running period is a "
+            "preview; generate it again once the period has ended."
+        )
     await mark_filed(
         session,
         config=config,
