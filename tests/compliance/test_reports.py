@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from compliance.helpers import FT, batch, block, manifest
 from fictra.alerting.models import Alert
 from fictra.auth.actor import Actor
+from fictra.chain.types import Reorg
 from fictra.clock import FakeClock
 from fictra.compliance.config import ComplianceConfig
 from fictra.compliance.filing_drafts import approve, file_draft, generate, review
@@ -52,7 +53,7 @@ def _actor(name: str, role: str) -> Actor:
     return Actor(None, name, (role,), frozenset(), "api")
 
 
-async def _seed(sessions: async_sessionmaker[AsyncSession], clock: FakeClock) -> None:
+async def _seed(sessions: async_sessionmaker[AsyncSession], clock: FakeClock) -> ScreeningMonitor:
     """KYC for alice (DE) and bob (SG); January and February transfers through the screening monitor."""
     async with sessions.begin() as s:
         for who, address, country in (("alice", ALICE, "de"), ("bob", BOB, "SG")):
@@ -77,6 +78,7 @@ async def _seed(sessions: async_sessionmaker[AsyncSession], clock: FakeClock) ->
     for b in blocks:
         async with sessions.begin() as s:
             await monitor.on_batch(batch(b), s)
+    return monitor
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -123,6 +125,11 @@ async def test_transaction_report_per_period(
         ("DE", "FoundationToken"): (1, "7"),
         ("SG", "PaymentToken"): (1, "20"),
     }
+    monitor = ScreeningMonitor(config=CONFIG, manifest=manifest(), clock=clock)
+    async with sessions.begin() as s:  # block 12 (February) reorged away: its transfer leaves the table
+        await monitor.on_reorg(Reorg(network="devnet", common_ancestor=11, depth=1, old_hashes=("0x12",)), s)
+    async with sessions() as s:
+        assert sorted({r.block_number for r in (await s.scalars(select(TransferRow))).all()}) == [10, 11]
     rows = list(csv.DictReader(io.StringIO(report_csv(report))))
     assert {(r["section"], r["key"], r["token"]): (r["count"], r["amount"]) for r in rows}[
         ("large", "alice->bob", "PaymentToken")
@@ -180,6 +187,14 @@ async def test_filing_generated_reviewed_approved_filed(
         verdict = await approve(s, draft_id=draft_id, actor=officer, clock=clock)
         assert verdict.satisfied
     clock.advance(timedelta(hours=2).total_seconds())
+    async with sessions.begin() as s:  # February is still running: its draft is a preview, not filed
+        feb = await generate(s, actor="co", **{**gen, "period": "2027-02"})  # type: ignore[arg-type]
+        await review(s, draft_id=feb.id, note="preview only", actor=reviewer, clock=clock)
+        await approve(s, draft_id=feb.id, actor=officer, clock=clock)
+        feb_id = feb.id
+    with pytest.raises(ConflictError, match="runs until 2027-03-01"):
+        async with sessions.begin() as s:
+            await file_draft(s, config=CONFIG, draft_id=feb_id, reference="X", actor=officer, clock=clock)
     async with sessions.begin() as s:
         filed = await file_draft(
             s, config=CONFIG, draft_id=draft_id, reference="FIU-2027-0113", actor=officer, clock=clock
