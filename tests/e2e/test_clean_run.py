@@ -1,4 +1,4 @@
-"""A clean simulated run of at least 2,000 blocks of normal activity raises no P0 or P1 alert."""
+"""A clean simulated run of at least 2,000 blocks of normal activity raises nothing above P3."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ async def test_two_thousand_blocks_of_normal_activity_raise_no_p0_or_p1(tmp_path
         severe = [
             (a.severity, a.monitor, a.labels, a.summary)
             for a in await running.alerts()
-            if a.severity in ("P0", "P1")
+            if a.severity in ("P0", "P1", "P2")
         ]
         assert severe == []
     finally:
