@@ -65,7 +65,9 @@ async def load(session: AsyncSession, root: Route) -> Dispatcher:
     if bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
     dispatcher = Dispatcher()
-    rows = (await session.execute(select(ResponseGroup).order_by(ResponseGroup.created))).scalars()
+    rows = (
+        await session.execute(select(ResponseGroup).order_by(ResponseGroup.created, ResponseGroup.group_id))
+    ).scalars()
     for row in rows:
         dispatcher.stored.add(row.group_id)
         opts = route_by_id(root, row.route_id)
