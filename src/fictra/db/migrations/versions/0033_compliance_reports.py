@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(42), nullable=False),
         sa.Column("value", sa.String(80), nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
-        sa.UniqueConstraint("tx_hash", "log_index", name="uq_compliance_transfers_tx_log"),
     )
     op.create_index("ix_compliance_transfers_at", "compliance_transfers", ["at"])
     op.create_index("ix_compliance_transfers_block_number", "compliance_transfers", ["block_number"])
