@@ -7,8 +7,9 @@ that filled it and with the outbox rows of its flushes. A kill -9 between two ba
 repeats nothing: the restarted follower replays the uncommitted batch against the committed groups, and
 the outcome (the outbox rows) is the one of a run without the crash. No group lives only in memory.
 
-On PostgreSQL the transaction takes an advisory lock first, so the follower and the tick never work on
-the same groups at once (one waits for the other's commit); SQLite has a single writer anyway.
+On PostgreSQL the transaction takes an advisory lock first (:func:`lock`), so the follower and the tick
+never work on the same groups at once (one waits for the other's commit); SQLite has a single writer
+anyway.
 """
 
 from __future__ import annotations
@@ -58,12 +59,18 @@ def _alert(raw: dict[str, Any]) -> GroupedAlert:
     )
 
 
+async def lock(session: AsyncSession) -> None:
+    """The groups' lock until the transaction ends (PostgreSQL; taking it again is a no-op). The tick
+    takes it before it updates ``alert_response`` rows and the follower before its escalation stage
+    does, so the two never wait on each other in a cycle."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+
+
 async def load(session: AsyncSession, root: Route) -> Dispatcher:
     """The committed groups (locked for this transaction on PostgreSQL). A group whose route is gone
     from the routing tree (the config changed) is dropped when the dispatcher is saved."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    await lock(session)
     dispatcher = Dispatcher()
     rows = (
         await session.execute(select(ResponseGroup).order_by(ResponseGroup.created, ResponseGroup.group_id))

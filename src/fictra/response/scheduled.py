@@ -84,6 +84,7 @@ async def _follow_severity(session: AsyncSession, ctx: ResponseContext, now: dat
 async def tick(session: AsyncSession, ctx: ResponseContext) -> TickResult:
     now = ctx.clock.now()
     result = TickResult()
+    await group_store.lock(session)  # first, as the follower takes it before its alert_response rows
     await _follow_severity(session, ctx, now)
     active = AlertResponse.active.is_(True)
     due_ids: set[int] = set()
