@@ -26,7 +26,7 @@ def config_dir(tmp_path: Path) -> Path:
 KNOWN = (
     "Asset:CASH, Asset:GOLD, Asset:TBILL, EmergencyController, Feed:BRENT, Feed:CASH, Feed:COPPER, "
     "Feed:GOLD, Feed:NATGAS, Feed:TBILL, Feed:WHEAT, Feed:WTI, FoundationToken, Governor, PaymentToken, "
-    "Pool:PT-CASH, Reserve, Timelock, UniswapV2Factory"
+    "Pool:PT-CASH, ProofOfReserve, Reserve, Timelock, UniswapV2Factory"
 )
 # every file of the one registry, in its order (a new domain's file joins the list by its Section)
 FILES = ", ".join(f for section in SECTIONS for f in section.files)
