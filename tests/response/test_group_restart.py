@@ -4,6 +4,7 @@ batch replayed by a fresh pipeline) leaves the same outbox rows, on SQLite and P
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -204,3 +205,20 @@ async def test_a_group_whose_route_is_gone_is_dropped(sessions, clock: FakeClock
         assert [g.route_id for g in (await session.execute(select(ResponseGroup))).scalars()] == ["root"]
     sent = [n.receiver for n in await h.outbox() if n.idempotency_key.startswith("group:")]
     assert sent == ["ops-log"]  # the kept group flushes with the current tree's options
+
+
+async def test_follower_and_tick_at_once_lose_no_alert(sessions, clock: FakeClock) -> None:
+    """The follower's batch and the tick run concurrently (PostgreSQL: the advisory lock serialises them
+    on the groups; no deadlock with the alert_response rows both update)."""
+    h = Harness(sessions, clock, make_config(routing=ROUTING))
+    fired: list[int] = []
+    for i in range(8):
+        clock.advance(20)
+        ids, _ = await asyncio.gather(h.fire(finding("lag", Severity.P1, node=f"n{i}")), h.tick())
+        fired += ids
+    clock.advance(300)
+    await h.tick()
+    async with sessions() as session:
+        [group] = (await session.execute(select(ResponseGroup))).scalars()
+    assert sorted(a["alert_id"] for a in group.alerts) == sorted(fired)
+    assert set(group.notified) == set(fired)  # every alert was announced by some flush

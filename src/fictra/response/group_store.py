@@ -7,9 +7,8 @@ that filled it and with the outbox rows of its flushes. A kill -9 between two ba
 repeats nothing: the restarted follower replays the uncommitted batch against the committed groups, and
 the outcome (the outbox rows) is the one of a run without the crash. No group lives only in memory.
 
-On PostgreSQL the transaction takes an advisory lock first (:func:`lock`), so the follower and the tick
-never work on the same groups at once (one waits for the other's commit); SQLite has a single writer
-anyway.
+The transaction takes a lock first (:func:`lock`: an advisory lock on PostgreSQL, SQLite's write lock),
+so the follower and the tick never work on the same groups at once (one waits for the other's commit).
 """
 
 from __future__ import annotations
@@ -60,11 +59,15 @@ def _alert(raw: dict[str, Any]) -> GroupedAlert:
 
 
 async def lock(session: AsyncSession) -> None:
-    """The groups' lock until the transaction ends (PostgreSQL; taking it again is a no-op). The tick
+    """The groups' lock until the transaction ends (taking it again is a no-op). The tick
     takes it before it updates ``alert_response`` rows and the follower before its escalation stage
     does, so the two never wait on each other in a cycle."""
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    elif dialect == "sqlite":  # a write statement begins the transaction and takes the write lock now:
+        # the driver begins one only at the first write, so the groups read next could be stale by then
+        await session.execute(text("UPDATE response_groups SET flushes = flushes WHERE 1 = 0"))
 
 
 async def load(session: AsyncSession, root: Route) -> Dispatcher:
