@@ -107,6 +107,52 @@ def timeline_tab(items: list[Any], show: str) -> list[Any]:
     return [i for i in items if i.kind in kinds]
 
 
+TIMELINE_LIMIT = 12  # newest entries shown (plus the first one, the declaration) until "show all"
+# the collapsed sections a current-phase missing output is done in, and the form each ``done`` key posts from
+SECTION_OF_OUTPUT = {
+    "team_activation": "roles",
+    "initial_notification": "comms",
+    "ongoing_communication": "comms",
+    "corrective_actions": "tasks",
+}
+SECTION_OF_DONE = {
+    "role": "roles",
+    "update": "comms",
+    "meeting": "comms",
+    "task": "tasks",
+    "task_done": "tasks",
+    "evidence": "evidence",
+}
+
+
+def bounded_timeline(
+    items: list[Any], *, everything: bool, limit: int = TIMELINE_LIMIT
+) -> tuple[list[Any], int, int]:
+    """The entries shown (time order), how many were left out and where the gap is (index in the shown
+    list): the newest ``limit`` and, before them, the declaration (it anchors the story), unless
+    ``everything``."""
+    if everything or len(items) <= limit:
+        return items, 0, -1
+    tail = items[-limit:]
+    declared = next((i for i in items[:-limit] if i.kind == "incident.declared"), None)
+    head = [declared] if declared is not None else []
+    return [*head, *tail], len(items) - limit - len(head), len(head)
+
+
+def open_sections(incident: Any, done: str | None, error_section: str | None) -> set[str]:
+    """The collapsed sections shown open: the one the last form posted from (its flash or refusal is there)
+    and those holding what the current phase still waits for (assign roles, send the update...)."""
+    opened: set[str] = set()
+    if incident.status == "open":
+        missing = [o for o in incident.outputs if o.phase == incident.phase and o.status == "missing"]
+        opened = {SECTION_OF_OUTPUT[o.key] for o in missing if o.key in SECTION_OF_OUTPUT}
+    if done in SECTION_OF_DONE:
+        opened.add(SECTION_OF_DONE[done])
+    if error_section:
+        opened.add(error_section)
+    return opened
+
+
 def _waits_for(incident: Any, upcoming: Phase | None) -> list[str]:
     """What the incident waits for before its next phase: the current phase's missing outputs."""
     if incident.status != "open":
@@ -128,13 +174,22 @@ async def _detail_data(request: Request, session: AsyncSession, incident_id: int
     show = request.query_params.get("show") or "all"
     show = show if any(key == show for key, _, _ in TIMELINE_TABS) else "all"
     actions = await list_actions(session, incident_id=incident_id, limit=100, clock=context.clock)
+    everything = request.query_params.get("all") == "1"
+    ordered = sorted(items, key=lambda t: aware(t.at))
+    shown, hidden, gap_at = bounded_timeline(timeline_tab(ordered, show), everything=everything)
+    comms_kinds = next(k for key, _, k in TIMELINE_TABS if key == "comms") or frozenset()
     return {
         "incident": incident,
         "steps": _phase_steps(incident),
         "output_groups": _outputs_by_phase(incident),
         "next_phase": upcoming.value if upcoming is not None and upcoming != Phase.CLOSED else None,
-        "timeline": timeline_tab(sorted(items, key=lambda t: aware(t.at)), show),
+        "timeline": shown,
+        "timeline_hidden": hidden,
+        "timeline_gap_at": gap_at,
+        "timeline_tab_count": len(shown) + hidden,
+        "timeline_everything": everything,
         "timeline_all": len(items),
+        "comms_count": sum(1 for i in ordered if i.kind in comms_kinds),
         "show": show,
         "TIMELINE_TABS": TIMELINE_TABS,
         "waits_for": _waits_for(incident, upcoming),
@@ -193,6 +248,7 @@ async def render_detail(
     except NotFoundError as exc:
         return error_page(request, exc, page_name="incidents", heading="No such incident")
     done = request.query_params.get("done")
+    data["open_sections"] = open_sections(data["incident"], done, section)
     return page(
         request,
         actor,
