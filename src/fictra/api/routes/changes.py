@@ -332,7 +332,21 @@ async def changes_cancel(
     return await _move(session, ctx, actor, change_id, "cancel", body.reason)
 
 
-@router.get("/{change_id}/document.{fmt}", summary="The change request document", **guarded("changes.read"))
+DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The change request in the requested format",
+        "content": {"text/markdown": {}, "text/html": {}, "application/pdf": {}},
+    }
+}
+
+
+@router.get(
+    "/{change_id}/document.{fmt}",
+    summary="The change request document",
+    responses=DOCUMENT_RESPONSES,
+    response_class=Response,
+    **guarded("changes.read"),
+)
 async def changes_document(
     session: DbSession, ctx: Ctx, change_id: ChangeId, fmt: Annotated[str, Path(pattern=r"^(md|html|pdf)$")]
 ) -> Response:

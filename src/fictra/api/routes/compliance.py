@@ -342,7 +342,15 @@ class ReviewBody(BaseModel):
     note: str = Field(min_length=3, max_length=4000)
 
 
-@router.get("/reports/transactions", summary="Transaction report for a period", **guarded("compliance.read"))
+@router.get(
+    "/reports/transactions",
+    summary="Transaction report for a period",
+    responses={
+        200: {"description": "The report (JSON or CSV)", "content": {"application/json": {}, "text/csv": {}}}
+    },
+    response_class=Response,
+    **guarded("compliance.read"),
+)
 async def transactions_report(
     request: Request,
     session: DbSession,
