@@ -53,6 +53,9 @@ class Finding:
     # the condition's identity when the sender defines it (Alertmanager's label-set fingerprint);
     # None: the fingerprint of the monitor and labels
     identity: str | None = None
+    # a one-off event whose every new occurrence is told (an event rule's ``notify_repeats``): while its
+    # alert is already firing, a fresh occurrence yields a ``repeated`` change instead of only a count
+    notify_repeats: bool = False
 
     @property
     def fingerprint(self) -> str:

@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     CONFIRMED = "confirmed"
     RETRACTED = "retracted"
     PARTLY_RETRACTED = "partly_retracted"  # some occurrences retracted, the alert stands
+    REPEATED = "repeated"  # a new occurrence of a firing one-off event whose rule notifies repeats
 
 
 class Alert(Base):

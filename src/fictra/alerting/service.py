@@ -179,6 +179,7 @@ async def apply_findings(
     events: list[tuple[tuple[str, str], EventKind, dict[str, Any]]] = []
 
     occurrences: list[tuple[tuple[str, str], dict[str, Any]]] = []
+    told: list[tuple[tuple[str, str], Finding]] = []  # repeats of one-off events that notify (rare)
     fresh = {
         key: _fresh(group, existing[key]["occurrence_key"] if key in existing else None)
         for key, group in groups.items()
@@ -212,6 +213,8 @@ async def apply_findings(
         for i, f in enumerate(group):
             if opens and i == 0:
                 occurrences.append((key, _occurrence_row(f, now, first_kind.value)))
+            elif f.notify_repeats and not opens:  # already firing before this call (not in the fired notice)
+                told.append((key, f))
             elif f.block is not None or f.occurrence_key is not None:
                 occurrences.append((key, _occurrence_row(f, now, "repeat")))
         if row is None:
@@ -318,6 +321,16 @@ async def apply_findings(
     repeats = [r for r in rows if r["kind"] == "repeat"]
     if repeats:
         await session.execute(insert(AlertOccurrence), repeats)
+    # a repeat that notifies: its own occurrence row (id back, one by one) and a ``repeated`` change
+    for key, f in told:
+        row = {"alert_id": ids[key], "network": key[0], **_occurrence_row(f, now, "repeat")}
+        occ_id = (
+            await session.execute(insert(AlertOccurrence).returning(AlertOccurrence.id), row)
+        ).scalar_one()
+        count = {**existing.get(key, {}), **state[key]}["count"]
+        events.append(
+            (key, EventKind.REPEATED, {"count": count, "occurrence_id": occ_id, **_written_once(f)})
+        )
     for key, kind, details in events:
         if kind in (EventKind.FIRED, EventKind.REFIRED) and ids[key] in first_occurrence:
             details["occurrence_id"] = first_occurrence[ids[key]]
@@ -326,7 +339,7 @@ async def apply_findings(
             insert(AlertEvent),
             [{"alert_id": ids[key], "kind": kind.value, "at": now, "details": d} for key, kind, d in events],
         )
-    for key, kind, _ in events:
+    for key, kind, details in events:
         final = {**existing.get(key, {}), **state[key]}
         result.changes.append(
             AlertChange(
@@ -336,6 +349,7 @@ async def apply_findings(
                 kind,
                 Severity(final["severity"]),
                 Confirmation(final["confirmation"]),
+                occurrence_id=details.get("occurrence_id") if kind == EventKind.REPEATED else None,
             )
         )
     return result

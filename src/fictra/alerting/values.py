@@ -21,6 +21,7 @@ class AlertChange:
     kind: EventKind
     severity: Severity
     confirmation: Confirmation
+    occurrence_id: int | None = None  # the new occurrence a ``repeated`` change tells about
 
 
 @dataclass(slots=True)

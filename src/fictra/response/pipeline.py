@@ -1,6 +1,6 @@
 """The response pipeline, in one function like Alertmanager's ``PipelineBuilder``.
 
-:func:`build_stages` lists the order: dedup → inhibit → silence → maintenance → route → group →
+:func:`build_stages` lists the order: dedup → inhibit → silence → maintenance → route → repeat → group →
 escalate → notify (the maintenance Muter is ``ResponseContext.hold``, passed in by the integrator).
 (Routing comes before grouping because a route decides how its alerts are grouped, as in Alertmanager's
 dispatcher.) :class:`ResponsePipeline` is plugged into :class:`~fictra.monitors.pipeline.AlertPipeline`
@@ -29,6 +29,7 @@ from fictra.response.inhibit import Inhibitor, Source
 from fictra.response.matchers import alert_labels
 from fictra.response.models import AlertResponse
 from fictra.response.muting import Muter
+from fictra.response.repeats import notify_repeat
 from fictra.response.routing import RouteOpts, match_routes
 from fictra.response.silences import SilenceMuter
 
@@ -138,10 +139,27 @@ async def route_stage(run: Run) -> None:
             item.routes = match_routes(run.ctx.config.routing.route, item.labels)
 
 
+async def repeat_stage(run: Run) -> None:
+    """A repeat of a firing one-off event: its own notification now, not through a group (see
+    :mod:`fictra.response.repeats`); muted or no longer firing: nothing."""
+    for item in run.items:
+        if item.change.kind == EventKind.REPEATED and item.firing and item.muted_by is None:
+            if item.change.occurrence_id is not None and item.routes:
+                await notify_repeat(
+                    run.session,
+                    run.ctx,
+                    alert=item.alert,
+                    occurrence_id=item.change.occurrence_id,
+                    routes=item.routes,
+                )
+
+
 async def group_stage(run: Run) -> None:
     """Groups are loaded from and saved to the database in this (the alert store's) transaction."""
     dispatcher: Dispatcher | None = None
     for item in run.items:
+        if item.change.kind == EventKind.REPEATED:  # told by repeat_stage; the group already holds it
+            continue
         grouped = GroupedAlert(
             item.alert.id,
             item.labels,
@@ -198,6 +216,7 @@ def build_stages() -> list[Stage]:
         mute_stage("silence", _silences),
         mute_stage("maintenance", _maintenance),
         route_stage,
+        repeat_stage,
         group_stage,
         escalate_stage,
         notify_stage,
@@ -212,7 +231,9 @@ class ResponsePipeline:
         self.stages = build_stages()
 
     async def on_changes(self, changes: list[AlertChange], session: AsyncSession) -> None:
-        unique = dedup(changes)  # stage 1: dedup
+        # stage 1: dedup (a ``repeated`` change is one occurrence each: none is folded into another)
+        repeated = [c for c in changes if c.kind == EventKind.REPEATED]
+        unique = dedup([c for c in changes if c.kind != EventKind.REPEATED]) + repeated
         if not unique:
             return
         ids = [c.alert_id for c in unique]

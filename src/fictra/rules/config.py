@@ -50,6 +50,14 @@ class EventRuleConfig(BaseModel):
             "until an operator resolves it."
         ),
     )
+    notify_repeats: bool | None = Field(
+        default=None,
+        description=(
+            "Tell the receivers again when the event happens again while its alert is still firing (a "
+            "second pauseAll): each new occurrence is one notification with its block and evidence; the "
+            "acknowledgement deadline is not restarted. Unset: true for P0 and P1 rules, false otherwise."
+        ),
+    )
     summary: str = Field(
         default="{rule}: {event} on {contract}",
         description=(
@@ -94,6 +102,13 @@ class EventRuleConfig(BaseModel):
         if (self.event is None) == (self.function is None):
             raise ValueError("give exactly one of `event` or `function`")
         return self
+
+    @property
+    def repeats_notify(self) -> bool:
+        """``notify_repeats``, or by default whether the rule is critical (P0/P1)."""
+        if self.notify_repeats is not None:
+            return self.notify_repeats
+        return self.severity in (Severity.P0, Severity.P1)
 
     @property
     def kind(self) -> Literal["event", "function"]:

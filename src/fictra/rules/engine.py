@@ -263,6 +263,7 @@ class RulesEngine:
                 "args": jsonable(args),
             },
             confirmations=cfg.confirmations,
+            notify_repeats=cfg.repeats_notify,
         )
 
 
