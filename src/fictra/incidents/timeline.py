@@ -43,6 +43,7 @@ class TimelineItem:
 _ALERT_VERBS = {
     "fired": "fired",
     "refired": "fired again",
+    "repeated": "happened again (still firing; told again)",
     "confirmed": "confirmed (enough blocks on top)",
     "retracted": "retracted (its block left the chain)",
     "resolved": "resolved",
@@ -53,12 +54,12 @@ _ALERT_VERBS = {
 
 def _alert_text(alert: Alert, kind: str, details: dict[str, Any]) -> str:
     verb = _ALERT_VERBS.get(kind, kind)
-    # a fired/refired entry says what held then (written once), not what the alert says now
+    # a fired/refired/repeated entry says what held then (written once), not what the alert says now
     severity = details.get("severity") or alert.severity
     head = f"Alert {alert.id} ({severity}, {alert.monitor}) {verb}"
     if kind == "note" and details.get("text"):
         return f"Alert {alert.id} note: {details['text']}"
-    if kind in ("fired", "refired"):
+    if kind in ("fired", "refired", "repeated"):
         return f"{head}: {details.get('summary') or alert.summary}"
     if details.get("note"):
         return f"{head}: {details['note']}"
