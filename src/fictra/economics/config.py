@@ -52,8 +52,17 @@ class EconomicsConfig(BaseModel):
     pool: PoolMonitorConfig = Field(default_factory=PoolMonitorConfig)
 
 
-def check_references(config: EconomicsConfig, *, contracts: list[str] | None) -> list[str]:
+def check_references(
+    config: EconomicsConfig, *, contracts: list[str] | None, notes: list[str] | None = None
+) -> list[str]:
+    """The pool monitor's contracts must be in the manifest. Without a ``pool:`` block in economics.yaml
+    (the defaults) a deployment that lacks them only gets a note: the monitor is not built."""
     if contracts is None or not config.pool.enabled:
+        return []
+    if "pool" not in config.model_fields_set:
+        missing = [n for n in (config.pool.pool, config.pool.token) if n not in contracts]
+        if missing and notes is not None:
+            notes.append(f"{FILE}: the deployment has no {', '.join(missing)}: the PT pool monitor is off.")
         return []
     return [
         f"{FILE}:pool.{key}: contract '{name}' is not in the deployment manifest."

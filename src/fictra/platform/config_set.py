@@ -109,13 +109,13 @@ def _check_tokens(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -
 
 def _check_economics(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
     return economics.check_references(
-        parsed["economics"], contracts=None if manifest is None else list(manifest.contracts)
+        parsed["economics"], contracts=None if manifest is None else list(manifest.contracts), notes=notes
     )
 
 
 def _check_reserve(parsed: Parsed, manifest: Manifest | None, notes: list[str]) -> list[str]:
     return reserve.check_references(
-        parsed["reserve"], contracts=None if manifest is None else list(manifest.contracts)
+        parsed["reserve"], contracts=None if manifest is None else list(manifest.contracts), notes=notes
     )
 
 

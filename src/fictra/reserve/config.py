@@ -115,8 +115,13 @@ class ReserveConfig(BaseModel):
     liquidity: LiquidityPolicy = Field(default_factory=LiquidityPolicy, description="Liquidity management.")
 
 
-def check_references(config: ReserveConfig, *, contracts: list[str] | None) -> list[str]:
-    """Every contract named must be in the deployment manifest (when one is given)."""
+def check_references(
+    config: ReserveConfig, *, contracts: list[str] | None, notes: list[str] | None = None
+) -> list[str]:
+    """Every contract named must be in the deployment manifest (when one is given).
+
+    Names that only come from the defaults (no ``proof:``/``publisher:`` block in reserve.yaml) are not
+    refused when the deployment lacks them: the monitor is simply not built, and a note says so."""
     if contracts is None:
         return []
     problems: list[str] = []
@@ -125,7 +130,12 @@ def check_references(config: ReserveConfig, *, contracts: list[str] | None) -> l
         named += [("proof.reserve", config.proof.reserve), ("proof.token", config.proof.token)]
     if config.publisher.enabled:
         named.append(("publisher.feed", config.publisher.feed))
+    configured = {"proof", "publisher"} & config.model_fields_set
     for key, name in named:
+        if name not in contracts and not configured:
+            if notes is not None:
+                notes.append(f"{FILE}: the deployment has no '{name}' ({key}): the proof of reserve is off.")
+            continue
         if name not in contracts:
             problems.append(
                 f"{FILE}:{key}: contract '{name}' is not in the deployment manifest; expected one of: "
