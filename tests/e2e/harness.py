@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from fictra.alerting.queries import list_alerts
@@ -126,6 +127,12 @@ class Running:
             self.node.stop()
 
 
+async def _block_number(url: str) -> int:
+    async with httpx.AsyncClient(timeout=30) as client:
+        answer = await client.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"})
+        return int(answer.json()["result"], 16)
+
+
 async def start(
     tmp: Path,
     *,
@@ -138,6 +145,7 @@ async def start(
     notify: bool = False,
     procedures: bool = False,
     configure: Callable[[Path], None] | None = None,
+    follow_from_deployment: bool = False,
 ) -> Running:
     """Deploy on ``node`` (a fresh Anvil by default) and run the platform against ``urls`` (default:
     the node itself) with the shipped config. ``response=True`` also runs alert response as ``fictra up``
@@ -160,6 +168,9 @@ async def start(
     node = node or AnvilNode().start()
     try:
         manifest = await deploy_system(node.rpc_url)
+        # follow_from_deployment: the follower's first block is the one after the deployment, so blocks
+        # that ``configure`` mines are a catch-up (by default it starts after the head, as in production)
+        first = await _block_number(node.rpc_url) + 1 if follow_from_deployment else None
         config_dir = devnet_config(tmp / "config", urls or [node.rpc_url])
         if configure is not None:
             configure(config_dir)
@@ -171,6 +182,7 @@ async def start(
             clock=SystemClock(),
             manifest=manifest,
             link_base=link_base,
+            start_block=first,
             parts=Parts(
                 response=response,
                 incidents=incidents,

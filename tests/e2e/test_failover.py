@@ -3,6 +3,10 @@ through the other without a gap, and the node-health monitor raises an alert for
 
 from __future__ import annotations
 
+import json
+import urllib.request
+from pathlib import Path
+
 import pytest
 
 from chain.netkit import TcpProxy
@@ -60,11 +64,23 @@ async def test_catch_up_past_the_nodes_state_window_finishes_with_the_gap_record
     # a pruning node: only the last 64 states are kept, so the contract-status and oracle monitors'
     # reads at the older batches' blocks are answered "BlockOutOfRangeError"
     node = AnvilNode(extra_args=["--prune-history", "64"]).start()
-    running = await start(tmp_path, node=node)
+
+    def mine_before_the_platform_starts(_config_dir: Path) -> None:
+        # 400 blocks at once, a minute apart, mined after the deployment and before the follower (which
+        # starts at the block after the deployment) runs: a long catch-up during which the price feeds go
+        # stale. Mined while the follower runs, a fast follower could read each block while the node still
+        # kept its state, and there would be no gap to test.
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "anvil_mine", "params": [hex(400), hex(60)]})
+        request = urllib.request.Request(
+            node.rpc_url, data=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            assert "error" not in json.loads(answer.read())
+
+    running = await start(
+        tmp_path, node=node, configure=mine_before_the_platform_starts, follow_from_deployment=True
+    )
     try:
-        await running.settle()
-        # 400 blocks at once, a minute apart: a long catch-up during which the price feeds go stale
-        await running.chain.rpc.call("anvil_mine", [hex(400), hex(60)])
         await running.settle(seconds=60)
         status = running.platform.follower.status()
         assert status.last_block == await running.head()
