@@ -269,12 +269,16 @@ async def _drill(tmp_path: Path, rpc_url: str, hook: Receiver, reference_hook: R
     reference_seen, drill_seen = _received(reference_hook), _received(hook)
     hooked = {k for k in outbox_ref if k.endswith(":webhook")}
     assert set(reference_seen) == hooked and set(reference_seen.values()) == {1}
-    # at the receiver: the same keys; seen twice exactly the ones A delivered after the backup
+    # at the receiver: the same keys as the reference run
     assert set(drill_seen) == hooked
     again = {key for key, n in drill_seen.items() if n > 1}
     after_backup = sent_by_a - known
     assert after_backup, "the drill must cover a notification sent between the backup and the kill"
-    assert again == after_backup, (sorted(again), sorted(after_backup))
+    # every notification A delivered after the backup is sent again by B (same key); a request A had on the
+    # wire at the kill may reach the receiver after we read it, so it can be seen twice too — but nothing
+    # the backup already records as delivered is ever sent again
+    assert after_backup <= again, (sorted(again), sorted(after_backup))
+    assert not again & known, sorted(again & known)
     assert {drill_seen[key] for key in again} == {2}
     return {
         "takeover_s": round(takeover, 3),

@@ -138,7 +138,7 @@ async def oracle_fresh(ctx: CheckContext, params: dict[str, Any]) -> CheckResult
         limit = float(params.get("max_age_s", feed.heartbeat + grace))
         age = None if feed.updated_at is None else head.timestamp - feed.updated_at
         rows.append({"feed": feed.name, "updated_at": feed.updated_at, "age_s": age, "max_age_s": limit})
-        if age is None or age > limit:
+        if age is None or age >= limit:  # as the oracle monitor: at the deadline the update is overdue
             stale.append(feed.name)
     data = {"head": head.number, "head_time": head.timestamp, "feeds": rows, "stale": stale}
     if not feeds:
